@@ -1,0 +1,139 @@
+"""Fixtures: the app on a fresh real database (SQLite file or throwaway PostgreSQL), clients, login."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from werkzeug.serving import make_server
+
+from tests.pg import Cluster
+from warehouse.db import Database
+from warehouse.factory import create_app, get_db
+from warehouse.services import demo
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[Cluster]:
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each kind: integration tests using it run on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'warehouse.sqlite3'}"
+    cluster: Cluster = request.getfixturevalue("pg_cluster")
+    return cluster.new_database()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'warehouse.sqlite3'}"
+
+
+def make_app(url: str, tmp_path: Path, **overrides: Any) -> Flask:
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "test", **overrides},
+                     instance_path=tmp_path / "instance")
+    demo.load(get_db(app))
+    return app
+
+
+@pytest.fixture
+def app(db_url: str, tmp_path: Path) -> Iterator[Flask]:
+    application = make_app(db_url, tmp_path)
+    yield application
+    get_db(application).dispose()
+
+
+@pytest.fixture
+def sqlite_app(sqlite_url: str, tmp_path: Path) -> Iterator[Flask]:
+    application = make_app(sqlite_url, tmp_path)
+    yield application
+    get_db(application).dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Database:
+    return get_db(app)
+
+
+class Auth:
+    """Log in and out through the real forms, CSRF token included (Flask tutorial's AuthActions)."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def csrf(self, path: str = "/login") -> str:
+        page = self.client.get(path).get_data(as_text=True)
+        match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+        assert match, f"no CSRF token on {path}"
+        return match.group(1)
+
+    def login(self, username: str = "staff", password: str | None = None) -> Any:
+        return self.client.post("/login", data={"username": username, "password": password or username,
+                                                "csrf_token": self.csrf()})
+
+    def login_badge(self, badge: str) -> Any:
+        return self.client.post("/login", data={"badge": badge, "csrf_token": self.csrf()})
+
+
+def client_of(application: Flask) -> FlaskClient:
+    return application.test_client()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def auth(client: FlaskClient) -> Auth:
+    return Auth(client)
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+class LiveServer:
+    def __init__(self, application: Flask) -> None:
+        self.app = application
+        self.server = make_server("127.0.0.1", 0, application, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def live_server(sqlite_app: Flask) -> Iterator[LiveServer]:
+    server = LiveServer(sqlite_app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

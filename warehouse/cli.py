@@ -1,0 +1,92 @@
+"""The `warehouse` command: a Flask CLI group (see ../shared/design.md for the contract)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from warehouse import migrate
+from warehouse.factory import create_app, get_db
+
+
+def _app_factory() -> Any:
+    return create_app()
+
+
+cli = FlaskGroup(name="warehouse", create_app=_app_factory, add_default_commands=False,
+                 help="Receiving and transfer-act workstation.")
+
+
+def fail(message: str) -> None:
+    """Exit non-zero with a one-line reason on stderr, as every command that fails must."""
+    click.echo(message.replace("\n", " "), err=True)
+    sys.exit(1)
+
+
+def command(group: click.Group, name: str | None = None) -> Callable[[Callable[..., Any]], click.Command]:
+    def wrap(f: Callable[..., Any]) -> click.Command:
+        return group.command(name)(with_appcontext(f))
+
+    return wrap
+
+
+@cli.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--threads", default=16, show_default=True, type=int, help="each open live screen holds one")
+@with_appcontext
+def run(host: str, port: int, threads: int) -> None:
+    """Serve the workstation with waitress (bound to 127.0.0.1 unless told otherwise)."""
+    from waitress import serve
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: serving on {host}: other machines on the network can reach this station", err=True)
+    click.echo(f"Serving on http://{host}:{port}/")
+    serve(app, host=host, port=port, threads=threads, channel_timeout=3600)
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Database schema."""
+
+
+@command(db_group, "upgrade")
+def db_upgrade() -> None:
+    """Upgrade the schema to the newest revision."""
+    db = get_db()
+    migrate.upgrade(db.engine)
+    click.echo(f"schema at {migrate.current_revision(db.engine)}")
+
+
+@command(db_group, "current")
+def db_current() -> None:
+    db = get_db()
+    click.echo(migrate.current_revision(db.engine) or "empty")
+
+
+@command(db_group, "revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the models (developers)."""
+    migrate.revision(get_db().engine, message)
+
+
+@cli.command("demo")
+@with_appcontext
+def demo() -> None:
+    """Load demo users staff/staff, lead/lead, admin/admin and a demo act (idempotent)."""
+    from warehouse.services import demo as demo_service
+
+    report = demo_service.load(get_db())
+    for line in report:
+        click.echo(line)
+
+
+def main() -> None:
+    cli.main(prog_name="warehouse")

@@ -1,0 +1,63 @@
+"""Configuration from the environment, with safe defaults.
+
+Everything a station needs comes from `WAREHOUSE_*` variables; nothing secret lives in the repository.
+The secret key, when not given, is generated once into the instance folder so sessions survive restarts.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "WAREHOUSE_"
+LANGUAGES = ("ru", "kk", "en")
+DEFAULT_LANGUAGE = "ru"
+
+
+def instance_path() -> Path:
+    return Path(os.environ.get(f"{ENV_PREFIX}INSTANCE_PATH", "instance")).resolve()
+
+
+def _secret_key(folder: Path) -> str:
+    key_file = folder / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    folder.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # O_EXCL: two processes starting at once must not end up with different keys.
+    try:
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return key_file.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
+def load(folder: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return the Flask configuration for an instance folder; `overrides` win over the environment."""
+    env = os.environ
+    overrides = dict(overrides or {})
+    folder.mkdir(parents=True, exist_ok=True)
+    config: dict[str, Any] = {
+        "DATABASE_URL": env.get(f"{ENV_PREFIX}DATABASE_URL") or f"sqlite:///{folder / 'warehouse.sqlite3'}",
+        "SECRET_KEY": env.get(f"{ENV_PREFIX}SECRET_KEY") or None,
+        "AUTO_MIGRATE": env.get(f"{ENV_PREFIX}AUTO_MIGRATE", "1") != "0",
+        "STATION": env.get(f"{ENV_PREFIX}STATION", "station-1"),
+        # A scanner in keyboard mode cannot type GS; these stand-ins are turned back into GS.
+        "GS_SUBSTITUTES": tuple(
+            s for s in env.get(f"{ENV_PREFIX}GS_SUBSTITUTES", "<GS>|{GS}|~").split("|") if s
+        ),
+        "MAX_CONTENT_LENGTH": int(env.get(f"{ENV_PREFIX}MAX_UPLOAD_MB", "512")) * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,  # a shift is long; the token is bound to the session anyway
+        "BABEL_DEFAULT_LOCALE": DEFAULT_LANGUAGE,
+        "LANGUAGES": LANGUAGES,
+    }
+    config.update(overrides)
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = _secret_key(folder)
+    return config

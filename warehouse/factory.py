@@ -1,0 +1,51 @@
+"""The application factory: wires configuration, database, i18n, CSRF and blueprints together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_htmx import HTMX
+from flask_wtf.csrf import CSRFProtect
+
+from warehouse import config as config_module
+from warehouse import i18n, migrate
+from warehouse.db import Database
+
+ROOT = Path(__file__).resolve().parent.parent
+csrf = CSRFProtect()
+htmx = HTMX()
+
+
+def create_app(overrides: dict[str, Any] | None = None, instance_path: Path | str | None = None) -> Flask:
+    folder = Path(instance_path) if instance_path else config_module.instance_path()
+    app = Flask(
+        "warehouse",
+        root_path=str(ROOT),
+        instance_path=str(folder.resolve()),
+        template_folder="templates",
+        static_folder="static",
+    )
+    app.config.update(config_module.load(Path(app.instance_path), overrides))
+
+    db = Database(app.config["DATABASE_URL"])
+    app.extensions["warehouse.db"] = db
+    if app.config["AUTO_MIGRATE"]:
+        migrate.upgrade(db.engine)
+
+    csrf.init_app(app)
+    htmx.init_app(app)
+    i18n.init_app(app)
+
+    from warehouse.web import register
+
+    register(app)
+    return app
+
+
+def get_db(app: Flask | None = None) -> Database:
+    from flask import current_app
+
+    db: Database = (app or current_app).extensions["warehouse.db"]
+    return db

@@ -1,0 +1,271 @@
+"""The database schema: typed SQLAlchemy 2 models.
+
+The schema changes only through Alembic migrations (`warehouse/migrations`); a test checks that these
+models and the head revision agree.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from warehouse.timeutil import UTC, utcnow
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite has no 64-bit autoincrement BIGINT primary key: it must be INTEGER there.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC, returns aware UTC: SQLite keeps no time zone."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Role(StrEnum):
+    STAFF = "staff"
+    LEAD = "lead"
+    ADMIN = "admin"
+
+
+class Direction(StrEnum):
+    INCOMING = "incoming"
+    OUTGOING = "outgoing"
+
+
+class ActStatus(StrEnum):
+    NEW = "new"  # imported, nobody scanned yet
+    RECEIVING = "receiving"
+    CLOSED = "closed"  # receiving ended; waits for the lead's decision
+    DECIDED = "decided"
+    SIGNED = "signed"
+    DRAFT = "draft"  # outgoing, being built
+    SENT = "sent"
+
+
+class Mode(StrEnum):
+    TRUSTED = "trusted"
+    FULL_CHECK = "full_check"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # Badges are looked up by scanning them, so this is a keyed digest, not a salted KDF.
+    badge_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(8))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Station(Base):
+    __tablename__ = "stations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Scanner(Base):
+    """A physical scanner, bound to a station and a person: every scan it sends is attributed."""
+
+    __tablename__ = "scanners"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_key: Mapped[str] = mapped_column(String(255), unique=True)  # by-id path, serial port, API
+    kind: Mapped[str] = mapped_column(String(16))  # evdev | serial | browser | api
+    name: Mapped[str] = mapped_column(String(200), default="")
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)  # handheld API token
+    registered_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column()
+
+
+class Act(Base):
+    __tablename__ = "acts"
+    __table_args__ = (UniqueConstraint("direction", "sender_bin", "number", "date", name="uq_acts_identity"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[str] = mapped_column(String(16))
+    number: Mapped[str] = mapped_column(String(100))
+    date: Mapped[date] = mapped_column(Date)
+    sender_name: Mapped[str] = mapped_column(String(300))
+    sender_bin: Mapped[str] = mapped_column(String(12))
+    receiver_name: Mapped[str] = mapped_column(String(300))
+    receiver_bin: Mapped[str] = mapped_column(String(12))
+    basis: Mapped[list[Any]] = mapped_column(default=list)
+    turnover: Mapped[str | None] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    mode: Mapped[str] = mapped_column(String(16), default=Mode.TRUSTED)
+    source_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    codes: Mapped[list[ActCode]] = relationship(back_populates="act", lazy="raise")
+
+
+class ActCode(Base):
+    """One code of an act's tree. Credited at most once: `credited_scan_id` is set by one scan only."""
+
+    __tablename__ = "act_codes"
+    __table_args__ = (
+        UniqueConstraint("act_id", "identity", name="uq_act_codes_act_identity"),
+        Index("ix_act_codes_identity", "identity"),
+        Index("ix_act_codes_parent", "parent_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    act_id: Mapped[int] = mapped_column(ForeignKey("acts.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("act_codes.id"))
+    identity: Mapped[str] = mapped_column(String(100))
+    code: Mapped[str] = mapped_column(String(120))
+    level: Mapped[str] = mapped_column(String(8))
+    gtin: Mapped[str | None] = mapped_column(String(14))
+    name: Mapped[str | None] = mapped_column(String(300))
+    price: Mapped[int | None] = mapped_column(BigInteger)
+    vat: Mapped[int | None] = mapped_column(Integer)
+    declared_children: Mapped[bool] = mapped_column(Boolean, default=True)
+    # No foreign key: scans.act_code_id already points here, and a cycle of keys cannot be created
+    # in one step on SQLite. The scan journal is append-only, so the id stays valid.
+    credited_scan_id: Mapped[int | None] = mapped_column(BigId)
+
+    act: Mapped[Act] = relationship(back_populates="codes")
+
+
+class ReceivingSession(Base):
+    __tablename__ = "receiving_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    act_id: Mapped[int] = mapped_column(ForeignKey("acts.id"), index=True)
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    mode: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column()
+    result: Mapped[dict[str, Any] | None] = mapped_column()  # frozen counters at close
+
+
+class Scan(Base):
+    """The scan journal: one row per read, written in the same transaction as its effect."""
+
+    __tablename__ = "scans"
+    __table_args__ = (Index("ix_scans_act_id", "act_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    client_scan_id: Mapped[str | None] = mapped_column(String(80), unique=True)  # idempotent retries
+    act_id: Mapped[int | None] = mapped_column(ForeignKey("acts.id"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("receiving_sessions.id"))
+    station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    scanner_id: Mapped[int | None] = mapped_column(ForeignKey("scanners.id"))
+    source: Mapped[str] = mapped_column(String(16))  # evdev | serial | browser | api | cli | image
+    raw: Mapped[str] = mapped_column(Text)
+    raw_events: Mapped[bytes | None] = mapped_column(LargeBinary)  # evidence that can be replayed
+    kind: Mapped[str] = mapped_column(String(16))
+    identity: Mapped[str | None] = mapped_column(String(100))
+    normalized: Mapped[str | None] = mapped_column(String(120))
+    scan_class: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None] = mapped_column()
+    act_code_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("act_codes.id"))
+    credited: Mapped[int] = mapped_column(Integer, default=0)  # codes this scan credited
+    reverses_scan_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("scans.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Decision(Base):
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    act_id: Mapped[int] = mapped_column(ForeignKey("acts.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str | None] = mapped_column(String(40))
+    comment: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SignedDocument(Base):
+    """Exact signed bytes and their detached CMS; the key and its password are never stored."""
+
+    __tablename__ = "signed_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    act_id: Mapped[int] = mapped_column(ForeignKey("acts.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    part: Mapped[int] = mapped_column(Integer, default=1)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    certificate: Mapped[bytes] = mapped_column(LargeBinary)
+    signer: Mapped[str] = mapped_column(String(300))
+    signer_iin: Mapped[str | None] = mapped_column(String(12))
+    signer_bin: Mapped[str | None] = mapped_column(String(12))
+    cert_sha256: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained: database triggers refuse UPDATE and DELETE (see the migration)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    act_id: Mapped[int | None] = mapped_column(ForeignKey("acts.id"), index=True)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # UNIQUE: two writers appending at once cannot both chain onto the same entry.
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

@@ -1,0 +1,39 @@
+"""Reading acts for the acts page and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from warehouse.models import Act
+
+
+@dataclass(frozen=True)
+class ActFilter:
+    direction: str | None = None
+    status: str | None = None
+    partner: str | None = None  # name or BIN of the sender or receiver
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+def list_acts(session: Session, f: ActFilter, limit: int = 200) -> list[Act]:
+    stmt = select(Act).order_by(Act.date.desc(), Act.id.desc()).limit(limit)
+    if f.direction:
+        stmt = stmt.where(Act.direction == f.direction)
+    if f.status:
+        stmt = stmt.where(Act.status == f.status)
+    if f.partner:
+        like = f"%{f.partner.strip()}%"
+        stmt = stmt.where(
+            or_(Act.sender_name.ilike(like), Act.sender_bin.like(like),
+                Act.receiver_name.ilike(like), Act.receiver_bin.like(like))
+        )
+    if f.date_from:
+        stmt = stmt.where(Act.date >= f.date_from)
+    if f.date_to:
+        stmt = stmt.where(Act.date <= f.date_to)
+    return list(session.execute(stmt).scalars())

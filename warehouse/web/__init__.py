@@ -1,0 +1,42 @@
+"""Blueprints: thin handlers that parse the request, call one service, render a page or a partial."""
+
+from __future__ import annotations
+
+from flask import Flask, g, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from warehouse.web import access
+
+
+def register(app: Flask) -> None:
+    from warehouse.web import acts, admin, auth, labels
+
+    labels.init_app(app)
+
+    app.before_request(access.enforce)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(acts.bp)
+    app.register_blueprint(admin.bp)
+
+    @app.context_processor
+    def inject() -> dict[str, object]:
+        return {"current_user": g.get("user")}
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(e: CSRFError) -> tuple[str, int]:
+        message = _("The form has expired or did not come from this station. Reload the page and try again.")
+        return render_template("error.html", code=400, message=message), 400
+
+    @app.errorhandler(HTTPException)
+    def http_error(e: HTTPException) -> tuple[str, int]:
+        messages = {
+            403: _("You do not have the rights for this page."),
+            404: _("Nothing here: the page or the act does not exist."),
+            405: _("This action is not allowed here."),
+            413: _("The file is too large."),
+        }
+        code = e.code or 500
+        message = messages.get(code, _("Something went wrong. The action was not carried out."))
+        return render_template("error.html", code=code, message=message), code

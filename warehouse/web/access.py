@@ -1,0 +1,75 @@
+"""Who may open which view. Deny by default: a view without a declared policy answers 403.
+
+Every view is marked `@public` or `@roles(...)`; `enforce()` runs before each request, so a view that
+forgets its decorator is closed rather than open, and a test lists any endpoint without a policy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Response, abort, current_app, g, redirect, request, session, url_for
+from flask_htmx import make_response
+
+from warehouse.factory import get_db
+from warehouse.models import Role, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+ACCESS_ATTR = "_warehouse_access"
+ANY_ROLE = frozenset(Role)
+
+
+def public(view: F) -> F:
+    setattr(view, ACCESS_ATTR, None)
+    return view
+
+
+def roles(*allowed: Role) -> Callable[[F], F]:
+    def mark(view: F) -> F:
+        setattr(view, ACCESS_ATTR, frozenset(allowed) or ANY_ROLE)
+        return view
+
+    return mark
+
+
+def policy_of(endpoint: str) -> frozenset[Role] | bool | None:
+    """The endpoint's policy: None for public, a role set, or False when undeclared."""
+    view = current_app.view_functions.get(endpoint)
+    if view is None:
+        return False
+    result: frozenset[Role] | bool | None = getattr(view, ACCESS_ATTR, False)
+    return result
+
+
+def load_user() -> None:
+    g.user = None
+    user_id = session.get("user_id")
+    if user_id is not None:
+        with get_db().read() as s:
+            user = s.get(User, user_id)
+        if user is not None and user.active:
+            g.user = user
+
+
+def enforce() -> Response | None:
+    load_user()
+    endpoint = request.endpoint
+    if endpoint is None or endpoint == "static":
+        return None
+    policy = policy_of(endpoint)
+    if policy is None:
+        return None
+    if policy is False:
+        abort(403)
+    if g.user is None:
+        target = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+        if request.headers.get("HX-Request"):
+            # htmx would swap the login page into a fragment; make the browser navigate instead.
+            response: Response = make_response("", 401, redirect=target)
+            return response
+        return redirect(target)  # type: ignore[return-value]
+    assert isinstance(policy, frozenset)
+    if Role(g.user.role) not in policy:
+        abort(403)
+    return None
