@@ -1,0 +1,642 @@
+"""Marking codes: parse, repair and validate whatever a scanner, a file or a person sends.
+
+Pure: no Flask, no database. `parse` never raises: every input comes back classified, with the repairs
+that were made and, for a rejection, a reason a warehouse worker understands in Russian, Kazakh and English.
+
+Order of work, and why:
+1. Fast paths for a clean pack, block or SSCC (the million-pack truck is mostly clean codes).
+2. Strict reading of the text as it came: a code that is valid as it came is never "repaired".
+3. Repairs that only remove what cannot be part of a code (whitespace, AIM prefix, leading FNC1),
+   then GS substitutes, bracketed text, missing GS restored from the fixed field lengths.
+4. Keyboard layout: Cyrillic or Kazakh letters mapped back to US-QWERTY by key position, then all of the above.
+5. Only then a custom aggregation code (18-74 characters of the allowed set): it is the catch-all, so it must
+   not swallow a GS1 code that a repair would have recovered.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from enum import StrEnum
+from typing import Any, Final, NamedTuple
+from urllib.parse import quote
+from xml.sax.saxutils import escape as _xml_escape
+
+GS: Final = "\x1d"
+GS_PICTURE: Final = "\u241d"  # "␝": what some tools print for GS; never part of a real code
+DEFAULT_GS_SUBSTITUTES: Final[tuple[str, ...]] = ("<GS>", "{GS}", "~")
+
+# GS1 "set 82": the characters a serial, a check code or a custom aggregation code may hold.
+SET82: Final = "0-9A-Za-z!\"%&'()*+,\\-./:;<=>?_"
+_SET82_CHARS: Final = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!\"%&'()*+,-./:;<=>?_")
+AGGREGATE_MIN: Final = 18
+AGGREGATE_MAX: Final = 74
+PACK_LENGTH: Final = 29
+
+
+class Kind(StrEnum):
+    PACK = "pack"
+    BLOCK = "block"
+    SSCC = "sscc"
+    AGGREGATE = "aggregate"
+    PRODUCT = "product"
+    INVALID = "invalid"
+
+
+class Repair(StrEnum):
+    WHITESPACE = "whitespace"  # CR, LF, Tab or spaces around the code
+    AIM_PREFIX = "aim_prefix"  # ]d2, ]d1, ]C1, ]Q3 ...
+    LEADING_GS = "leading_gs"  # FNC1 sent as a leading GS
+    GS_SUBSTITUTE = "gs_substitute"  # <GS>, {GS}, ~, ␝ ... turned back into GS
+    GS_RESTORED = "gs_restored"  # separators put back from the fixed field lengths
+    BRACKETS = "brackets"  # (01)...(21)... human-readable text
+    TRAILING_GS = "trailing_gs"  # a GS after the last field
+    LAYOUT = "layout"  # Russian or Kazakh keyboard layout mapped back to US-QWERTY
+
+
+class CodeReason(StrEnum):
+    EMPTY = "empty"
+    BAD_CHARACTERS = "bad_characters"
+    TOO_SHORT = "too_short"
+    TOO_LONG = "too_long"
+    BAD_GTIN_CHECK = "bad_gtin_check"
+    BAD_SSCC_CHECK = "bad_sscc_check"
+    BAD_PRICE = "bad_price"
+    BAD_STRUCTURE = "bad_structure"
+    TWO_CODES = "two_codes"
+    OTHER_GROUP = "other_group"
+    PRODUCT_BARCODE = "product_barcode"
+
+
+_MESSAGES: Final[dict[CodeReason, dict[str, str]]] = {
+    CodeReason.EMPTY: {
+        "ru": "Пустое сканирование: код не получен.",
+        "kk": "Бос сканерлеу: код алынбады.",
+        "en": "Empty scan: no code was received.",
+    },
+    CodeReason.BAD_CHARACTERS: {
+        "ru": "В коде есть недопустимые символы ({detail}): это не код маркировки или сканер настроен неверно.",
+        "kk": "Кодта рұқсат етілмеген таңбалар бар ({detail}): бұл таңбалау коды емес немесе сканер дұрыс "
+              "бапталмаған.",
+        "en": "The code has characters a marking code cannot hold ({detail}): not a marking code, "
+              "or the scanner is misconfigured.",
+    },
+    CodeReason.TOO_SHORT: {
+        "ru": "Код слишком короткий ({detail} симв.): считан не полностью. Отсканируйте ещё раз.",
+        "kk": "Код тым қысқа ({detail} таңба): толық оқылмады. Қайта сканерлеңіз.",
+        "en": "The code is too short ({detail} characters): it was not read completely. Scan it again.",
+    },
+    CodeReason.TOO_LONG: {
+        "ru": "Код слишком длинный ({detail} симв.): возможно, считано лишнее. Отсканируйте ещё раз.",
+        "kk": "Код тым ұзын ({detail} таңба): артық оқылған болуы мүмкін. Қайта сканерлеңіз.",
+        "en": "The code is too long ({detail} characters): something extra was read. Scan it again.",
+    },
+    CodeReason.BAD_GTIN_CHECK: {
+        "ru": "Неверная контрольная цифра GTIN {detail}: код считан с ошибкой или повреждён.",
+        "kk": "GTIN {detail} бақылау цифры қате: код қате оқылды немесе зақымдалған.",
+        "en": "Wrong GTIN check digit in {detail}: the code was misread or is damaged.",
+    },
+    CodeReason.BAD_SSCC_CHECK: {
+        "ru": "Неверная контрольная цифра SSCC {detail}: этикетка считана с ошибкой или повреждена.",
+        "kk": "SSCC {detail} бақылау цифры қате: заттаңба қате оқылды немесе зақымдалған.",
+        "en": "Wrong SSCC check digit in {detail}: the label was misread or is damaged.",
+    },
+    CodeReason.BAD_PRICE: {
+        "ru": "Цена в коде блока должна состоять из цифр: «{detail}».",
+        "kk": "Блок кодындағы баға тек цифрлардан тұруы керек: «{detail}».",
+        "en": "The price in a block code must be digits: “{detail}”.",
+    },
+    CodeReason.BAD_STRUCTURE: {
+        "ru": "Код не читается как код блока, пачки или агрегата: {detail}.",
+        "kk": "Код блок, қорап немесе агрегат коды ретінде оқылмайды: {detail}.",
+        "en": "The code does not read as a block, pack or aggregate code: {detail}.",
+    },
+    CodeReason.TWO_CODES: {
+        "ru": "За одно сканирование считано {detail} кода. Сканируйте коды по одному.",
+        "kk": "Бір сканерлеуде {detail} код оқылды. Кодтарды бір-бірден сканерлеңіз.",
+        "en": "{detail} codes were read in one scan. Scan the codes one at a time.",
+    },
+    CodeReason.OTHER_GROUP: {
+        "ru": "Это код маркировки другой товарной группы (не табак), GTIN {detail}.",
+        "kk": "Бұл басқа тауар тобының таңбалау коды (темекі емес), GTIN {detail}.",
+        "en": "This is a marking code of another product group (not tobacco), GTIN {detail}.",
+    },
+    CodeReason.PRODUCT_BARCODE: {
+        "ru": "Это штрихкод товара (GTIN {detail}), а не код маркировки: сканируйте Data Matrix.",
+        "kk": "Бұл тауардың штрихкоды (GTIN {detail}), таңбалау коды емес: Data Matrix-ті сканерлеңіз.",
+        "en": "This is the product barcode (GTIN {detail}), not a marking code: scan the Data Matrix.",
+    },
+}
+
+
+class CodeError(NamedTuple):
+    """Why a code was rejected; `detail` is filled into the message (a length, a GTIN, characters)."""
+
+    reason: CodeReason
+    detail: str = ""
+
+    def message(self, lang: str = "en") -> str:
+        texts = _MESSAGES[self.reason]
+        return texts.get(lang, texts["en"]).format(detail=self.detail)
+
+
+class ParsedCode(NamedTuple):
+    """One input, classified. A NamedTuple: parse runs a million times per truck and this is the cheapest."""
+
+    input: str
+    kind: Kind
+    gtin: str | None = None
+    serial: str | None = None
+    price: str | None = None  # block: AI 8005, tiyn, digits
+    check: str | None = None  # block: AI 93; pack: characters 22-29, opaque
+    identity: str | None = None
+    normalized: str | None = None
+    repairs: tuple[Repair, ...] = ()
+    error: CodeError | None = None
+    parts: tuple[ParsedCode, ...] = ()  # two codes caught in one read
+
+    @property
+    def ok(self) -> bool:
+        """A marking or aggregation code that can be matched (a product barcode is not one)."""
+        return self.error is None and self.kind is not Kind.INVALID
+
+    @property
+    def is_aggregate(self) -> bool:
+        return self.kind is Kind.SSCC or self.kind is Kind.AGGREGATE
+
+    def to_json(self, lang: str = "en") -> dict[str, Any]:
+        return {
+            "input": self.input,
+            "kind": self.kind.value,
+            "gtin": self.gtin,
+            "serial": self.serial,
+            "price": self.price,
+            "check": self.check,
+            "identity": self.identity,
+            "normalized": self.normalized,
+            "hri": hri(self.normalized) if self.normalized else None,
+            "repairs": [r.value for r in self.repairs],
+            "error": self.error.message(lang) if self.error else None,
+            "reason": self.error.reason.value if self.error else None,
+            "parts": [p.to_json(lang) for p in self.parts],
+        }
+
+
+# --- check digits -------------------------------------------------------------------------------------------
+
+def gs1_check_digit(digits: str) -> int:
+    """Mod-10 check digit of a GS1 key (GTIN, SSCC) given without its check digit."""
+    total = 0
+    weight = 3
+    for ch in reversed(digits):
+        total += (ord(ch) - 48) * weight
+        weight = 4 - weight
+    return (10 - total % 10) % 10
+
+
+def gs1_key_ok(key: str) -> bool:
+    """True when the last digit of a GTIN-8/12/13/14 or SSCC-18 is its check digit."""
+    return len(key) >= 2 and key.isascii() and key.isdigit() and gs1_check_digit(key[:-1]) == ord(key[-1]) - 48
+
+
+_GTIN_OK: dict[str, bool] = {}  # a truck carries a handful of GTINs: memoise, it is most of a pack's parse
+
+
+def gtin_ok(gtin: str) -> bool:
+    ok = _GTIN_OK.get(gtin)
+    if ok is None:
+        ok = gs1_key_ok(gtin)
+        if len(_GTIN_OK) > 100_000:  # random input must not grow it forever
+            _GTIN_OK.clear()
+        _GTIN_OK[gtin] = ok
+    return ok
+
+
+def gtin14(digits: str) -> str:
+    return digits.zfill(14)
+
+
+# --- patterns -----------------------------------------------------------------------------------------------
+
+_S = f"[{SET82}]"
+_PACK_RE: Final = re.compile(rf"(\d{{14}})({_S}{{7}})({_S}{{8}})")
+# Tobacco block, GS in place (43 or 33 characters): the fast path.
+_BLOCK_GS_RE: Final = re.compile(rf"01(\d{{14}})21({_S}{{7}})(?:\x1d8005(\d{{6}}))?\x1d93({_S}{{4}})")
+# Tobacco block with every GS removed: fixed lengths tell where the fields are.
+_BLOCK_BARE_RE: Final = re.compile(rf"01(\d{{14}})21({_S}{{7}})(?:8005({_S}{{6}}))?93({_S}{{4}})")
+_SSCC_RE: Final = re.compile(r"00(\d{18})")
+_AIM_RE: Final = re.compile(r"\][A-Za-z][0-9]")
+_BRACKET_AI_RE: Final = re.compile(r"\((\d{2,4})\)")
+# One code inside a read that caught several (separators between them are optional).
+_ONE_CODE_RE: Final = re.compile(
+    rf"(01\d{{14}}21{_S}{{7}}\x1d?(?:8005\d{{6}}\x1d?)?93{_S}{{4}}|00\d{{18}}|\d{{14}}{_S}{{15}})[\x1d\s]*"
+)
+
+# GS1 application identifiers we read, with (fixed length or None for variable, max length, numeric).
+_AIS: Final[dict[str, tuple[int | None, int, bool]]] = {
+    "00": (18, 18, True), "01": (14, 14, True), "02": (14, 14, True), "10": (None, 20, False),
+    "11": (6, 6, True), "13": (6, 6, True), "15": (6, 6, True), "17": (6, 6, True), "21": (None, 20, False),
+    "240": (None, 30, False), "8005": (6, 6, False), "91": (None, 90, False), "92": (None, 90, False),
+    "93": (None, 90, False),
+}
+
+
+# --- keyboard layouts -----------------------------------------------------------------------------------------
+
+_US: Final = ("`1234567890-=qwertyuiop[]\\asdfghjkl;'zxcvbnm,./",
+              "~!@#$%^&*()_+QWERTYUIOP{}|ASDFGHJKL:\"ZXCVBNM<>?")
+_RU: Final = ("ё1234567890-=йцукенгшщзхъ\\фывапролджэячсмитьбю.",
+              "Ё!\"№;%:?*()_+ЙЦУКЕНГШЩЗХЪ/ФЫВАПРОЛДЖЭЯЧСМИТЬБЮ,")
+# Windows "Kazakh" layout: Kazakh letters replace the digits, which only AltGr or another layout can type.
+_KZ: Final = ("(\"әіңғ,.үұқөһйцукенгшщзхъ\\фывапролджэячсмитьбю№",
+              ")!ӘІҢҒ;:ҮҰҚӨҺЙЦУКЕНГШЩЗХЪ/ФЫВАПРОЛДЖЭЯЧСМИТЬБЮ?")
+
+
+def _layout_table(layout: tuple[str, str]) -> dict[int, str]:
+    table: dict[int, str] = {}
+    for typed, us in zip(layout[0] + layout[1], _US[0] + _US[1], strict=True):
+        table.setdefault(ord(typed), us)
+    return table
+
+
+_FROM_RU: Final = _layout_table(_RU)
+_FROM_KZ: Final = _layout_table(_KZ)
+_KAZAKH_LETTERS: Final = frozenset("әіңғүұқөһӘІҢҒҮҰҚӨҺ")
+
+
+def _typed_in_layout(text: str) -> bool:
+    """Cyrillic present and no Latin letter: every letter key of a Russian or Kazakh layout types Cyrillic, so
+    text with both was not typed through one layout, and mapping it would invent a code."""
+    return any("\u0400" <= ch <= "\u04ff" or ch == "№" for ch in text) \
+        and not any("a" <= ch <= "z" or "A" <= ch <= "Z" for ch in text)
+
+
+def from_layout(text: str, layout: str = "ru") -> str:
+    """Key-position repair: what a US-QWERTY scanner typed, given the text a Russian or Kazakh layout made."""
+    return text.translate(_FROM_KZ if layout == "kk" else _FROM_RU)
+
+
+# --- parsing --------------------------------------------------------------------------------------------------
+
+def parse(text: str, *, gs_substitutes: Sequence[str] = DEFAULT_GS_SUBSTITUTES,
+          repair_layout: bool = True) -> ParsedCode:
+    """Classify one read. Never raises."""
+    n = len(text)
+    if n == PACK_LENGTH:
+        m = _PACK_RE.fullmatch(text)
+        if m is not None and gtin_ok(m[1]):
+            return ParsedCode(text, Kind.PACK, m[1], m[2], None, m[3], text[:21], text)
+    elif n == 43 or n == 33:
+        m = _BLOCK_GS_RE.fullmatch(text)
+        if m is not None and gtin_ok(m[1]):
+            return _block(text, m[1], m[2], m[3], m[4], ())
+    elif n == 20:
+        m = _SSCC_RE.fullmatch(text)
+        if m is not None and gs1_key_ok(m[1]):
+            return ParsedCode(text, Kind.SSCC, identity=m[1], normalized=text)
+    return _parse_slow(text, tuple(gs_substitutes), repair_layout)
+
+
+def parse_many(texts: Iterable[str], **options: Any) -> list[ParsedCode]:
+    return [parse(t, **options) for t in texts]
+
+
+def _block(source: str, gtin: str, serial: str, price: str | None, check: str | None,
+           repairs: tuple[Repair, ...]) -> ParsedCode:
+    identity = f"01{gtin}21{serial}"
+    normalized = identity
+    if price is not None:
+        normalized += f"{GS}8005{price}"
+    if check is not None:
+        normalized += f"{GS}93{check}"
+    return ParsedCode(source, Kind.BLOCK, gtin, serial, price, check, identity, normalized, repairs)
+
+
+def _invalid(source: str, reason: CodeReason, detail: str = "", repairs: tuple[Repair, ...] = (),
+             **fields: Any) -> ParsedCode:
+    return ParsedCode(source, Kind.INVALID, repairs=repairs, error=CodeError(reason, detail), **fields)
+
+
+def _parse_slow(source: str, substitutes: tuple[str, ...], repair_layout: bool) -> ParsedCode:
+    text, repairs = _strip_envelope(source)
+    if not text:
+        return _invalid(source, CodeReason.EMPTY, repairs=repairs)
+    found = _strict(source, text, repairs)
+    if found is not None:
+        return found
+    found = _repaired(source, text, repairs, substitutes)
+    if found is not None:
+        return found
+    if repair_layout and _typed_in_layout(text):
+        first, second = ("kk", "ru") if any(ch in _KAZAKH_LETTERS for ch in text) else ("ru", "kk")
+        for layout in (first, second):
+            fixed = _parse_slow(from_layout(source, layout), substitutes, repair_layout=False)
+            if fixed.kind is not Kind.INVALID or (fixed.error is not None and fixed.error.reason in (
+                    CodeReason.BAD_GTIN_CHECK, CodeReason.BAD_SSCC_CHECK, CodeReason.TWO_CODES)):
+                return fixed._replace(input=source, repairs=(Repair.LAYOUT, *fixed.repairs))
+    several = _several(source, text, repairs, substitutes)
+    if several is not None:
+        return several
+    aggregate = _aggregate(source, text, repairs)
+    if aggregate is not None:
+        return aggregate
+    return _diagnose(source, text, repairs)
+
+
+def _strip_envelope(source: str) -> tuple[str, tuple[Repair, ...]]:
+    """Remove what can never be part of a code: surrounding whitespace, the AIM prefix, a leading FNC1."""
+    repairs: list[Repair] = []
+    text = source.strip(" \t\r\n\x00")
+    if text != source:
+        repairs.append(Repair.WHITESPACE)
+    if _AIM_RE.match(text):
+        text = text[3:]
+        repairs.append(Repair.AIM_PREFIX)
+    if text.startswith((GS, GS_PICTURE)):
+        text = text.lstrip(GS + GS_PICTURE)
+        repairs.append(Repair.LEADING_GS)
+    if text.endswith(GS):  # some scanners end the last variable-length field with GS too
+        text = text.rstrip(GS)
+        repairs.append(Repair.TRAILING_GS)
+    return text, tuple(repairs)
+
+
+def _strict(source: str, text: str, repairs: tuple[Repair, ...]) -> ParsedCode | None:
+    """A GS1 kind read exactly as it stands (no content changed)."""
+    n = len(text)
+    if n == PACK_LENGTH:
+        m = _PACK_RE.fullmatch(text)
+        if m is not None:
+            if not gtin_ok(m[1]):
+                return _invalid(source, CodeReason.BAD_GTIN_CHECK, m[1], repairs)
+            return ParsedCode(source, Kind.PACK, m[1], m[2], None, m[3], text[:21], text, repairs)
+    if text.startswith("00") and n == 20 and text.isdigit():
+        if not gs1_key_ok(text[2:]):
+            return _invalid(source, CodeReason.BAD_SSCC_CHECK, text[2:], repairs)
+        return ParsedCode(source, Kind.SSCC, identity=text[2:], normalized=text, repairs=repairs)
+    if (text.isdigit() and n in (8, 12, 13, 14)) or (n == 16 and text.startswith("01") and text.isdigit()):
+        gtin = text[2:] if n == 16 else text
+        if not gs1_key_ok(gtin):
+            return _invalid(source, CodeReason.BAD_GTIN_CHECK, gtin, repairs)
+        g = gtin14(gtin)
+        return ParsedCode(source, Kind.PRODUCT, g, identity=g, normalized=text, repairs=repairs,
+                          error=CodeError(CodeReason.PRODUCT_BARCODE, g))
+    if text.startswith("01"):
+        m = _BLOCK_GS_RE.fullmatch(text)
+        if m is not None:
+            return _checked_block(source, m, repairs)
+    return None
+
+
+def _checked_block(source: str, m: re.Match[str], repairs: tuple[Repair, ...]) -> ParsedCode:
+    gtin, serial, price, check = m[1], m[2], m[3], m[4]
+    if not gtin_ok(gtin):
+        return _invalid(source, CodeReason.BAD_GTIN_CHECK, gtin, repairs)
+    if price is not None and not price.isdigit():
+        return _invalid(source, CodeReason.BAD_PRICE, price, repairs)
+    return _block(source, gtin, serial, price, check, repairs)
+
+
+def _repaired(source: str, text: str, repairs: tuple[Repair, ...],
+              substitutes: tuple[str, ...]) -> ParsedCode | None:
+    """GS substitutes, bracketed text and missing GS, in that order; None when nothing GS1 comes out."""
+    work = text
+    done = list(repairs)
+    subs = [s for s in (*substitutes, GS_PICTURE) if s and s in work]
+    if subs:
+        for s in subs:
+            work = work.replace(s, GS)
+        work = work.strip(GS)
+        done.append(Repair.GS_SUBSTITUTE)
+        found = _strict(source, work, tuple(done))
+        if found is not None:
+            return found
+    if work.startswith(("(00)", "(01)")):
+        flat = _from_brackets(work)
+        if flat is not None:
+            done.append(Repair.BRACKETS)
+            found = _strict(source, flat, tuple(done))
+            if found is not None:
+                return found
+            work = flat
+    if work.startswith("01"):
+        bare = work.replace(GS, "")
+        m = _BLOCK_BARE_RE.fullmatch(bare)
+        if m is not None:
+            return _checked_block(source, m, (*done, Repair.GS_RESTORED))
+        if GS in work:
+            return _element_string(source, work, tuple(done))
+    elif work.startswith("00") and GS in work:
+        return _element_string(source, work, tuple(done))
+    return None
+
+
+def _from_brackets(text: str) -> str | None:
+    """(01)…(21)…(8005)…(93)… to an element string with GS after every variable-length field."""
+    pieces = _BRACKET_AI_RE.split(text)
+    if pieces[0] != "" or len(pieces) < 3:
+        return None
+    out: list[str] = []
+    for ai, value in zip(pieces[1::2], pieces[2::2], strict=True):
+        spec = _AIS.get(ai)
+        if spec is None:
+            return None
+        out.append(ai + value)
+        if spec[0] is None:
+            out.append(GS)
+    return "".join(out).rstrip(GS)
+
+
+def split_element_string(text: str) -> list[tuple[str, str]] | None:
+    """Application identifiers and values of a GS-separated element string; None when it does not read."""
+    fields: list[tuple[str, str]] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == GS:
+            i += 1
+            continue
+        for width in (2, 3, 4):
+            ai = text[i:i + width]
+            spec = _AIS.get(ai)
+            if spec is not None:
+                break
+        else:
+            return None
+        fixed, longest, numeric = spec
+        start = i + len(ai)
+        if fixed is not None:
+            end = start + fixed
+            if end > n:
+                return None
+        else:
+            end = text.find(GS, start)
+            end = n if end < 0 else end
+            if end - start > longest:
+                return None
+        value = text[start:end]
+        if not value or GS in value or (numeric and not value.isdigit()) \
+                or not all(ch in _SET82_CHARS for ch in value):
+            return None
+        fields.append((ai, value))
+        i = end
+    return fields
+
+
+def _element_string(source: str, text: str, repairs: tuple[Repair, ...]) -> ParsedCode | None:
+    """General GS1 reading for codes outside the tobacco fixed lengths (another serial length, extra AIs)."""
+    fields = split_element_string(text)
+    if not fields:
+        return None
+    ais = dict(fields)
+    if len(ais) != len(fields):
+        return None
+    if "00" in ais:
+        if len(ais) != 1:
+            return None
+        sscc = ais["00"]
+        if not gs1_key_ok(sscc):
+            return _invalid(source, CodeReason.BAD_SSCC_CHECK, sscc, repairs)
+        return ParsedCode(source, Kind.SSCC, identity=sscc, normalized="00" + sscc, repairs=repairs)
+    gtin = ais.get("01")
+    if gtin is None or "21" not in ais:
+        return None
+    if not gtin_ok(gtin):
+        return _invalid(source, CodeReason.BAD_GTIN_CHECK, gtin, repairs)
+    serial = ais["21"]
+    price = ais.get("8005")
+    check = ais.get("93")
+    if len(serial) != 7 or check is None or len(check) != 4 or not set(ais) <= {"01", "21", "8005", "93"}:
+        # milk, shoes, medicines: a real marking code, but not a tobacco block
+        return _invalid(source, CodeReason.OTHER_GROUP, gtin, repairs, gtin=gtin, serial=serial)
+    if price is not None and not price.isdigit():
+        return _invalid(source, CodeReason.BAD_PRICE, price, repairs)
+    normalized = GS.join(ai + value for ai, value in fields)
+    # Fixed-length fields need no GS after them: drop those, as a printer encoding FNC1 would.
+    parts: list[str] = []
+    for ai, value in fields:
+        parts.append(ai + value)
+        if _AIS[ai][0] is None:
+            parts.append(GS)
+    normalized = "".join(parts).rstrip(GS)
+    return ParsedCode(source, Kind.BLOCK, gtin, serial, price, check, f"01{gtin}21{serial}", normalized, repairs)
+
+
+def _aggregate(source: str, text: str, repairs: tuple[Repair, ...]) -> ParsedCode | None:
+    if not AGGREGATE_MIN <= len(text) <= AGGREGATE_MAX or not all(ch in _SET82_CHARS for ch in text):
+        return None
+    if _looks_gs1(text):
+        return None
+    return ParsedCode(source, Kind.AGGREGATE, identity=text, normalized=text, repairs=repairs)
+
+
+def _looks_gs1(text: str) -> bool:
+    """Shapes that are a damaged GS1 code rather than a custom aggregation code."""
+    n = len(text)
+    if text[:16].isdigit() and text.startswith("01") and n > 16 and text[16:18] == "21":
+        return True
+    if n == PACK_LENGTH and text[:14].isdigit():
+        return True
+    return text.startswith("00") and text[:20].isdigit() and n >= 20
+
+
+def _several(source: str, text: str, repairs: tuple[Repair, ...],
+             substitutes: tuple[str, ...]) -> ParsedCode | None:
+    """Two or more codes caught in one read (a wide scanner beam over neighbouring packs)."""
+    work = text
+    for s in (*substitutes, GS_PICTURE):
+        if s:
+            work = work.replace(s, GS)
+    pieces: list[str] = []
+    pos = 0
+    while pos < len(work):
+        m = _ONE_CODE_RE.match(work, pos)
+        if m is None:
+            return None
+        pieces.append(m[1])
+        pos = m.end()
+    if len(pieces) < 2:
+        return None
+    parts = tuple(parse(p, gs_substitutes=substitutes, repair_layout=False) for p in pieces)
+    if not all(p.ok for p in parts):
+        return None
+    return _invalid(source, CodeReason.TWO_CODES, str(len(parts)), repairs, parts=parts)
+
+
+def _diagnose(source: str, text: str, repairs: tuple[Repair, ...]) -> ParsedCode:
+    """The most useful reason for a read nothing could make sense of."""
+    bad = sorted({ch for ch in text if ch not in _SET82_CHARS and ch != GS})
+    if bad:
+        shown = " ".join(_show_char(ch) for ch in bad[:8])
+        return _invalid(source, CodeReason.BAD_CHARACTERS, shown, repairs)
+    n = len(text)
+    if text.startswith("01") and text[2:16].isdigit() and n >= 16:
+        if not gtin_ok(text[2:16]):
+            return _invalid(source, CodeReason.BAD_GTIN_CHECK, text[2:16], repairs)
+        if n < 31:
+            return _invalid(source, CodeReason.TOO_SHORT, str(n), repairs)
+        return _invalid(source, CodeReason.BAD_STRUCTURE, _shown(text), repairs)
+    if n == PACK_LENGTH and text[:14].isdigit():
+        return _invalid(source, CodeReason.BAD_GTIN_CHECK, text[:14], repairs)
+    if n < AGGREGATE_MIN:
+        return _invalid(source, CodeReason.TOO_SHORT, str(n), repairs)
+    if n > AGGREGATE_MAX:
+        return _invalid(source, CodeReason.TOO_LONG, str(n), repairs)
+    return _invalid(source, CodeReason.BAD_STRUCTURE, _shown(text), repairs)
+
+
+def _shown(text: str) -> str:
+    shown = visible_gs(text)
+    return shown if len(shown) <= 80 else shown[:77] + "…"
+
+
+def _show_char(ch: str) -> str:
+    return ch if ch.isprintable() and not ch.isspace() else f"U+{ord(ch):04X}"
+
+
+# --- printable forms ------------------------------------------------------------------------------------------
+
+def hri(code: str) -> str:
+    """The human-readable form people read and type: (01)…(21)…(8005)…(93)… for GS1 element strings,
+    the code itself otherwise (a pack, a custom aggregation code)."""
+    if len(code) == 20 and code.startswith("00") and code.isdigit():
+        return f"(00){code[2:]}"
+    if code.startswith("01"):
+        bare = _BLOCK_BARE_RE.fullmatch(code.replace(GS, ""))
+        if bare is not None:
+            price = f"(8005){bare[3]}" if bare[3] is not None else ""
+            return f"(01){bare[1]}(21){bare[2]}{price}(93){bare[4]}"
+        fields = split_element_string(code) if GS in code else None
+        if fields:
+            return "".join(f"({ai}){value}" for ai, value in fields)
+    return visible_gs(code)
+
+
+def visible_gs(code: str, mark: str = "<GS>") -> str:
+    """GS has no glyph: show it as a mark people and spreadsheets can carry."""
+    return code.replace(GS, mark)
+
+
+def spreadsheet_text(text: str) -> str:
+    """Text a spreadsheet will not run as a formula (CSV opened in Excel): a leading quote, as Excel does."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def url_part(code: str) -> str:
+    """One path or query component: every reserved character, GS included, percent-encoded."""
+    return quote(code, safe="")
+
+
+def xml_text(code: str) -> str:
+    """XML 1.0 cannot hold U+001D even as a reference: GS becomes its visible mark, then the usual escapes."""
+    return _xml_escape(visible_gs(code), {'"': "&quot;", "'": "&apos;"})
+
+
+def kind_of_level(level: str) -> frozenset[Kind]:
+    """Which kinds of code may stand at a packaging level."""
+    return _LEVEL_KINDS.get(level, frozenset())
+
+
+_LEVEL_KINDS: Final[dict[str, frozenset[Kind]]] = {
+    "pack": frozenset({Kind.PACK}), "block": frozenset({Kind.BLOCK}),
+    "box": frozenset({Kind.SSCC, Kind.AGGREGATE}), "pallet": frozenset({Kind.SSCC, Kind.AGGREGATE}),
+}
