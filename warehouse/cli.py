@@ -88,5 +88,18 @@ def demo() -> None:
         click.echo(line)
 
 
+def _register() -> None:
+    # Command groups live beside their domain; registered here so `warehouse --help` lists them all.
+    from warehouse.cli_acts import acts_cli, scan_cmd
+    from warehouse.cli_codes import codes_cli
+    from warehouse.cli_devices import devices_cli
+
+    for group in (codes_cli, acts_cli, scan_cmd, devices_cli):
+        cli.add_command(group)
+
+
+_register()
+
+
 def main() -> None:
     cli.main(prog_name="warehouse")

@@ -161,6 +161,7 @@ class ActCode(Base):
         UniqueConstraint("act_id", "identity", name="uq_act_codes_act_identity"),
         Index("ix_act_codes_identity", "identity"),
         Index("ix_act_codes_parent", "parent_id"),
+        Index("ix_act_codes_act_pos", "act_id", "pos"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -177,8 +178,34 @@ class ActCode(Base):
     # No foreign key: scans.act_code_id already points here, and a cycle of keys cannot be created
     # in one step on SQLite. The scan journal is append-only, so the id stays valid.
     credited_scan_id: Mapped[int | None] = mapped_column(BigId)
+    # Nested intervals over the preorder of the act's tree: the subtree of a code is exactly the rows
+    # with pos in [pos, last], one index range scan however big the pallet.
+    pos: Mapped[int | None] = mapped_column(BigInteger)
+    last: Mapped[int | None] = mapped_column(BigInteger)
 
     act: Mapped[Act] = relationship(back_populates="codes")
+
+
+class ActCounter(Base):
+    """Expected and credited codes per act, level and GTIN, kept in step by every scan."""
+
+    __tablename__ = "act_counters"
+
+    act_id: Mapped[int] = mapped_column(ForeignKey("acts.id", ondelete="CASCADE"), primary_key=True)
+    level: Mapped[str] = mapped_column(String(8), primary_key=True)
+    gtin: Mapped[str] = mapped_column(String(14), primary_key=True)  # "" when the code carries none
+    expected: Mapped[int] = mapped_column(Integer, default=0)
+    credited: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ScanTally(Base):
+    """Scans per act and class (matched, duplicate, surplus, ...), kept in step by every scan."""
+
+    __tablename__ = "scan_tallies"
+
+    act_id: Mapped[int] = mapped_column(ForeignKey("acts.id", ondelete="CASCADE"), primary_key=True)
+    scan_class: Mapped[str] = mapped_column(String(16), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ReceivingSession(Base):
@@ -198,7 +225,7 @@ class Scan(Base):
     """The scan journal: one row per read, written in the same transaction as its effect."""
 
     __tablename__ = "scans"
-    __table_args__ = (Index("ix_scans_act_id", "act_id", "id"),)
+    __table_args__ = (Index("ix_scans_act_id", "act_id", "id"), Index("ix_scans_act_identity", "act_id", "identity"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     client_scan_id: Mapped[str | None] = mapped_column(String(80), unique=True)  # idempotent retries
@@ -229,6 +256,23 @@ class Decision(Base):
     act_id: Mapped[int] = mapped_column(ForeignKey("acts.id"), index=True)
     decision: Mapped[str] = mapped_column(String(40))
     reason: Mapped[str | None] = mapped_column(String(40))
+    comment: Mapped[str | None] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LineResolution(Base):
+    """The lead's word on one discrepancy line: append-only, the newest entry for a line is in force."""
+
+    __tablename__ = "line_resolutions"
+    __table_args__ = (Index("ix_line_resolutions_act", "act_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    act_id: Mapped[int] = mapped_column(ForeignKey("acts.id"))
+    act_code_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("act_codes.id"))  # a missing code
+    scan_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("scans.id"))  # a surplus scan
+    resolution: Mapped[str] = mapped_column(String(16))  # accept | reject | found_later
+    reason: Mapped[str | None] = mapped_column(String(20))
     comment: Mapped[str | None] = mapped_column(Text)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

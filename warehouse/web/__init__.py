@@ -11,7 +11,7 @@ from warehouse.web import access
 
 
 def register(app: Flask) -> None:
-    from warehouse.web import acts, admin, auth, labels
+    from warehouse.web import acts, admin, api, auth, imports, labels, receive, review
 
     labels.init_app(app)
 
@@ -19,6 +19,10 @@ def register(app: Flask) -> None:
     app.register_blueprint(auth.bp)
     app.register_blueprint(acts.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(receive.bp)
+    app.register_blueprint(imports.bp)
+    app.register_blueprint(review.bp)
 
     @app.context_processor
     def inject() -> dict[str, object]:

@@ -18,10 +18,17 @@ from warehouse.models import Role, User
 F = TypeVar("F", bound=Callable[..., Any])
 ACCESS_ATTR = "_warehouse_access"
 ANY_ROLE = frozenset(Role)
+TOKEN = "token"  # noqa: S105  # the name of an access policy, not a secret
 
 
 def public(view: F) -> F:
     setattr(view, ACCESS_ATTR, None)
+    return view
+
+
+def token_auth(view: F) -> F:
+    """The view authenticates by itself (API bearer tokens), not by the browser session."""
+    setattr(view, ACCESS_ATTR, TOKEN)
     return view
 
 
@@ -33,12 +40,12 @@ def roles(*allowed: Role) -> Callable[[F], F]:
     return mark
 
 
-def policy_of(endpoint: str) -> frozenset[Role] | bool | None:
+def policy_of(endpoint: str) -> frozenset[Role] | bool | str | None:
     """The endpoint's policy: None for public, a role set, or False when undeclared."""
     view = current_app.view_functions.get(endpoint)
     if view is None:
         return False
-    result: frozenset[Role] | bool | None = getattr(view, ACCESS_ATTR, False)
+    result: frozenset[Role] | bool | str | None = getattr(view, ACCESS_ATTR, False)
     return result
 
 
@@ -58,7 +65,7 @@ def enforce() -> Response | None:
     if endpoint is None or endpoint == "static":
         return None
     policy = policy_of(endpoint)
-    if policy is None:
+    if policy is None or policy == TOKEN:
         return None
     if policy is False:
         abort(403)

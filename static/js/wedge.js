@@ -1,0 +1,88 @@
+// The browser fallback of a keyboard-wedge scanner: decode by physical key (KeyboardEvent.code) with a
+// fixed US layout, so a Russian or Kazakh layout cannot turn the code into Cyrillic. Ctrl+] and
+// Alt + numeric-keypad decimal codes (Alt+0029) give GS. Enter, keypad Enter and Tab end a scan.
+(function () {
+  "use strict";
+  var GS = "\u001d";
+  var US = {
+    Digit1: ["1", "!"], Digit2: ["2", "@"], Digit3: ["3", "#"], Digit4: ["4", "$"], Digit5: ["5", "%"],
+    Digit6: ["6", "^"], Digit7: ["7", "&"], Digit8: ["8", "*"], Digit9: ["9", "("], Digit0: ["0", ")"],
+    Minus: ["-", "_"], Equal: ["=", "+"], BracketLeft: ["[", "{"], BracketRight: ["]", "}"],
+    Backslash: ["\\", "|"], IntlBackslash: ["\\", "|"], Semicolon: [";", ":"], Quote: ["'", "\""],
+    Backquote: ["`", "~"], Comma: [",", "<"], Period: [".", ">"], Slash: ["/", "?"], Space: [" ", " "],
+    NumpadDecimal: [".", "."], NumpadAdd: ["+", "+"], NumpadSubtract: ["-", "-"],
+    NumpadMultiply: ["*", "*"], NumpadDivide: ["/", "/"]
+  };
+  for (var i = 0; i < 10; i++) { US["Numpad" + i] = [String(i), String(i)]; }
+  var TERMINATORS = { Enter: 1, NumpadEnter: 1, Tab: 1 };
+
+  function newState() { return { text: "", alt: null }; }
+
+  // Returns "submit" when a scan ended, true when the key was consumed, false when it is not ours.
+  function decodeKey(state, e) {
+    if (e.type === "keyup") {
+      if ((e.code === "AltLeft" || e.code === "AltRight") && state.alt !== null) {
+        if (state.alt.length) { state.text += String.fromCharCode(parseInt(state.alt, 10) % 256); }
+        state.alt = null;
+        return true;
+      }
+      return false;
+    }
+    if (e.code === "AltLeft" || e.code === "AltRight") { state.alt = ""; return true; }
+    if (state.alt !== null && /^Numpad[0-9]$/.test(e.code)) { state.alt += e.code.slice(6); return true; }
+    if (TERMINATORS[e.code]) { return "submit"; }
+    if (e.ctrlKey && e.code === "BracketRight") { state.text += GS; return true; }
+    if (e.ctrlKey || e.metaKey || e.altKey) { return false; }
+    if (e.code === "Backspace") { state.text = state.text.slice(0, -1); return true; }
+    if (e.code === "Escape") { state.text = ""; return true; }
+    var shift = e.shiftKey;
+    var m = /^Key([A-Z])$/.exec(e.code);
+    if (m) {
+      var caps = e.getModifierState && e.getModifierState("CapsLock");
+      state.text += (shift !== !!caps) ? m[1] : m[1].toLowerCase();
+      return true;
+    }
+    var pair = US[e.code];
+    if (pair) { state.text += pair[shift ? 1 : 0]; return true; }
+    return false;
+  }
+
+  function shown(text) { return text.split(GS).join("\u241d"); }
+
+  function attach(field) {
+    var state = newState();
+    var form = field.form;
+    function submit() {
+      if (!state.text) { return; }
+      form.elements.code.value = state.text;
+      form.elements.scan_id.value = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
+        : String(Date.now()) + Math.random();
+      state.text = "";
+      field.value = "";
+      if (window.htmx) { htmx.trigger(form, "submit"); } else { form.submit(); }
+    }
+    function onKey(e) {
+      var r = decodeKey(state, e);
+      if (r === false) { return; }
+      e.preventDefault();
+      if (r === "submit") { submit(); } else { field.value = shown(state.text); }
+    }
+    field.addEventListener("keydown", onKey);
+    field.addEventListener("keyup", onKey);
+    field.addEventListener("paste", function (e) {
+      // Pasted text keeps its characters; the server repairs a layout that mangled it.
+      e.preventDefault();
+      state.text += (e.clipboardData || window.clipboardData).getData("text").replace(/[\r\n\t]+$/, "");
+      field.value = shown(state.text);
+    });
+    form.addEventListener("submit", function (e) {
+      if (!form.elements.code.value) { e.preventDefault(); submit(); }
+    });
+    form.addEventListener("htmx:afterRequest", function () { form.elements.code.value = ""; field.focus(); });
+  }
+
+  window.warehouseWedge = { decodeKey: decodeKey, newState: newState };
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("input[data-wedge]").forEach(attach);
+  });
+})();

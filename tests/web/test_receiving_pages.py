@@ -1,0 +1,144 @@
+"""The receiving screen, the live stream, closing, the lead's review and decision — through HTTP."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import threading
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.conftest import Auth, LiveServer
+from tests.factories import ActFactory
+from warehouse.factory import get_db
+from warehouse.services import importing
+
+
+def _act(app: Flask, tmp_path: Path, **kw: object) -> tuple[int, ActFactory]:
+    f = ActFactory(**kw)  # type: ignore[arg-type]
+    act_id = importing.import_act(get_db(app), f.write(tmp_path / "act.json")).act_id
+    return act_id, f
+
+
+def _token(client: FlaskClient, path: str) -> str:
+    m = re.search(r'"X-CSRFToken": "([^"]+)"', client.get(path).get_data(as_text=True))
+    assert m
+    return m.group(1)
+
+
+def test_screen_escapes_every_code(app: Flask, client: FlaskClient, auth: Auth, tmp_path: Path) -> None:
+    act_id, f = _act(app, tmp_path)
+    auth.login("staff")
+    token = _token(client, f"/acts/{act_id}")
+    nasty = f.codes["block"][0][:-4] + "<&'\""  # changes the check part only: still the same block identity
+    r = client.post(f"/acts/{act_id}/scans", data={"code": "<script>x</script>"}, headers={"X-CSRFToken": token})
+    assert r.status_code == 200 and "<script>" not in r.get_data(as_text=True)
+    client.post(f"/acts/{act_id}/scans", data={"code": nasty}, headers={"X-CSRFToken": token})
+    page = client.get(f"/acts/{act_id}").get_data(as_text=True)
+    assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>x" not in page
+    assert "&lt;&amp;&#39;&#34;" in page or "&lt;&amp;&#39;&quot;" in page
+
+
+def test_scan_needs_csrf_and_login(app: Flask, client: FlaskClient, auth: Auth, tmp_path: Path) -> None:
+    act_id, f = _act(app, tmp_path)
+    assert client.post(f"/acts/{act_id}/scans", data={"code": f.codes["box"][0]}).status_code in (302, 400)
+    auth.login("staff")
+    assert client.post(f"/acts/{act_id}/scans", data={"code": f.codes["box"][0]}).status_code == 400
+
+
+def test_live_stream_carries_rows_and_counters(app: Flask, client: FlaskClient, auth: Auth, tmp_path: Path) -> None:
+    """One viewer holds the SSE stream over real HTTP (as waitress serves it); another station scans."""
+    act_id, f = _act(app, tmp_path)
+    auth.login("staff")
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    server = LiveServer(app)
+    got: list[str] = []
+    opened = threading.Event()
+    try:
+        host, port = server.url.removeprefix("http://").split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        conn.request("GET", f"/acts/{act_id}/events", headers={"Cookie": f"session={cookie.value}"})
+        response = conn.getresponse()
+        assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")
+
+        def read() -> None:
+            for line in response:
+                got.append(line.decode())
+                opened.set()
+                if line.startswith(b"event: counters"):
+                    got.extend(next(response).decode() for _ in range(3))
+                    return
+
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        assert opened.wait(timeout=10)
+        assert got[0].startswith("retry:")
+        other = app.test_client()
+        Auth(other).login("lead")
+        token = _token(other, f"/acts/{act_id}")
+        posted = other.post(f"/acts/{act_id}/scans", data={"code": f.codes["box"][0]}, headers={"X-CSRFToken": token})
+        assert posted.status_code == 200
+        reader.join(timeout=10)
+        conn.close()
+    finally:
+        server.stop()
+    text = "".join(got)
+    assert "event: scan" in text and 'class="scan scan-matched"' in text and "lead" in text
+    assert "event: counters" in text
+
+
+def test_staff_closes_but_only_a_lead_decides(app: Flask, client: FlaskClient, auth: Auth, tmp_path: Path) -> None:
+    act_id, f = _act(app, tmp_path, boxes=2)
+    auth.login("staff")
+    token = _token(client, f"/acts/{act_id}")
+    client.post(f"/acts/{act_id}/scans", data={"code": f.codes["box"][0]}, headers={"X-CSRFToken": token})
+    client.post(f"/acts/{act_id}/scans", data={"code": "00" + "048700000099990"}, headers={"X-CSRFToken": token})
+    assert client.post(f"/acts/{act_id}/close", headers={"X-CSRFToken": token}).status_code == 302
+    assert client.get(f"/acts/{act_id}/review").status_code == 403
+    assert client.post(f"/acts/{act_id}/decide", data={"decision": "rejected"},
+                       headers={"X-CSRFToken": token}).status_code == 403
+
+    auth.login("lead")
+    token = _token(client, f"/acts/{act_id}/review")
+    page = client.get(f"/acts/{act_id}/review").get_data(as_text=True)
+    assert f.codes["box"][1] in page  # the missing box, listed as the box
+    code_id = re.search(r'name="act_code_id" value="(\d+)"', page)
+    assert code_id
+    r = client.post(f"/acts/{act_id}/lines", data={"act_code_id": code_id.group(1), "resolution": "reject",
+                                                   "reason": "shortage", "comment": "box <not> delivered"},
+                    headers={"X-CSRFToken": token})
+    assert r.status_code == 200
+    assert "box &lt;not&gt; delivered" in client.get(f"/acts/{act_id}/review").get_data(as_text=True)
+    r = client.post(f"/acts/{act_id}/decide", data={"decision": "accepted"}, headers={"X-CSRFToken": token})
+    assert r.status_code == 302  # refused with a message: there are discrepancies
+    assert client.get(f"/acts/{act_id}/review").get_data(as_text=True).count("status-closed") >= 1
+    r = client.post(f"/acts/{act_id}/decide", data={"decision": "accepted_with_discrepancies", "reason": "shortage"},
+                    headers={"X-CSRFToken": token})
+    assert r.status_code == 302
+    page = client.get(f"/acts/{act_id}/review").get_data(as_text=True)
+    assert "status-decided" in page
+    audit_page = client.get(f"/acts/{act_id}/audit").get_data(as_text=True)
+    assert "act.decided" in audit_page and "act.closed" in audit_page and "line.resolved" in audit_page
+
+
+def test_resolving_a_line_of_another_act_is_refused(app: Flask, client: FlaskClient, auth: Auth,
+                                                    tmp_path: Path) -> None:
+    act_id, _f = _act(app, tmp_path)
+    other_id = importing.import_act(get_db(app), ActFactory(number="B", start=500).write(tmp_path / "b.json")).act_id
+    from warehouse.services import receiving
+
+    receiving.close_act(get_db(app), act_id)
+    auth.login("lead")
+    token = _token(client, f"/acts/{act_id}/review")
+    from sqlalchemy import select
+
+    from warehouse.models import ActCode
+
+    with get_db(app).read() as s:
+        foreign_code = s.execute(select(ActCode.id).where(ActCode.act_id == other_id).limit(1)).scalar()
+    r = client.post(f"/acts/{act_id}/lines", data={"act_code_id": str(foreign_code), "resolution": "accept"},
+                    headers={"X-CSRFToken": token})
+    assert r.status_code == 400

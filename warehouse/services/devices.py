@@ -1,0 +1,61 @@
+"""Devices that post scans: handheld terminals with an API token, bound to a station and a person."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from warehouse.models import Scanner, User
+from warehouse.services import audit
+from warehouse.services.users import ensure_station
+from warehouse.timeutil import utcnow
+
+
+def token_digest(token: str) -> str:
+    # Tokens are 256-bit random: a plain digest is enough, and it allows lookup by value.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Device:
+    scanner_id: int
+    name: str
+    station: str | None
+    user_id: int | None
+
+
+def issue_token(s: Session, name: str, station: str, user: User | None, by: User | None = None) -> str:
+    """Create (or re-key) an API device; the token is shown once and only its digest is kept."""
+    token = secrets.token_urlsafe(32)
+    key = f"api:{name}"
+    scanner = s.execute(select(Scanner).where(Scanner.device_key == key)).scalar()
+    if scanner is None:
+        scanner = Scanner(device_key=key, kind="api", name=name)
+        s.add(scanner)
+    scanner.station_id = ensure_station(s, station).id
+    scanner.user_id = user.id if user else None
+    scanner.token_digest = token_digest(token)
+    s.flush()
+    audit.record(s, "device.token_issued", user=by, actor=None if by else "cli",
+                 details={"device": name, "station": station, "user": user.username if user else None})
+    return token
+
+
+def device_for_token(s: Session, token: str) -> Device | None:
+    if not token:
+        return None
+    scanner = s.execute(select(Scanner).where(Scanner.token_digest == token_digest(token))).scalar()
+    if scanner is None:
+        return None
+    scanner.last_seen_at = utcnow()
+    station = None
+    if scanner.station_id is not None:
+        from warehouse.models import Station
+
+        st = s.get(Station, scanner.station_id)
+        station = st.name if st else None
+    return Device(scanner.id, scanner.name, station, scanner.user_id)

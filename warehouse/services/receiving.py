@@ -1,0 +1,492 @@
+"""Receiving: one scan, one transaction — journal row, match against the act, credit, counters.
+
+Every source (scanner readers, the browser field, the handheld API, the CLI) enters at `record_scan`.
+Crediting is exact under concurrency: on SQLite the write transaction holds the database's write lock
+(BEGIN IMMEDIATE); on PostgreSQL a transaction-scoped advisory lock per act serialises the scans of one
+act (scans of different acts run in parallel), and the UPDATE only takes rows still uncredited, so a
+code is credited at most once whatever the interleaving. A retried scan with the same client scan id
+returns the first result instead of counting again (unique constraint on `client_scan_id`).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from warehouse import codes
+from warehouse.db import Database
+from warehouse.events import CHANNEL, Event, broker, payload
+from warehouse.matching import Outcome, Reason, ScanClass
+from warehouse.models import (
+    Act,
+    ActCode,
+    ActCounter,
+    ActStatus,
+    Decision,
+    Direction,
+    Mode,
+    ReceivingSession,
+    Scan,
+    ScanTally,
+    User,
+)
+from warehouse.services import audit
+from warehouse.services.users import ensure_station
+from warehouse.timeutil import utcnow
+
+LEVELS = ("pallet", "box", "block", "pack")
+OPEN_STATUSES = (ActStatus.NEW, ActStatus.RECEIVING)
+DECISIONS = ("accepted", "accepted_with_discrepancies", "rejected")
+REASON_CODES = ("shortage", "damage", "surplus", "wrong_product", "mis_sorted")
+
+
+class ReceivingError(Exception):
+    """The scan or action was refused and nothing was written; `reason` keys the message."""
+
+    def __init__(self, reason: str, **args: Any) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.args_ = args
+
+    def message(self, lang: str = "ru") -> str:
+        return ERROR_MESSAGES.get(self.reason, {}).get(lang, self.reason).format(**self.args_)
+
+
+ERROR_MESSAGES: dict[str, dict[str, str]] = {
+    "no_act": {"ru": "Акт не найден", "kk": "Акт табылмады", "en": "Act not found"},
+    "act_not_open": {
+        "ru": "Приёмка по акту завершена: сканирование закрыто",
+        "kk": "Акт бойынша қабылдау аяқталды: сканерлеу жабық",
+        "en": "Receiving of this act has ended: scanning is closed",
+    },
+    "not_closed": {
+        "ru": "Сначала завершите приёмку",
+        "kk": "Алдымен қабылдауды аяқтаңыз",
+        "en": "End receiving first",
+    },
+    "already_decided": {
+        "ru": "По акту уже принято решение",
+        "kk": "Акт бойынша шешім қабылданған",
+        "en": "The act is already decided",
+    },
+    "bad_decision": {"ru": "Неизвестное решение", "kk": "Белгісіз шешім", "en": "Unknown decision"},
+    "bad_reason": {"ru": "Неизвестная причина", "kk": "Белгісіз себеп", "en": "Unknown reason code"},
+    "empty_scan": {"ru": "Пустое сканирование", "kk": "Бос сканерлеу", "en": "Empty scan"},
+    "decision_contradicts": {
+        "ru": "Есть расхождения: выберите «принять с расхождениями» или «отклонить»",
+        "kk": "Сәйкессіздіктер бар: «сәйкессіздіктермен қабылдау» немесе «қабылдамау» таңдаңыз",
+        "en": "There are discrepancies: choose accepted with discrepancies or rejected",
+    },
+}
+
+
+@dataclass(frozen=True)
+class ScanInput:
+    raw: str
+    source: str = "cli"  # evdev | serial | browser | api | cli | image
+    station: str | None = None
+    user_id: int | None = None
+    scanner_id: int | None = None
+    client_scan_id: str | None = None
+    raw_events: bytes | None = None
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    scan_id: int
+    act_id: int
+    input: str
+    outcome: Outcome
+    credited: int
+    kind: str
+    normalized: str | None
+    created_at: datetime
+    replayed: bool = False  # a retry of a scan already recorded
+
+    @property
+    def scan_class(self) -> ScanClass:
+        return self.outcome.scan_class
+
+    def message(self, lang: str = "ru") -> str:
+        return self.outcome.message(lang)
+
+
+@dataclass(frozen=True)
+class LevelCount:
+    expected: int = 0
+    credited: int = 0
+
+    @property
+    def outstanding(self) -> int:
+        return max(self.expected - self.credited, 0)
+
+
+@dataclass(frozen=True)
+class Summary:
+    act_id: int
+    number: str
+    date: str
+    status: str
+    mode: str
+    levels: dict[str, LevelCount]
+    by_gtin: dict[str, dict[str, LevelCount]]
+    tallies: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def surplus(self) -> int:
+        return self.tallies.get(ScanClass.SURPLUS, 0) + self.tallies.get(ScanClass.FOREIGN, 0) + self.tallies.get(
+            ScanClass.WRONG_PRODUCT, 0)
+
+    @property
+    def complete(self) -> bool:
+        return all(c.outstanding == 0 for c in self.levels.values())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.act_id,
+            "number": self.number,
+            "date": self.date,
+            "status": self.status,
+            "mode": self.mode,
+            "expected": {lvl: self.levels[lvl].expected for lvl in LEVELS},
+            "credited": {lvl: self.levels[lvl].credited for lvl in LEVELS},
+            "outstanding": {lvl: self.levels[lvl].outstanding for lvl in LEVELS},
+            "surplus": self.surplus,
+            "duplicate": self.tallies.get(ScanClass.DUPLICATE, 0),
+            "invalid": self.tallies.get(ScanClass.INVALID, 0) + self.tallies.get(ScanClass.PRODUCT, 0),
+            "scans": dict(sorted(self.tallies.items())),
+            "by_gtin": {g: {lvl: {"expected": c.expected, "credited": c.credited} for lvl, c in per.items()}
+                        for g, per in sorted(self.by_gtin.items())},
+        }
+
+
+def _lock_act(s: Session, act_id: int) -> None:
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:k1, :k2)"), {"k1": 0x5343, "k2": act_id})
+
+
+def _upsert(s: Session) -> Any:
+    return postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def find_act(s: Session, ref: str | int) -> Act:
+    """An act by id, or by number when the reference is not a number."""
+    act: Act | None = None
+    if isinstance(ref, int) or str(ref).isdigit():
+        act = s.get(Act, int(ref))
+    if act is None:
+        act = s.execute(select(Act).where(Act.number == str(ref)).order_by(Act.id.desc()).limit(1)).scalar()
+    if act is None:
+        raise ReceivingError("no_act")
+    return act
+
+
+def record_scan(db: Database, act_id: int, scan: ScanInput, *, gs_substitutes: Sequence[str] | None = None,
+                found_later: bool = False) -> ScanResult:
+    """Journal and apply one scan to an incoming act, in one transaction. Raises ReceivingError when refused.
+
+    Screens learn of the scan after the commit, never before: what they show is what is stored.
+    """
+    result = _record(db, act_id, scan, gs_substitutes, found_later)
+    if not result.replayed and db.is_sqlite:
+        broker.publish(Event(act_id, "scan", result.scan_id))
+    return result
+
+
+def _announce(s: Session, event: Event) -> None:
+    """On PostgreSQL the transaction announces itself: NOTIFY is delivered at commit, to every station."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(select(func.pg_notify(CHANNEL, payload(event))))
+
+
+def _record(db: Database, act_id: int, scan: ScanInput, gs_substitutes: Sequence[str] | None,
+            found_later: bool) -> ScanResult:
+    with db.write() as s:
+        _lock_act(s, act_id)
+        if scan.client_scan_id:
+            previous = s.execute(select(Scan).where(Scan.client_scan_id == scan.client_scan_id)).scalar()
+            if previous is not None:
+                return _result_of(previous, replayed=True)
+        act = s.get(Act, act_id)
+        if act is None or act.direction != Direction.INCOMING:
+            raise ReceivingError("no_act")
+        # A lead may still scan what was "found later" while the act waits for the decision.
+        if act.status not in OPEN_STATUSES and not (found_later and act.status == ActStatus.CLOSED):
+            raise ReceivingError("act_not_open")
+        session = _open_session(s, act, scan)
+        parsed = codes.parse(scan.raw, gs_substitutes=gs_substitutes or codes.DEFAULT_GS_SUBSTITUTES)
+        row = Scan(
+            client_scan_id=scan.client_scan_id,
+            act_id=act.id,
+            session_id=session.id,
+            station_id=ensure_station(s, scan.station).id if scan.station else None,
+            user_id=scan.user_id,
+            scanner_id=scan.scanner_id,
+            source=scan.source,
+            raw=scan.raw,
+            raw_events=scan.raw_events,
+            kind=parsed.kind.value,
+            identity=parsed.identity,
+            normalized=parsed.normalized,
+            scan_class=ScanClass.INVALID,
+            created_at=utcnow(),
+        )
+        s.add(row)
+        s.flush()
+        outcome, credited = _apply(s, act, row, parsed)
+        row.scan_class = outcome.scan_class.value
+        row.reason = outcome.reason.value
+        row.detail = dict(outcome.args)
+        row.credited = credited
+        _tally(s, act.id, outcome.scan_class)
+        s.flush()
+        _announce(s, Event(act.id, "scan", row.id))
+        return _result_of(row)
+
+
+def _open_session(s: Session, act: Act, scan: ScanInput) -> ReceivingSession:
+    session = s.execute(
+        select(ReceivingSession).where(ReceivingSession.act_id == act.id, ReceivingSession.closed_at.is_(None))
+    ).scalar()
+    if session is None:
+        if act.status == ActStatus.CLOSED:  # found later: journal it in the last, closed session
+            session = s.execute(select(ReceivingSession).where(ReceivingSession.act_id == act.id)
+                                .order_by(ReceivingSession.id.desc()).limit(1)).scalar()
+            if session is not None:
+                return session
+        session = ReceivingSession(act_id=act.id, user_id=scan.user_id, mode=act.mode)
+        s.add(session)
+        act.status = ActStatus.RECEIVING
+        s.flush()
+    return session
+
+
+def _result_of(row: Scan, replayed: bool = False) -> ScanResult:
+    outcome = Outcome(ScanClass(row.scan_class), Reason(row.reason or Reason.UNREADABLE), row.detail or {})
+    return ScanResult(row.id, row.act_id or 0, row.raw, outcome, row.credited, row.kind, row.normalized,
+                      row.created_at, replayed)
+
+
+def _apply(s: Session, act: Act, row: Scan, parsed: codes.ParsedCode) -> tuple[Outcome, int]:
+    if parsed.kind == codes.Kind.INVALID or parsed.identity is None:
+        error = parsed.error.message("en") if parsed.error else ""
+        reason = getattr(parsed.error, "reason", "") if parsed.error else ""
+        return Outcome(ScanClass.INVALID, Reason.UNREADABLE, {"error": error, "error_reason": reason}), 0
+    if parsed.kind == codes.Kind.PRODUCT:
+        return Outcome(ScanClass.PRODUCT, Reason.PRODUCT_BARCODE, {"gtin": parsed.gtin or ""}), 0
+    code = s.execute(
+        select(ActCode).where(ActCode.act_id == act.id, ActCode.identity == parsed.identity)
+    ).scalar()
+    if code is None:
+        return _unmatched(s, act, parsed), 0
+    row.act_code_id = code.id
+    if code.credited_scan_id is not None:
+        return _duplicate(s, code), 0
+    has_contents = code.last is not None and code.pos is not None and code.last > code.pos
+    if act.mode == Mode.FULL_CHECK and has_contents:
+        return Outcome(ScanClass.MATCHED, Reason.OPENED, {"level": code.level, "code": code.code}), 0
+    subtree = _credit_subtree(s, act.id, code, row.id)
+    above = _roll_up(s, act.id, code, row.id)
+    return Outcome(ScanClass.MATCHED, Reason.CREDITED,
+                   {"level": code.level, "code": code.code, "inside": str(max(subtree - 1, 0))}), subtree + above
+
+
+def _credit_subtree(s: Session, act_id: int, code: ActCode, scan_id: int) -> int:
+    stmt = (
+        update(ActCode)
+        .where(ActCode.act_id == act_id, ActCode.pos.between(code.pos, code.last), ActCode.credited_scan_id.is_(None))
+        .values(credited_scan_id=scan_id)
+        .returning(ActCode.level, ActCode.gtin)
+        .execution_options(synchronize_session=False)
+    )
+    changed = Counter((lvl, gtin or "") for lvl, gtin in s.execute(stmt))
+    _count(s, act_id, changed)
+    return sum(changed.values())
+
+
+def _roll_up(s: Session, act_id: int, code: ActCode, scan_id: int) -> int:
+    """An aggregate whose every declared child is now counted is counted too."""
+    credited = Counter[tuple[str, str]]()
+    parent_id = code.parent_id
+    while parent_id is not None:
+        parent = s.get(ActCode, parent_id)
+        if parent is None or parent.credited_scan_id is not None:
+            break
+        missing = s.execute(
+            select(ActCode.id).where(ActCode.parent_id == parent.id, ActCode.credited_scan_id.is_(None)).limit(1)
+        ).first()
+        if missing is not None:
+            break
+        parent.credited_scan_id = scan_id
+        credited[(parent.level, parent.gtin or "")] += 1
+        parent_id = parent.parent_id
+    s.flush()
+    _count(s, act_id, credited)
+    return sum(credited.values())
+
+
+def _count(s: Session, act_id: int, changed: Counter[tuple[str, str]]) -> None:
+    for (level, gtin), n in sorted(changed.items()):
+        s.execute(
+            update(ActCounter)
+            .where(ActCounter.act_id == act_id, ActCounter.level == level, ActCounter.gtin == gtin)
+            .values(credited=ActCounter.credited + n)
+        )
+
+
+def _tally(s: Session, act_id: int, scan_class: ScanClass, delta: int = 1) -> None:
+    insert = _upsert(s)
+    stmt = insert(ScanTally).values(act_id=act_id, scan_class=scan_class.value, count=delta)
+    stmt = stmt.on_conflict_do_update(index_elements=["act_id", "scan_class"],
+                                      set_={"count": ScanTally.count + delta})
+    s.execute(stmt)
+
+
+def _duplicate(s: Session, code: ActCode) -> Outcome:
+    by = s.get(Scan, code.credited_scan_id)
+    source = s.get(ActCode, by.act_code_id) if by is not None and by.act_code_id else None
+    if source is None or source.id == code.id:
+        when = by.created_at.strftime("%H:%M:%S") if by is not None else ""
+        return Outcome(ScanClass.DUPLICATE, Reason.ALREADY_SCANNED, {"time": when, "code": code.code})
+    if source.pos is not None and code.pos is not None and code.last is not None and code.pos < source.pos <= code.last:
+        return Outcome(ScanClass.DUPLICATE, Reason.CONTENTS_SCANNED, {"code": code.code})
+    return Outcome(ScanClass.DUPLICATE, Reason.INSIDE_CREDITED,
+                   {"code": code.code, "parent_level": source.level, "parent": source.code})
+
+
+def _unmatched(s: Session, act: Act, parsed: codes.ParsedCode) -> Outcome:
+    other = s.execute(
+        select(Act.id, Act.number, Act.date)
+        .join(ActCode, ActCode.act_id == Act.id)
+        .where(ActCode.identity == parsed.identity, Act.id != act.id, Act.direction == Direction.INCOMING,
+               Act.status.in_(OPEN_STATUSES))
+        .limit(1)
+    ).first()
+    if other is not None:
+        return Outcome(ScanClass.FOREIGN, Reason.OTHER_ACT,
+                       {"code": parsed.normalized or "", "act_id": str(other.id), "number": other.number,
+                        "date": other.date.isoformat()})
+    if parsed.gtin:
+        gtins = set(s.execute(
+            select(ActCounter.gtin).where(ActCounter.act_id == act.id, ActCounter.gtin != "")
+        ).scalars())
+        if gtins and parsed.gtin not in gtins:
+            return Outcome(ScanClass.WRONG_PRODUCT, Reason.GTIN_NOT_IN_ACT,
+                           {"code": parsed.normalized or "", "gtin": parsed.gtin})
+    seen = s.execute(
+        select(Scan.id).where(Scan.act_id == act.id, Scan.identity == parsed.identity,
+                              Scan.scan_class == ScanClass.SURPLUS).limit(1)
+    ).first()
+    if seen is not None:
+        return Outcome(ScanClass.DUPLICATE, Reason.SURPLUS_AGAIN, {"code": parsed.normalized or ""})
+    return Outcome(ScanClass.SURPLUS, Reason.NOT_IN_ACT, {"code": parsed.normalized or ""})
+
+
+def summary(s: Session, act: Act) -> Summary:
+    levels = {lvl: LevelCount() for lvl in LEVELS}
+    by_gtin: dict[str, dict[str, LevelCount]] = {}
+    for c in s.execute(select(ActCounter).where(ActCounter.act_id == act.id)).scalars():
+        prev = levels.get(c.level, LevelCount())
+        levels[c.level] = LevelCount(prev.expected + c.expected, prev.credited + c.credited)
+        if c.gtin:
+            by_gtin.setdefault(c.gtin, {})[c.level] = LevelCount(c.expected, c.credited)
+    tallies = {t.scan_class: t.count for t in s.execute(select(ScanTally).where(ScanTally.act_id == act.id)).scalars()}
+    return Summary(act.id, act.number, act.date.isoformat(), act.status, act.mode, levels, by_gtin, tallies)
+
+
+def act_summary(db: Database, ref: str | int) -> Summary:
+    with db.read() as s:
+        return summary(s, find_act(s, ref))
+
+
+@dataclass(frozen=True)
+class MissingGroup:
+    parent_code: str | None
+    parent_level: str | None
+    codes: list[tuple[str, str]]  # (level, code)
+
+
+def missing(s: Session, act_id: int, limit: int = 10_000) -> list[MissingGroup]:
+    """Codes never credited, largest first: a wholly missing box is listed as the box, not its packs."""
+    parent = ActCode.__table__.alias("parent")
+    c = ActCode.__table__.alias("c")
+    # Top-most missing: uncredited, and its parent (if any) has something credited inside it or is credited.
+    inner = ActCode.__table__.alias("inner")
+    any_credited_in_parent = (
+        select(inner.c.id).where(inner.c.act_id == act_id, inner.c.pos.between(parent.c.pos, parent.c.last),
+                                 inner.c.credited_scan_id.is_not(None)).limit(1).exists()
+    )
+    nothing_credited_in_c = ~(
+        select(inner.c.id).where(inner.c.act_id == act_id, inner.c.pos.between(c.c.pos, c.c.last),
+                                 inner.c.credited_scan_id.is_not(None)).limit(1).exists()
+    )
+    stmt = (
+        select(parent.c.code, parent.c.level, c.c.level, c.c.code)
+        .select_from(c.outerjoin(parent, parent.c.id == c.c.parent_id))
+        .where(c.c.act_id == act_id, c.c.credited_scan_id.is_(None), nothing_credited_in_c,
+               (parent.c.id.is_(None)) | any_credited_in_parent)
+        .order_by(c.c.pos)
+        .limit(limit)
+    )
+    groups: dict[str | None, MissingGroup] = {}
+    for pcode, plevel, level, code in s.execute(stmt):
+        groups.setdefault(pcode, MissingGroup(pcode, plevel, [])).codes.append((level, code))
+    return list(groups.values())
+
+
+def close_act(db: Database, ref: str | int, user: User | None = None, actor: str | None = None) -> Summary:
+    """End receiving: the counters are frozen into the session for the lead's decision."""
+    with db.write() as s:
+        act = find_act(s, ref)
+        _lock_act(s, act.id)
+        if act.status not in OPEN_STATUSES:
+            raise ReceivingError("act_not_open")
+        result = summary(s, act)
+        now = utcnow()
+        for sess in s.execute(select(ReceivingSession).where(ReceivingSession.act_id == act.id,
+                                                             ReceivingSession.closed_at.is_(None))).scalars():
+            sess.closed_at = now
+            sess.result = result.to_json()
+        act.status = ActStatus.CLOSED
+        audit.record(s, "act.closed", user=user, actor=actor, act_id=act.id, details=result.to_json())
+        closed = summary(s, act)
+        _announce(s, Event(act.id, "status", 0))
+    if db.is_sqlite:
+        broker.publish(Event(closed.act_id, "status", 0))
+    return closed
+
+
+def decide(db: Database, ref: str | int, decision: str, *, reason: str | None = None, comment: str | None = None,
+           user: User | None = None, actor: str | None = None) -> Decision:
+    if decision not in DECISIONS:
+        raise ReceivingError("bad_decision")
+    if reason and reason not in REASON_CODES:
+        raise ReceivingError("bad_reason")
+    with db.write() as s:
+        act = find_act(s, ref)
+        if act.status in (ActStatus.DECIDED, ActStatus.SIGNED):
+            raise ReceivingError("already_decided")
+        if act.status != ActStatus.CLOSED:
+            raise ReceivingError("not_closed")
+        result = summary(s, act)
+        if decision == "accepted" and (not result.complete or result.surplus):
+            raise ReceivingError("decision_contradicts")
+        row = Decision(act_id=act.id, decision=decision, reason=reason, comment=comment,
+                       user_id=user.id if user else None)
+        s.add(row)
+        act.status = ActStatus.DECIDED
+        s.flush()
+        audit.record(s, "act.decided", user=user, actor=actor, act_id=act.id,
+                     details={"decision": decision, "reason": reason, "comment": comment})
+        return row
+
+
+def count_scans(s: Session, act_id: int) -> int:
+    return int(s.execute(select(func.count()).select_from(Scan).where(Scan.act_id == act_id)).scalar_one())
