@@ -1,0 +1,411 @@
+"""The printed reports: acceptance act, notice of discrepancies, aggregate labels, outgoing act.
+
+Every renderer takes plain data (reports.model), a language, and writes one PDF to ``out`` (a path or
+a binary file object). Long lists are consumed once, as they come, page by page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from itertools import groupby
+
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.platypus import CondPageBreak, Flowable, Paragraph, Spacer, Table, TableStyle
+
+from reports import datamatrix
+from reports.codes_text import hri_parts
+from reports.formatting import fmt_date, fmt_datetime, fmt_int, fmt_money
+from reports.model import (
+    LEVELS,
+    PROGRESS_STEP,
+    ActInfo,
+    CodeRow,
+    Decision,
+    DiscrepancyLine,
+    GtinLine,
+    LabelItem,
+    Progress,
+    SignatureInfo,
+)
+from reports.pdf_layout import (
+    FONT,
+    FONT_BOLD,
+    FONT_MONO,
+    FRAME_W,
+    GRID,
+    MARGIN,
+    PAGE,
+    Code,
+    Column,
+    Deferred,
+    DocCanvas,
+    Output,
+    PageFurniture,
+    RowStream,
+    TableLayout,
+    TableRow,
+    build,
+    esc,
+    open_output,
+    page_furniture,
+    para,
+    register_fonts,
+    styles,
+    wrap_parts,
+)
+from reports.texts import Lang, Texts, texts, word
+
+__all__ = ["acceptance_pdf", "discrepancy_pdf", "display_code", "labels_pdf", "outgoing_act_pdf"]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def display_code(code: str, level: str | None = None) -> list[str]:
+    """A code as printed: the GS1 HRI split at its ``(AI)`` parts, or the code itself with any control
+    character spelled out (``<GS>``), since no font has a glyph for it."""
+    parts = hri_parts(code, level)
+    if len(parts) == 1 and _CONTROL.search(parts[0]):
+        return [_CONTROL.sub(lambda m: "<GS>" if m[0] == "\x1d" else f"<0x{ord(m[0]):02X}>", parts[0])]
+    return parts
+
+
+def _reference(act: ActInfo, t: Texts, lang: Lang) -> str:
+    return t.act_ref.format(number=act.number, date=fmt_date(act.date, lang))
+
+
+# --- shared blocks ---------------------------------------------------------------------------------
+
+
+def _act_header(title: str, act: ActInfo, t: Texts, lang: Lang) -> list[Flowable]:
+    st = styles()
+    party_cells = [
+        Paragraph(f"<b>{esc(label)}</b><br/>{esc(party.name)}<br/>{esc(t.bin)} {esc(party.bin)}", st["body"])
+        for label, party in ((t.sender, act.sender), (t.receiver, act.receiver))
+    ]
+    parties = Table([party_cells], colWidths=[FRAME_W / 2, FRAME_W / 2])
+    parties.setStyle(TableStyle([
+        ("BOX", (0, 0), (-1, -1), 0.4, GRID), ("INNERGRID", (0, 0), (-1, -1), 0.4, GRID),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 4),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+    ]))
+    facts: list[tuple[str, str]] = []
+    basis = "; ".join(
+        f"{word(t.basis_types, doc[0])} № {doc[1]}" + (f" {fmt_date(doc[2], lang)}" if doc[2] else "")
+        for doc in act.basis
+    )
+    if basis:
+        facts.append((t.basis, basis))
+    if act.turnover:
+        facts.append((t.turnover, word(t.turnovers, act.turnover)))
+    if act.mode:
+        facts.append((t.mode, word(t.modes, act.mode)))
+    if act.status:
+        facts.append((t.status, word(t.statuses, act.status)))
+    flow: list[Flowable] = [
+        Paragraph(esc(title), st["title"]),
+        Paragraph(esc(_reference(act, t, lang)), st["subtitle"]),
+        parties,
+        Spacer(1, 3 * mm),
+    ]
+    flow += [Paragraph(f"<b>{esc(label)}:</b> {esc(value)}", st["body"]) for label, value in facts]
+    return flow
+
+
+def _key_values(pairs: list[tuple[str, Flowable | str]]) -> Table:
+    st = styles()
+    data = [
+        [Paragraph(f"<b>{esc(key)}</b>", st["body"]), value if isinstance(value, Flowable) else para(value, st["body"])]
+        for key, value in pairs
+    ]
+    table = Table(data, colWidths=[55 * mm, FRAME_W - 55 * mm])
+    table.setStyle(TableStyle([
+        ("BOX", (0, 0), (-1, -1), 0.4, GRID), ("INNERGRID", (0, 0), (-1, -1), 0.4, GRID),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"), ("BACKGROUND", (0, 0), (0, -1), colors.Color(0.94, 0.95, 0.97)),
+    ]))
+    return table
+
+
+def _heading(text: str) -> list[Flowable]:
+    # CondPageBreak keeps a heading from standing alone at the foot of a page.
+    return [CondPageBreak(30 * mm), Paragraph(esc(text), styles()["h2"])]
+
+
+@dataclass
+class _Totals:
+    expected: int = 0
+    credited: int = 0
+    amount: int = 0
+    priced: bool = False
+
+
+def _signed(n: int, lang: Lang) -> str:
+    return f"+{fmt_int(n, lang)}" if n > 0 else fmt_int(n, lang).replace("-", "−")
+
+
+def _gtin_summary(lines: Iterable[GtinLine], t: Texts, lang: Lang, *, shipping: bool) -> list[Flowable]:
+    """Counts per GTIN and level, and totals per level (computed while the lines stream past)."""
+    if shipping:
+        columns = [Column(t.gtin, 27 * mm, mono=True), Column(t.product, 75 * mm), Column(t.level, 18 * mm),
+                   Column(t.quantity, 20 * mm, align="right"), Column(t.price, 22 * mm, align="right"),
+                   Column(t.shipped_amount, FRAME_W - 162 * mm, align="right")]
+    else:
+        columns = [Column(t.gtin, 27 * mm, mono=True), Column(t.product, FRAME_W - 145 * mm),
+                   Column(t.level, 16 * mm), Column(t.expected, 19 * mm, align="right"),
+                   Column(t.credited, 19 * mm, align="right"), Column(t.difference, 18 * mm, align="right"),
+                   Column(t.price, 20 * mm, align="right"), Column(t.amount, 26 * mm, align="right")]
+    layout = TableLayout(columns)
+
+    def rows() -> Iterator[TableRow]:
+        totals: dict[str, _Totals] = {}
+        for line in lines:
+            total = totals.setdefault(line.level, _Totals())
+            counted = line.expected if shipping else line.credited
+            amount = None if line.price_tiyn is None else line.price_tiyn * counted
+            total.expected += line.expected
+            total.credited += line.credited
+            if amount is not None:
+                total.amount += amount
+                total.priced = True
+            level = word(t.levels, line.level)
+            if shipping:
+                values = [line.gtin, line.name or "", level, fmt_int(line.expected, lang),
+                          fmt_money(line.price_tiyn, lang), fmt_money(amount, lang)]
+            else:
+                values = [line.gtin, line.name or "", level, fmt_int(line.expected, lang),
+                          fmt_int(line.credited, lang), _signed(line.credited - line.expected, lang),
+                          fmt_money(line.price_tiyn, lang), fmt_money(amount, lang)]
+            yield layout.row(values)
+        for level_key in LEVELS:
+            if (sums := totals.get(level_key)) is None:
+                continue
+            label = t.total_level.format(level=word(t.levels, level_key))
+            amount_text = fmt_money(sums.amount, lang) if sums.priced else ""
+            if shipping:
+                values = ["", label, "", fmt_int(sums.expected, lang), "", amount_text]
+            else:
+                values = ["", label, "", fmt_int(sums.expected, lang), fmt_int(sums.credited, lang),
+                          _signed(sums.credited - sums.expected, lang), "", amount_text]
+            yield layout.row(values, "total")
+
+    return [*_heading(t.summary_title), RowStream(layout, rows())]
+
+
+def _fingerprint(hex_digest: str) -> str:
+    clean = hex_digest.replace(":", "").replace(" ", "").upper()
+    groups = [clean[i : i + 4] for i in range(0, len(clean), 4)]
+    return "\n".join(" ".join(groups[i : i + 8]) for i in range(0, len(groups), 8))
+
+
+def _signature_block(signature: SignatureInfo | None, t: Texts, lang: Lang) -> list[Flowable]:
+    st = styles()
+    flow = _heading(t.signature_title)
+    if signature is None:
+        flow.append(Paragraph(esc(t.not_signed), st["body"]))
+        return flow
+    flow.append(_key_values([
+        (t.signer, signature.signer),
+        (t.iin, signature.iin or t.none),
+        (t.bin, signature.bin or t.none),
+        (t.organisation, signature.organisation or t.none),
+        (t.fingerprint, para(_fingerprint(signature.cert_sha256), st["mono"])),
+        (t.signed_at, fmt_datetime(signature.signed_at, lang)),
+    ]))
+    return flow
+
+
+def _hand_signatures(t: Texts) -> list[Flowable]:
+    st = styles()
+    cell = [
+        Paragraph(f"<b>{esc(label)}</b><br/><br/>______________________________<br/>"
+                  f"<font size=7>{esc(t.sign_line)}</font>", st["body"])
+        for label in (t.handed_over, t.received_by)
+    ]
+    return [CondPageBreak(35 * mm), Spacer(1, 8 * mm), Table([cell], colWidths=[FRAME_W / 2, FRAME_W / 2])]
+
+
+# --- the reports -----------------------------------------------------------------------------------
+
+
+def acceptance_pdf(out: Output, act: ActInfo, gtin_lines: Iterable[GtinLine], decision: Decision | None,
+                   signature: SignatureInfo | None, lang: Lang) -> None:
+    """The acceptance act: parties, act reference, counts by GTIN and level, the decision with its
+    reason codes and comment, and the signer with the certificate's SHA-256 fingerprint."""
+    t = texts(lang)
+    flow = _act_header(t.acceptance_title, act, t, lang)
+    flow += _gtin_summary(gtin_lines, t, lang, shipping=False)
+    flow += _heading(t.decision_title)
+    if decision is None:
+        flow.append(Paragraph(esc(t.no_decision), styles()["body"]))
+    else:
+        reasons = ", ".join(f"{word(t.reasons, code)} ({code})" if code in t.reasons else code
+                            for code in decision.reason_codes)
+        flow.append(_key_values([
+            (t.decision, Paragraph(f"<b>{esc(word(t.decisions, decision.decision))}</b>", styles()["body"])),
+            (t.reason_codes, reasons or t.none),
+            (t.comment, decision.comment or t.none),
+            (t.decided_by, decision.decided_by or t.none),
+            (t.decided_at, fmt_datetime(decision.decided_at, lang) or t.none),
+        ]))
+    flow += _signature_block(signature, t, lang)
+    build(out, PageFurniture(t.acceptance_title, _reference(act, t, lang), t.page), flow, subject=act.number)
+
+
+def discrepancy_pdf(out: Output, act: ActInfo, lines: Iterable[DiscrepancyLine], lang: Lang, *,
+                    progress: Progress | None = None) -> None:
+    """The notice of discrepancies: codes grouped by the aggregate they belong to (consecutive lines
+    with the same parent form one group, so pass them ordered by parent), each with its reason and
+    comment, a subtotal per aggregate and totals per kind at the end. ``progress`` gets the number
+    of lines laid out, every 1,000."""
+    t = texts(lang)
+    layout = TableLayout([
+        Column(t.number, 9 * mm, align="right"), Column(t.discrepancy, 25 * mm),
+        Column(t.code, 77 * mm, mono=True), Column(t.level, 15 * mm), Column(t.gtin, 23 * mm, mono=True),
+        Column(t.reason_comment, FRAME_W - 149 * mm),
+    ])
+    tally: Counter[str] = Counter()
+
+    def rows() -> Iterator[TableRow]:
+        n = 0
+        for (parent, parent_level), group in groupby(lines, key=lambda line: (line.parent_code, line.parent_level)):
+            if parent is None:
+                yield layout.span(t.no_aggregate)
+            else:
+                code = "".join(display_code(parent, parent_level))
+                yield layout.span(t.in_aggregate.format(level=word(t.levels, parent_level), code=code))
+            count = 0
+            for line in group:
+                n += 1
+                count += 1
+                tally[line.kind] += 1
+                reason = "\n".join(x for x in (word(t.reasons, line.reason), line.comment or "") if x)
+                yield layout.row([str(n), word(t.kinds, line.kind), Code(display_code(line.code, line.level)),
+                                  word(t.levels, line.level), line.gtin or "", reason])
+                if progress is not None and n % PROGRESS_STEP == 0:
+                    progress(n)
+            yield layout.span(t.group_total.format(n=fmt_int(count, lang)), "total")
+
+    def totals() -> Flowable:
+        st = styles()
+        if not tally:
+            return Paragraph(esc(t.no_discrepancies), st["body"])
+        pairs: list[tuple[str, Flowable | str]] = [(word(t.kinds, kind), fmt_int(tally[kind], lang))
+                                                    for kind in t.kinds if tally[kind]]
+        pairs.append((t.total, fmt_int(sum(tally.values()), lang)))
+        return _key_values(pairs)
+
+    flow = _act_header(t.discrepancy_title, act, t, lang)
+    flow += [Spacer(1, 4 * mm), RowStream(layout, rows()), *_heading(t.totals_title), Deferred(totals)]
+    build(out, PageFurniture(t.discrepancy_title, _reference(act, t, lang), t.page), flow, subject=act.number)
+
+
+def outgoing_act_pdf(out: Output, act: ActInfo, gtin_lines: Iterable[GtinLine], codes: Iterable[CodeRow] | None,
+                     lang: Lang, *, progress: Progress | None = None) -> None:
+    """The outgoing transfer act as printed for the driver and the receiver: parties, counts and amounts
+    by GTIN, optionally every code with its aggregate, and lines for hand signatures. ``progress``
+    gets the number of codes laid out, every 1,000."""
+    t = texts(lang)
+    flow = _act_header(t.outgoing_title, act, t, lang)
+    flow += _gtin_summary(gtin_lines, t, lang, shipping=True)
+    if codes is not None:
+        # No GTIN column: it is in every pack and block code; the room goes to the aggregate's code.
+        layout = TableLayout([
+            Column(t.number, 11 * mm, align="right"), Column(t.code, 77 * mm, mono=True), Column(t.level, 14 * mm),
+            Column(t.aggregate, 64 * mm, mono=True), Column(t.code_status, FRAME_W - 166 * mm),
+        ])
+
+        def rows() -> Iterator[TableRow]:
+            for n, row in enumerate(codes, 1):
+                parent = Code(display_code(row.parent_code)) if row.parent_code else ""
+                yield layout.row([str(n), Code(display_code(row.code, row.level)), word(t.levels, row.level),
+                                  parent, word(t.statuses, row.status)])
+                if progress is not None and n % PROGRESS_STEP == 0:
+                    progress(n)
+
+        flow += [*_heading(t.codes_section), RowStream(layout, rows())]
+    flow += _hand_signatures(t)
+    build(out, PageFurniture(t.outgoing_title, _reference(act, t, lang), t.page), flow, subject=act.number)
+
+
+def labels_pdf(out: Output, items: Iterable[LabelItem], lang: Lang, *, reference: str = "",
+               columns: int = 2, rows: int = 4, progress: Progress | None = None) -> None:
+    """A sheet of labels, ``columns`` × ``rows`` per A4 page: the level, the caption, a Data Matrix
+    (GS1 for SSCC and element strings) and the human-readable code under it.
+
+    ``reference`` (e.g. the act number) goes into every page's header.
+    """
+    t = texts(lang)
+    register_fonts()
+    on_page = page_furniture(PageFurniture(t.labels_title, reference, t.page))
+    width, height = PAGE
+    top = height - MARGIN - 14 * mm
+    cell_w = (width - 2 * MARGIN) / columns
+    cell_h = (top - MARGIN - 10 * mm) / rows
+    per_page = columns * rows
+    with open_output(out) as stream:
+        canv = DocCanvas(stream, pagesize=PAGE, invariant=1, pageCompression=1)
+        canv.setTitle(f"{t.labels_title} {reference}".strip())
+        canv.setCreator("warehouse reports")
+        count = 0
+        for count, item in enumerate(items, 1):
+            slot = (count - 1) % per_page
+            if slot == 0:
+                if count > 1:
+                    canv.showPage()
+                on_page(canv, None)
+            x = MARGIN + (slot % columns) * cell_w
+            y = top - (slot // columns + 1) * cell_h
+            _draw_label(canv, item, t, x, y, cell_w, cell_h)
+            if progress is not None and count % PROGRESS_STEP == 0:
+                progress(count)
+        if count == 0:  # nothing to label: still a valid one-page document
+            on_page(canv, None)
+        canv.showPage()
+        canv.save()
+
+
+def _draw_label(canv: DocCanvas, item: LabelItem, t: Texts, x: float, y: float, w: float, h: float) -> None:
+    pad = 4 * mm
+    canv.saveState()
+    canv.setStrokeColor(colors.Color(0.7, 0.7, 0.7))  # a cutting guide, light enough not to confuse a reader
+    canv.setDash(2, 2)
+    canv.setLineWidth(0.4)
+    canv.rect(x, y, w, h, stroke=1, fill=0)
+    canv.setDash()
+    cursor = y + h - pad - 11
+    canv.setFont(FONT_BOLD, 12)
+    canv.drawString(x + pad, cursor, word(t.levels, item.level).upper())
+    canv.setFont(FONT, 9)
+    for line in simpleSplit(item.caption, FONT, 9, w - 2 * pad)[:2]:
+        cursor -= 11
+        canv.drawString(x + pad, cursor, line)
+    text_lines = _hri_lines(item, w - 2 * pad)
+    text_h = len(text_lines) * _HRI_LEADING + 2 * mm
+    symbol = datamatrix.encode(item.code, item.level)
+    span = max(symbol.cols, symbol.rows) + 2  # with a one-module quiet zone on each side
+    room_top, room_bottom = cursor - 3 * mm, y + pad
+    module = min(_MAX_MODULE, (room_top - room_bottom - text_h) / span, (w - 2 * pad) / span)
+    size = span * module
+    sy = room_top - ((room_top - room_bottom) - (size + text_h)) / 2 - size  # symbol and text centred
+    datamatrix.draw_symbol(canv, symbol, x + (w - size) / 2, sy, module)
+    canv.setFont(FONT_MONO, _HRI_SIZE)
+    ty = sy - 2 * mm - _HRI_SIZE * 0.8
+    for line in text_lines:
+        canv.drawCentredString(x + w / 2, ty, line)
+        ty -= _HRI_LEADING
+    canv.restoreState()
+
+
+_MAX_MODULE = 1.5 * mm  # GS1 logistic labels ask for 0.743-1.5 mm modules: the dock scans from afar
+_HRI_SIZE = 9
+_HRI_LEADING = 11
+
+
+def _hri_lines(item: LabelItem, width: float) -> list[str]:
+    per_line = max(1, int(width // pdfmetrics.stringWidth("0", FONT_MONO, _HRI_SIZE)))
+    return wrap_parts(display_code(item.code, item.level), per_line)[:3]
