@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -28,8 +29,13 @@ def test_db_upgrade_and_demo_are_idempotent(tmp_path: Path) -> None:
     demo = _warehouse(tmp_path, "demo")
     assert demo.returncode == 0, demo.stderr
     assert "staff/staff" in demo.stdout and "lead/lead" in demo.stdout
+    assert "ДЕМО-000001: 225 codes" in demo.stdout
     again = _warehouse(tmp_path, "demo")
     assert again.returncode == 0 and "staff/staff" not in again.stdout
+    assert "already loaded" in again.stdout
+    shown = _warehouse(tmp_path, "acts", "show", "ДЕМО-000001", "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout)["expected"] == {"pallet": 1, "box": 4, "block": 20, "pack": 200}
     assert (tmp_path / "inst" / "warehouse.sqlite3").exists()
     assert (tmp_path / "inst" / "secret_key").exists()
 

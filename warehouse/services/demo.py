@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from sqlalchemy import select
 
+from warehouse import acts, codes
 from warehouse.db import Database
-from warehouse.models import Role, User
-from warehouse.services import users
+from warehouse.models import Act, Role, User
+from warehouse.services import importing, users
+
+DEMO_ACT_NUMBER = "ДЕМО-000001"
 
 DEMO_USERS = (
     ("staff", "staff", Role.STAFF, "Айгерім Склад", "BADGE-STAFF-0001"),
@@ -24,4 +30,28 @@ def load(db: Database) -> list[str]:
             users.create_user(s, username, password, role, full_name=name, badge=badge)
             report.append(f"user {username}/{password} ({role})")
         users.ensure_station(s, "station-1")
+    report.extend(_demo_act(db))
+    return report
+
+
+def _demo_act(db: Database, codes_file: Path | None = None) -> list[str]:
+    """One pallet of 4 boxes x 5 blocks x 10 packs, declared down to packs; idempotent by its number."""
+    with db.read() as s:
+        existing = s.execute(select(Act.id).where(Act.number == DEMO_ACT_NUMBER)).scalar()
+    if existing is not None:
+        return [f"act {DEMO_ACT_NUMBER} already loaded (id {existing})"]
+    header, generated = acts.generate_act(pallets=1, boxes_per_pallet=4, blocks_per_box=5, packs_per_block=10,
+                                          seed=2026, number=DEMO_ACT_NUMBER)
+    lines = list(generated)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "demo.json"
+        acts.write_json(path, header, iter(lines))
+        result = importing.import_act(db, path)
+    by_level: dict[str, list[str]] = {}
+    for line in lines:
+        by_level.setdefault(line.level.value, []).append(line.code)
+    sample = [("box", by_level["box"][0]), ("block", by_level["block"][-1]), ("pack", by_level["pack"][-1])]
+    report = [f"act {DEMO_ACT_NUMBER}: {len(lines)} codes (id {result.act_id})"]
+    # Codes to try at the scan field (GS shown as <GS>, which the station accepts as a substitute).
+    report += [f"  try {level}: {codes.visible_gs(code)}" for level, code in sample]
     return report
