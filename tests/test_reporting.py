@@ -1,0 +1,119 @@
+"""Reports of a received act, from the database to files: the service, the CLI and the web download."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import openpyxl
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from tests.conftest import Auth
+from tests.factories import ActFactory, gtin, pack
+from tests.reports.pdftools import pdf_text, read_symbols
+from warehouse import codes
+from warehouse.cli_reports import report_cmd
+from warehouse.db import Database
+from warehouse.factory import get_db
+from warehouse.services import importing, receiving
+from warehouse.services.receiving import ScanInput
+from warehouse.services.reporting import ReportError, ReportFormat, ReportKind, render
+
+
+def _received(db: Database, tmp_path: Path) -> tuple[int, ActFactory]:
+    """One pallet of two boxes; the first box arrives, the second does not, plus a surplus pack."""
+    f = ActFactory(number="ТА-<&\"'>")
+    act_id = importing.import_act(db, f.write(tmp_path / "act.json")).act_id
+    for raw in (f.codes["box"][0], pack(gtin(1001), 777_777)):
+        receiving.record_scan(db, act_id, ScanInput(raw=raw, source="cli", station="dock-1"))
+    receiving.close_act(db, act_id, actor="test")
+    receiving.decide(db, act_id, "accepted_with_discrepancies", reason="shortage", comment="box <2> missing",
+                     actor="test")
+    return act_id, f
+
+
+def test_every_report_renders_from_the_database(db: Database, tmp_path: Path) -> None:
+    act_id, f = _received(db, tmp_path)
+    missing_box = f.codes["box"][1]
+
+    acceptance = render(db, act_id, ReportKind.ACCEPTANCE, ReportFormat.PDF, tmp_path / "a.pdf", "ru")
+    text = pdf_text(acceptance)
+    assert "ТА-<&\"'>" in text and "Принят с расхождениями".lower() in text.lower()
+    assert "box <2> missing" in text and "недостача" in text
+
+    notice = render(db, act_id, ReportKind.DISCREPANCIES, ReportFormat.PDF, tmp_path / "d.pdf", "kk")
+    text = pdf_text(notice)
+    assert "Жетіспейді" in text and "Артық" in text  # missing, surplus: in Kazakh
+    assert f"(00){missing_box[2:]}" in text  # listed as the box, under its pallet
+    assert f"(00){f.codes['pallet'][0][2:]}" in text
+    assert pack(gtin(1001), 777_777)[:21] in text
+    assert f"(00){f.codes['box'][0][2:]}" not in text  # the box that arrived is not a discrepancy
+
+    labels = render(db, act_id, ReportKind.LABELS, ReportFormat.PDF, tmp_path / "l.pdf", "en")
+    read = {codes.parse(s.text).normalized for s in read_symbols(labels, tmp_path)}
+    assert read == set(f.codes["pallet"] + f.codes["box"])
+
+    book = render(db, act_id, ReportKind.CODES, ReportFormat.XLSX, tmp_path / "c.xlsx", "en")
+    wb = openpyxl.load_workbook(book, read_only=True)
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if isinstance(c, str)]
+    wb.close()
+    every_code = [c for level in f.codes.values() for c in level]
+    read_back = {codes.parse(c).normalized for c in cells}  # HRI (01)… and raw with a visible GS both parse
+    assert set(every_code) <= read_back
+    assert not any(c.startswith("=") for c in cells)
+
+
+def test_unsupported_pairs_and_unknown_acts_write_nothing(db: Database, tmp_path: Path) -> None:
+    act_id, _ = _received(db, tmp_path)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(ReportError) as e:
+        render(db, act_id, ReportKind.LABELS, ReportFormat.XLSX, folder / "labels.xlsx")
+    assert "формате" in e.value.message("ru")
+    with pytest.raises(receiving.ReceivingError):
+        render(db, 999_999, ReportKind.ACCEPTANCE, ReportFormat.PDF, folder / "x.pdf")
+    assert list(folder.iterdir()) == []
+
+
+def test_cli_report(app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> None:
+    act_id, _ = _received(get_db(app), tmp_path)
+    out = tmp_path / "notice.pdf"
+    result = runner.invoke(report_cmd, [str(act_id), "--kind", "discrepancies", "--pdf", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF")
+    result = runner.invoke(report_cmd, [str(act_id), "--kind", "labels", "--xlsx", str(tmp_path / "l.xlsx")])
+    assert result.exit_code == 1 and not (tmp_path / "l.xlsx").exists()
+    result = runner.invoke(report_cmd, [str(act_id), "--kind", "codes"])
+    assert result.exit_code == 2
+
+
+def test_download_from_the_page_with_progress(app: Flask, client: FlaskClient, auth: Auth, tmp_path: Path) -> None:
+    act_id, _ = _received(get_db(app), tmp_path)
+    auth.login("lead")
+    page = client.get(f"/acts/{act_id}/review").get_data(as_text=True)
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', page)
+    assert token and f"/acts/{act_id}/reports" in page
+    assert client.post(f"/acts/{act_id}/reports", data={"kind": "acceptance", "format": "pdf"}).status_code == 400
+    started = client.post(f"/acts/{act_id}/reports", data={"kind": "acceptance", "format": "pdf"},
+                          headers={"X-CSRFToken": token.group(1)})
+    assert started.status_code == 200
+    status_url = re.search(r'hx-get="([^"]+)"', started.get_data(as_text=True))
+    assert status_url
+    body = ""
+    for _ in range(100):
+        body = client.get(status_url.group(1)).get_data(as_text=True)
+        if "download" in body:
+            break
+        time.sleep(0.1)
+    link = re.search(r'href="([^"]+/download)"', body)
+    assert link, body
+    file = client.get(link.group(1))
+    assert file.status_code == 200 and file.data.startswith(b"%PDF")
+    assert "attachment" in file.headers["Content-Disposition"]
+    # another user cannot fetch it
+    other = app.test_client()
+    Auth(other).login("staff")
+    assert other.get(link.group(1)).status_code == 404

@@ -1,0 +1,51 @@
+"""`warehouse report`: PDF and Excel reports of an act from the shell."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from warehouse.factory import get_db
+from warehouse.services import receiving
+from warehouse.services.reporting import ReportError, ReportFormat, ReportKind, render
+
+
+def _lang() -> str:
+    env = os.environ.get("WAREHOUSE_LANG") or os.environ.get("LANG", "")
+    return env[:2] if env[:2] in ("ru", "kk", "en") else "ru"
+
+
+@click.command("report")
+@click.argument("act")
+@click.option("--kind", required=True, type=click.Choice([k.value for k in ReportKind]))
+@click.option("--pdf", "pdf_out", type=click.Path(dir_okay=False, path_type=Path), help="write a PDF here")
+@click.option("--xlsx", "xlsx_out", type=click.Path(dir_okay=False, path_type=Path), help="write an Excel workbook")
+@click.option("--lang", type=click.Choice(["ru", "kk", "en"]), default=None, help="language of the report")
+@click.option("--quiet", is_flag=True, help="no progress on stderr")
+@with_appcontext
+def report_cmd(act: str, kind: str, pdf_out: Path | None, xlsx_out: Path | None, lang: str | None,
+               quiet: bool) -> None:
+    """Write the KIND report of ACT (id or number) as --pdf OUT or --xlsx OUT."""
+    if (pdf_out is None) == (xlsx_out is None):
+        click.echo("give exactly one of --pdf OUT or --xlsx OUT", err=True)
+        sys.exit(2)
+    out, fmt = (pdf_out, ReportFormat.PDF) if pdf_out is not None else (xlsx_out, ReportFormat.XLSX)
+    assert out is not None
+    language = lang or _lang()
+
+    def progress(n: int) -> None:
+        if not quiet:
+            click.echo(f"\r{n:,} rows", nl=False, err=True)
+
+    try:
+        render(get_db(), act, ReportKind(kind), fmt, out, language, progress=progress)
+    except (ReportError, receiving.ReceivingError) as e:
+        click.echo(e.message(language), err=True)
+        sys.exit(1)
+    if not quiet:
+        click.echo("", err=True)
+    click.echo(str(out))

@@ -1,0 +1,85 @@
+"""Report downloads: the report is made in the background with a progress bar, then downloaded once ready."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, g, render_template, request, send_file
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from warehouse.factory import get_db
+from warehouse.models import Act, Role
+from warehouse.services.jobs import Job, jobs
+from warehouse.services.reporting import SUPPORTED, ReportError, ReportFormat, ReportKind, file_name, render
+from warehouse.web.access import roles
+
+bp = Blueprint("reports", __name__)
+
+
+def _lang() -> str:
+    return str(get_locale() or "ru")
+
+
+@bp.post("/acts/<int:act_id>/reports")
+@roles(Role.STAFF, Role.LEAD, Role.ADMIN)
+def start(act_id: int) -> tuple[str, int] | str:
+    try:
+        kind = ReportKind(request.form.get("kind", ""))
+        fmt = ReportFormat(request.form.get("format", ""))
+    except ValueError:
+        return render_template("reports/_status.html", message=_("Choose a report and a format.")), 400
+    if (kind, fmt) not in SUPPORTED:
+        return render_template("reports/_status.html", message=ReportError("unsupported").message(_lang())), 400
+    db = get_db()
+    with db.read() as s:
+        act = s.get(Act, act_id)
+        if act is None:
+            abort(404)
+        name = file_name(act, kind, fmt)
+    folder = Path(tempfile.mkdtemp(prefix="report-"))
+    lang = _lang()
+
+    def work(job: Job) -> Path:
+        def progress(n: int) -> None:
+            job.done = n
+
+        try:
+            return render(db, act_id, kind, fmt, folder / name, lang, progress=progress)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+
+    job = jobs.start("report", g.user.id, work)
+    return render_template("reports/_status.html", job=job, name=name)
+
+
+def _own_job(job_id: str) -> Job:
+    job = jobs.get(job_id)
+    if job is None or job.kind != "report" or job.owner != g.user.id:
+        abort(404)
+    return job
+
+
+@bp.get("/reports/<job_id>")
+@roles(Role.STAFF, Role.LEAD, Role.ADMIN)
+def status(job_id: str) -> str:
+    job = _own_job(job_id)
+    message = None
+    if job.error is not None:
+        current_app.logger.error("report failed", exc_info=job.error)
+        message = job.error.message(_lang()) if isinstance(job.error, ReportError) \
+            else _("Something went wrong. The action was not carried out.")
+    return render_template("reports/_status.html", job=job, message=message)
+
+
+@bp.get("/reports/<job_id>/download")
+@roles(Role.STAFF, Role.LEAD, Role.ADMIN)
+def download(job_id: str) -> Response:
+    job = _own_job(job_id)
+    if not job.finished or job.error is not None or not isinstance(job.result, Path) or not job.result.exists():
+        abort(404)
+    return send_file(job.result, as_attachment=True, download_name=job.result.name)
