@@ -142,3 +142,25 @@ def test_resolving_a_line_of_another_act_is_refused(app: Flask, client: FlaskCli
     r = client.post(f"/acts/{act_id}/lines", data={"act_code_id": str(foreign_code), "resolution": "accept"},
                     headers={"X-CSRFToken": token})
     assert r.status_code == 400
+
+
+def test_tree_shows_what_each_aggregate_holds(app: Flask, client: FlaskClient, auth: Auth, tmp_path: Path) -> None:
+    act_id, f = _act(app, tmp_path, boxes=2, blocks=2, packs=3)
+    auth.login("staff")
+    token = _token(client, f"/acts/{act_id}")
+    client.post(f"/acts/{act_id}/scans", data={"code": f.codes["box"][0]}, headers={"X-CSRFToken": token})
+    top = client.get(f"/acts/{act_id}/tree").get_data(as_text=True)
+    # one pallet: 2 boxes + 4 blocks + 12 packs inside; the first box and its 2 blocks and 6 packs credited
+    assert top.count('class="node ') == 1 and f.codes["pallet"][0] in top
+    assert "9 of 18" in top or "9 из 18" in top
+    pallet_id = re.search(r"parent=(\d+)", top)
+    assert pallet_id
+    boxes = client.get(f"/acts/{act_id}/tree?parent={pallet_id.group(1)}").get_data(as_text=True)
+    assert boxes.count('class="node ') == 2
+    assert boxes.count("node-credited") == 1 and boxes.count("node-open") == 1
+    first_box = re.search(r"parent=(\d+)", boxes)
+    assert first_box
+    blocks = client.get(f"/acts/{act_id}/tree?parent={first_box.group(1)}").get_data(as_text=True)
+    # block codes hold < > & " ': escaped in the tree like everywhere
+    assert "&lt;" in blocks or "&amp;" in blocks or "&#39;" in blocks or "&#34;" in blocks
+    assert "<script" not in blocks

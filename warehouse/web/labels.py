@@ -8,6 +8,7 @@ from markupsafe import escape
 
 ROLE = {"staff": _l("Warehouse staff"), "lead": _l("Logistics lead"), "admin": _l("Administrator")}
 DIRECTION = {"incoming": _l("Incoming"), "outgoing": _l("Outgoing")}
+LEVEL = {"pallet": _l("Pallet"), "box": _l("Box"), "block": _l("Block"), "pack": _l("Pack")}
 MODE = {"trusted": _l("Trusted mode"), "full_check": _l("Full check")}
 SCAN_CLASS = {
     "matched": _l("Counted"),
@@ -60,7 +61,8 @@ def _label(table: dict[str, object]) -> object:
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         role_label=_label(ROLE), direction_label=_label(DIRECTION), status_label=_label(STATUS),
-        mode_label=_label(MODE), class_label=_label(SCAN_CLASS), discrepancy_label=_label(DISCREPANCY),
+        mode_label=_label(MODE), level_label=_label(LEVEL), class_label=_label(SCAN_CLASS),
+        discrepancy_label=_label(DISCREPANCY),
         resolution_label=_label(RESOLUTION), reason_label=_label(REASON), decision_label=_label(DECISION),
     )
     app.jinja_env.filters["gs"] = show_gs

@@ -23,7 +23,7 @@ from warehouse.events import Event, broker, ensure_relay
 from warehouse.factory import get_db
 from warehouse.matching import ScanClass, sound_of
 from warehouse.models import Act, ActCode, Scan, Station, User
-from warehouse.services import receiving
+from warehouse.services import receiving, tree
 from warehouse.web.access import roles
 
 bp = Blueprint("receive", __name__)
@@ -79,6 +79,17 @@ def _page_context(act: Act) -> dict[str, object]:
 def screen(act_id: int) -> str:
     act = _act(act_id)
     return render_template("receive/screen.html", **_page_context(act))
+
+
+@bp.get("/acts/<int:act_id>/tree")
+@roles()
+def tree_branch(act_id: int) -> str:
+    """One level of the aggregate tree (the top when no parent is given), loaded when a node is opened."""
+    act = _act(act_id)
+    parent = request.args.get("parent", type=int)
+    with get_db().read() as s:
+        branch = tree.children(s, act.id, parent)
+    return render_template("receive/_tree.html", act=act, branch=branch)
 
 
 @bp.get("/acts/<int:act_id>/counters")
