@@ -47,8 +47,18 @@ def run(host: str, port: int, threads: int) -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: serving on {host}: other machines on the network can reach this station", err=True)
+    from hardware.config import ScannerConfigError
+    from hardware.station import start_scanners
+
+    try:
+        scanners = start_scanners(app)
+    except ScannerConfigError as e:  # a bad scanner configuration must say so, not start half a station
+        raise click.ClickException(f"scanners: {e}") from e
     click.echo(f"Serving on http://{host}:{port}/")
-    serve(app, host=host, port=port, threads=threads, channel_timeout=3600)
+    try:
+        serve(app, host=host, port=port, threads=threads, channel_timeout=3600)
+    finally:
+        scanners.stop()  # journals what the readers still hold: nothing a scanner sent is lost on stop
 
 
 @cli.group("db")
@@ -90,12 +100,13 @@ def demo() -> None:
 
 def _register() -> None:
     # Command groups live beside their domain; registered here so `warehouse --help` lists them all.
+    from hardware.cli import scanners_cli
     from warehouse.cli_acts import acts_cli, scan_cmd
     from warehouse.cli_codes import codes_cli
     from warehouse.cli_devices import devices_cli
     from warehouse.cli_reports import report_cmd
 
-    for group in (codes_cli, acts_cli, scan_cmd, devices_cli, report_cmd):
+    for group in (codes_cli, acts_cli, scan_cmd, devices_cli, report_cmd, scanners_cli):
         cli.add_command(group)
 
 

@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import get_locale
 from sqlalchemy import select
 
+from hardware.station import scanners_of
 from warehouse.events import Event, broker, ensure_relay
 from warehouse.factory import get_db
 from warehouse.matching import ScanClass, sound_of
@@ -78,6 +79,10 @@ def _page_context(act: Act) -> dict[str, object]:
 @roles()
 def screen(act_id: int) -> str:
     act = _act(act_id)
+    scanners = scanners_of(current_app)
+    if scanners is not None and act.status in receiving.OPEN_STATUSES:
+        # this station's hardware scanners now feed the act on its screen, attributed to this person
+        scanners.router.open_act(_station(), act.id, user_id=g.user.id)
     return render_template("receive/screen.html", **_page_context(act))
 
 

@@ -9,6 +9,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from hardware.station import scanners_of
 from warehouse.factory import get_db
 from warehouse.models import Act, Role
 from warehouse.services import audit, receiving, review
@@ -39,6 +40,9 @@ def close(act_id: int) -> Response:
     except ReceivingError as e:
         flash(e.message(_lang()), "error")
         return redirect(url_for("receive.screen", act_id=act_id))
+    scanners = scanners_of(current_app)
+    if scanners is not None:  # the station's scanners stop feeding an act that is no longer received
+        scanners.router.close_act(str(current_app.config["STATION"]), act_id)
     flash(_("Receiving ended. The act waits for the lead's decision."), "info")
     target = "review.page" if g.user.role in LEADS else "receive.screen"
     return redirect(url_for(target, act_id=act_id))
