@@ -65,14 +65,35 @@ def journal_rows(act_id: int, after: int = 0, limit: int = JOURNAL_ROWS) -> list
     return rows
 
 
+_NAMES: dict[tuple[str, int], dict[str, str]] = {}  # an act's product names never change once it is imported
+
+
+def gtin_names(act_id: int) -> dict[str, str]:
+    """GTIN -> product name of an act, read once per process: the live counters re-render on every scan."""
+    db = get_db()
+    key = (db.url, act_id)
+    names = _NAMES.get(key)
+    if names is None:
+        with db.read() as s:
+            rows = s.execute(select(ActCode.gtin, ActCode.name).where(ActCode.act_id == act_id,
+                                                                      ActCode.name.is_not(None))
+                             .group_by(ActCode.gtin, ActCode.name)).all()
+        names = {gtin: name for gtin, name in rows if gtin and name}
+        if len(_NAMES) > 256:
+            _NAMES.clear()
+        _NAMES[key] = names
+    return names
+
+
+@bp.app_context_processor
+def _template_helpers() -> dict[str, object]:
+    return {"gtin_names": gtin_names}
+
+
 def _page_context(act: Act) -> dict[str, object]:
     with get_db().read() as s:
         summary = receiving.summary(s, act)
-        names = dict(s.execute(select(ActCode.gtin, ActCode.name).where(ActCode.act_id == act.id,
-                                                                         ActCode.name.is_not(None))
-                               .group_by(ActCode.gtin, ActCode.name)).all())
-    return {"act": act, "summary": summary, "gtin_names": names, "journal": journal_rows(act.id),
-            "station": _station()}
+    return {"act": act, "summary": summary, "journal": journal_rows(act.id), "station": _station()}
 
 
 @bp.get("/acts/<int:act_id>")

@@ -1,0 +1,149 @@
+"""The whole receiving flow in Chromium: staff import an act and scan it through the scan field (with a
+Russian keyboard layout active) while a handheld terminal posts to the API; a second screen follows live;
+the lead resolves the discrepancies and decides. Screenshots of the main screens are kept as artefacts."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.conftest import LiveServer
+from tests.factories import GS, ActFactory, gtin, pack
+from warehouse import codes
+from warehouse.factory import get_db
+from warehouse.models import User
+from warehouse.services import devices
+
+pytestmark = pytest.mark.browser
+
+_KEYS = (["Backquote", *(f"Digit{d}" for d in "1234567890"), "Minus", "Equal"]
+         + [f"Key{c}" for c in "QWERTYUIOP"] + ["BracketLeft", "BracketRight", "Backslash"]
+         + [f"Key{c}" for c in "ASDFGHJKL"] + ["Semicolon", "Quote"]
+         + [f"Key{c}" for c in "ZXCVBNM"] + ["Comma", "Period", "Slash"])
+
+
+def russian_keystrokes(text: str) -> list[dict[str, object]]:
+    """What a keyboard-wedge scanner produces under a Russian layout: physical `code`, Cyrillic `key`."""
+    out: list[dict[str, object]] = []
+    for ch in text:
+        if ch == GS:
+            out.append({"code": "BracketRight", "key": "ъ", "ctrlKey": True, "shiftKey": False})
+            continue
+        shift = ch in codes._US[1] and ch not in codes._US[0]
+        i = codes._US[1 if shift else 0].index(ch)
+        out.append({"code": _KEYS[i], "key": codes._RU[1 if shift else 0][i], "ctrlKey": False, "shiftKey": shift})
+    out.append({"code": "Enter", "key": "Enter", "ctrlKey": False, "shiftKey": False})
+    return out
+
+
+def scan_with_wedge(page: Page, code: str) -> None:
+    page.get_by_label("Scan a code").focus()
+    page.evaluate("""(keys) => {
+        const field = document.getElementById('scan-field');
+        for (const k of keys) {
+            field.dispatchEvent(new KeyboardEvent('keydown', {...k, bubbles: true, cancelable: true}));
+            field.dispatchEvent(new KeyboardEvent('keyup', {...k, bubbles: true, cancelable: true}));
+        }
+    }""", russian_keystrokes(code))
+
+
+def log_in(page: Page, url: str, username: str) -> None:
+    page.goto(url + "/login")
+    page.get_by_role("button", name="English").click()
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(username)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page.get_by_role("heading", name="Acts")).to_be_visible()
+
+
+def post_api(url: str, token: str, act_id: int, scans: list[dict[str, str]]) -> list[dict[str, object]]:
+    request = urllib.request.Request(f"{url}/api/v1/acts/{act_id}/scans", data=json.dumps({"scans": scans}).encode(),
+                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+                                     method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        results: list[dict[str, object]] = json.loads(response.read())["results"]
+    return results
+
+
+def test_receive_an_act_end_to_end(browser: Browser, live_server: LiveServer, artifacts: Path,
+                                   tmp_path: Path) -> None:
+    f = ActFactory(number="ТА-<b>&1", pallets=1, boxes=3, blocks=2, packs=3)
+    act_file = f.write(tmp_path / "act.json")
+    staff = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
+    watcher = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
+
+    # staff import the act through the page, with its progress, and land on the receiving screen
+    log_in(staff, live_server.url, "staff")
+    staff.goto(live_server.url + "/acts/import")
+    staff.get_by_label("File (.json, .csv or .xlsx)").set_input_files(str(act_file))
+    staff.get_by_role("button", name="Import").click()
+    expect(staff.get_by_role("heading", name=re.compile("ТА-<b>&1"))).to_be_visible(timeout=15_000)
+    act_id = int(staff.url.rstrip("/").split("/")[-1])
+
+    # a second screen of the same act follows everything live
+    log_in(watcher, live_server.url, "lead")
+    watcher.goto(f"{live_server.url}/acts/{act_id}")
+    expect(watcher.get_by_role("heading", name=re.compile("ТА-<b>&1"))).to_be_visible()
+    watcher.wait_for_timeout(500)  # let the SSE connection open
+
+    # scan field with a Russian layout: the block code (letters, punctuation, GS) arrives intact
+    block = next(c for c in f.codes["block"] if any(ch.isalpha() for ch in c.split(GS)[0][18:]))
+    scan_with_wedge(staff, block)
+    expect(staff.locator("#result")).to_contain_text("Counted", timeout=10_000)
+    expect(watcher.locator("#journal tr.scan-matched")).to_have_count(1, timeout=5_000)
+    expect(watcher.locator("#journal")).to_contain_text(block.split(GS)[0][18:25])
+    expect(watcher.locator(".by-gtin")).to_contain_text("1 / 3")  # per-product counts follow live too
+
+    # a handheld terminal posts to the API at the same time: a whole box and a surplus pack
+    with live_server.app.app_context():
+        db = get_db(live_server.app)
+        with db.write() as s:
+            owner = s.query(User).filter_by(username="staff").one()
+            token = devices.issue_token(s, "tsd-1", "dock-2", owner)
+    surplus = pack(gtin(1001), 999_999)
+    results = post_api(live_server.url, token, act_id, [{"code": f.codes["box"][0], "scan_id": "tsd-1-0001"},
+                                                        {"code": surplus, "scan_id": "tsd-1-0002"}])
+    assert [r["class"] for r in results] == ["matched", "surplus"]
+    expect(watcher.locator("#journal tr.scan-surplus")).to_have_count(1, timeout=5_000)
+    expect(staff.locator("#journal tr.scan-surplus")).to_have_count(1, timeout=5_000)
+    expect(watcher.locator("#journal")).to_contain_text("dock-2")
+    watcher.screenshot(path=str(artifacts / "receiving-1920.png"), full_page=True)
+    staff.screenshot(path=str(artifacts / "receiving-1366.png"), full_page=True)
+
+    # the same box again is a duplicate, with the reason in words
+    scan_with_wedge(staff, f.codes["box"][0])
+    expect(staff.locator("#result")).to_contain_text("Duplicate", timeout=10_000)
+
+    # staff end receiving; they cannot decide
+    staff.on("dialog", lambda dialog: dialog.accept())
+    staff.get_by_role("button", name="End receiving").click()
+    expect(staff.get_by_text("Receiving ended")).to_be_visible()
+    assert staff.request.get(f"{live_server.url}/acts/{act_id}/review").status == 403
+
+    # the lead resolves the missing boxes and the surplus, then decides
+    lead = watcher
+    lead.goto(f"{live_server.url}/acts/{act_id}/review")
+    expect(lead.get_by_role("heading", level=1, name=re.compile("Discrepancies"))).to_be_visible()
+    lines = lead.locator("tr.line")
+    expect(lines).to_have_count(3)  # two missing boxes, one surplus pack
+    missing = lead.locator("tr.line-missing").first
+    missing.get_by_label("Reason").select_option("shortage")
+    missing.get_by_label("Comment").fill("<not> on the truck")
+    missing.get_by_role("button", name="Save").click()
+    expect(missing.get_by_role("status")).not_to_be_empty()
+    lead.screenshot(path=str(artifacts / "review-1920.png"), full_page=True)
+    lead.get_by_label("Accept with discrepancies").check()
+    lead.get_by_role("button", name="Record the decision").click()
+    expect(lead.locator(".status-decided").first).to_be_visible()
+    expect(lead.get_by_text("<not> on the truck")).to_be_visible()
+
+    audit = lead.context.new_page()
+    audit.goto(f"{live_server.url}/acts/{act_id}/audit")
+    expect(audit.get_by_text("act.decided")).to_be_visible()
+    expect(audit.get_by_text(re.compile("audit chain verifies")).first).to_be_visible()
+    audit.screenshot(path=str(artifacts / "audit-1920.png"), full_page=True)
