@@ -195,3 +195,49 @@ def test_concurrent_stations_never_double_credit(db: Database, tmp_path: Path) -
     summary = receiving.act_summary(db, act_id)
     assert summary.complete
     _assert_counters_match_rows(db, act_id)
+
+
+def test_undo_is_a_reversal_per_station(db: Database, tmp_path: Path) -> None:
+    f = ActFactory(boxes=2)
+    act_id = _import(db, tmp_path, f)
+    first = _scan(db, act_id, f.codes["box"][0])
+    assert first.credited == 1 + 2 + 6
+    other_station = receiving.record_scan(db, act_id, ScanInput(raw=f.codes["box"][1], station="dock-2"))
+    assert other_station.credited == 10  # its box, and the pallet now whole
+    undo = _scan(db, act_id, "#WH:UNDO")
+    assert undo.scan_class == ScanClass.REVERSED and undo.credited == -10  # the box's 9 and the pallet
+    assert "10" in undo.message("en") and f.codes["box"][0] in undo.message("en")
+    with db.read() as s:
+        row = s.get(Scan, undo.scan_id)
+        assert row is not None and row.reverses_scan_id == first.scan_id
+        assert s.get(Scan, first.scan_id) is not None  # nothing is deleted
+        summary = receiving.summary(s, receiving.find_act(s, act_id))
+    assert summary.levels["box"].credited == 1  # dock-2's box stays counted
+    assert summary.levels["pallet"].credited == 0
+    _assert_counters_match_rows(db, act_id)
+    assert _scan(db, act_id, "#WH:UNDO").outcome.reason == Reason.NOTHING_TO_UNDO
+    assert _scan(db, act_id, f.codes["box"][0]).credited == 10  # counted again, the pallet whole again
+    _assert_counters_match_rows(db, act_id)
+
+
+def test_command_codes_switch_mode_open_a_box_and_close(db: Database, tmp_path: Path) -> None:
+    f = ActFactory(boxes=3)
+    act_id = _import(db, tmp_path, f)
+    opened = _scan(db, act_id, "#WH:OPEN")
+    assert opened.scan_class == ScanClass.COMMAND and opened.outcome.reason == Reason.OPEN_NEXT
+    box = _scan(db, act_id, f.codes["box"][0])
+    assert box.outcome.reason == Reason.OPENED and box.credited == 0  # opened, not counted whole
+    assert _scan(db, act_id, f.codes["box"][1]).credited == 9  # only the next one
+    # typed under a Russian layout (# is № on Shift+3): still the command
+    switched = _scan(db, act_id, "№ЦРЖАГДД_СРУСЛ")
+    assert switched.outcome.reason == Reason.MODE_FULL_CHECK
+    with db.read() as s:
+        assert receiving.find_act(s, act_id).mode == Mode.FULL_CHECK
+    assert _scan(db, act_id, f.codes["box"][2]).outcome.reason == Reason.OPENED
+    assert _scan(db, act_id, "#WH:TRUSTED").outcome.reason == Reason.MODE_TRUSTED
+    closing = _scan(db, act_id, "#WH:CLOSE")
+    assert closing.outcome.reason == Reason.CLOSING
+    with db.read() as s:
+        assert receiving.find_act(s, act_id).status == "closed"
+    with pytest.raises(receiving.ReceivingError):
+        _scan(db, act_id, f.codes["box"][2])

@@ -20,10 +20,11 @@ class ScanClass(StrEnum):
     PRODUCT = "product"
     INVALID = "invalid"
     REVERSED = "reversed"  # an undo: the journal keeps both the scan and its reversal
+    COMMAND = "command"  # a printed command code: mode switch, open a box, end receiving
 
     @property
     def is_error(self) -> bool:
-        return self not in (ScanClass.MATCHED, ScanClass.REVERSED)
+        return self not in (ScanClass.MATCHED, ScanClass.REVERSED, ScanClass.COMMAND)
 
 
 class Reason(StrEnum):
@@ -39,11 +40,17 @@ class Reason(StrEnum):
     PRODUCT_BARCODE = "product_barcode"
     UNREADABLE = "unreadable"
     UNDONE = "undone"
+    NOTHING_TO_UNDO = "nothing_to_undo"
+    MODE_FULL_CHECK = "mode_full_check"
+    MODE_TRUSTED = "mode_trusted"
+    OPEN_NEXT = "open_next"
+    CLOSING = "closing"
 
 
 SOUND = {  # the three sounds staff can tell apart without looking
     ScanClass.MATCHED: "ok",
     ScanClass.REVERSED: "ok",
+    ScanClass.COMMAND: "ok",
     ScanClass.DUPLICATE: "duplicate",
 }
 
@@ -115,11 +122,65 @@ MESSAGES: Mapping[Reason, Mapping[str, str]] = {
         "en": "Code not recognised: {error}",
     },
     Reason.UNDONE: {
-        "ru": "Отменено сканирование {code}",
-        "kk": "{code} сканерлеуі болдырылмады",
-        "en": "Scan of {code} undone",
+        "ru": "Отменено сканирование {code}: снято со счёта {n}",
+        "kk": "{code} сканерлеуі болдырылмады: есептен {n} алынды",
+        "en": "Scan of {code} undone: {n} taken off the count",
+    },
+    Reason.NOTHING_TO_UNDO: {
+        "ru": "Отменять нечего: на этой станции нет засчитанных сканирований",
+        "kk": "Болдырмайтын ештеңе жоқ: бұл станцияда есептелген сканерлеу жоқ",
+        "en": "Nothing to undo: this station has no counted scan",
+    },
+    Reason.MODE_FULL_CHECK: {
+        "ru": "Режим полной проверки: короба и паллеты вскрываются, сканируйте содержимое",
+        "kk": "Толық тексеру режимі: жәшіктер мен паллеталар ашылады, ішіндегісін сканерлеңіз",
+        "en": "Full check: boxes and pallets are opened, scan their contents",
+    },
+    Reason.MODE_TRUSTED: {
+        "ru": "Доверительный режим: этикетка короба засчитывает его содержимое",
+        "kk": "Сенім режимі: жәшік заттаңбасы оның ішіндегісін есепке алады",
+        "en": "Trusted mode: a box label counts its declared contents",
+    },
+    Reason.OPEN_NEXT: {
+        "ru": "Следующий отсканированный короб или паллета будет вскрыт",
+        "kk": "Келесі сканерленген жәшік немесе паллета ашылады",
+        "en": "The next box or pallet scanned will be opened",
+    },
+    Reason.CLOSING: {
+        "ru": "Приёмка завершена: результат ждёт решения",
+        "kk": "Қабылдау аяқталды: нәтиже шешімді күтеді",
+        "en": "Receiving ended: the result waits for the decision",
     },
 }
+
+# Printed command codes a scanner reads (docs/scanners.md). '#' is outside GS1 set 82, so no marking
+# code can ever be taken for a command, nor a command for a code.
+COMMAND_PREFIX = "#WH:"
+
+
+class Command(StrEnum):
+    UNDO = "UNDO"  # undo this station's last counted scan (journaled as a reversal)
+    FULL_CHECK = "FULL_CHECK"
+    TRUSTED = "TRUSTED"
+    OPEN = "OPEN"  # the next aggregate scanned at this station is opened, not counted whole
+    CLOSE = "CLOSE"  # end receiving of the act
+
+
+def command_of(raw: str) -> Command | None:
+    """The command a scan carries, also when a Russian or Kazakh layout typed it (# is № there)."""
+    text = raw.strip()
+    if not text.startswith(("#", "№", "І")):  # Shift+3 under US, Russian and Kazakh layouts
+        return None
+    from warehouse.codes import from_layout  # pure module; imported here to keep matching free of parsing
+
+    for candidate in (text, from_layout(text, "ru"), from_layout(text, "kk")):
+        upper = candidate.upper()
+        if upper.startswith(COMMAND_PREFIX):
+            try:
+                return Command(upper[len(COMMAND_PREFIX):])
+            except ValueError:
+                return None
+    return None
 
 INSIDE: Mapping[str, str] = {
     "ru": " (с содержимым: {n})",

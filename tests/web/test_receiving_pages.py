@@ -164,3 +164,25 @@ def test_tree_shows_what_each_aggregate_holds(app: Flask, client: FlaskClient, a
     # block codes hold < > & " ': escaped in the tree like everywhere
     assert "&lt;" in blocks or "&amp;" in blocks or "&#39;" in blocks or "&#34;" in blocks
     assert "<script" not in blocks
+
+
+def test_printed_command_codes_read_back_and_work(app: Flask, client: FlaskClient, auth: Auth,
+                                                  tmp_path: Path) -> None:
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    act_id, f = _act(app, tmp_path, boxes=2)
+    auth.login("staff")
+    sheet = client.get("/commands").get_data(as_text=True)
+    urls = re.findall(r'src="(/commands/[A-Z_]+\.png)"', sheet)
+    assert len(urls) == 5 and "Undo my last scan" in sheet or "Отменить" in sheet
+    read = {zxingcpp.read_barcode(Image.open(io.BytesIO(client.get(u).data))).text for u in urls}
+    assert read == {"#WH:UNDO", "#WH:FULL_CHECK", "#WH:TRUSTED", "#WH:OPEN", "#WH:CLOSE"}
+    token = _token(client, f"/acts/{act_id}")
+    client.post(f"/acts/{act_id}/scans", data={"code": f.codes["box"][0]}, headers={"X-CSRFToken": token})
+    undone = client.post(f"/acts/{act_id}/scans", data={"code": "#WH:UNDO"}, headers={"X-CSRFToken": token})
+    assert undone.status_code == 200 and "banner-reversed" in undone.get_data(as_text=True)
+    counters = client.get(f"/acts/{act_id}/counters").get_data(as_text=True)
+    assert 'data-testid="credited-box">0<' in counters

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from warehouse import codes
 from warehouse.db import Database
 from warehouse.events import CHANNEL, Event, broker, payload
-from warehouse.matching import Outcome, Reason, ScanClass
+from warehouse.matching import Command, Outcome, Reason, ScanClass, command_of
 from warehouse.models import (
     Act,
     ActCode,
@@ -197,6 +197,8 @@ def record_scan(db: Database, act_id: int, scan: ScanInput, *, gs_substitutes: S
     result = _record(db, act_id, scan, gs_substitutes, found_later)
     if not result.replayed and db.is_sqlite:
         broker.publish(Event(act_id, "scan", result.scan_id))
+    if result.outcome.reason == Reason.CLOSING and not result.replayed:
+        close_act(db, act_id, actor=f"station:{scan.station or '-'}")
     return result
 
 
@@ -221,7 +223,9 @@ def _record(db: Database, act_id: int, scan: ScanInput, gs_substitutes: Sequence
         if act.status not in OPEN_STATUSES and not (found_later and act.status == ActStatus.CLOSED):
             raise ReceivingError("act_not_open")
         session = _open_session(s, act, scan)
-        parsed = codes.parse(scan.raw, gs_substitutes=gs_substitutes or codes.DEFAULT_GS_SUBSTITUTES)
+        command = command_of(scan.raw)
+        parsed = None if command else codes.parse(scan.raw,
+                                                  gs_substitutes=gs_substitutes or codes.DEFAULT_GS_SUBSTITUTES)
         row = Scan(
             client_scan_id=scan.client_scan_id,
             act_id=act.id,
@@ -232,15 +236,18 @@ def _record(db: Database, act_id: int, scan: ScanInput, gs_substitutes: Sequence
             source=scan.source,
             raw=scan.raw,
             raw_events=scan.raw_events,
-            kind=parsed.kind.value,
-            identity=parsed.identity,
-            normalized=parsed.normalized,
+            kind=parsed.kind.value if parsed else "command",
+            identity=parsed.identity if parsed else None,
+            normalized=parsed.normalized if parsed else command,
             scan_class=ScanClass.INVALID,
             created_at=utcnow(),
         )
         s.add(row)
         s.flush()
-        outcome, credited = _apply(s, act, row, parsed)
+        if parsed is None:
+            outcome, credited = _command(s, act, session, row, command)  # type: ignore[arg-type]
+        else:
+            outcome, credited = _apply(s, act, row, parsed)
         row.scan_class = outcome.scan_class.value
         row.reason = outcome.reason.value
         row.detail = dict(outcome.args)
@@ -290,12 +297,63 @@ def _apply(s: Session, act: Act, row: Scan, parsed: codes.ParsedCode) -> tuple[O
     if code.credited_scan_id is not None:
         return _duplicate(s, code), 0
     has_contents = code.last is not None and code.pos is not None and code.last > code.pos
-    if act.mode == Mode.FULL_CHECK and has_contents:
+    if has_contents and (act.mode == Mode.FULL_CHECK or _open_requested(s, act.id, row)):
         return Outcome(ScanClass.MATCHED, Reason.OPENED, {"level": code.level, "code": code.code}), 0
     subtree = _credit_subtree(s, act.id, code, row.id)
     above = _roll_up(s, act.id, code, row.id)
     return Outcome(ScanClass.MATCHED, Reason.CREDITED,
                    {"level": code.level, "code": code.code, "inside": str(max(subtree - 1, 0))}), subtree + above
+
+
+def _open_requested(s: Session, act_id: int, row: Scan) -> bool:
+    """Did this station's previous scan on the act ask to open the next aggregate? Read from the journal,
+    so the request survives a restart and belongs to the station that scanned it."""
+    previous = s.execute(select(Scan.reason).where(Scan.act_id == act_id, Scan.station_id == row.station_id,
+                                                   Scan.id < row.id).order_by(Scan.id.desc()).limit(1)).scalar()
+    return previous == Reason.OPEN_NEXT
+
+
+def _command(s: Session, act: Act, session: ReceivingSession, row: Scan, command: Command) -> tuple[Outcome, int]:
+    if command is Command.UNDO:
+        return _undo(s, act, row)
+    if command in (Command.FULL_CHECK, Command.TRUSTED):
+        act.mode = session.mode = Mode.FULL_CHECK if command is Command.FULL_CHECK else Mode.TRUSTED
+        reason = Reason.MODE_FULL_CHECK if command is Command.FULL_CHECK else Reason.MODE_TRUSTED
+        return Outcome(ScanClass.COMMAND, reason, {"mode": act.mode}), 0
+    if command is Command.OPEN:
+        return Outcome(ScanClass.COMMAND, Reason.OPEN_NEXT), 0
+    return Outcome(ScanClass.COMMAND, Reason.CLOSING), 0  # record_scan closes the act after this commit
+
+
+def _undo(s: Session, act: Act, row: Scan) -> tuple[Outcome, int]:
+    """Undo the station's last counted scan: a reversal row un-credits what that scan credited. Nothing is
+    deleted; the journal keeps both rows."""
+    reversed_ids = select(Scan.reverses_scan_id).where(Scan.act_id == act.id, Scan.reverses_scan_id.is_not(None))
+    target = s.execute(
+        select(Scan).where(Scan.act_id == act.id, Scan.station_id == row.station_id, Scan.credited > 0,
+                           Scan.id < row.id, Scan.id.not_in(reversed_ids))
+        .order_by(Scan.id.desc()).limit(1)
+    ).scalar()
+    if target is None:
+        return Outcome(ScanClass.COMMAND, Reason.NOTHING_TO_UNDO), 0
+    stmt = (update(ActCode).where(ActCode.act_id == act.id, ActCode.credited_scan_id == target.id)
+            .values(credited_scan_id=None).returning(ActCode.level, ActCode.gtin)
+            .execution_options(synchronize_session=False))
+    changed = Counter((lvl, gtin or "") for lvl, gtin in s.execute(stmt))
+    # An aggregate counted because all its contents were (a roll-up, maybe by another scan) is no longer whole.
+    parent_id = s.get(ActCode, target.act_code_id).parent_id if target.act_code_id else None  # type: ignore[union-attr]
+    while parent_id is not None:
+        parent = s.get(ActCode, parent_id)
+        if parent is None or parent.credited_scan_id is None:
+            break
+        parent.credited_scan_id = None
+        changed[(parent.level, parent.gtin or "")] += 1
+        parent_id = parent.parent_id
+    s.flush()
+    _count(s, act.id, Counter({key: -n for key, n in changed.items()}))
+    row.reverses_scan_id = target.id
+    n = sum(changed.values())
+    return Outcome(ScanClass.REVERSED, Reason.UNDONE, {"code": target.normalized or target.raw, "n": str(n)}), -n
 
 
 def _credit_subtree(s: Session, act_id: int, code: ActCode, scan_id: int) -> int:

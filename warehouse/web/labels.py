@@ -19,6 +19,14 @@ SCAN_CLASS = {
     "product": _l("Product barcode"),
     "invalid": _l("Not a marking code"),
     "reversed": _l("Undone"),
+    "command": _l("Command"),
+}
+COMMAND = {
+    "UNDO": _l("Undo my last scan"),
+    "FULL_CHECK": _l("Switch to full check"),
+    "TRUSTED": _l("Switch to trusted mode"),
+    "OPEN": _l("Open the next box or pallet"),
+    "CLOSE": _l("End receiving"),
 }
 DISCREPANCY = {
     "missing": _l("Missing"),
@@ -62,7 +70,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         role_label=_label(ROLE), direction_label=_label(DIRECTION), status_label=_label(STATUS),
         mode_label=_label(MODE), level_label=_label(LEVEL), class_label=_label(SCAN_CLASS),
-        discrepancy_label=_label(DISCREPANCY),
+        discrepancy_label=_label(DISCREPANCY), command_label=_label(COMMAND),
         resolution_label=_label(RESOLUTION), reason_label=_label(REASON), decision_label=_label(DECISION),
     )
     app.jinja_env.filters["gs"] = show_gs

@@ -20,9 +20,10 @@ from flask_babel import get_locale
 from sqlalchemy import select
 
 from hardware.station import scanners_of
+from reports import datamatrix
 from warehouse.events import Event, broker, ensure_relay
 from warehouse.factory import get_db
-from warehouse.matching import ScanClass, sound_of
+from warehouse.matching import COMMAND_PREFIX, Command, ScanClass, sound_of
 from warehouse.models import Act, ActCode, Scan, Station, User
 from warehouse.services import receiving, tree
 from warehouse.web.access import roles
@@ -105,6 +106,24 @@ def screen(act_id: int) -> str:
         # this station's hardware scanners now feed the act on its screen, attributed to this person
         scanners.router.open_act(_station(), act.id, user_id=g.user.id)
     return render_template("receive/screen.html", **_page_context(act))
+
+
+@bp.get("/commands")
+@roles()
+def commands() -> str:
+    """A printable sheet of command codes: staff drive the station with the scanner alone."""
+    return render_template("receive/commands.html", commands=list(Command), prefix=COMMAND_PREFIX)
+
+
+@bp.get("/commands/<name>.png")
+@roles()
+def command_png(name: str) -> Response:
+    try:
+        command = Command(name)
+    except ValueError:
+        abort(404)
+    return Response(datamatrix.png(COMMAND_PREFIX + command.value, scale=6, level="pack"), mimetype="image/png",
+                    headers={"Cache-Control": "max-age=86400"})
 
 
 @bp.get("/acts/<int:act_id>/tree")
