@@ -105,8 +105,9 @@ def _register() -> None:
     from warehouse.cli_codes import codes_cli
     from warehouse.cli_devices import devices_cli
     from warehouse.cli_reports import report_cmd
+    from warehouse.cli_sign import sign_cmd, verify_cmd
 
-    for group in (codes_cli, acts_cli, scan_cmd, devices_cli, report_cmd, scanners_cli):
+    for group in (codes_cli, acts_cli, scan_cmd, devices_cli, report_cmd, scanners_cli, sign_cmd, verify_cmd):
         cli.add_command(group)
 
 

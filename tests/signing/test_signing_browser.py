@@ -1,0 +1,82 @@
+"""In Chromium: the sign page talks to NCALayer (a fake speaking its protocol) and the server stores
+the CMS only after verifying it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import LiveServer
+from tests.signing.conftest import decided_act, signing_app
+from tests.signing.fake_ncalayer import FakeNcaLayer
+from tests.signing.pki import NCA_PASSWORD, RSA_KEY
+from warehouse.factory import get_db
+from warehouse.services import signing as service
+from warehouse.signing.signers import Pkcs12Signer
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def layer() -> Iterator[FakeNcaLayer]:
+    fake = FakeNcaLayer(Pkcs12Signer.open(RSA_KEY.read_bytes(), NCA_PASSWORD).sign)
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def server(layer: FakeNcaLayer, tmp_path: Path) -> Iterator[LiveServer]:
+    app = signing_app(f"sqlite:///{tmp_path / 'w.sqlite3'}", tmp_path, NCALAYER_URL=layer.url)
+    live = LiveServer(app)
+    yield live
+    live.stop()
+    get_db(app).dispose()
+
+
+def _login(page: Page, server: LiveServer, path: str) -> None:
+    page.goto(server.url + path)
+    page.get_by_role("button", name="English").click()
+    page.get_by_label("Username", exact=True).fill("lead")
+    page.get_by_label("Password", exact=True).fill("lead")
+    page.get_by_role("button", name="Log in", exact=True).click()
+
+
+def test_sign_with_ncalayer(page: Page, server: LiveServer, layer: FakeNcaLayer, tmp_path: Path,
+                            artifacts: Path) -> None:
+    act_id, _f = decided_act(server.app, tmp_path)
+    _login(page, server, f"/acts/{act_id}/sign")
+    expect(page.get_by_role("heading", name="Sign with NCALayer")).to_be_visible()
+    page.screenshot(path=str(artifacts / "signing-page-en.png"), full_page=True)
+    button = page.get_by_role("button", name="Sign with NCALayer")
+
+    # The person closes NCALayer's window: told so, nothing stored, the button works again.
+    layer.cancel = True
+    button.click()
+    expect(page.locator("#ncalayer-status")).to_have_text("Signing was cancelled in NCALayer.")
+    expect(button).to_be_enabled()
+    assert service.documents(get_db(server.app), act_id) == []
+
+    layer.cancel = False
+    button.click()
+    expect(page).to_have_url(f"{server.url}/acts/{act_id}/signed")
+    expect(page.get_by_test_id("verify-result")).to_have_text("The signature is valid.")
+    page.screenshot(path=str(artifacts / "signing-ncalayer-en.png"), full_page=True)
+    assert len(layer.requests) == 2
+    [doc] = service.documents(get_db(server.app), act_id)
+    assert doc.signer_iin == "123456789011"
+
+
+def test_sign_with_a_key_file(page: Page, server: LiveServer, tmp_path: Path) -> None:
+    act_id, _f = decided_act(server.app, tmp_path)
+    _login(page, server, f"/acts/{act_id}/sign")
+    page.get_by_label("Key file (.p12)").set_input_files(str(RSA_KEY))
+    page.get_by_label("Key password").fill(NCA_PASSWORD)
+    page.get_by_role("button", name="Show the certificate").click()
+    expect(page.get_by_test_id("cert-name")).to_have_text("ТЕСТОВ ТЕСТ ТЕСТОВИЧ")
+    expect(page.get_by_test_id("cert-iin")).to_have_text("123456789011")
+    page.get_by_test_id("sign-key").click()
+    expect(page).to_have_url(f"{server.url}/acts/{act_id}/signed")
+    expect(page.get_by_test_id("verify-result")).to_have_text("The signature is valid.")
