@@ -21,7 +21,7 @@ DEMO_USERS = (
 )
 
 
-def load(db: Database) -> list[str]:
+def load(db: Database, *, act: bool = True) -> list[str]:
     report: list[str] = []
     with db.write() as s:
         for username, password, role, name, badge in DEMO_USERS:
@@ -30,7 +30,8 @@ def load(db: Database) -> list[str]:
             users.create_user(s, username, password, role, full_name=name, badge=badge)
             report.append(f"user {username}/{password} ({role})")
         users.ensure_station(s, "station-1")
-    report.extend(_demo_act(db))
+    if act:
+        report.extend(_demo_act(db))
     return report
 
 
