@@ -16,7 +16,11 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 ROOT = Path(__file__).resolve().parents[2]
-NCA = Path(os.environ.get("WAREHOUSE_NCA_TESTDATA", ROOT.parent / "shared" / "testdata" / "nca"))
+# The public NCA RK test keys live beside the project (../shared), never inside it; a clean clone elsewhere
+# finds them through the environment or the workplace's shared folder.
+_NCA_CANDIDATES = [Path(p) for p in (os.environ.get("WAREHOUSE_NCA_TESTDATA"),) if p] + [
+    ROOT.parent / "shared" / "testdata" / "nca", Path("/work/shared/testdata/nca")]
+NCA = next((p for p in _NCA_CANDIDATES if p.is_dir()), _NCA_CANDIDATES[0])
 RSA_KEY = NCA / "individual_sign_rsa_2004.p12"
 RSA_REVOKED_KEY = NCA / "individual_sign_rsa_2004_revoked.p12"
 GOST_2004_KEY = NCA / "ceo_sign_gost_2004_revoked.p12"
