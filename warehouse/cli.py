@@ -105,9 +105,12 @@ def _register() -> None:
     from warehouse.cli_codes import codes_cli
     from warehouse.cli_devices import devices_cli
     from warehouse.cli_reports import report_cmd
+    from warehouse.cli_ship import ship_cli
     from warehouse.cli_sign import sign_cmd, verify_cmd
+    from warehouse.cli_stock import stock_cli
 
-    for group in (codes_cli, acts_cli, scan_cmd, devices_cli, report_cmd, scanners_cli, sign_cmd, verify_cmd):
+    for group in (codes_cli, acts_cli, scan_cmd, devices_cli, report_cmd, scanners_cli, sign_cmd, verify_cmd,
+                  stock_cli, ship_cli):
         cli.add_command(group)
 
 

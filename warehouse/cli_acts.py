@@ -13,7 +13,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from warehouse.factory import get_db
-from warehouse.services import importing, receiving
+from warehouse.services import importing, receiving, stock
 
 
 def _lang() -> str:
@@ -116,12 +116,14 @@ def close_cmd(act: str) -> None:
 @with_appcontext
 def decide_cmd(act: str, decision: str, reason: str | None, comment: str | None) -> None:
     """Record the lead's decision on a closed act."""
+    db = get_db()
     try:
-        receiving.decide(get_db(), act, decision, reason=reason, comment=comment, actor=_actor())
-    except receiving.ReceivingError as e:
+        receiving.decide(db, act, decision, reason=reason, comment=comment, actor=_actor())
+        entered = stock.enter_accepted(db, act, actor=_actor())  # what was accepted is ours now
+    except (receiving.ReceivingError, stock.StockError) as e:
         _fail(e.message(_lang()))
         return
-    click.echo(f"act {act}: {decision}")
+    click.echo(f"act {act}: {decision}; {entered.codes + entered.surplus} code(s) entered into stock")
 
 
 @click.command("scan")

@@ -313,3 +313,115 @@ class AuditEntry(Base):
     # UNIQUE: two writers appending at once cannot both chain onto the same entry.
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+# --- Stock ledger and outgoing acts (issue 9) ---------------------------------------------------------------
+
+
+class StockStatus(StrEnum):
+    IN_STOCK = "in_stock"
+    RESERVED = "reserved"  # on a draft outgoing act
+    SHIPPED = "shipped"  # left with a signed outgoing act
+    DISAGGREGATED = "disaggregated"  # an aggregate opened here: its contents are held individually
+
+
+class MoveKind(StrEnum):
+    RECEIVED = "received"  # entered from an accepted incoming act
+    DISAGGREGATED = "disaggregated"
+    RESERVED = "reserved"
+    RELEASED = "released"  # taken off a draft
+    SHIPPED = "shipped"
+    RETURNED = "returned"  # refused by the receiver of an outgoing act
+
+
+class StockCode(Base):
+    """One code the company owns or owned, with its place in the aggregation tree while in stock.
+
+    One row per identity (unique): a code is on at most one outgoing act at a time by construction, and it
+    moves between statuses only by compare-and-set updates (see services/stock.py).
+    """
+
+    __tablename__ = "stock_codes"
+    __table_args__ = (
+        UniqueConstraint("identity", name="uq_stock_codes_identity"),
+        Index("ix_stock_codes_parent", "parent_id"),
+        Index("ix_stock_codes_act", "act_id", "status"),
+        Index("ix_stock_codes_status", "status", "gtin", "level"),
+        Index("ix_stock_codes_source_code", "source_code_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    identity: Mapped[str] = mapped_column(String(100))
+    code: Mapped[str] = mapped_column(String(120))
+    level: Mapped[str] = mapped_column(String(8))
+    gtin: Mapped[str | None] = mapped_column(String(14))
+    name: Mapped[str | None] = mapped_column(String(300))
+    price: Mapped[int | None] = mapped_column(BigInteger)  # as the supplier's act gave it, tiyn
+    declared_children: Mapped[bool] = mapped_column(Boolean, default=True)
+    parent_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("stock_codes.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    source_act_id: Mapped[int | None] = mapped_column(ForeignKey("acts.id"))
+    # The act_codes row it entered with; no foreign key, like act_codes.credited_scan_id.
+    source_code_id: Mapped[int | None] = mapped_column(BigId)
+    act_id: Mapped[int | None] = mapped_column(ForeignKey("acts.id"))  # the outgoing act it is on or left with
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StockMove(Base):
+    """The ledger's journal: one row per code per movement, append-only."""
+
+    __tablename__ = "stock_moves"
+    __table_args__ = (Index("ix_stock_moves_code", "stock_code_id", "id"), Index("ix_stock_moves_act", "act_id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    stock_code_id: Mapped[int] = mapped_column(BigId, ForeignKey("stock_codes.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    act_id: Mapped[int | None] = mapped_column(ForeignKey("acts.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    station: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StockReceipt(Base):
+    """An incoming act entered into stock. The primary key makes entering an act happen at most once."""
+
+    __tablename__ = "stock_receipts"
+
+    act_id: Mapped[int] = mapped_column(ForeignKey("acts.id"), primary_key=True)
+    decision: Mapped[str] = mapped_column(String(40))
+    codes: Mapped[int] = mapped_column(Integer, default=0)
+    surplus: Mapped[int] = mapped_column(Integer, default=0)
+    conflicts: Mapped[int] = mapped_column(Integer, default=0)  # codes already in stock, left as they were
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ActPrice(Base):
+    """The price an outgoing act gives a GTIN at a level (block or pack), tiyn."""
+
+    __tablename__ = "act_prices"
+
+    act_id: Mapped[int] = mapped_column(ForeignKey("acts.id", ondelete="CASCADE"), primary_key=True)
+    gtin: Mapped[str] = mapped_column(String(14), primary_key=True)
+    level: Mapped[str] = mapped_column(String(8), primary_key=True)
+    price: Mapped[int] = mapped_column(BigInteger)
+
+
+class AcceptanceReceipt(Base):
+    """A receiver's signed acceptance applied to one part of an outgoing act; each part applies once."""
+
+    __tablename__ = "acceptance_receipts"
+    __table_args__ = (UniqueConstraint("act_id", "transfer_part", "part", name="uq_acceptance_receipts_part"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    act_id: Mapped[int] = mapped_column(ForeignKey("acts.id"), index=True)
+    transfer_part: Mapped[int] = mapped_column(Integer)  # which of our transfer-act documents it answers
+    part: Mapped[int] = mapped_column(Integer)
+    parts: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(String(40))
+    document_id: Mapped[int] = mapped_column(ForeignKey("signed_documents.id"))
+    returned: Mapped[int] = mapped_column(Integer, default=0)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -11,7 +11,7 @@ from warehouse.web import access
 
 
 def register(app: Flask) -> None:
-    from warehouse.web import acts, admin, api, auth, imports, labels, receive, reports, review, signing
+    from warehouse.web import acts, admin, api, auth, imports, labels, receive, reports, review, shipping, signing
 
     labels.init_app(app)
 
@@ -25,6 +25,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(review.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(signing.bp)
+    app.register_blueprint(shipping.bp)
 
     @app.context_processor
     def inject() -> dict[str, object]:

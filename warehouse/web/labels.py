@@ -56,6 +56,10 @@ STATUS = {
     "signed": _l("Signed"),
     "draft": _l("Draft"),
     "sent": _l("Sent"),
+    # an outgoing act, once the receiver's signed acceptance is applied
+    "accepted": _l("Accepted"),
+    "discrepancies": _l("Accepted with discrepancies"),
+    "rejected": _l("Rejected"),
 }
 
 

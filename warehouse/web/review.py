@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from hardware.station import scanners_of
 from warehouse.factory import get_db
 from warehouse.models import Act, Role
-from warehouse.services import audit, receiving, review
+from warehouse.services import audit, receiving, review, stock
 from warehouse.services.receiving import DECISIONS, REASON_CODES, ReceivingError
 from warehouse.web.access import roles
 
@@ -98,7 +98,8 @@ def decide(act_id: int) -> Response:
     try:
         receiving.decide(get_db(), act_id, form.get("decision", ""), reason=form.get("reason") or None,
                          comment=(form.get("comment") or "").strip() or None, user=g.user)
-    except ReceivingError as e:
+        stock.enter_accepted(get_db(), act_id, user=g.user)  # what was accepted is ours now
+    except (ReceivingError, stock.StockError) as e:
         flash(e.message(_lang()), "error")
         return redirect(url_for("review.page", act_id=act_id))
     flash(_("Decision recorded."), "info")

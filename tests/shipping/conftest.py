@@ -1,0 +1,112 @@
+"""Fixtures for shipping: two stations of two companies (two databases), stock to ship, a signer.
+
+The NCA RSA test key signs on both sides (it is expired: signing warns, it does not refuse); both trust
+NCA's RSA test CA, used in place from ../shared/testdata/nca.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from tests.conftest import make_app
+from tests.factories import ActFactory
+from tests.signing.pki import NCA, NCA_PASSWORD, RSA_CA, RSA_CRL, RSA_KEY
+from warehouse.db import Database
+from warehouse.factory import get_db
+from warehouse.services import importing, receiving, stock
+from warehouse.signing.signers import Pkcs12Signer
+from warehouse.signing.trust import SigningSettings, load_settings
+from warehouse.web import shipping as shipping_web
+
+if not NCA.is_dir():
+    pytest.skip(f"NCA test data not found in {NCA}", allow_module_level=True)
+
+# Valid БИН (check digit by the Kazakh algorithm): ours, and the receiver's.
+WHOLESALER_BIN = "123456789013"  # the first round of weights gives 10, the second 3
+SHOP_BIN = "100000000001"
+TRUST = {"SIGNING_TRUSTED_CA": str(RSA_CA), "SIGNING_CRL": str(RSA_CRL)}
+
+
+def station_app(url: str, folder: Path, **config: object) -> Flask:
+    """The application as a station runs it, with the shipping blueprint (registered here until the
+    application registers it itself)."""
+    application = make_app(url, folder, **{**TRUST, **config})
+    if "shipping" not in application.blueprints:
+        application.register_blueprint(shipping_web.bp)
+    return application
+
+
+@pytest.fixture
+def other_url(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A second empty database of the same kind as `db_url`: the other company's."""
+    if db_url.startswith("sqlite"):
+        return f"sqlite:///{tmp_path / 'other.sqlite3'}"
+    return str(request.getfixturevalue("pg_cluster").new_database())
+
+
+@dataclass
+class Stations:
+    wholesaler: Flask
+    shop: Flask
+
+    @property
+    def a(self) -> Database:
+        return get_db(self.wholesaler)
+
+    @property
+    def b(self) -> Database:
+        return get_db(self.shop)
+
+
+@pytest.fixture
+def stations(db_url: str, other_url: str, tmp_path: Path) -> Iterator[Stations]:
+    wholesaler = station_app(db_url, tmp_path / "wholesaler", COMPANY_NAME="ТОО «Опт & Ко»",
+                             COMPANY_BIN=WHOLESALER_BIN)
+    shop = station_app(other_url, tmp_path / "shop", COMPANY_NAME="ТОО \"Магазин <1>\"", COMPANY_BIN=SHOP_BIN)
+    yield Stations(wholesaler, shop)
+    get_db(wholesaler).dispose()
+    get_db(shop).dispose()
+
+
+@pytest.fixture
+def station(db_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """The wholesaler's station on each kind of database."""
+    application = station_app(db_url, tmp_path / "wholesaler", COMPANY_NAME="ТОО «Опт & Ко»",
+                              COMPANY_BIN=WHOLESALER_BIN)
+    yield application
+    get_db(application).dispose()
+
+
+@pytest.fixture
+def wholesaler(sqlite_url: str, tmp_path: Path) -> Iterator[Flask]:
+    """One station on SQLite, for tests that need no second company."""
+    application = station_app(sqlite_url, tmp_path / "wholesaler", COMPANY_NAME="ТОО «Опт & Ко»",
+                              COMPANY_BIN=WHOLESALER_BIN)
+    yield application
+    get_db(application).dispose()
+
+
+def signer() -> Pkcs12Signer:
+    return Pkcs12Signer.open(RSA_KEY.read_bytes(), NCA_PASSWORD)
+
+
+def settings(app: Flask) -> SigningSettings:
+    return load_settings(app.config)
+
+
+def stocked(db: Database, tmp_path: Path, **factory: object) -> ActFactory:
+    """An act from the manufacturer, received whole and accepted: its codes are in stock."""
+    factory.setdefault("number", f"ПР-{len(list(tmp_path.glob('in-*.json'))) + 1:04d}")
+    f = ActFactory(**factory)  # type: ignore[arg-type]
+    act_id = importing.import_act(db, f.write(tmp_path / f"in-{f.number}.json")).act_id
+    for code in f.codes["pallet"]:
+        receiving.record_scan(db, act_id, receiving.ScanInput(raw=code, source="cli"))
+    receiving.close_act(db, act_id, actor="test")
+    receiving.decide(db, act_id, "accepted", actor="lead")
+    stock.enter_accepted(db, act_id, actor="lead")
+    return f

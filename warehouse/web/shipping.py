@@ -1,0 +1,353 @@
+"""The stock page and outgoing acts: build by scanning, totals, sign, export, apply the receiver's acceptance.
+
+Thin handlers: parse the form, call one service (`services/stock.py`, `services/shipping.py`), render a page
+or, for htmx, the fragment. Anyone signed in may look at the stock, open a box and scan what ships; signing
+and applying the receiver's acceptance are for leads.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_htmx import make_response
+from werkzeug.datastructures import FileStorage
+from werkzeug.wrappers import Response
+
+from warehouse.factory import get_db
+from warehouse.models import Act, Role
+from warehouse.services import shipping, stock
+from warehouse.services.shipping import OutgoingStatus, ShippingError
+from warehouse.signing import errors
+from warehouse.signing.certs import assess
+from warehouse.signing.errors import SigningError
+from warehouse.signing.pkcs12 import MAX_KEY_FILE
+from warehouse.signing.signers import KeyFileView, open_signer, read_key_file
+from warehouse.signing.trust import SigningSettings, load_settings
+from warehouse.web.access import roles
+
+bp = Blueprint("shipping", __name__)
+LEADS = (Role.LEAD, Role.ADMIN)
+MAX_DOCUMENT = 64 * 1024 * 1024  # an acceptance document: the operator's 30 MB, with room
+STATUS = {"draft": _l("Draft"), "signed": _l("Signed"), "sent": _l("Sent"), "accepted": _l("Accepted"),
+          "discrepancies": _l("Accepted with discrepancies"), "rejected": _l("Rejected")}
+STOCK_STATUS = {"in_stock": _l("In stock"), "reserved": _l("On a draft act"), "shipped": _l("Shipped"),
+                "disaggregated": _l("Opened")}
+MOVE = {"received": _l("Received"), "disaggregated": _l("Opened"), "reserved": _l("Put on an act"),
+        "released": _l("Taken off an act"), "shipped": _l("Shipped"), "returned": _l("Returned by the receiver")}
+TURNOVER = {"sale": _l("Sale"), "commission": _l("Commission"), "return": _l("Return"), "transfer": _l("Transfer")}
+LEVEL = {"pallet": _l("Pallet"), "box": _l("Box"), "block": _l("Block"), "pack": _l("Pack")}
+DECISION = {"accepted": _l("Accepted"), "accepted_with_discrepancies": _l("Accepted with discrepancies"),
+            "rejected": _l("Rejected")}
+
+
+def _lang() -> str:
+    return str(get_locale() or "ru")
+
+
+def _settings() -> SigningSettings:
+    return load_settings(current_app.config)
+
+
+@bp.app_context_processor
+def _labels() -> dict[str, object]:
+    def label(table: dict[str, object]) -> object:
+        return lambda value: str(table.get(value, value))
+
+    return {"ship_status_label": label(STATUS), "stock_status_label": label(STOCK_STATUS),
+            "move_label": label(MOVE), "turnover_label": label(TURNOVER), "level_label": label(LEVEL),
+            "ship_decision_label": label(DECISION)}
+
+
+def _act(act_id: int) -> Act:
+    with get_db().read() as s:
+        try:
+            return shipping.find_act(s, act_id)
+        except ShippingError:
+            abort(404)
+
+
+# --- stock ---------------------------------------------------------------------------------------------------
+
+@bp.get("/stock")
+@roles()
+def stock_page() -> str:
+    query = (request.args.get("q") or "").strip()
+    with get_db().read() as s:
+        totals = stock.totals(s)
+        aggregates = stock.aggregates(s)
+        found = stock.find(s, query, current_app.config.get("GS_SUBSTITUTES")) if query else None
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "stock-found":
+        return render_template("stock/_found.html", query=query, found=found)
+    return render_template("stock/index.html", totals=totals, aggregates=aggregates, query=query, found=found)
+
+
+@bp.post("/stock/open")
+@roles()
+def open_aggregate() -> Response:
+    code = request.form.get("code", "")
+    try:
+        result = stock.open_aggregate(get_db(), code, user=g.user, station=str(current_app.config["STATION"]),
+                                      gs_substitutes=current_app.config.get("GS_SUBSTITUTES"))
+    except stock.StockError as e:
+        flash(e.message(_lang()), "error")
+        return redirect(url_for("shipping.stock_page", q=code))
+    flash(_("Opened: %(n)s code(s) inside are now held one by one.", n=result.contents), "info")
+    return redirect(url_for("shipping.stock_page", q=result.code))
+
+
+# --- outgoing acts ---------------------------------------------------------------------------------------------
+
+@bp.get("/ship")
+@roles()
+def index() -> str:
+    with get_db().read() as s:
+        acts = shipping.drafts(s)
+    return render_template("shipping/index.html", acts=acts)
+
+
+@bp.get("/ship/new")
+@roles()
+def new_form() -> str:
+    return render_template("shipping/new.html", form={}, error=None, turnovers=shipping.TURNOVERS)
+
+
+@bp.post("/ship/new")
+@roles()
+def create() -> Response | tuple[str, int]:
+    form = request.form
+    basis = []
+    if form.get("basis_number", "").strip():
+        basis.append(shipping.Basis(form.get("basis_type", "ESF").strip(), form["basis_number"].strip(),
+                                    form.get("basis_date", "").strip() or None))
+    try:
+        act = shipping.new_act(get_db(), receiver_bin=form.get("receiver_bin", ""),
+                               receiver_name=form.get("receiver_name", ""),
+                               sender=shipping.company(current_app.config), basis=basis,
+                               turnover=form.get("turnover", "sale"), user=g.user)
+    except ShippingError as e:
+        return render_template("shipping/new.html", form=form, error=e.message(_lang()),
+                               turnovers=shipping.TURNOVERS), 400
+    return redirect(url_for("shipping.page", act_id=act.id))
+
+
+def _page_context(act: Act) -> dict[str, object]:
+    with get_db().read() as s:
+        summary = shipping.summary(s, act)
+        prices = shipping.prices(s, act.id)
+        roots = shipping.roots(s, act.id) if act.status == OutgoingStatus.DRAFT else []
+    return {"act": act, "summary": summary, "totals": summary.totals, "prices": prices, "roots": roots,
+            "station": current_app.config["STATION"]}
+
+
+@bp.get("/ship/<int:act_id>")
+@roles()
+def page(act_id: int) -> str:
+    act = _act(act_id)
+    return render_template("shipping/act.html", **_page_context(act))
+
+
+@bp.get("/ship/<int:act_id>/totals")
+@roles()
+def totals(act_id: int) -> str:
+    act = _act(act_id)
+    return render_template("shipping/_totals.html", **_page_context(act))
+
+
+@bp.post("/ship/<int:act_id>/codes")
+@roles()
+def add(act_id: int) -> Response | tuple[str, int]:
+    raw = request.form.get("code", "")
+    remove = request.form.get("action") == "remove"
+    try:
+        call = shipping.remove_code if remove else shipping.add_code
+        result = call(get_db(), act_id, raw, user=g.user, station=str(current_app.config["STATION"]),
+                      gs_substitutes=current_app.config.get("GS_SUBSTITUTES"))
+    except ShippingError as e:
+        return render_template("shipping/_result.html", error=e.message(_lang())), 409
+    html = render_template("shipping/_result.html", result=result, message=result.message(_lang()))
+    if not request.headers.get("HX-Request"):
+        flash(result.message(_lang()), "info" if result.added else "error")
+        return redirect(url_for("shipping.page", act_id=act_id))
+    response: Response = make_response(html, 200 if result.added else 422,
+                                       trigger={"ship-changed": True} if result.added else None)
+    return response
+
+
+@bp.post("/ship/<int:act_id>/prices")
+@roles()
+def set_prices(act_id: int) -> Response:
+    form = request.form
+    try:
+        for key, value in form.items():
+            if not key.startswith("price:"):
+                continue
+            _prefix, gtin, level = key.split(":", 2)
+            text = value.strip().replace(",", ".")
+            price = round(float(text) * 100) if text else None  # tenge on the page, tiyn in the act
+            shipping.set_price(get_db(), act_id, gtin, level, price, user=g.user)
+    except (ShippingError, ValueError) as e:
+        flash(e.message(_lang()) if isinstance(e, ShippingError) else
+              ShippingError("bad_price").message(_lang()), "error")
+        return redirect(url_for("shipping.page", act_id=act_id))
+    flash(_("Prices saved."), "info")
+    return redirect(url_for("shipping.page", act_id=act_id))
+
+
+# --- signing --------------------------------------------------------------------------------------------------
+
+def _key_file() -> bytes:
+    upload: FileStorage | None = request.files.get("key")
+    if upload is None or not upload.filename:
+        raise SigningError("no_key_file")
+    data: bytes = upload.read(MAX_KEY_FILE + 1)
+    if not data:
+        raise SigningError("no_key_file")
+    return data
+
+
+def _certificate_card(view: KeyFileView, settings: SigningSettings) -> dict[str, object]:
+    status = assess(view.certificate, trusted=settings.trusted, crls=settings.crls)
+    blocking: list[str] = []
+    if not view.info.can_sign:
+        blocking.append("auth_key")
+    if view.gost and not settings.ncanode_url:
+        blocking.append("gost_key")
+    if "untrusted" in status.problems:
+        blocking.append("untrusted")
+    notes = [p for p in status.problems if p not in ("untrusted", "gost_unsupported")] + status.warnings
+    if settings.strict:
+        blocking += [n for n in notes if n in ("revoked", "expired", "not_yet_valid")]
+    lang = _lang()
+    return {"info": view.info, "gost": view.gost, "blocking": [errors.message(b, lang) for b in blocking],
+            "warnings": [errors.message(w, lang) for w in notes if w not in blocking]}
+
+
+@bp.get("/ship/<int:act_id>/sign")
+@roles(*LEADS)
+def sign_page(act_id: int) -> Response | str:
+    act = _act(act_id)
+    if act.status != OutgoingStatus.DRAFT:
+        return redirect(url_for("shipping.page", act_id=act_id))
+    return _sign_page(act)[0]
+
+
+def _sign_page(act: Act, error: str | None = None, card: dict[str, object] | None = None,
+               status: int = 200) -> tuple[str, int]:
+    prepared = None
+    settings = None
+    try:
+        settings = _settings()
+        prepared = shipping.prepare(get_db(), act.id)
+    except (ShippingError, SigningError) as e:
+        error = error or e.message(_lang())
+    documents = [base64.b64encode(d.content).decode("ascii") for d in prepared.documents] if prepared else []
+    preview = ""
+    if prepared is not None:
+        text = json.dumps(json.loads(prepared.documents[0].content), ensure_ascii=False, indent=1)
+        preview = text[:20_000] + ("\n…" if len(text) > 20_000 else "")
+    return render_template("shipping/sign.html", **_page_context(act), prepared=prepared, error=error,
+                           card=card, preview=preview, signed_documents=documents,
+                           ncalayer=settings.ncalayer_url if settings else "",
+                           ncanode=bool(settings and settings.ncanode_url)), status
+
+
+@bp.post("/ship/<int:act_id>/sign/certificate")
+@roles(*LEADS)
+def certificate(act_id: int) -> tuple[str, int]:
+    _act(act_id)
+    try:
+        card = _certificate_card(read_key_file(_key_file(), request.form.get("password", "")), _settings())
+    except SigningError as e:
+        return render_template("signing/_certificate.html", error=e.message(_lang()), card=None), 400
+    return render_template("signing/_certificate.html", card=card, error=None), 200
+
+
+@bp.post("/ship/<int:act_id>/sign/key")
+@roles(*LEADS)
+def sign_with_key(act_id: int) -> Response | tuple[str, int]:
+    act = _act(act_id)
+    card = None
+    try:
+        settings = _settings()
+        data = _key_file()
+        password = request.form.get("password", "")
+        view = read_key_file(data, password)
+        card = _certificate_card(view, settings)
+        if request.form.get("cert_sha256") != view.info.fingerprint_sha256:
+            raise SigningError("certificate_not_shown")
+        signer = open_signer(data, password, ncanode_url=settings.ncanode_url)
+        del password
+        outcome = shipping.sign(get_db(), act_id, signer, settings=settings, user=g.user)
+    except (SigningError, ShippingError) as e:
+        return _sign_page(act, e.message(_lang()), card, 400)
+    _flash_signed(outcome.warnings)
+    return redirect(url_for("shipping.page", act_id=act_id))
+
+
+@bp.post("/ship/<int:act_id>/sign/ncalayer")
+@roles(*LEADS)
+def sign_with_ncalayer(act_id: int) -> Response | tuple[str, int]:
+    act = _act(act_id)
+    signatures = []
+    for value in request.form.getlist("cms"):
+        try:
+            signatures.append(base64.b64decode(value.strip(), validate=True))
+        except ValueError:
+            return _sign_page(act, errors.message("not_cms", _lang()), None, 400)
+    try:
+        outcome = shipping.accept_signatures(get_db(), act_id, signatures, settings=_settings(), user=g.user)
+    except (SigningError, ShippingError) as e:
+        return _sign_page(act, e.message(_lang()), None, 400)
+    _flash_signed(outcome.warnings)
+    return redirect(url_for("shipping.page", act_id=act_id))
+
+
+def _flash_signed(warnings: tuple[str, ...]) -> None:
+    flash(_("The act is signed: its codes have left the stock."), "info")
+    for warning in warnings:
+        flash(errors.message(warning, _lang()), "warn")
+
+
+# --- export and the receiver's answer -----------------------------------------------------------------------------
+
+@bp.get("/ship/<int:act_id>/export/<int:part>.<fmt>")
+@roles()
+def download(act_id: int, part: int, fmt: str) -> Response:
+    act = _act(act_id)
+    kind = "json" if fmt == "p7s" else fmt
+    try:
+        files = shipping.export_files(get_db(), act_id, kind, part=part)
+    except ShippingError as e:
+        flash(e.message(_lang()), "error")
+        return redirect(url_for("shipping.page", act_id=act_id))
+    wanted = [f for f in files if f.name.endswith("." + fmt)]
+    if not wanted:
+        abort(404)
+    shipping.mark_exported(get_db(), act.id, [wanted[0].name], user=g.user)
+    response = current_app.response_class(wanted[0].data, mimetype=wanted[0].mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{wanted[0].name}"'
+    return response
+
+
+@bp.post("/ship/<int:act_id>/acceptance")
+@roles(*LEADS)
+def apply_acceptance(act_id: int) -> Response | str | tuple[str, int]:
+    act = _act(act_id)
+    document, signature = request.files.get("document"), request.files.get("signature")
+    if document is None or signature is None or not document.filename or not signature.filename:
+        flash(_("Choose the acceptance document and its signature."), "error")
+        return redirect(url_for("shipping.page", act_id=act_id))
+    try:
+        result = shipping.apply_acceptance(get_db(), act_id, document.read(MAX_DOCUMENT), signature.read(MAX_DOCUMENT),
+                                           settings=_settings(), user=g.user)
+    except (ShippingError, SigningError) as e:
+        return render_template("shipping/act.html", **_page_context(act), error=e.message(_lang())), 400
+    lang = _lang()
+    warnings = [shipping.MESSAGES[w].get(lang, w) if w in shipping.MESSAGES else errors.message(w, lang)
+                for w in result.warnings]
+    return render_template("shipping/applied.html", act=_act(act_id), result=result, warnings=warnings)
