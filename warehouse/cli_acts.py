@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import uuid
 from pathlib import Path
@@ -12,23 +11,11 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from warehouse.cli_common import cli_actor as _actor
+from warehouse.cli_common import cli_fail as _fail
+from warehouse.cli_common import cli_lang as _lang
 from warehouse.factory import get_db
 from warehouse.services import importing, receiving, stock
-
-
-def _lang() -> str:
-    env = os.environ.get("WAREHOUSE_LANG") or os.environ.get("LANG", "")
-    return env[:2] if env[:2] in ("ru", "kk", "en") else "en"
-
-
-def _actor() -> str:
-    return f"cli:{os.environ.get('USER') or os.getuid()}"
-
-
-def _fail(message: str) -> None:
-    click.echo(message.replace("\n", " "), err=True)
-    sys.exit(1)
-
 
 acts_cli = click.Group("acts", help="Incoming transfer acts.")
 

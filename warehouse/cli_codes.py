@@ -9,12 +9,7 @@ import sys
 import click
 
 from warehouse import codes
-
-
-def _lang() -> str:
-    env = os.environ.get("WAREHOUSE_LANG") or os.environ.get("LANG", "")
-    return env[:2] if env[:2] in ("ru", "kk", "en") else "en"
-
+from warehouse.cli_common import cli_lang as _lang
 
 codes_cli = click.Group("codes", help="Marking codes.")
 

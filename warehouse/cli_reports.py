@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
+from warehouse.cli_common import cli_lang
 from warehouse.factory import get_db
 from warehouse.services import receiving
 from warehouse.services.reporting import ReportError, ReportFormat, ReportKind, render
-
-
-def _lang() -> str:
-    env = os.environ.get("WAREHOUSE_LANG") or os.environ.get("LANG", "")
-    return env[:2] if env[:2] in ("ru", "kk", "en") else "ru"
 
 
 @click.command("report")
@@ -35,7 +30,7 @@ def report_cmd(act: str, kind: str, pdf_out: Path | None, xlsx_out: Path | None,
         sys.exit(2)
     out, fmt = (pdf_out, ReportFormat.PDF) if pdf_out is not None else (xlsx_out, ReportFormat.XLSX)
     assert out is not None
-    language = lang or _lang()
+    language = lang or cli_lang("ru")
 
     def progress(n: int) -> None:
         if not quiet:

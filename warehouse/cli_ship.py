@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -11,26 +10,15 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from warehouse.cli_common import cli_actor as _actor
+from warehouse.cli_common import cli_fail as _fail
+from warehouse.cli_common import cli_lang as _lang
 from warehouse.factory import get_db
 from warehouse.services import shipping
 from warehouse.services.shipping import ShippingError
 from warehouse.signing.errors import SigningError, message
 from warehouse.signing.signers import open_signer
 from warehouse.signing.trust import load_settings
-
-
-def _lang() -> str:
-    env = os.environ.get("WAREHOUSE_LANG") or os.environ.get("LANG", "")
-    return env[:2] if env[:2] in ("ru", "kk", "en") else "en"
-
-
-def _actor() -> str:
-    return f"cli:{os.environ.get('USER') or os.getuid()}"
-
-
-def _fail(text: str) -> None:
-    click.echo(text.replace("\n", " "), err=True)
-    sys.exit(1)
 
 
 def _shown(code: str) -> str:

@@ -37,3 +37,13 @@ def list_acts(session: Session, f: ActFilter, limit: int = 200) -> list[Act]:
     if f.date_to:
         stmt = stmt.where(Act.date <= f.date_to)
     return list(session.execute(stmt).scalars())
+
+
+def lookup_act(s: Session, ref: str | int) -> Act | None:
+    """An act by id, or by number when the reference is not a number (the newest act of that number)."""
+    act: Act | None = None
+    if isinstance(ref, int) or str(ref).isdigit():
+        act = s.get(Act, int(ref))
+    if act is None:
+        act = s.execute(select(Act).where(Act.number == str(ref)).order_by(Act.id.desc()).limit(1)).scalar()
+    return act

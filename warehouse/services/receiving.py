@@ -38,6 +38,7 @@ from warehouse.models import (
     User,
 )
 from warehouse.services import audit
+from warehouse.services.acts import lookup_act
 from warehouse.services.users import ensure_station
 from warehouse.timeutil import utcnow
 
@@ -178,11 +179,7 @@ def _upsert(s: Session) -> Any:
 
 def find_act(s: Session, ref: str | int) -> Act:
     """An act by id, or by number when the reference is not a number."""
-    act: Act | None = None
-    if isinstance(ref, int) or str(ref).isdigit():
-        act = s.get(Act, int(ref))
-    if act is None:
-        act = s.execute(select(Act).where(Act.number == str(ref)).order_by(Act.id.desc()).limit(1)).scalar()
+    act = lookup_act(s, ref)
     if act is None:
         raise ReceivingError("no_act")
     return act

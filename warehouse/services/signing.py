@@ -27,6 +27,7 @@ from warehouse.db import Database
 from warehouse.matching import ScanClass
 from warehouse.models import Act, ActCode, ActStatus, Decision, Direction, LineResolution, Scan, SignedDocument, User
 from warehouse.services import audit
+from warehouse.services.acts import lookup_act
 from warehouse.signing import acceptance
 from warehouse.signing.acceptance import AcceptanceDocument, SignerRef
 from warehouse.signing.certs import CertificateInfo
@@ -70,11 +71,7 @@ class SigningOutcome:
 
 
 def _find_act(s: Session, ref: str | int) -> Act:
-    act: Act | None = None
-    if isinstance(ref, int) or str(ref).isdigit():
-        act = s.get(Act, int(ref))
-    if act is None:
-        act = s.execute(select(Act).where(Act.number == str(ref)).order_by(Act.id.desc()).limit(1)).scalar()
+    act = lookup_act(s, ref)
     if act is None:
         raise SigningError("no_act")
     return act

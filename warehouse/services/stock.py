@@ -47,6 +47,7 @@ from warehouse.models import (
     UTCDateTime,
 )
 from warehouse.services import audit
+from warehouse.services.acts import lookup_act
 from warehouse.signing.acceptance import code_accepted, surplus_accepted
 from warehouse.timeutil import utcnow
 
@@ -374,11 +375,7 @@ def enter_pending(db: Database, *, user: User | None = None, actor: str | None =
 
 
 def _find_act(s: Session, ref: int | str) -> Act:
-    act: Act | None = None
-    if isinstance(ref, int) or str(ref).isdigit():
-        act = s.get(Act, int(ref))
-    if act is None:
-        act = s.execute(select(Act).where(Act.number == str(ref)).order_by(Act.id.desc()).limit(1)).scalar()
+    act = lookup_act(s, ref)
     if act is None:
         raise StockError("no_act")
     return act

@@ -16,7 +16,6 @@ from flask import (
     request,
     stream_with_context,
 )
-from flask_babel import get_locale
 from sqlalchemy import select
 
 from hardware.station import scanners_of
@@ -27,22 +26,12 @@ from warehouse.matching import COMMAND_PREFIX, Command, ScanClass, sound_of
 from warehouse.models import Act, ActCode, Scan, Station, User
 from warehouse.services import receiving, tree
 from warehouse.web.access import roles
+from warehouse.web.common import act_or_404 as _act
+from warehouse.web.common import ui_lang as _lang
 
 bp = Blueprint("receive", __name__)
 JOURNAL_ROWS = 30
 KEEPALIVE_S = 15.0
-
-
-def _lang() -> str:
-    return str(get_locale() or "ru")
-
-
-def _act(act_id: int) -> Act:
-    with get_db().read() as s:
-        act = s.get(Act, act_id)
-    if act is None:
-        abort(404)
-    return act
 
 
 def _station() -> str:

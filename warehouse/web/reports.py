@@ -7,7 +7,6 @@ import tempfile
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, g, render_template, request, send_file
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -16,12 +15,9 @@ from warehouse.models import Act, Role
 from warehouse.services.jobs import Job, jobs
 from warehouse.services.reporting import SUPPORTED, ReportError, ReportFormat, ReportKind, file_name, render
 from warehouse.web.access import roles
+from warehouse.web.common import ui_lang as _lang
 
 bp = Blueprint("reports", __name__)
-
-
-def _lang() -> str:
-    return str(get_locale() or "ru")
 
 
 @bp.post("/acts/<int:act_id>/reports")

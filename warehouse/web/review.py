@@ -4,32 +4,21 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from hardware.station import scanners_of
 from warehouse.factory import get_db
-from warehouse.models import Act, Role
+from warehouse.models import Role
 from warehouse.services import audit, receiving, review, stock
 from warehouse.services.receiving import DECISIONS, REASON_CODES, ReceivingError
 from warehouse.web.access import roles
+from warehouse.web.common import act_or_404 as _act
+from warehouse.web.common import ui_lang as _lang
 
 bp = Blueprint("review", __name__)
 LEADS = (Role.LEAD, Role.ADMIN)
-
-
-def _lang() -> str:
-    return str(get_locale() or "ru")
-
-
-def _act(act_id: int) -> Act:
-    with get_db().read() as s:
-        act = s.get(Act, act_id)
-    if act is None:
-        abort(404)
-    return act
 
 
 @bp.post("/acts/<int:act_id>/close")

@@ -11,11 +11,9 @@ import base64
 import json
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_htmx import make_response
-from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
 from warehouse.factory import get_db
@@ -23,12 +21,12 @@ from warehouse.models import Act, Role
 from warehouse.services import shipping, stock
 from warehouse.services.shipping import OutgoingStatus, ShippingError
 from warehouse.signing import errors
-from warehouse.signing.certs import assess
 from warehouse.signing.errors import SigningError
-from warehouse.signing.pkcs12 import MAX_KEY_FILE
-from warehouse.signing.signers import KeyFileView, open_signer, read_key_file
+from warehouse.signing.signers import open_signer, read_key_file
 from warehouse.signing.trust import SigningSettings, load_settings
 from warehouse.web.access import roles
+from warehouse.web.common import ui_lang as _lang
+from warehouse.web.signing import certificate_card, key_file_upload
 
 bp = Blueprint("shipping", __name__)
 LEADS = (Role.LEAD, Role.ADMIN)
@@ -43,10 +41,6 @@ TURNOVER = {"sale": _l("Sale"), "commission": _l("Commission"), "return": _l("Re
 LEVEL = {"pallet": _l("Pallet"), "box": _l("Box"), "block": _l("Block"), "pack": _l("Pack")}
 DECISION = {"accepted": _l("Accepted"), "accepted_with_discrepancies": _l("Accepted with discrepancies"),
             "rejected": _l("Rejected")}
-
-
-def _lang() -> str:
-    return str(get_locale() or "ru")
 
 
 def _settings() -> SigningSettings:
@@ -200,33 +194,6 @@ def set_prices(act_id: int) -> Response:
 
 # --- signing --------------------------------------------------------------------------------------------------
 
-def _key_file() -> bytes:
-    upload: FileStorage | None = request.files.get("key")
-    if upload is None or not upload.filename:
-        raise SigningError("no_key_file")
-    data: bytes = upload.read(MAX_KEY_FILE + 1)
-    if not data:
-        raise SigningError("no_key_file")
-    return data
-
-
-def _certificate_card(view: KeyFileView, settings: SigningSettings) -> dict[str, object]:
-    status = assess(view.certificate, trusted=settings.trusted, crls=settings.crls)
-    blocking: list[str] = []
-    if not view.info.can_sign:
-        blocking.append("auth_key")
-    if view.gost and not settings.ncanode_url:
-        blocking.append("gost_key")
-    if "untrusted" in status.problems:
-        blocking.append("untrusted")
-    notes = [p for p in status.problems if p not in ("untrusted", "gost_unsupported")] + status.warnings
-    if settings.strict:
-        blocking += [n for n in notes if n in ("revoked", "expired", "not_yet_valid")]
-    lang = _lang()
-    return {"info": view.info, "gost": view.gost, "blocking": [errors.message(b, lang) for b in blocking],
-            "warnings": [errors.message(w, lang) for w in notes if w not in blocking]}
-
-
 @bp.get("/ship/<int:act_id>/sign")
 @roles(*LEADS)
 def sign_page(act_id: int) -> Response | str:
@@ -261,7 +228,7 @@ def _sign_page(act: Act, error: str | None = None, card: dict[str, object] | Non
 def certificate(act_id: int) -> tuple[str, int]:
     _act(act_id)
     try:
-        card = _certificate_card(read_key_file(_key_file(), request.form.get("password", "")), _settings())
+        card = certificate_card(read_key_file(key_file_upload(), request.form.get("password", "")), _settings())
     except SigningError as e:
         return render_template("signing/_certificate.html", error=e.message(_lang()), card=None), 400
     return render_template("signing/_certificate.html", card=card, error=None), 200
@@ -274,10 +241,10 @@ def sign_with_key(act_id: int) -> Response | tuple[str, int]:
     card = None
     try:
         settings = _settings()
-        data = _key_file()
+        data = key_file_upload()
         password = request.form.get("password", "")
         view = read_key_file(data, password)
-        card = _certificate_card(view, settings)
+        card = certificate_card(view, settings)
         if request.form.get("cert_sha256") != view.info.fingerprint_sha256:
             raise SigningError("certificate_not_shown")
         signer = open_signer(data, password, ncanode_url=settings.ncanode_url)

@@ -13,7 +13,6 @@ import json
 from datetime import datetime
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
@@ -30,29 +29,19 @@ from warehouse.signing.signers import KeyFileView, open_signer, read_key_file
 from warehouse.signing.trust import SigningSettings, load_settings
 from warehouse.timeutil import utcnow
 from warehouse.web.access import roles
+from warehouse.web.common import act_or_404 as _act
+from warehouse.web.common import ui_lang as _lang
 
 bp = Blueprint("signing", __name__)
 LEADS = (Role.LEAD, Role.ADMIN)
 _PREVIEW_CHARS = 20_000
 
 
-def _lang() -> str:
-    return str(get_locale() or "ru")
-
-
 def _settings() -> SigningSettings:
     return load_settings(current_app.config)
 
 
-def _act(act_id: int) -> Act:
-    with get_db().read() as s:
-        act = s.get(Act, act_id)
-    if act is None:
-        abort(404)
-    return act
-
-
-def _key_file() -> bytes:
+def key_file_upload() -> bytes:
     upload: FileStorage | None = request.files.get("key")
     if upload is None or not upload.filename:
         raise SigningError("no_key_file")
@@ -62,7 +51,7 @@ def _key_file() -> bytes:
     return data
 
 
-def _certificate_card(view: KeyFileView, settings: SigningSettings) -> dict[str, object]:
+def certificate_card(view: KeyFileView, settings: SigningSettings) -> dict[str, object]:
     """What the certificate card shows: the holder, and what is wrong with it before anyone signs."""
     status = assess(view.certificate, trusted=settings.trusted, crls=settings.crls)
     blocking: list[str] = []
@@ -118,8 +107,8 @@ def certificate(act_id: int) -> tuple[str, int]:
     """htmx: read the key file's certificate (nothing is stored) and show it before signing."""
     _act(act_id)
     try:
-        view = read_key_file(_key_file(), request.form.get("password", ""))
-        card = _certificate_card(view, _settings())
+        view = read_key_file(key_file_upload(), request.form.get("password", ""))
+        card = certificate_card(view, _settings())
     except SigningError as e:
         return render_template("signing/_certificate.html", error=e.message(_lang()), card=None), 400
     return render_template("signing/_certificate.html", card=card, error=None), 200
@@ -134,10 +123,10 @@ def sign_with_key(act_id: int) -> Response | tuple[str, int]:
     card = None
     try:
         settings = _settings()
-        data = _key_file()
+        data = key_file_upload()
         password = request.form.get("password", "")
         view = read_key_file(data, password)
-        card = _certificate_card(view, settings)
+        card = certificate_card(view, settings)
         if request.form.get("cert_sha256") != view.info.fingerprint_sha256:
             raise SigningError("certificate_not_shown")
         signer = open_signer(data, password, ncanode_url=settings.ncanode_url)
