@@ -1,31 +1,54 @@
-"""The scan sink that hands scanner scans to the receiving service: the one entry, `record_scan`.
+"""The scan sink that hands scanner scans to the receiving service.
 
 Each scan is routed (scanner -> station -> open act, `hardware.routing`) and recorded with its raw events
 as the journal row's evidence. A scan cut short (unplugged, reader stopped) or holding an input the decoder
 could not read is journaled but can never credit: its text ends with, or holds, U+FFFD, which the code
 parser refuses (not GS1 set 82) — the journal shows "not a marking code", the raw events show why.
-Called from the dispatcher's single thread (`ScanDispatcher`): one writer for every scanner of the station.
+
+Group commit: the sink takes scans from the dispatcher's thread and returns at once; one writer thread,
+running while there is something to write (and `IDLE_S` after), records whatever gathered since its last
+commit in one transaction per act (`warehouse.services.receiving_batch.record_scans`): four scanners
+sending at once pay for one BEGIN IMMEDIATE, one act check and one commit (one fsync) instead of four.
+Each scan still has its own journal row and classification, in arrival order. It is still one writer for
+every scanner of the station. A lone scan goes through `record_scan`, as before.
+
+Registration codes (`hardware.routing.registration_token`) never reach the journal: the sink binds the
+scanner that scanned one (`hardware.bindings.bind_scanner`) in arrival order, so the scans after it route
+by the new binding.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from hardware.routing import Route, StationRouter, TrayReason
+from hardware.bindings import BindingError, bind_scanner
+from hardware.routing import RegistrationError, Route, StationRouter, TrayReason, registration_token
 from hardware.scan import UNKNOWN, Scan
 from warehouse.db import Database
 from warehouse.services.receiving import ReceivingError, ScanInput, ScanResult, record_scan
+from warehouse.services.receiving_batch import record_scans
 
 log = logging.getLogger("hardware")
 
 RETRY_DELAYS = (0.05, 0.25, 1.0)
 """Seconds between attempts when the database fails (locked past its busy timeout, connection lost). The
 scan carries a client scan id, so an attempt whose commit went through is not counted twice."""
+IDLE_S = 0.5
+"""Seconds the writer thread waits for the next scan before it ends: waking a waiting thread costs less than
+starting one, and a short wait keeps what it adds to the end of the process short (it is not a daemon)."""
+MAX_BATCH = 64
+"""Scans in one transaction at most: a backlog (the database was locked a while) is written in steps."""
+
+
+class _SplitBatch(Exception):
+    """A batch failed for a reason that is not the act's nor the database's: record its scans one by one,
+    so one bad scan does not take the others with it."""
 
 
 def scan_input(scan: Scan, route: Route) -> ScanInput:
@@ -47,16 +70,18 @@ def scan_input(scan: Scan, route: Route) -> ScanInput:
 class ReceivingSink:
     """A `ScanSink` that records each scan into the act open at its scanner's station.
 
-    `reload_bindings`, when given, is called before routing a scan, at most every `reload_interval` seconds:
-    a scanner bound or re-bound by another process (`warehouse scanners bind`) is honoured within that.
-    `on_result` sees every recorded scan (screens, the benchmark). Never raises: what cannot be recorded
-    goes to the router's tray and to the log.
+    `reload_bindings`, when given, is called before routing, at most every `reload_interval` seconds: a
+    scanner bound or re-bound by another process (`warehouse scanners bind`) is honoured within that.
+    `on_result` sees every recorded scan after its commit (screens, the benchmark). Never raises: what
+    cannot be recorded goes to the router's tray and to the log. `group_commit=False` records each scan in
+    the caller's thread, one transaction each; `flush()` waits until what was handed over is written.
     """
 
     def __init__(self, db: Database, router: StationRouter, *, gs_substitutes: Sequence[str] | None = None,
                  reload_bindings: Callable[[], None] | None = None, reload_interval: float = 2.0,
                  on_result: Callable[[Scan, ScanResult], None] | None = None,
-                 retry_delays: Sequence[float] = RETRY_DELAYS) -> None:
+                 retry_delays: Sequence[float] = RETRY_DELAYS, group_commit: bool = True,
+                 max_batch: int = MAX_BATCH) -> None:
         self._db = db
         self._router = router
         self._gs = tuple(gs_substitutes) if gs_substitutes else None
@@ -65,44 +90,178 @@ class ReceivingSink:
         self._reloaded = float("-inf")
         self._on_result = on_result
         self._delays = tuple(retry_delays)
+        self._group = group_commit
+        self._max_batch = max(1, max_batch)
+        self._cond = threading.Condition()
+        self._pending: list[Scan] = []
+        self._writer: threading.Thread | None = None
+        self._idle = False  # the writer waits for scans, with nothing in hand
 
     def __call__(self, scan: Scan, /) -> None:
-        self._maybe_reload()
-        route = self._router.route(scan.device)
-        if not isinstance(route, Route):
-            binding = self._router.binding_for(scan.device)
-            self._router.to_tray(scan, route, station=binding.station if binding else None)
-            log.warning("scanner %s: scan not recorded (%s): %r", scan.device, route.value, scan.text)
+        if not self._group:
+            self._write([scan])
             return
-        result = self._record(scan, route)
-        if result is not None and self._on_result is not None:
-            self._on_result(scan, result)
+        with self._cond:
+            self._pending.append(scan)
+            if self._writer is not None:
+                self._cond.notify_all()
+                return
+            # Not a daemon: the interpreter waits for it at exit, and it ends once all is written (+ IDLE_S).
+            self._writer = threading.Thread(target=self._drain, name="scan journal")
+            try:
+                self._writer.start()
+                return
+            except RuntimeError:  # no thread to be had (resources exhausted): write here rather than not at all
+                log.exception("scan journal: no writer thread; writing in the caller's thread")
+                self._writer = None
+                batch, self._pending = self._pending, []
+        self._write(batch)
 
-    def _record(self, scan: Scan, route: Route) -> ScanResult | None:
-        entry = scan_input(scan, route)
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until every scan handed over is written (or in the tray); False when `timeout` ran out."""
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._pending and (self._writer is None or self._idle), timeout)
+
+    @property
+    def backlog(self) -> int:
+        """Scans handed over and not taken by the writer yet."""
+        with self._cond:
+            return len(self._pending)
+
+    def _drain(self) -> None:
+        while True:
+            with self._cond:
+                if not self._pending:
+                    self._idle = True
+                    self._cond.notify_all()  # flush() waits for this
+                    self._cond.wait_for(lambda: bool(self._pending), IDLE_S)
+                    self._idle = False
+                batch = self._pending[:self._max_batch]
+                del self._pending[:self._max_batch]
+                if not batch:
+                    self._writer = None
+                    self._cond.notify_all()
+                    return
+            try:
+                self._write(batch)
+            except Exception:  # _write reports its own failures; this is a bug, and the writer must go on
+                log.exception("scan journal: %d scans not written", len(batch))
+
+    def _write(self, batch: list[Scan]) -> None:
+        """Route the scans in arrival order and record them, one transaction per run of scans to one act."""
+        self._maybe_reload()
+        runs: list[list[tuple[Scan, Route]]] = []
+        for scan in batch:
+            token = registration_token(scan.text) if scan.creditable else None
+            if token is not None:
+                self._register(scan, token)
+                continue
+            route = self._router.route(scan.device)
+            if not isinstance(route, Route):
+                binding = self._router.binding_for(scan.device)
+                self._router.to_tray(scan, route, station=binding.station if binding else None)
+                log.warning("scanner %s: scan not recorded (%s): %r", scan.device, route.value, scan.text)
+                continue
+            if runs and runs[-1][0][1].act_id == route.act_id:
+                runs[-1].append((scan, route))
+            else:
+                runs.append([(scan, route)])
+        for run in runs:
+            self._record_run(run)
+
+    def _record_run(self, run: list[tuple[Scan, Route]]) -> None:
+        entries = [scan_input(scan, route) for scan, route in run]
+        try:
+            results = self._record(run, entries)
+        except _SplitBatch:
+            recorded: list[tuple[Scan, ScanResult]] = []
+            for item, entry in zip(run, entries, strict=True):
+                one = self._record([item], [entry])
+                if one is not None:
+                    recorded.append((item[0], one[0]))
+            self._report(recorded)
+            return
+        if results is None:
+            return
+        done = len(results)
+        self._report(list(zip((scan for scan, _ in run[:done]), results, strict=True)))
+        if done < len(run):  # receiving ended (a CLOSE command) mid-batch: the rest meets a closed act
+            self._record_run(run[done:])
+
+    def _report(self, results: list[tuple[Scan, ScanResult]]) -> None:
+        if self._on_result is None:
+            return
+        for scan, result in results:
+            try:
+                self._on_result(scan, result)
+            except Exception:
+                log.exception("scanner %s: on_result failed", scan.device)
+
+    def _record(self, run: list[tuple[Scan, Route]], entries: list[ScanInput]) -> list[ScanResult] | None:
+        """Record one act's scans in one transaction, with retries; None when they went to the tray.
+        Raises _SplitBatch when several scans failed together for a reason worth trying one by one."""
+        act_id, station = run[0][1].act_id, run[0][1].station
         for attempt in range(len(self._delays) + 1):
             try:
-                return record_scan(self._db, route.act_id, entry, gs_substitutes=self._gs)
+                if len(entries) == 1:
+                    return [record_scan(self._db, act_id, entries[0], gs_substitutes=self._gs)]
+                return record_scans(self._db, act_id, entries, gs_substitutes=self._gs)
             except ReceivingError as exc:
                 if exc.reason in ("no_act", "act_not_open"):
-                    self._router.close_act(route.station, route.act_id)  # stop sending its scans there
-                self._router.to_tray(scan, TrayReason.REFUSED, station=route.station, detail=exc.message("en"))
-                log.warning("scanner %s: act %s refused the scan (%s): %r", scan.device, route.act_id, exc.reason,
-                            scan.text)
+                    self._router.close_act(station, act_id)  # stop sending its scans there
+                for scan, route in run:
+                    self._router.to_tray(scan, TrayReason.REFUSED, station=route.station, detail=exc.message("en"))
+                    log.warning("scanner %s: act %s refused the scan (%s): %r", scan.device, act_id, exc.reason,
+                                scan.text)
                 return None
             except OperationalError as exc:  # locked past the busy timeout, connection lost: worth a retry
                 if attempt == len(self._delays):
-                    self._router.to_tray(scan, TrayReason.ERROR, station=route.station, detail=str(exc.orig))
-                    log.error("scanner %s: database failed %d times, scan kept in the tray: %r", scan.device,
-                              attempt + 1, scan.text)
+                    for scan, route in run:
+                        self._router.to_tray(scan, TrayReason.ERROR, station=route.station, detail=str(exc.orig))
+                        log.error("scanner %s: database failed %d times, scan kept in the tray: %r", scan.device,
+                                  attempt + 1, scan.text)
                     return None
-                log.warning("scanner %s: database failed (%s), retrying", scan.device, exc.orig)
+                log.warning("scanners %s: database failed (%s), retrying", ", ".join({s.device for s, _ in run}),
+                            exc.orig)
                 time.sleep(self._delays[attempt])
             except Exception as exc:  # a bug: the reader and the next scans must go on, this scan must show
+                if len(run) > 1:
+                    log.exception("act %s: recording %d scans together failed; one by one now", act_id, len(run))
+                    raise _SplitBatch from exc
+                scan, route = run[0]
                 log.exception("scanner %s: recording the scan failed: %r", scan.device, scan.text)
                 self._router.to_tray(scan, TrayReason.ERROR, station=route.station, detail=repr(exc))
                 return None
         return None
+
+    def _register(self, scan: Scan, token: str) -> None:
+        """Bind the scanner that scanned a registration code; what binds nothing goes to the tray."""
+        try:
+            registration = self._router.redeem_registration(token, scan.device)
+        except RegistrationError as exc:
+            binding = self._router.binding_for(scan.device)
+            self._router.to_tray(scan, TrayReason.REGISTRATION, station=binding.station if binding else None,
+                                 detail=str(exc))
+            log.warning("scanner %s: registration code refused (%s)", scan.device, exc)
+            return
+        try:
+            binding = bind_scanner(self._db, scan.device, registration.station, username=registration.username,
+                                   name=registration.name, actor=registration.issued_by)
+        except Exception as exc:  # the scans after this one must still be written
+            if isinstance(exc, BindingError):
+                why = str(exc)
+            elif isinstance(exc, DBAPIError):
+                why = f"database: {exc.orig}"
+            else:
+                log.exception("scanner %s: binding failed", scan.device)
+                why = repr(exc)
+            self._router.complete_registration(registration.id, None, error=why)
+            self._router.to_tray(scan, TrayReason.REGISTRATION, station=registration.station, detail=why)
+            log.error("scanner %s: registration for %s failed: %s", scan.device, registration.station, why)
+            return
+        self._router.complete_registration(registration.id, binding)
+        log.info("scanner %s: registered at station %s%s by %s", scan.device, binding.station,
+                 f" for {registration.username}" if registration.username else "", registration.issued_by)
 
     def _maybe_reload(self) -> None:
         if self._reload is None:

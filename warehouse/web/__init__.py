@@ -11,7 +11,20 @@ from warehouse.web import access
 
 
 def register(app: Flask) -> None:
-    from warehouse.web import acts, admin, api, auth, imports, labels, receive, reports, review, shipping, signing
+    from warehouse.web import (
+        acts,
+        admin,
+        api,
+        auth,
+        imports,
+        labels,
+        receive,
+        reports,
+        review,
+        scanners,
+        shipping,
+        signing,
+    )
 
     labels.init_app(app)
 
@@ -26,6 +39,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(reports.bp)
     app.register_blueprint(signing.bp)
     app.register_blueprint(shipping.bp)
+    app.register_blueprint(scanners.bp)
 
     @app.context_processor
     def inject() -> dict[str, object]:
