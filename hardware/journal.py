@@ -31,8 +31,11 @@ from hardware.bindings import BindingError, bind_scanner
 from hardware.routing import RegistrationError, Route, StationRouter, TrayReason, registration_token
 from hardware.scan import UNKNOWN, Scan
 from warehouse.db import Database
+from warehouse.models import Act, Direction
+from warehouse.services import shipping
 from warehouse.services.receiving import ReceivingError, ScanInput, ScanResult, record_scan
 from warehouse.services.receiving_batch import record_scans
+from warehouse.services.shipping import ShippingError
 
 log = logging.getLogger("hardware")
 
@@ -84,6 +87,7 @@ class ReceivingSink:
                  max_batch: int = MAX_BATCH) -> None:
         self._db = db
         self._router = router
+        self._directions: dict[int, bool] = {}  # act id -> outgoing
         self._gs = tuple(gs_substitutes) if gs_substitutes else None
         self._reload = reload_bindings
         self._reload_interval = reload_interval
@@ -170,6 +174,9 @@ class ReceivingSink:
             self._record_run(run)
 
     def _record_run(self, run: list[tuple[Scan, Route]]) -> None:
+        if self._is_outgoing(run[0][1].act_id):
+            self._ship(run)
+            return
         entries = [scan_input(scan, route) for scan, route in run]
         try:
             results = self._record(run, entries)
@@ -187,6 +194,29 @@ class ReceivingSink:
         self._report(list(zip((scan for scan, _ in run[:done]), results, strict=True)))
         if done < len(run):  # receiving ended (a CLOSE command) mid-batch: the rest meets a closed act
             self._record_run(run[done:])
+
+    def _is_outgoing(self, act_id: int) -> bool:
+        """An act's direction never changes: asked once per act, then remembered."""
+        known = self._directions.get(act_id)
+        if known is None:
+            with self._db.read() as s:
+                act = s.get(Act, act_id)
+            known = act is not None and act.direction == Direction.OUTGOING
+            self._directions[act_id] = known
+        return known
+
+    def _ship(self, run: list[tuple[Scan, Route]]) -> None:
+        """A station building an outgoing act: each scan puts its code on the draft, or is refused there."""
+        for scan, route in run:
+            try:
+                added = shipping.add_code(self._db, route.act_id, scan.text, station=route.station,
+                                          actor=f"scanner:{scan.device}", gs_substitutes=self._gs)
+            except ShippingError as exc:
+                self._router.close_act(route.station, route.act_id)
+                self._router.to_tray(scan, TrayReason.REFUSED, station=route.station, detail=exc.message("en"))
+                continue
+            if not added.added:
+                log.info("scanner %s: not put on act %s (%s): %r", scan.device, route.act_id, added.reason, scan.text)
 
     def _report(self, results: list[tuple[Scan, ScanResult]]) -> None:
         if self._on_result is None:

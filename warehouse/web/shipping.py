@@ -16,8 +16,9 @@ from flask_babel import lazy_gettext as _l
 from flask_htmx import make_response
 from werkzeug.wrappers import Response
 
+from hardware.station import scanners_of
 from warehouse.factory import get_db
-from warehouse.models import Act, Role
+from warehouse.models import Act, ActStatus, Role
 from warehouse.services import shipping, stock
 from warehouse.services.shipping import OutgoingStatus, ShippingError
 from warehouse.signing import errors
@@ -142,6 +143,10 @@ def _page_context(act: Act) -> dict[str, object]:
 @roles()
 def page(act_id: int) -> str:
     act = _act(act_id)
+    scanners = scanners_of(current_app)
+    if scanners is not None and act.status == ActStatus.DRAFT:
+        # this station's hardware scanners now put codes on this draft
+        scanners.router.open_act(str(current_app.config["STATION"]), act.id, user_id=g.user.id)
     return render_template("shipping/act.html", **_page_context(act))
 
 
