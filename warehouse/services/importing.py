@@ -1,30 +1,44 @@
 """Importing an act file into the database: all or nothing, streaming, every problem reported.
 
-The pure reader (`warehouse.acts`) checks each line as it streams by; what needs the whole file
-(duplicates, parents declared later, levels that skip a packaging level) is checked here in SQL on the
-rows already written inside the same transaction. Any problem rolls the whole import back.
+The pure reader (`warehouse.acts`) checks each line as it streams by; what needs the whole file is
+checked here: duplicates by the unique index as the rows are written, parent links and skipped packaging
+levels as the lines go by (in SQL on the written rows when a parent comes after its children), all inside
+the same transaction. Any problem rolls the whole import back.
+
+A big file is read by `warehouse.acts` in a second process while this one writes (see `_ProcessSource`);
+rows go to the driver as plain sequences (executemany on SQLite, COPY on PostgreSQL); a file in depth-first
+preorder gets its nested intervals on the way, any other order is numbered afterwards by `number_tree`.
+Importing the full-truck act: tests/bench/bench_receiving.py.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator
+import logging
+import os
+import pickle
+import subprocess
+import sys
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select, text
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from warehouse import acts
-from warehouse.acts import ActFormatError, ActLine, Level, Problem
+from warehouse.acts import ActFormatError, Problem
 from warehouse.db import Database
-from warehouse.models import Act, ActCode, ActStatus, Direction, Mode, User
+from warehouse.models import Act, ActStatus, Direction, Mode, User
 from warehouse.services import audit
 
 CHUNK = 20_000
-RANK = {Level.PACK: 0, Level.BLOCK: 1, Level.BOX: 2, Level.PALLET: 3}
+log = logging.getLogger(__name__)
+RANK = {"pack": 0, "block": 1, "box": 2, "pallet": 3}
 Progress = Callable[[int], None]
 
 
@@ -99,34 +113,157 @@ def import_act(
         )
         s.add(act)
         s.flush()
-        try:
-            loaded = _load_lines(s, act.id, reader.lines(), progress)
-        except ActFormatError as e:
-            raise ActImportError(e.problems) from e
-        problems = list(reader.problems) + loaded.problems
+        with _line_source(path, reader) as source:
+            loaded = _load_lines(s, act.id, source, progress)
+        problems = source.problems + loaded.problems
         conn = s.connection()
-        problems += _check_tree(conn, act.id, loaded.pending)
+        problems += _check_tree(conn, act.id, loaded)
         if problems:
             raise ActImportError(problems)
-        number_tree(conn, act.id)
+        if not loaded.numbered:
+            number_tree(conn, act.id)
         conn.execute(
-            text(
-                "INSERT INTO act_counters (act_id, level, gtin, expected, credited) "
-                "SELECT act_id, level, coalesce(gtin, ''), count(*), 0 FROM act_codes WHERE act_id = :a "
-                "GROUP BY act_id, level, coalesce(gtin, '')"
-            ),
-            {"a": act.id},
+            text("INSERT INTO act_counters (act_id, level, gtin, expected, credited) VALUES (:a, :l, :g, :n, 0)"),
+            [{"a": act.id, "l": level, "g": gtin, "n": n} for (level, gtin), n in sorted(loaded.counters.items())],
         )
         audit.record(s, "act.imported", user=user, act_id=act.id,
                      details={"file": path.name, "sha256": sha, "codes": loaded.count, "number": header.number})
         return ImportResult(act.id, act.number, loaded.count)
 
 
+# One line of the file as the loader needs it: (location, code, identity, level, parent_code, gtin, name,
+# price, vat, declared_children). Plain tuples: cheap to build, and to pickle from a reader process.
+LineTuple = tuple[str, str, str, str, str | None, str | None, str | None, int | None, int | None, bool]
+IMPORT_CACHE_KIB = 64 * 1024  # SQLite page cache while an act is written (bounded: part of the memory budget)
+PARALLEL_MIN_BYTES = 8 << 20  # from about 70,000 codes up, the file is read in a second process
+
+
+def _chunks(reader: acts.ActReader) -> Iterator[list[LineTuple]]:
+    chunk: list[LineTuple] = []
+    for line in reader.lines():
+        chunk.append((line.location, line.code, line.identity, line.level.value, line.parent_code, line.gtin,
+                      line.name, line.price, line.vat, line.declared_children))
+        if len(chunk) >= CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class _InlineSource:
+    """The file's lines read in this process (small files: starting a reader process costs more)."""
+
+    def __init__(self, reader: acts.ActReader) -> None:
+        self.reader = reader
+        self.problems: list[Problem] = []
+
+    def __iter__(self) -> Iterator[list[LineTuple]]:
+        yield from _chunks(self.reader)
+        self.problems = list(self.reader.problems)
+
+    def close(self) -> None:
+        pass
+
+
+class _ProcessSource:
+    """The file's lines parsed and checked by `warehouse.acts` in a child process, streamed back in chunks.
+
+    Reading and checking a million codes costs about as much CPU as writing them; in two processes the
+    two halves overlap on a 2-core machine. The pipe holds at most a chunk or two, so memory stays flat.
+    A child that cannot start or fails before its first chunk is replaced by reading in this process.
+    """
+
+    def __init__(self, path: Path, reader: acts.ActReader) -> None:
+        self.reader = reader
+        root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
+        self.proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module, a path as the argument)
+            [sys.executable, "-m", "warehouse.services.importing", str(path)],
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env,
+        )
+        self.problems: list[Problem] = []
+
+    def __iter__(self) -> Iterator[list[LineTuple]]:
+        assert self.proc.stdout is not None
+        started = False
+        while True:
+            try:
+                kind, payload = pickle.load(self.proc.stdout)  # noqa: S301 (our own child process)
+            except (EOFError, pickle.UnpicklingError):
+                kind, payload = "error", f"ended early (exit code {self.proc.wait()})"
+            if kind == "lines":
+                started = True
+                yield payload
+            elif kind == "end":
+                self.problems = [Problem(*p) for p in payload]
+                return
+            elif started:
+                raise RuntimeError(f"act reader process failed: {payload}")
+            else:
+                log.warning("act reader process failed, reading in this process: %s", payload)
+                inline = _InlineSource(self.reader)
+                yield from inline
+                self.problems = inline.problems
+                return
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+@contextmanager
+def _line_source(path: Path, reader: acts.ActReader) -> Iterator[_InlineSource | _ProcessSource]:
+    source: _InlineSource | _ProcessSource
+    try:
+        big = path.stat().st_size >= PARALLEL_MIN_BYTES
+        source = _ProcessSource(path, reader) if big else _InlineSource(reader)
+    except OSError:
+        source = _InlineSource(reader)
+    try:
+        yield source
+    finally:
+        source.close()
+
+
+def _read_in_child(path: str) -> None:
+    """The reader process: pickled chunks of line tuples on stdout, then the reader's problems."""
+    out = sys.stdout.buffer
+    try:
+        reader = acts.read_act(path)
+        for chunk in _chunks(reader):
+            pickle.dump(("lines", chunk), out, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(("end", [(p.location, p.reason, p.detail, p.args) for p in reader.problems]), out)
+    except ActFormatError as e:  # the parent read the header already: only a changed file gets here
+        pickle.dump(("end", [(p.location, p.reason, p.detail, p.args) for p in e.problems]), out)
+    except Exception:  # reported to the parent, which raises
+        pickle.dump(("error", traceback.format_exc(limit=5)), out)
+    out.flush()
+
+
 @dataclass
 class _Loaded:
     count: int
     problems: list[Problem]
-    pending: bool  # some children named a parent that came later in the file
+    pending: bool  # some children named a parent that came later in the file: the tree is checked in SQL
+    numbered: bool  # the file was in depth-first preorder: pos and last are already set
+    levels: set[str]
+    skipped: dict[tuple[str, str], list[tuple[int, Problem]]]  # (parent, child level): first rows, by id
+    counters: Counter[tuple[str, str]]  # codes per (level, gtin or "")
+
+
+# One row of act_codes as the driver gets it: a list, so pos/last can still be set until it is written.
+_COLUMNS = ("id", "act_id", "parent_id", "identity", "code", "level", "gtin", "name", "price", "vat",
+            "declared_children", "credited_scan_id", "pos", "last")
+_COLUMN_LIST = ", ".join(_COLUMNS)
+_ID, _POS, _LAST = 0, 12, 13
+# Which children are a skipped packaging level under which parent (see _check_tree).
+_SKIPS = {("pallet", "block"), ("pallet", "pack"), ("box", "pack")}
+# (parent, child level) where the child does not rank below its parent.
+_WRONG_ORDER = {(p, c) for p in RANK for c in RANK if RANK[p] <= RANK[c]}
+_MAX_SKIPPED = 100
 
 
 def _id_allocator(conn: Connection) -> Callable[[int], Iterator[int]]:
@@ -151,90 +288,174 @@ def _id_allocator(conn: Connection) -> Callable[[int], Iterator[int]]:
     return allocate_sqlite
 
 
-def _insert(conn: Connection, rows: list[dict[str, Any]]) -> None:
-    table = ActCode.__table__
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    conn.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
+class _RowWriter:
+    """Writes chunks of rows straight through the driver, inside the session's transaction.
+
+    A million rows through SQLAlchemy's parameter processing cost more than the database itself, so the
+    rows go to the DB-API as plain sequences: executemany on SQLite, COPY on PostgreSQL. Returns how many
+    rows were stored; fewer than given means some identities were already there (duplicates).
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.pg = conn.dialect.name == "postgresql"
+        raw: Any = conn.connection.driver_connection
+        self.raw = raw
+        self.cache_size: int | None = None
+        if not self.pg:
+            # Each row goes into two indexes keyed by identity at random places; with SQLite's default 2 MB
+            # page cache most of those inserts miss and spill, a third of the whole write time.
+            self.cache_size = int(raw.execute("PRAGMA cache_size").fetchone()[0])
+            raw.execute(f"PRAGMA cache_size = {-IMPORT_CACHE_KIB}")
+        marks = ", ".join(["%s" if self.pg else "?"] * len(_COLUMNS))
+        self.insert_sql = f"INSERT INTO act_codes ({_COLUMN_LIST}) VALUES ({marks}) ON CONFLICT DO NOTHING"  # noqa: S608
+
+    def write(self, rows: list[list[Any]]) -> int:
+        if not self.pg:
+            cur = self.raw.cursor()
+            try:
+                cur.executemany(self.insert_sql, rows)
+                return int(cur.rowcount)  # sqlite3 sums the changes of every row
+            finally:
+                cur.close()
+        integrity_error = self.conn.dialect.loaded_dbapi.IntegrityError
+        try:
+            # A savepoint: a duplicate must not abort the whole import, whose report lists every problem.
+            with self.conn.begin_nested(), self.raw.cursor() as cur, \
+                    cur.copy(f"COPY act_codes ({_COLUMN_LIST}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return len(rows)
+        except integrity_error:
+            pass
+        # Rare: some code is a duplicate. Insert what can be inserted, then count what was kept.
+        with self.raw.cursor() as cur:
+            cur.executemany(self.insert_sql, rows)
+        return -1
+
+    def finish(self) -> None:
+        if self.cache_size is not None:  # the pooled connection goes back to its usual size
+            self.raw.execute(f"PRAGMA cache_size = {self.cache_size}")
+
+    def set_last(self, updates: list[tuple[int, int]]) -> None:
+        if updates:
+            self.conn.execute(text("UPDATE act_codes SET last = :last WHERE id = :id"),
+                              [{"last": last, "id": row_id} for last, row_id in updates])
+            updates.clear()
 
 
-def _load_lines(s: Session, act_id: int, lines: Iterator[ActLine], progress: Progress | None) -> _Loaded:
+def _load_lines(s: Session, act_id: int, chunks: Iterable[list[LineTuple]], progress: Progress | None) -> _Loaded:
+    """Write every line as a row, in one pass; what can be derived on the way is, so nothing scans the act again.
+
+    In a depth-first preorder file (every JSON file; CSV and XLSX as our writers make them) the nested
+    intervals [pos, last] are set here: pos is the line's index, and `last` is known when the next line
+    is not inside the aggregate. Otherwise `number_tree` numbers the act in SQL afterwards.
+    """
     conn = s.connection()
     allocate = _id_allocator(conn)
-    parents: dict[str, tuple[int, Level]] = {}  # aggregates only: packs are never parents
+    writer = _RowWriter(conn)
+    # Aggregates only (packs are never parents): identity -> (id, level, code of a pallet or box).
+    parents: dict[str, tuple[int, str, str | None]] = {}
     problems: list[Problem] = []
     pending: list[dict[str, Any]] = []
     have_pending = False
-    count = 0
-    chunk: list[tuple[ActLine, dict[str, Any]]] = []
+    count = written = 0
+    counters: Counter[tuple[str, str]] = Counter()
+    skipped: dict[tuple[str, str], list[tuple[int, Problem]]] = {pair: [] for pair in _SKIPS}
+    # Preorder numbering: the open aggregates, outermost first, as (identity, row); `late` holds the `last`
+    # of rows already written (an aggregate that spans chunks).
+    preorder = True
+    open_rows: list[tuple[str, list[Any]]] = []
+    late: list[tuple[int, int]] = []
 
-    def flush() -> None:
-        nonlocal have_pending
-        if not chunk:
-            return
-        ids = allocate(len(chunk))
-        rows = []
-        for (line, row), new_id in zip(chunk, ids, strict=False):
-            row["id"] = new_id
-            rows.append(row)
-            if line.level != Level.PACK:
-                parents.setdefault(line.identity, (new_id, line.level))
-            if line.parent_code is not None:
-                parent = parents.get(line.parent_code)
-                if parent is None:
-                    pending.append({"child_id": new_id, "parent_identity": line.parent_code,
-                                    "location": line.location})
-                else:
-                    row["parent_id"] = parent[0]
-                    if RANK[parent[1]] <= RANK[line.level]:
-                        problems.append(Problem(line.location, "level_order", f"{line.level} in {parent[1]}"))
-        _insert(conn, rows)
-        lo, hi = rows[0]["id"], rows[-1]["id"]
-        stored = conn.execute(
-            text("SELECT count(*) FROM act_codes WHERE act_id = :a AND id BETWEEN :lo AND :hi"),
-            {"a": act_id, "lo": lo, "hi": hi},
-        ).scalar_one()
-        if stored != len(rows):
-            kept = set(conn.execute(
-                text("SELECT id FROM act_codes WHERE act_id = :a AND id BETWEEN :lo AND :hi"),
-                {"a": act_id, "lo": lo, "hi": hi},
-            ).scalars())
-            for (line, row) in chunk:
-                if row["id"] not in kept:
-                    problems.append(Problem(line.location, "duplicate_code", line.code))
-        if pending:
-            if not have_pending:
-                conn.execute(text("CREATE TEMPORARY TABLE import_pending "
-                                  "(child_id BIGINT PRIMARY KEY, parent_identity VARCHAR(100), location VARCHAR(200))"))
+    def close(row: list[Any], last: int) -> None:
+        if row[_POS] >= written:
+            row[_LAST] = last
+        else:
+            late.append((last, row[_ID]))
+
+    try:
+        for chunk in chunks:
+            rows: list[list[Any]] = []
+            for line, new_id in zip(chunk, allocate(len(chunk)), strict=False):
+                location, code, identity, level, parent_code, gtin, name, price, vat, declared = line
+                if level != "pack":
+                    parents.setdefault(identity, (new_id, level, code if level in _CODE_KEPT else None))
+                parent_id = None
+                if parent_code is not None:
+                    parent = parents.get(parent_code)
+                    if parent is None:
+                        pending.append({"child_id": new_id, "parent_identity": parent_code, "location": location})
+                    else:
+                        parent_id = parent[0]
+                        pair = (parent[1], level)
+                        if pair in _WRONG_ORDER:
+                            problems.append(Problem(location, "level_order", f"{level} in {parent[1]}"))
+                        elif pair in _SKIPS and len(skipped[pair]) < _MAX_SKIPPED:
+                            detail = f"{level} in {parent[1]} {parent[2]}"
+                            skipped[pair].append((new_id, Problem(code, "level_skipped", detail)))
+                row = [new_id, act_id, parent_id, identity, code, level, gtin, name, price, vat, declared, None,
+                       count, count]
+                if preorder:
+                    while open_rows and open_rows[-1][0] != parent_code:
+                        close(open_rows.pop()[1], count - 1)
+                    if parent_code is not None and not open_rows:
+                        preorder = False  # a parent that is not an open ancestor: number_tree will do it
+                    elif level != "pack":
+                        open_rows.append((identity, row))
+                rows.append(row)
+                counters[(level, gtin or "")] += 1
+                count += 1
+            if not rows:
+                continue
+            if writer.write(rows) != len(rows):
+                kept = set(conn.execute(
+                    text("SELECT id FROM act_codes WHERE act_id = :a AND id BETWEEN :lo AND :hi"),
+                    {"a": act_id, "lo": rows[0][_ID], "hi": rows[-1][_ID]},
+                ).scalars())
+                for row, line in zip(rows, chunk, strict=True):
+                    if row[_ID] not in kept:
+                        problems.append(Problem(line[0], "duplicate_code", line[1]))
+            written = count
+            writer.set_last(late)
+            if pending:
+                _stash_pending(conn, pending, create=not have_pending)
                 have_pending = True
-            conn.execute(text("INSERT INTO import_pending VALUES (:child_id, :parent_identity, :location)"), pending)
-            pending.clear()
-        chunk.clear()
-
-    for line in lines:
-        chunk.append((line, {
-            "act_id": act_id, "parent_id": None, "identity": line.identity, "code": line.code,
-            "level": line.level.value, "gtin": line.gtin, "name": line.name, "price": line.price,
-            "vat": line.vat, "declared_children": line.declared_children, "credited_scan_id": None,
-            "pos": None, "last": None,
-        }))
-        count += 1
-        if len(chunk) >= CHUNK:
-            flush()
             if progress:
                 progress(count)
-    flush()
-    if progress:
-        progress(count)
-    return _Loaded(count, problems, have_pending)
+        while open_rows:
+            close(open_rows.pop()[1], count - 1)
+        writer.set_last(late)
+    finally:
+        writer.finish()
+    levels = {level for level, _ in counters}
+    return _Loaded(count, problems, have_pending, preorder, levels, skipped, counters)
+
+
+_CODE_KEPT = frozenset({"pallet", "box"})  # only these can be the parent named by level_skipped
+
+
+def _stash_pending(conn: Connection, pending: list[dict[str, Any]], *, create: bool) -> None:
+    """Children whose parent was not seen yet: resolved in SQL once the whole file is in."""
+    if create:
+        conn.execute(text("CREATE TEMPORARY TABLE import_pending "
+                          "(child_id BIGINT PRIMARY KEY, parent_identity VARCHAR(100), location VARCHAR(200))"))
+    conn.execute(text("INSERT INTO import_pending VALUES (:child_id, :parent_identity, :location)"), pending)
+    pending.clear()
 
 
 def _level_rank_sql(column: str) -> str:
     return f"CASE {column} WHEN 'pack' THEN 0 WHEN 'block' THEN 1 WHEN 'box' THEN 2 ELSE 3 END"
 
 
-def _check_tree(conn: Connection, act_id: int, pending: bool) -> list[Problem]:
+def _check_tree(conn: Connection, act_id: int, loaded: _Loaded) -> list[Problem]:
+    """What needs the whole file: unknown parents, levels in the wrong order, a packaging level skipped.
+
+    Without parents named before they were declared, the load already saw every parent link and this is
+    done in memory; otherwise the links are resolved and checked in SQL.
+    """
     problems: list[Problem] = []
-    if pending:
+    if loaded.pending:
         conn.execute(text(
             "UPDATE act_codes SET parent_id = (SELECT p.id FROM import_pending ip JOIN act_codes p "
             "ON p.act_id = :a AND p.identity = ip.parent_identity WHERE ip.child_id = act_codes.id) "
@@ -250,14 +471,18 @@ def _check_tree(conn: Connection, act_id: int, pending: bool) -> list[Problem]:
             f"JOIN act_codes p ON p.id = c.parent_id WHERE {rank_p} <= {rank_c} ORDER BY ip.child_id LIMIT 1000")):
             problems.append(Problem(location, "level_order", f"{child_level} in {parent_level}"))
         conn.execute(text("DROP TABLE import_pending"))
-    levels = set(conn.execute(text("SELECT DISTINCT level FROM act_codes WHERE act_id = :a"), {"a": act_id}).scalars())
     # A pack or block straight under a pallet, when the file has boxes, is a box that went missing from it.
     skips: list[tuple[str, tuple[str, ...]]] = []
-    if "box" in levels:
+    if "box" in loaded.levels:
         skips.append(("pallet", ("block", "pack")))
-    if "block" in levels:
+    if "block" in loaded.levels:
         skips.append(("box", ("pack",)))
     for parent_level, child_levels in skips:
+        if not loaded.pending:
+            found = sorted((item for child in child_levels for item in loaded.skipped[(parent_level, child)]),
+                           key=lambda item: item[0])
+            problems += [problem for _, problem in found[:_MAX_SKIPPED]]
+            continue
         rows = conn.execute(text(
             "SELECT c.code, c.level, p.code FROM act_codes c JOIN act_codes p ON p.id = c.parent_id "
             "WHERE c.act_id = :a AND p.level = :pl AND c.level IN :cl ORDER BY c.id LIMIT 100"
@@ -295,3 +520,7 @@ def number_tree(conn: Connection, act_id: int) -> None:
             "JOIN act_codes p ON p.id = c.parent_id WHERE c.act_id = :a AND p.level = :l) w "
             "WHERE act_codes.id = w.id"), {**p, "l": level})
     conn.execute(text("UPDATE act_codes SET last = pos + last WHERE act_id = :a"), p)
+
+
+if __name__ == "__main__":
+    _read_in_child(sys.argv[1])

@@ -2,7 +2,7 @@
 
 Every source (scanner readers, the browser field, the handheld API, the CLI) enters at `record_scan`.
 Crediting is exact under concurrency: on SQLite the write transaction holds the database's write lock
-(BEGIN IMMEDIATE); on PostgreSQL a transaction-scoped advisory lock per act serialises the scans of one
+(BEGIN IMMEDIATE); on PostgreSQL a row lock on the act (FOR NO KEY UPDATE) serialises the scans of one
 act (scans of different acts run in parallel), and the UPDATE only takes rows still uncredited, so a
 code is credited at most once whatever the interleaving. A retried scan with the same client scan id
 returns the first result instead of counting again (unique constraint on `client_scan_id`).
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,7 @@ from warehouse.models import (
     ReceivingSession,
     Scan,
     ScanTally,
+    Station,
     User,
 )
 from warehouse.services import audit
@@ -168,9 +169,17 @@ class Summary:
         }
 
 
-def _lock_act(s: Session, act_id: int) -> None:
+def _lock_act(s: Session, act_id: int) -> Act | None:
+    """Serialise the transactions that credit or close one act. PostgreSQL: the act's row, locked FOR NO KEY
+    UPDATE, and loaded (fresh) into the session by the same round trip, so `s.get(Act, ...)` after this costs
+    nothing while the caller holds the returned act (the session keeps only weak references); rows that
+    merely reference the act (scans, sessions) are not blocked by it. SQLite: the write transaction already
+    holds the database's write lock."""
     if s.get_bind().dialect.name == "postgresql":
-        s.execute(text("SELECT pg_advisory_xact_lock(:k1, :k2)"), {"k1": 0x5343, "k2": act_id})
+        act: Act | None = s.execute(_LOCK_ACT, {"act_id": act_id},
+                                    execution_options={"populate_existing": True}).scalar()
+        return act
+    return None
 
 
 def _upsert(s: Session) -> Any:
@@ -202,32 +211,41 @@ def record_scan(db: Database, act_id: int, scan: ScanInput, *, gs_substitutes: S
 def _announce(s: Session, event: Event) -> None:
     """On PostgreSQL the transaction announces itself: NOTIFY is delivered at commit, to every station."""
     if s.get_bind().dialect.name == "postgresql":
-        s.execute(select(func.pg_notify(CHANNEL, payload(event))))
+        s.connection().execute(_NOTIFY, {"channel": CHANNEL, "payload": payload(event)})
 
 
 def _record(db: Database, act_id: int, scan: ScanInput, gs_substitutes: Sequence[str] | None,
             found_later: bool) -> ScanResult:
+    # Pure work first: on SQLite every station waits while one holds the write lock.
+    command = command_of(scan.raw)
+    parsed = None if command else codes.parse(scan.raw, gs_substitutes=gs_substitutes or codes.DEFAULT_GS_SUBSTITUTES)
     with db.write() as s:
-        _lock_act(s, act_id)
+        # Before the act's lock (PostgreSQL): it does not depend on the act, and other stations wait for that lock.
+        station_id = s.connection().execute(_STATION_ID, {"name": scan.station}).scalar() if scan.station else None
+        locked = _lock_act(s, act_id)
+        if scan.station and station_id is None:  # a new station: created under the lock, once
+            station_id = ensure_station(s, scan.station).id
         if scan.client_scan_id:
             previous = s.execute(select(Scan).where(Scan.client_scan_id == scan.client_scan_id)).scalar()
             if previous is not None:
                 return _result_of(previous, replayed=True)
-        act = s.get(Act, act_id)
+        act = locked if locked is not None else s.get(Act, act_id)
         if act is None or act.direction != Direction.INCOMING:
             raise ReceivingError("no_act")
         # A lead may still scan what was "found later" while the act waits for the decision.
         if act.status not in OPEN_STATUSES and not (found_later and act.status == ActStatus.CLOSED):
             raise ReceivingError("act_not_open")
-        session = _open_session(s, act, scan)
-        command = command_of(scan.raw)
-        parsed = None if command else codes.parse(scan.raw,
-                                                  gs_substitutes=gs_substitutes or codes.DEFAULT_GS_SUBSTITUTES)
+        conn = s.connection()
+        session_id = conn.execute(_OPEN_SESSION, {"act_id": act.id}).scalar()
+        if session_id is None:
+            session_id = _open_session(s, act, scan).id
+        # The journal row goes in and out through Core, twice in all: the ORM's unit of work cost more than
+        # the rest of the scan. `row` stays a plain object for the rules and for the result.
         row = Scan(
             client_scan_id=scan.client_scan_id,
             act_id=act.id,
-            session_id=session.id,
-            station_id=ensure_station(s, scan.station).id if scan.station else None,
+            session_id=session_id,
+            station_id=station_id,
             user_id=scan.user_id,
             scanner_id=scan.scanner_id,
             source=scan.source,
@@ -236,12 +254,12 @@ def _record(db: Database, act_id: int, scan: ScanInput, gs_substitutes: Sequence
             kind=parsed.kind.value if parsed else "command",
             identity=parsed.identity if parsed else None,
             normalized=parsed.normalized if parsed else command,
-            scan_class=ScanClass.INVALID,
+            scan_class=ScanClass.INVALID.value,
             created_at=utcnow(),
         )
-        s.add(row)
-        s.flush()
+        row.id = conn.execute(_INSERT_SCAN, {c: getattr(row, c) for c in _INSERTED}).scalar_one()
         if parsed is None:
+            session = s.get(ReceivingSession, session_id)
             outcome, credited = _command(s, act, session, row, command)  # type: ignore[arg-type]
         else:
             outcome, credited = _apply(s, act, row, parsed)
@@ -249,8 +267,10 @@ def _record(db: Database, act_id: int, scan: ScanInput, gs_substitutes: Sequence
         row.reason = outcome.reason.value
         row.detail = dict(outcome.args)
         row.credited = credited
+        conn.execute(_FINISH_SCAN, {"b_id": row.id, "b_class": row.scan_class, "b_reason": row.reason,
+                                    "b_detail": row.detail, "b_credited": credited, "b_code": row.act_code_id,
+                                    "b_reverses": row.reverses_scan_id})
         _tally(s, act.id, outcome.scan_class)
-        s.flush()
         _announce(s, Event(act.id, "scan", row.id))
         return _result_of(row)
 
@@ -285,9 +305,10 @@ def _apply(s: Session, act: Act, row: Scan, parsed: codes.ParsedCode) -> tuple[O
         return Outcome(ScanClass.INVALID, Reason.UNREADABLE, {"error": error, "error_reason": reason}), 0
     if parsed.kind == codes.Kind.PRODUCT:
         return Outcome(ScanClass.PRODUCT, Reason.PRODUCT_BARCODE, {"gtin": parsed.gtin or ""}), 0
-    code = s.execute(
-        select(ActCode).where(ActCode.act_id == act.id, ActCode.identity == parsed.identity)
-    ).scalar()
+    # Core statements on the session's connection from here: no ORM objects to load and no autoflush; the
+    # caller writes the scan row's act code, class and credit together once the outcome is known.
+    conn = s.connection()
+    code = conn.execute(_FIND_CODE, {"act_id": act.id, "identity": parsed.identity}).first()
     if code is None:
         return _unmatched(s, act, parsed), 0
     row.act_code_id = code.id
@@ -296,8 +317,10 @@ def _apply(s: Session, act: Act, row: Scan, parsed: codes.ParsedCode) -> tuple[O
     has_contents = code.last is not None and code.pos is not None and code.last > code.pos
     if has_contents and (act.mode == Mode.FULL_CHECK or _open_requested(s, act.id, row)):
         return Outcome(ScanClass.MATCHED, Reason.OPENED, {"level": code.level, "code": code.code}), 0
-    subtree = _credit_subtree(s, act.id, code, row.id)
-    above = _roll_up(s, act.id, code, row.id)
+    changed = Counter[tuple[str, str]]()
+    subtree = _credit_subtree(s, act.id, code, row.id, changed)
+    above = _roll_up(s, act.id, code, row.id, changed)
+    _count(s, act.id, changed)
     return Outcome(ScanClass.MATCHED, Reason.CREDITED,
                    {"level": code.level, "code": code.code, "inside": str(max(subtree - 1, 0))}), subtree + above
 
@@ -305,8 +328,8 @@ def _apply(s: Session, act: Act, row: Scan, parsed: codes.ParsedCode) -> tuple[O
 def _open_requested(s: Session, act_id: int, row: Scan) -> bool:
     """Did this station's previous scan on the act ask to open the next aggregate? Read from the journal,
     so the request survives a restart and belongs to the station that scanned it."""
-    previous = s.execute(select(Scan.reason).where(Scan.act_id == act_id, Scan.station_id == row.station_id,
-                                                   Scan.id < row.id).order_by(Scan.id.desc()).limit(1)).scalar()
+    previous = s.connection().execute(
+        _PREVIOUS_REASON, {"act_id": act_id, "station_id": row.station_id, "scan_id": row.id}).scalar()
     return previous == Reason.OPEN_NEXT
 
 
@@ -353,60 +376,115 @@ def _undo(s: Session, act: Act, row: Scan) -> tuple[Outcome, int]:
     return Outcome(ScanClass.REVERSED, Reason.UNDONE, {"code": target.normalized or target.raw, "n": str(n)}), -n
 
 
-def _credit_subtree(s: Session, act_id: int, code: ActCode, scan_id: int) -> int:
-    stmt = (
-        update(ActCode)
-        .where(ActCode.act_id == act_id, ActCode.pos.between(code.pos, code.last), ActCode.credited_scan_id.is_(None))
-        .values(credited_scan_id=scan_id)
-        .returning(ActCode.level, ActCode.gtin)
-        .execution_options(synchronize_session=False)
-    )
-    changed = Counter((lvl, gtin or "") for lvl, gtin in s.execute(stmt))
-    _count(s, act_id, changed)
-    return sum(changed.values())
+# The statements of the scan path, built once (SQLAlchemy then reuses their compiled form): one scan is a
+# dozen statements, and building them anew each time cost more than running them.
+_CODE_COLUMNS = (ActCode.id, ActCode.parent_id, ActCode.code, ActCode.level, ActCode.gtin, ActCode.credited_scan_id,
+                 ActCode.pos, ActCode.last)
+_INSERTED = ("client_scan_id", "act_id", "session_id", "station_id", "user_id", "scanner_id", "source", "raw",
+             "raw_events", "kind", "identity", "normalized", "scan_class", "created_at")
+_INSERT_SCAN = insert(Scan).returning(Scan.id)
+_FINISH_SCAN = (update(Scan).where(Scan.id == bindparam("b_id"))
+                .values(scan_class=bindparam("b_class"), reason=bindparam("b_reason"),
+                        detail=bindparam("b_detail", type_=Scan.__table__.c.detail.type),
+                        credited=bindparam("b_credited"), act_code_id=bindparam("b_code"),
+                        reverses_scan_id=bindparam("b_reverses")))
+_OPEN_SESSION = select(ReceivingSession.id).where(ReceivingSession.act_id == bindparam("act_id"),
+                                                  ReceivingSession.closed_at.is_(None)).limit(1)
+_NOTIFY = select(func.pg_notify(bindparam("channel"), bindparam("payload")))
+_LOCK_ACT = select(Act).where(Act.id == bindparam("act_id")).with_for_update(key_share=True)
+_FIND_CODE = select(*_CODE_COLUMNS).where(ActCode.act_id == bindparam("act_id"),
+                                          ActCode.identity == bindparam("identity"))
+_GET_CODE = select(*_CODE_COLUMNS).where(ActCode.id == bindparam("id"))
+_GET_SCAN = select(Scan.created_at, Scan.act_code_id).where(Scan.id == bindparam("id"))
+_STATION_ID = select(Station.id).where(Station.name == bindparam("name"))
+_PREVIOUS_REASON = (select(Scan.reason).where(Scan.act_id == bindparam("act_id"),
+                                              Scan.station_id == bindparam("station_id"),
+                                              Scan.id < bindparam("scan_id"))
+                    .order_by(Scan.id.desc()).limit(1))
+_CREDIT_SUBTREE = (
+    update(ActCode)
+    .where(ActCode.act_id == bindparam("b_act"), ActCode.pos.between(bindparam("first"), bindparam("last_pos")),
+           ActCode.credited_scan_id.is_(None))
+    .values(credited_scan_id=bindparam("scan_id"))
+    .returning(ActCode.level, ActCode.gtin)
+)
+# A parent is credited when it is not yet and none of its children is still uncredited: one statement per
+# level climbed, and the usual case (the parent still has uncounted contents) is one that changes nothing.
+_children = ActCode.__table__.alias("children")
+_CREDIT_IF_COMPLETE = (
+    update(ActCode)
+    .where(ActCode.id == bindparam("b_parent"), ActCode.credited_scan_id.is_(None),
+           ~select(_children.c.id).where(_children.c.parent_id == bindparam("b_parent"),
+                                         _children.c.credited_scan_id.is_(None)).exists())
+    .values(credited_scan_id=bindparam("scan_id"))
+    .returning(ActCode.level, ActCode.gtin, ActCode.parent_id)
+)
+_COUNT = (update(ActCounter)
+          .where(ActCounter.act_id == bindparam("b_act"), ActCounter.level == bindparam("lvl"),
+                 ActCounter.gtin == bindparam("gtin_key"))
+          .values(credited=ActCounter.credited + bindparam("n")))
+_TALLY: dict[str, Any] = {}
 
 
-def _roll_up(s: Session, act_id: int, code: ActCode, scan_id: int) -> int:
-    """An aggregate whose every declared child is now counted is counted too."""
+def _tally_statement(dialect: str) -> Any:
+    stmt = _TALLY.get(dialect)
+    if stmt is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(ScanTally).values(act_id=bindparam("b_act"), scan_class=bindparam("cls"), count=bindparam("n"))
+        stmt = _TALLY[dialect] = stmt.on_conflict_do_update(
+            index_elements=["act_id", "scan_class"], set_={"count": ScanTally.count + stmt.excluded.count})
+    return stmt
+
+
+def _credit_subtree(s: Session, act_id: int, code: Any, scan_id: int,
+                    changed: Counter[tuple[str, str]] | None = None) -> int:
+    """Credit `code` (an ActCode or a row with its columns) and its declared contents not yet credited.
+
+    The counters are updated here, or added to `changed` for the caller to update once."""
+    rows = s.connection().execute(_CREDIT_SUBTREE, {"b_act": act_id, "first": code.pos, "last_pos": code.last,
+                                                    "scan_id": scan_id})
+    credited = Counter((lvl, gtin or "") for lvl, gtin in rows)
+    if changed is None:
+        _count(s, act_id, credited)
+    else:
+        changed.update(credited)
+    return sum(credited.values())
+
+
+def _roll_up(s: Session, act_id: int, code: Any, scan_id: int,
+             changed: Counter[tuple[str, str]] | None = None) -> int:
+    """An aggregate whose every declared child is now counted is counted too (counters as `_credit_subtree`)."""
+    conn = s.connection()
     credited = Counter[tuple[str, str]]()
     parent_id = code.parent_id
     while parent_id is not None:
-        parent = s.get(ActCode, parent_id)
-        if parent is None or parent.credited_scan_id is not None:
+        parent = conn.execute(_CREDIT_IF_COMPLETE, {"b_parent": parent_id, "scan_id": scan_id}).first()
+        if parent is None:
             break
-        missing = s.execute(
-            select(ActCode.id).where(ActCode.parent_id == parent.id, ActCode.credited_scan_id.is_(None)).limit(1)
-        ).first()
-        if missing is not None:
-            break
-        parent.credited_scan_id = scan_id
         credited[(parent.level, parent.gtin or "")] += 1
         parent_id = parent.parent_id
-    s.flush()
-    _count(s, act_id, credited)
+    if changed is None:
+        _count(s, act_id, credited)
+    else:
+        changed.update(credited)
     return sum(credited.values())
 
 
 def _count(s: Session, act_id: int, changed: Counter[tuple[str, str]]) -> None:
-    for (level, gtin), n in sorted(changed.items()):
-        s.execute(
-            update(ActCounter)
-            .where(ActCounter.act_id == act_id, ActCounter.level == level, ActCounter.gtin == gtin)
-            .values(credited=ActCounter.credited + n)
-        )
+    if changed:
+        s.connection().execute(_COUNT, [{"b_act": act_id, "lvl": level, "gtin_key": gtin, "n": n}
+                                        for (level, gtin), n in sorted(changed.items())])
 
 
 def _tally(s: Session, act_id: int, scan_class: ScanClass, delta: int = 1) -> None:
-    insert = _upsert(s)
-    stmt = insert(ScanTally).values(act_id=act_id, scan_class=scan_class.value, count=delta)
-    stmt = stmt.on_conflict_do_update(index_elements=["act_id", "scan_class"],
-                                      set_={"count": ScanTally.count + delta})
-    s.execute(stmt)
+    conn = s.connection()
+    conn.execute(_tally_statement(conn.dialect.name), {"b_act": act_id, "cls": scan_class.value, "n": delta})
 
 
-def _duplicate(s: Session, code: ActCode) -> Outcome:
-    by = s.get(Scan, code.credited_scan_id)
-    source = s.get(ActCode, by.act_code_id) if by is not None and by.act_code_id else None
+def _duplicate(s: Session, code: Any) -> Outcome:
+    conn = s.connection()
+    by = conn.execute(_GET_SCAN, {"id": code.credited_scan_id}).first()
+    source = conn.execute(_GET_CODE, {"id": by.act_code_id}).first() if by is not None and by.act_code_id else None
     if source is None or source.id == code.id:
         when = by.created_at.strftime("%H:%M:%S") if by is not None else ""
         return Outcome(ScanClass.DUPLICATE, Reason.ALREADY_SCANNED, {"time": when, "code": code.code})
