@@ -8,6 +8,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DatabaseError
 
+from tests.pg import Cluster
 from warehouse import migrate
 from warehouse.db import Database
 from warehouse.models import Base
@@ -52,4 +53,14 @@ def test_the_database_refuses_to_rewrite_the_audit_log(db_url: str, statement: s
         s.execute(text(statement))
     with db.read() as s:
         assert s.execute(text("SELECT action FROM audit_log")).scalars().all() == ["test.entry"]
+    db.dispose()
+
+
+@pytest.mark.postgres
+def test_act_codes_leave_room_for_in_page_updates_on_postgresql(pg_cluster: Cluster) -> None:
+    db = Database(pg_cluster.new_database())
+    migrate.upgrade(db.engine)
+    with db.engine.connect() as conn:
+        options = conn.exec_driver_sql("SELECT reloptions FROM pg_class WHERE relname = 'act_codes'").scalar()
+    assert options is not None and "fillfactor=50" in options
     db.dispose()
