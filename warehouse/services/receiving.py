@@ -239,40 +239,50 @@ def _record(db: Database, act_id: int, scan: ScanInput, gs_substitutes: Sequence
         session_id = conn.execute(_OPEN_SESSION, {"act_id": act.id}).scalar()
         if session_id is None:
             session_id = _open_session(s, act, scan).id
-        # The journal row goes in and out through Core, twice in all: the ORM's unit of work cost more than
-        # the rest of the scan. `row` stays a plain object for the rules and for the result.
-        row = Scan(
-            client_scan_id=scan.client_scan_id,
-            act_id=act.id,
-            session_id=session_id,
-            station_id=station_id,
-            user_id=scan.user_id,
-            scanner_id=scan.scanner_id,
-            source=scan.source,
-            raw=scan.raw,
-            raw_events=scan.raw_events,
-            kind=parsed.kind.value if parsed else "command",
-            identity=parsed.identity if parsed else None,
-            normalized=parsed.normalized if parsed else command,
-            scan_class=ScanClass.INVALID.value,
-            created_at=utcnow(),
-        )
-        row.id = conn.execute(_INSERT_SCAN, {c: getattr(row, c) for c in _INSERTED}).scalar_one()
-        if parsed is None:
-            session = s.get(ReceivingSession, session_id)
-            outcome, credited = _command(s, act, session, row, command)  # type: ignore[arg-type]
-        else:
-            outcome, credited = _apply(s, act, row, parsed)
-        row.scan_class = outcome.scan_class.value
-        row.reason = outcome.reason.value
-        row.detail = dict(outcome.args)
-        row.credited = credited
-        conn.execute(_FINISH_SCAN, {"b_id": row.id, "b_class": row.scan_class, "b_reason": row.reason,
-                                    "b_detail": row.detail, "b_credited": credited, "b_code": row.act_code_id,
-                                    "b_reverses": row.reverses_scan_id})
+        row, outcome = _journal(s, act, session_id, scan, station_id, parsed, command)
         _tally(s, act.id, outcome.scan_class)
         _announce(s, Event(act.id, "scan", row.id))
         return _result_of(row)
+
+
+def _journal(s: Session, act: Act, session_id: int, scan: ScanInput, station_id: int | None,
+             parsed: codes.ParsedCode | None, command: Command | None) -> tuple[Scan, Outcome]:
+    """One scan's journal row and its effect on the act, in the caller's transaction under the act's lock.
+    Shared by record_scan and the batch of receiving_batch: one set of rules for every source."""
+    conn = s.connection()
+    # The journal row goes in and out through Core, twice in all: the ORM's unit of work cost more than
+    # the rest of the scan. `row` stays a plain object for the rules and for the result.
+    row = Scan(
+        client_scan_id=scan.client_scan_id,
+        act_id=act.id,
+        session_id=session_id,
+        station_id=station_id,
+        user_id=scan.user_id,
+        scanner_id=scan.scanner_id,
+        source=scan.source,
+        raw=scan.raw,
+        raw_events=scan.raw_events,
+        kind=parsed.kind.value if parsed else "command",
+        identity=parsed.identity if parsed else None,
+        normalized=parsed.normalized if parsed else command,
+        scan_class=ScanClass.INVALID.value,
+        created_at=utcnow(),
+    )
+    row.id = conn.execute(_INSERT_SCAN, {c: getattr(row, c) for c in _INSERTED}).scalar_one()
+    if parsed is None:
+        assert command is not None, "a scan is either a code or a command"
+        session = s.get(ReceivingSession, session_id)
+        outcome, credited = _command(s, act, session, row, command)  # type: ignore[arg-type]
+    else:
+        outcome, credited = _apply(s, act, row, parsed)
+    row.scan_class = outcome.scan_class.value
+    row.reason = outcome.reason.value
+    row.detail = dict(outcome.args)
+    row.credited = credited
+    conn.execute(_FINISH_SCAN, {"b_id": row.id, "b_class": row.scan_class, "b_reason": row.reason,
+                                "b_detail": row.detail, "b_credited": credited, "b_code": row.act_code_id,
+                                "b_reverses": row.reverses_scan_id})
+    return row, outcome
 
 
 def _open_session(s: Session, act: Act, scan: ScanInput) -> ReceivingSession:

@@ -30,8 +30,7 @@ from warehouse.services.receiving import (
     ScanInput,
     ScanResult,
     _announce,
-    _apply,
-    _command,
+    _journal,
     _lock_act,
     _open_session,
     _result_of,
@@ -39,7 +38,6 @@ from warehouse.services.receiving import (
     close_act,
 )
 from warehouse.services.users import ensure_station
-from warehouse.timeutil import utcnow
 
 
 def record_scans(db: Database, act_id: int, inputs: Sequence[ScanInput], *,
@@ -85,35 +83,8 @@ def record_scans(db: Database, act_id: int, inputs: Sequence[ScanInput], *,
                 station_id = stations.get(scan.station)
                 if station_id is None:
                     station_id = stations[scan.station] = ensure_station(s, scan.station).id
-            row = Scan(
-                client_scan_id=scan.client_scan_id,
-                act_id=act.id,
-                session_id=session.id,
-                station_id=station_id,
-                user_id=scan.user_id,
-                scanner_id=scan.scanner_id,
-                source=scan.source,
-                raw=scan.raw,
-                raw_events=scan.raw_events,
-                kind=parsed.kind.value if parsed else "command",
-                identity=parsed.identity if parsed else None,
-                normalized=parsed.normalized if parsed else command,
-                scan_class=ScanClass.INVALID,
-                created_at=utcnow(),
-            )
-            s.add(row)
-            s.flush()
-            if parsed is None:
-                assert command is not None
-                outcome, credited = _command(s, act, session, row, command)
-            else:
-                outcome, credited = _apply(s, act, row, parsed)
-            row.scan_class = outcome.scan_class.value
-            row.reason = outcome.reason.value
-            row.detail = dict(outcome.args)
-            row.credited = credited
+            row, outcome = _journal(s, act, session.id, scan, station_id, parsed, command)
             classes[outcome.scan_class] += 1
-            s.flush()
             _announce(s, Event(act.id, "scan", row.id))
             if scan.client_scan_id:
                 known[scan.client_scan_id] = row
