@@ -254,6 +254,9 @@ def test_mangled_codes_keep_their_identity(code: str, how: list[str], layout: st
     # GS-substitute steps only make sense before a layout mangles the substitute text itself
     mangled = mangle(code, [*how, *([layout] if layout else [])])
     assume(not (layout and not any(ch.isalpha() for ch in code)))  # all-digit codes survive Russian unchanged
+    # "<GS>" is four legal characters: a serial or check code that holds them cannot survive a scanner that
+    # also sends "<GS>" for GS. That ambiguity is real (the configuration must avoid it), not a parser bug.
+    assume(not ("substitute" in how and "<GS>" in code))
     parsed = codes.parse(mangled)
     assert parsed.kind is clean.kind, (mangled, parsed)
     assert parsed.identity == clean.identity
