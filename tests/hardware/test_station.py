@@ -25,7 +25,7 @@ from hardware.record import EventWriter, events_for_text
 from hardware.replay import replay_events
 from hardware.routing import TrayReason
 from hardware.scan import UNKNOWN, ReaderState
-from hardware.station import ScannerStation, scanners_of, start_scanners
+from hardware.station import ScannerStation, read_status, scanners_of, start_scanners
 from tests.conftest import make_app
 from tests.factories import ActFactory
 from tests.hardware.conftest import Bench, wait_until
@@ -249,6 +249,11 @@ def test_list_shows_bindings_and_states_of_the_running_station(sqlite_app: Flask
     station.reload_bindings()
     plugged(bench, station)
     assert scanners_of(sqlite_app) is station
+
+    def written() -> bool:  # the station writes its status file from the reader's thread, a moment later
+        return bool(read_status(sqlite_app.instance_path).get(KBD, {}).get("state") == "running")
+
+    assert wait_until(written, timeout=5)
     result = CliRunner().invoke(scanners_cli, ["list", "--json"], obj=ScriptInfo(create_app=lambda: sqlite_app))
     assert result.exit_code == 0, result.stderr
     rows = {o["key"]: o for o in map(json.loads, result.stdout.splitlines())}
