@@ -24,7 +24,9 @@ from warehouse.signing.trust import SigningSettings, load_settings
 from warehouse.web import shipping as shipping_web
 
 if not NCA.is_dir():
-    pytest.skip(f"NCA test data not found in {NCA}", allow_module_level=True)
+    # The public NCA test keys are part of the test set-up (../shared/testdata/nca): without them the
+    # signing tests must fail loudly, never pass by being skipped.
+    raise pytest.UsageError(f"NCA test data not found in {NCA}: set WAREHOUSE_NCA_TESTDATA")
 
 # Valid БИН (check digit by the Kazakh algorithm): ours, and the receiver's.
 WHOLESALER_BIN = "123456789013"  # the first round of weights gives 10, the second 3

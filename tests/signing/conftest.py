@@ -17,7 +17,9 @@ from warehouse.services import importing, receiving
 from warehouse.web import signing as signing_web
 
 if not NCA.is_dir():
-    pytest.skip(f"NCA test data not found in {NCA}", allow_module_level=True)
+    # The public NCA test keys are part of the test set-up (../shared/testdata/nca): without them the
+    # signing tests must fail loudly, never pass by being skipped.
+    raise pytest.UsageError(f"NCA test data not found in {NCA}: set WAREHOUSE_NCA_TESTDATA")
 
 
 @pytest.fixture(scope="session")
