@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from warehouse.codes import from_layout
+
 
 class ScanClass(StrEnum):
     MATCHED = "matched"
@@ -171,8 +173,6 @@ def command_of(raw: str) -> Command | None:
     text = raw.strip()
     if not text.startswith(("#", "№", "І")):  # Shift+3 under US, Russian and Kazakh layouts
         return None
-    from warehouse.codes import from_layout  # pure module; imported here to keep matching free of parsing
-
     for candidate in (text, from_layout(text, "ru"), from_layout(text, "kk")):
         upper = candidate.upper()
         if upper.startswith(COMMAND_PREFIX):
