@@ -98,7 +98,8 @@ class Level(StrEnum):
 
 _RANK: Final = {Level.PALLET: 3, Level.BOX: 2, Level.BLOCK: 1, Level.PACK: 0}
 # warehouse.codes fixes the values of Kind (pack|block|sscc|aggregate|product|invalid), so look them up by value.
-_PACK, _BLOCK, _SSCC, _AGGREGATE, _PRODUCT = (Kind(v) for v in ("pack", "block", "sscc", "aggregate", "product"))
+_PACK, _BLOCK, _SSCC, _AGGREGATE, _PRODUCT, _INVALID = (
+    Kind(v) for v in ("pack", "block", "sscc", "aggregate", "product", "invalid"))
 _LEVELS: Final = {level.value: level for level in Level}
 # Which kinds of code may stand at a level. Boxes and pallets carry an SSCC or a custom aggregation code.
 _FITS: Final = {
@@ -133,9 +134,10 @@ class ActHeader:
     turnover: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)  # not frozen: its __init__ cost 2 µs a line, a sixth of reading
 class ActLine:
     """One code of an act. Equal lines compare equal wherever they were read from (location aside).
+    Treat it as immutable (`dataclasses.replace` makes a changed copy): it is hashed by its fields.
 
     `code` is normalized (GS as U+001D); `identity` is what matching uses (pack: first 21 characters,
     block: 01+GTIN+21+serial, SSCC: its 18 digits, custom aggregate: the whole code); `parent_code` is
@@ -659,10 +661,11 @@ class _LineBuilder:
         text = code.replace(GS_PICTURE, GS) if GS_PICTURE in code else code
         parsed = codes.parse(text)
         kind = parsed.kind
-        if not (parsed.ok and level is not None and kind in _FITS[level]):
+        ok = parsed.error is None and kind is not _INVALID  # parsed.ok, without a property call a line
+        if not (ok and level is not None and kind in _FITS[level]):
             self._code_problem(location, text, parsed, level)
         code_gtin = parsed.gtin
-        if gtin is None:
+        if gtin is None or (gtin == code_gtin and ok):  # a valid code's GTIN passed its check digit
             line_gtin = code_gtin
         else:
             line_gtin = _gtin_field(gtin, location, problems)
@@ -679,10 +682,10 @@ class _LineBuilder:
             vat = _amount(vat, Reason.INVALID_VAT, MAX_VAT, "vat", location, problems)
         if level is None:
             return None
-        if parent_level is not None and parent_level.rank <= level.rank:
+        if parent_level is not None and _RANK[parent_level] <= _RANK[level]:
             problems.add(Problem(location, Reason.LEVEL_ORDER, f"{level.value} in {parent_level.value}"))
         normalized = parsed.normalized or text
-        identity = parsed.identity if parsed.ok and parsed.identity else normalized
+        identity = parsed.identity if ok and parsed.identity else normalized
         return ActLine(location, normalized[:MAX_CODE], identity[:MAX_IDENTITY], kind, level, parent_code,
                        line_gtin, name, price, vat, declared_children)
 
@@ -1094,6 +1097,7 @@ class _JsonWalk:
         ready = self.ready
         scalars = _PRODUCT_SCALARS
         containers = _OPEN
+        build = self.builder.build
         for ev, val in events:
             if ev == "map_key":
                 frame = stack[-1]  # keys at this level only occur in product objects
@@ -1107,7 +1111,19 @@ class _JsonWalk:
                     continue
                 self._key(frame, val, ev, events)
             elif ev == "end_map":
-                self._close(stack.pop())
+                frame = stack.pop()
+                if frame.line_done or frame.buffer is not None or self.buffering:
+                    self._close(frame)
+                else:  # the common case, a product without a children list (a pack): _emit inlined
+                    frame.line_done = True
+                    parent = frame.parent
+                    parent_line = parent.line if parent is not None and parent.line_done else None
+                    get = frame.fields.get
+                    line = build(frame.path, get("code"), get("level"), get("gtin"), get("name"), get("price"),
+                                 get("vat"), parent_line.identity if parent_line else None,
+                                 parent_line.level if parent_line else None, frame.has_children)
+                    if line is not None:
+                        yield line
             elif ev == "start_map":  # an item of "products" or of a "children" list
                 if stack:
                     top = stack[-1]

@@ -13,6 +13,7 @@ Importing the full-truck act: tests/bench/bench_receiving.py.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import os
@@ -23,12 +24,11 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select, text
-from sqlalchemy.orm import Session
 
 from warehouse import acts
 from warehouse.acts import ActFormatError, Problem
@@ -113,11 +113,10 @@ def import_act(
         )
         s.add(act)
         s.flush()
-        with _line_source(path, reader) as source:
-            loaded = _load_lines(s, act.id, source, progress)
-        problems = source.problems + loaded.problems
         conn = s.connection()
-        problems += _check_tree(conn, act.id, loaded)
+        with _line_source(path, reader, act.id, _first_id(conn)) as source:
+            loaded = _load_lines(conn, act.id, source, progress)
+        problems = loaded.problems + _check_tree(conn, act.id, loaded)
         if problems:
             raise ActImportError(problems)
         if not loaded.numbered:
@@ -131,34 +130,135 @@ def import_act(
         return ImportResult(act.id, act.number, loaded.count)
 
 
-# One line of the file as the loader needs it: (location, code, identity, level, parent_code, gtin, name,
-# price, vat, declared_children). Plain tuples: cheap to build, and to pickle from a reader process.
-LineTuple = tuple[str, str, str, str, str | None, str | None, str | None, int | None, int | None, bool]
 IMPORT_CACHE_KIB = 64 * 1024  # SQLite page cache while an act is written (bounded: part of the memory budget)
 PARALLEL_MIN_BYTES = 8 << 20  # from about 70,000 codes up, the file is read in a second process
 
+# One row of act_codes as the driver gets it: a list, so pos/last can still be set until it is written.
+_COLUMNS = ("id", "act_id", "parent_id", "identity", "code", "level", "gtin", "name", "price", "vat",
+            "declared_children", "credited_scan_id", "pos", "last")
+_COLUMN_LIST = ", ".join(_COLUMNS)
+_ID, _PARENT, _LEVEL, _POS, _LAST = 0, 2, 5, 12, 13
+# Which children are a skipped packaging level under which parent (see _check_tree).
+_SKIPS = {("pallet", "block"), ("pallet", "pack"), ("box", "pack")}
+# (parent, child level) where the child does not rank below its parent.
+_WRONG_ORDER = {(p, c) for p in RANK for c in RANK if RANK[p] <= RANK[c]}
+_MAX_SKIPPED = 100
+_CODE_KEPT = frozenset({"pallet", "box"})  # only these can be the parent named by level_skipped
 
-def _chunks(reader: acts.ActReader) -> Iterator[list[LineTuple]]:
-    chunk: list[LineTuple] = []
-    for line in reader.lines():
-        chunk.append((line.location, line.code, line.identity, line.level.value, line.parent_code, line.gtin,
-                      line.name, line.price, line.vat, line.declared_children))
-        if len(chunk) >= CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+
+@dataclass
+class _Chunk:
+    """Rows ready for the driver, with what writing them needs besides."""
+
+    rows: list[list[Any]]  # in _COLUMNS order; a row's id is the planner's base + the line's index
+    locations: str  # the rows' locations, "\n"-joined: read only to name a duplicate
+    late: list[tuple[int, int]]  # (last, id) of aggregates that were in an earlier chunk
+    pending: list[tuple[int, str, str]]  # (child id, parent identity, location): parent not seen yet
+
+
+@dataclass
+class _Plan:
+    """What the planner learnt from the whole file."""
+
+    count: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    preorder: bool = True  # the file was in depth-first preorder: pos and last are set in the rows
+    skipped: dict[tuple[str, str], list[tuple[int, Problem]]] = field(  # (parent, child level): first rows, by id
+        default_factory=lambda: {pair: [] for pair in _SKIPS})
+    counters: Counter[tuple[str, str]] = field(default_factory=Counter)  # codes per (level, gtin or "")
+
+
+class _Planner:
+    """Turns the file's lines into act_codes rows, deriving on the way all that needs no database.
+
+    Parent links to parents already seen, levels in the wrong order, skipped packaging levels, counters,
+    and, for a file in depth-first preorder (every JSON file; CSV and XLSX as our writers make them),
+    the nested intervals [pos, last]: pos is the line's index, and `last` is known when the next line
+    is not inside the aggregate. Pure: for a big file it runs in the reader process, beside the writer.
+    """
+
+    def __init__(self, act_id: int, base: int) -> None:
+        self.act_id = act_id
+        self.base = base
+        self.plan = _Plan()
+
+    def chunks(self, lines: Iterable[acts.ActLine]) -> Iterator[_Chunk]:
+        act_id, plan = self.act_id, self.plan
+        level_text = {level: level.value for level in acts.Level}  # Enum.value is a slow property
+        problems, skipped, counters = plan.problems, plan.skipped, plan.counters
+        new_id = self.base
+        # Aggregates only (packs are never parents): identity -> (id, level, code of a pallet or box).
+        parents: dict[str, tuple[int, str, str | None]] = {}
+        # The open aggregates, outermost first, as (identity, row).
+        open_rows: list[tuple[str, list[Any]]] = []
+        preorder = True
+        count = written = 0
+        rows: list[list[Any]] = []
+        locations: list[str] = []
+        late: list[tuple[int, int]] = []
+        pending: list[tuple[int, str, str]] = []
+
+        def close(row: list[Any], last: int) -> None:
+            if row[_POS] >= written:
+                row[_LAST] = last
+            else:
+                late.append((last, row[_ID]))
+
+        for line in lines:
+            identity, level, parent_code = line.identity, level_text[line.level], line.parent_code
+            if level != "pack":
+                parents.setdefault(identity, (new_id, level, line.code if level in _CODE_KEPT else None))
+            parent_id = None
+            if parent_code is not None:
+                parent = parents.get(parent_code)
+                if parent is None:
+                    pending.append((new_id, parent_code, line.location))
+                else:
+                    parent_id = parent[0]
+                    pair = (parent[1], level)
+                    if pair in _WRONG_ORDER:
+                        problems.append(Problem(line.location, "level_order", f"{level} in {parent[1]}"))
+                    elif pair in _SKIPS and len(skipped[pair]) < _MAX_SKIPPED:
+                        detail = f"{level} in {parent[1]} {parent[2]}"
+                        skipped[pair].append((new_id, Problem(line.code, "level_skipped", detail)))
+            gtin = line.gtin
+            row = [new_id, act_id, parent_id, identity, line.code, level, gtin, line.name, line.price, line.vat,
+                   line.declared_children, None, count, count]
+            if preorder:
+                while open_rows and open_rows[-1][0] != parent_code:
+                    close(open_rows.pop()[1], count - 1)
+                if parent_code is not None and not open_rows:
+                    preorder = False  # a parent that is not an open ancestor: number_tree will do it
+                elif level != "pack":
+                    open_rows.append((identity, row))
+            rows.append(row)
+            locations.append(line.location)
+            counters[(level, gtin or "")] += 1
+            count += 1
+            new_id += 1
+            if len(rows) >= CHUNK:
+                written = count
+                yield _Chunk(rows, "\n".join(locations), late, pending)
+                rows, locations, late, pending = [], [], [], []
+        written = count
+        while open_rows:
+            close(open_rows.pop()[1], count - 1)
+        if rows or late or pending:
+            yield _Chunk(rows, "\n".join(locations), late, pending)
+        plan.count, plan.preorder = count, preorder
 
 
 class _InlineSource:
-    """The file's lines read in this process (small files: starting a reader process costs more)."""
+    """The file's lines read and planned in this process (small files: a reader process costs more)."""
 
-    def __init__(self, reader: acts.ActReader) -> None:
+    def __init__(self, reader: acts.ActReader, act_id: int, base: int) -> None:
         self.reader = reader
+        self.planner = _Planner(act_id, base)
         self.problems: list[Problem] = []
+        self.plan = self.planner.plan
 
-    def __iter__(self) -> Iterator[list[LineTuple]]:
-        yield from _chunks(self.reader)
+    def __iter__(self) -> Iterator[_Chunk]:
+        yield from self.planner.chunks(self.reader.lines())
         self.problems = list(self.reader.problems)
 
     def close(self) -> None:
@@ -166,24 +266,25 @@ class _InlineSource:
 
 
 class _ProcessSource:
-    """The file's lines parsed and checked by `warehouse.acts` in a child process, streamed back in chunks.
+    """The file's lines parsed, checked and planned in a child process, streamed back in chunks of rows.
 
     Reading and checking a million codes costs about as much CPU as writing them; in two processes the
     two halves overlap on a 2-core machine. The pipe holds at most a chunk or two, so memory stays flat.
     A child that cannot start or fails before its first chunk is replaced by reading in this process.
     """
 
-    def __init__(self, path: Path, reader: acts.ActReader) -> None:
-        self.reader = reader
+    def __init__(self, path: Path, reader: acts.ActReader, act_id: int, base: int) -> None:
+        self.reader, self.act_id, self.base = reader, act_id, base
         root = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
         self.proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module, a path as the argument)
-            [sys.executable, "-m", "warehouse.services.importing", str(path)],
+            [sys.executable, "-m", "warehouse.services.importing", str(path), str(act_id), str(base)],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env,
         )
         self.problems: list[Problem] = []
+        self.plan = _Plan()
 
-    def __iter__(self) -> Iterator[list[LineTuple]]:
+    def __iter__(self) -> Iterator[_Chunk]:
         assert self.proc.stdout is not None
         started = False
         while True:
@@ -191,19 +292,19 @@ class _ProcessSource:
                 kind, payload = pickle.load(self.proc.stdout)  # noqa: S301 (our own child process)
             except (EOFError, pickle.UnpicklingError):
                 kind, payload = "error", f"ended early (exit code {self.proc.wait()})"
-            if kind == "lines":
+            if kind == "chunk":
                 started = True
                 yield payload
             elif kind == "end":
-                self.problems = [Problem(*p) for p in payload]
+                self.problems, self.plan = payload
                 return
             elif started:
                 raise RuntimeError(f"act reader process failed: {payload}")
             else:
                 log.warning("act reader process failed, reading in this process: %s", payload)
-                inline = _InlineSource(self.reader)
+                inline = _InlineSource(self.reader, self.act_id, self.base)
                 yield from inline
-                self.problems = inline.problems
+                self.problems, self.plan = inline.problems, inline.plan
                 return
 
     def close(self) -> None:
@@ -215,29 +316,47 @@ class _ProcessSource:
 
 
 @contextmanager
-def _line_source(path: Path, reader: acts.ActReader) -> Iterator[_InlineSource | _ProcessSource]:
+def _few_collections() -> Iterator[None]:
+    """Collect the young generation every 20,000 new objects instead of 700 while an act is read.
+
+    A million rows and lines are allocated and live on for a while, none in a reference cycle: at the
+    default threshold the collector walks them thousands of times, about a sixth of the reading time.
+    """
+    threshold = gc.get_threshold()
+    gc.set_threshold(20_000, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+
+
+@contextmanager
+def _line_source(path: Path, reader: acts.ActReader, act_id: int,
+                 base: int) -> Iterator[_InlineSource | _ProcessSource]:
     source: _InlineSource | _ProcessSource
     try:
         big = path.stat().st_size >= PARALLEL_MIN_BYTES
-        source = _ProcessSource(path, reader) if big else _InlineSource(reader)
+        source = _ProcessSource(path, reader, act_id, base) if big else _InlineSource(reader, act_id, base)
     except OSError:
-        source = _InlineSource(reader)
+        source = _InlineSource(reader, act_id, base)
     try:
         yield source
     finally:
         source.close()
 
 
-def _read_in_child(path: str) -> None:
-    """The reader process: pickled chunks of line tuples on stdout, then the reader's problems."""
+def _read_in_child(path: str, act_id: int, base: int) -> None:
+    """The reader process: pickled chunks of rows on stdout, then the reader's problems and the plan."""
     out = sys.stdout.buffer
     try:
         reader = acts.read_act(path)
-        for chunk in _chunks(reader):
-            pickle.dump(("lines", chunk), out, protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.dump(("end", [(p.location, p.reason, p.detail, p.args) for p in reader.problems]), out)
+        gc.set_threshold(20_000)  # see _few_collections
+        planner = _Planner(act_id, base)
+        for chunk in planner.chunks(reader.lines()):
+            pickle.dump(("chunk", chunk), out, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(("end", (reader.problems, planner.plan)), out, protocol=pickle.HIGHEST_PROTOCOL)
     except ActFormatError as e:  # the parent read the header already: only a changed file gets here
-        pickle.dump(("end", [(p.location, p.reason, p.detail, p.args) for p in e.problems]), out)
+        pickle.dump(("end", (e.problems, _Plan())), out)
     except Exception:  # reported to the parent, which raises
         pickle.dump(("error", traceback.format_exc(limit=5)), out)
     out.flush()
@@ -254,38 +373,39 @@ class _Loaded:
     counters: Counter[tuple[str, str]]  # codes per (level, gtin or "")
 
 
-# One row of act_codes as the driver gets it: a list, so pos/last can still be set until it is written.
-_COLUMNS = ("id", "act_id", "parent_id", "identity", "code", "level", "gtin", "name", "price", "vat",
-            "declared_children", "credited_scan_id", "pos", "last")
-_COLUMN_LIST = ", ".join(_COLUMNS)
-_ID, _POS, _LAST = 0, 12, 13
-# Which children are a skipped packaging level under which parent (see _check_tree).
-_SKIPS = {("pallet", "block"), ("pallet", "pack"), ("box", "pack")}
-# (parent, child level) where the child does not rank below its parent.
-_WRONG_ORDER = {(p, c) for p in RANK for c in RANK if RANK[p] <= RANK[c]}
-_MAX_SKIPPED = 100
-
-
-def _id_allocator(conn: Connection) -> Callable[[int], Iterator[int]]:
-    """Ids are assigned here so a child can point at its parent without a lookup per row."""
+def _first_id(conn: Connection) -> int:
+    """SQLite: the planner numbers the rows from here. This transaction holds the write lock (BEGIN
+    IMMEDIATE), so max(id) cannot move under us. PostgreSQL: 0, ids come from the sequence (_PgIds)."""
     if conn.dialect.name == "postgresql":
-        def allocate_pg(n: int) -> Iterator[int]:
-            rows = conn.execute(
-                text("SELECT nextval(pg_get_serial_sequence('act_codes', 'id')) FROM generate_series(1, :n)"),
-                {"n": n},
-            )
-            return (int(r[0]) for r in rows)
+        return 0
+    return int(conn.execute(text("SELECT coalesce(max(id), 0) + 1 FROM act_codes")).scalar_one())
 
-        return allocate_pg
-    # SQLite: this transaction holds the write lock (BEGIN IMMEDIATE), so max(id) cannot move under us.
-    state = {"next": int(conn.execute(text("SELECT coalesce(max(id), 0) + 1 FROM act_codes")).scalar_one())}
 
-    def allocate_sqlite(n: int) -> Iterator[int]:
-        start = state["next"]
-        state["next"] += n
-        return iter(range(start, start + n))
+class _PgIds:
+    """PostgreSQL: the sequence's ids for the planner's, chunk by chunk (other writers share the sequence,
+    so a contiguous range cannot be reserved). Parents are aggregates, so only theirs are remembered."""
 
-    return allocate_sqlite
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.aggregates: dict[int, int] = {}
+
+    def apply(self, chunk: _Chunk) -> None:
+        rows = chunk.rows
+        got = self.conn.execute(
+            text("SELECT nextval(pg_get_serial_sequence('act_codes', 'id')) FROM generate_series(1, :n)"),
+            {"n": len(rows)},
+        ).scalars().all()
+        ours = self.aggregates
+        mine = {row[_ID]: new for row, new in zip(rows, got, strict=True)}
+        for row in rows:
+            parent = row[_PARENT]
+            if parent is not None:
+                row[_PARENT] = mine.get(parent) or ours[parent]
+            if row[_LEVEL] != "pack":
+                ours[row[_ID]] = mine[row[_ID]]
+            row[_ID] = mine[row[_ID]]
+        chunk.late = [(last, ours[old]) for last, old in chunk.late]
+        chunk.pending = [(mine[old], parent, location) for old, parent, location in chunk.pending]
 
 
 class _RowWriter:
@@ -303,7 +423,7 @@ class _RowWriter:
         self.raw = raw
         self.cache_size: int | None = None
         if not self.pg:
-            # Each row goes into two indexes keyed by identity at random places; with SQLite's default 2 MB
+            # Each row goes into an index keyed by identity at a random place; with SQLite's default 2 MB
             # page cache most of those inserts miss and spill, a third of the whole write time.
             self.cache_size = int(raw.execute("PRAGMA cache_size").fetchone()[0])
             raw.execute(f"PRAGMA cache_size = {-IMPORT_CACHE_KIB}")
@@ -333,7 +453,10 @@ class _RowWriter:
             cur.executemany(self.insert_sql, rows)
         return -1
 
-    def finish(self) -> None:
+    def __enter__(self) -> _RowWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
         if self.cache_size is not None:  # the pooled connection goes back to its usual size
             self.raw.execute(f"PRAGMA cache_size = {self.cache_size}")
 
@@ -341,107 +464,49 @@ class _RowWriter:
         if updates:
             self.conn.execute(text("UPDATE act_codes SET last = :last WHERE id = :id"),
                               [{"last": last, "id": row_id} for last, row_id in updates])
-            updates.clear()
 
 
-def _load_lines(s: Session, act_id: int, chunks: Iterable[list[LineTuple]], progress: Progress | None) -> _Loaded:
-    """Write every line as a row, in one pass; what can be derived on the way is, so nothing scans the act again.
-
-    In a depth-first preorder file (every JSON file; CSV and XLSX as our writers make them) the nested
-    intervals [pos, last] are set here: pos is the line's index, and `last` is known when the next line
-    is not inside the aggregate. Otherwise `number_tree` numbers the act in SQL afterwards.
-    """
-    conn = s.connection()
-    allocate = _id_allocator(conn)
-    writer = _RowWriter(conn)
-    # Aggregates only (packs are never parents): identity -> (id, level, code of a pallet or box).
-    parents: dict[str, tuple[int, str, str | None]] = {}
+def _load_lines(conn: Connection, act_id: int, source: _InlineSource | _ProcessSource,
+                progress: Progress | None) -> _Loaded:
+    """Write the planned rows chunk by chunk; duplicates are found by the unique index as they go in."""
     problems: list[Problem] = []
-    pending: list[dict[str, Any]] = []
     have_pending = False
-    count = written = 0
-    counters: Counter[tuple[str, str]] = Counter()
-    skipped: dict[tuple[str, str], list[tuple[int, Problem]]] = {pair: [] for pair in _SKIPS}
-    # Preorder numbering: the open aggregates, outermost first, as (identity, row); `late` holds the `last`
-    # of rows already written (an aggregate that spans chunks).
-    preorder = True
-    open_rows: list[tuple[str, list[Any]]] = []
-    late: list[tuple[int, int]] = []
-
-    def close(row: list[Any], last: int) -> None:
-        if row[_POS] >= written:
-            row[_LAST] = last
-        else:
-            late.append((last, row[_ID]))
-
-    try:
-        for chunk in chunks:
-            rows: list[list[Any]] = []
-            for line, new_id in zip(chunk, allocate(len(chunk)), strict=False):
-                location, code, identity, level, parent_code, gtin, name, price, vat, declared = line
-                if level != "pack":
-                    parents.setdefault(identity, (new_id, level, code if level in _CODE_KEPT else None))
-                parent_id = None
-                if parent_code is not None:
-                    parent = parents.get(parent_code)
-                    if parent is None:
-                        pending.append({"child_id": new_id, "parent_identity": parent_code, "location": location})
-                    else:
-                        parent_id = parent[0]
-                        pair = (parent[1], level)
-                        if pair in _WRONG_ORDER:
-                            problems.append(Problem(location, "level_order", f"{level} in {parent[1]}"))
-                        elif pair in _SKIPS and len(skipped[pair]) < _MAX_SKIPPED:
-                            detail = f"{level} in {parent[1]} {parent[2]}"
-                            skipped[pair].append((new_id, Problem(code, "level_skipped", detail)))
-                row = [new_id, act_id, parent_id, identity, code, level, gtin, name, price, vat, declared, None,
-                       count, count]
-                if preorder:
-                    while open_rows and open_rows[-1][0] != parent_code:
-                        close(open_rows.pop()[1], count - 1)
-                    if parent_code is not None and not open_rows:
-                        preorder = False  # a parent that is not an open ancestor: number_tree will do it
-                    elif level != "pack":
-                        open_rows.append((identity, row))
-                rows.append(row)
-                counters[(level, gtin or "")] += 1
-                count += 1
-            if not rows:
-                continue
-            if writer.write(rows) != len(rows):
+    count = 0
+    with _few_collections(), _RowWriter(conn) as writer:
+        ids = _PgIds(conn) if writer.pg else None
+        for chunk in source:
+            rows = chunk.rows
+            if ids is not None:
+                ids.apply(chunk)
+            if rows and writer.write(rows) != len(rows):
+                ids_in = [row[_ID] for row in rows]
                 kept = set(conn.execute(
                     text("SELECT id FROM act_codes WHERE act_id = :a AND id BETWEEN :lo AND :hi"),
-                    {"a": act_id, "lo": rows[0][_ID], "hi": rows[-1][_ID]},
+                    {"a": act_id, "lo": min(ids_in), "hi": max(ids_in)},
                 ).scalars())
-                for row, line in zip(rows, chunk, strict=True):
+                for row, location in zip(rows, chunk.locations.split("\n"), strict=True):
                     if row[_ID] not in kept:
-                        problems.append(Problem(line[0], "duplicate_code", line[1]))
-            written = count
-            writer.set_last(late)
-            if pending:
-                _stash_pending(conn, pending, create=not have_pending)
+                        problems.append(Problem(location, "duplicate_code", row[4]))
+            writer.set_last(chunk.late)
+            if chunk.pending:
+                _stash_pending(conn, chunk.pending, create=not have_pending)
                 have_pending = True
-            if progress:
+            count += len(rows)
+            if progress and rows:
                 progress(count)
-        while open_rows:
-            close(open_rows.pop()[1], count - 1)
-        writer.set_last(late)
-    finally:
-        writer.finish()
-    levels = {level for level, _ in counters}
-    return _Loaded(count, problems, have_pending, preorder, levels, skipped, counters)
+    plan = source.plan
+    levels = {level for level, _ in plan.counters}
+    return _Loaded(plan.count, [*source.problems, *plan.problems, *problems], have_pending, plan.preorder, levels,
+                   plan.skipped, plan.counters)
 
 
-_CODE_KEPT = frozenset({"pallet", "box"})  # only these can be the parent named by level_skipped
-
-
-def _stash_pending(conn: Connection, pending: list[dict[str, Any]], *, create: bool) -> None:
+def _stash_pending(conn: Connection, pending: list[tuple[int, str, str]], *, create: bool) -> None:
     """Children whose parent was not seen yet: resolved in SQL once the whole file is in."""
     if create:
         conn.execute(text("CREATE TEMPORARY TABLE import_pending "
                           "(child_id BIGINT PRIMARY KEY, parent_identity VARCHAR(100), location VARCHAR(200))"))
-    conn.execute(text("INSERT INTO import_pending VALUES (:child_id, :parent_identity, :location)"), pending)
-    pending.clear()
+    conn.execute(text("INSERT INTO import_pending VALUES (:c, :p, :l)"),
+                 [{"c": child, "p": parent, "l": location} for child, parent, location in pending])
 
 
 def _level_rank_sql(column: str) -> str:
@@ -523,4 +588,7 @@ def number_tree(conn: Connection, act_id: int) -> None:
 
 
 if __name__ == "__main__":
-    _read_in_child(sys.argv[1])
+    # Through the package, not __main__: the parent unpickles the chunks as warehouse.services.importing's.
+    from warehouse.services.importing import _read_in_child as read_in_child
+
+    read_in_child(sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
