@@ -122,3 +122,41 @@ def test_ship_from_the_pages(stations: Stations, tmp_path: Path) -> None:
     done = client.get(url).get_data(as_text=True)
     assert "ТЕСТОВ ТЕСТ ТЕСТОВИЧ" in done and 'data-testid="ship-status">Rejected' in done  # who answered
     assert f"/ship/{act_id}" in client.get("/ship").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_ship_signed_with_ncalayer(stations: Stations, tmp_path: Path) -> None:
+    """The browser signs the documents on the page; only CMS over exactly those documents is stored."""
+    import base64
+    import json
+
+    from warehouse.signing.signers import Pkcs12Signer
+
+    f = stocked(stations.a, tmp_path, pallets=1, boxes=2, blocks=2, packs=2)
+    out = shipping.new_act(stations.a, receiver_bin=SHOP_BIN, receiver_name="ТОО \"Магазин <1>\"",
+                           sender=shipping.company(stations.wholesaler.config), actor="test")
+    assert shipping.add_code(stations.a, out.id, f.codes["pallet"][0]).added
+    client = stations.wholesaler.test_client()
+    Auth(client).login("lead")
+    english(client)
+    sign_url = f"/ship/{out.id}/sign"
+    page = client.get(sign_url).get_data(as_text=True)
+    found = re.search(r'id="ncalayer-documents">(.*?)</script>', page, re.S)
+    assert found and 'data-url="wss://127.0.0.1:13579"' in page
+    documents = [base64.b64decode(d) for d in json.loads(found.group(1))]
+    assert documents and b"transfer-act/1" in documents[0]
+    key = Pkcs12Signer.open(RSA_KEY.read_bytes(), NCA_PASSWORD)
+    post = {"csrf_token": token(client, sign_url)}
+
+    garbage = client.post(f"/ship/{out.id}/sign/ncalayer", data={**post, "cms": "not base64!"})
+    assert garbage.status_code == 400 and 'data-testid="sign-error"' in garbage.get_data(as_text=True)
+    other = client.post(f"/ship/{out.id}/sign/ncalayer",
+                        data={**post, "cms": [base64.b64encode(key.sign(b"other")).decode() for _ in documents]})
+    assert other.status_code == 400 and "belongs to another document" in other.get_data(as_text=True)
+    assert shipping.act_summary(stations.a, out.id).act.status == "draft"
+
+    signed = client.post(f"/ship/{out.id}/sign/ncalayer",
+                         data={**post, "cms": [base64.b64encode(key.sign(d)).decode() for d in documents]})
+    assert signed.status_code == 302 and signed.headers["Location"].endswith(f"/ship/{out.id}")
+    assert shipping.act_summary(stations.a, out.id).act.status == "signed"
+    assert "The act is signed" in client.get(f"/ship/{out.id}").get_data(as_text=True)

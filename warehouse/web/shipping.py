@@ -7,8 +7,7 @@ and applying the receiver's acceptance are for leads.
 
 from __future__ import annotations
 
-import base64
-import json
+from datetime import datetime
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -23,11 +22,12 @@ from warehouse.services import shipping, stock
 from warehouse.services.shipping import OutgoingStatus, ShippingError
 from warehouse.signing import errors
 from warehouse.signing.errors import SigningError
-from warehouse.signing.signers import open_signer, read_key_file
-from warehouse.signing.trust import SigningSettings, load_settings
+from warehouse.signing.signers import Signer
+from warehouse.signing.trust import SigningSettings
 from warehouse.web.access import roles
 from warehouse.web.common import ui_lang as _lang
-from warehouse.web.signing import certificate_card, key_file_upload
+from warehouse.web.sign_flow import SignFlow
+from warehouse.web.sign_flow import settings as _settings
 
 bp = Blueprint("shipping", __name__)
 LEADS = (Role.LEAD, Role.ADMIN)
@@ -42,10 +42,6 @@ TURNOVER = {"sale": _l("Sale"), "commission": _l("Commission"), "return": _l("Re
 LEVEL = {"pallet": _l("Pallet"), "box": _l("Box"), "block": _l("Block"), "pack": _l("Pack")}
 DECISION = {"accepted": _l("Accepted"), "accepted_with_discrepancies": _l("Accepted with discrepancies"),
             "rejected": _l("Rejected")}
-
-
-def _settings() -> SigningSettings:
-    return load_settings(current_app.config)
 
 
 @bp.app_context_processor
@@ -199,90 +195,59 @@ def set_prices(act_id: int) -> Response:
 
 # --- signing --------------------------------------------------------------------------------------------------
 
+class _Outgoing(SignFlow):
+    """An outgoing transfer act: once signed, its codes leave the stock."""
+
+    template = "shipping/sign.html"
+    done_endpoint = "shipping.page"
+    refusals = (SigningError, ShippingError)
+
+    def prepare(self, act: Act) -> shipping.Prepared:
+        return shipping.prepare(get_db(), act.id)
+
+    def sign(self, act: Act, signer: Signer, settings: SigningSettings) -> shipping.SignOutcome:
+        return shipping.sign(get_db(), act.id, signer, settings=settings, user=g.user)
+
+    def accept(self, act: Act, signatures: list[bytes], created_at: datetime | None,
+               settings: SigningSettings) -> shipping.SignOutcome:
+        return shipping.accept_signatures(get_db(), act.id, signatures, settings=settings, user=g.user)
+
+    def signed_message(self) -> str:
+        return str(_("The act is signed: its codes have left the stock."))
+
+    def context(self, act: Act) -> dict[str, object]:
+        return _page_context(act)
+
+
+FLOW = _Outgoing()
+
+
 @bp.get("/ship/<int:act_id>/sign")
 @roles(*LEADS)
-def sign_page(act_id: int) -> Response | str:
+def sign_page(act_id: int) -> Response | tuple[str, int]:
     act = _act(act_id)
     if act.status != OutgoingStatus.DRAFT:
         return redirect(url_for("shipping.page", act_id=act_id))
-    return _sign_page(act)[0]
-
-
-def _sign_page(act: Act, error: str | None = None, card: dict[str, object] | None = None,
-               status: int = 200) -> tuple[str, int]:
-    prepared = None
-    settings = None
-    try:
-        settings = _settings()
-        prepared = shipping.prepare(get_db(), act.id)
-    except (ShippingError, SigningError) as e:
-        error = error or e.message(_lang())
-    documents = [base64.b64encode(d.content).decode("ascii") for d in prepared.documents] if prepared else []
-    preview = ""
-    if prepared is not None:
-        text = json.dumps(json.loads(prepared.documents[0].content), ensure_ascii=False, indent=1)
-        preview = text[:20_000] + ("\n…" if len(text) > 20_000 else "")
-    return render_template("shipping/sign.html", **_page_context(act), prepared=prepared, error=error,
-                           card=card, preview=preview, signed_documents=documents,
-                           ncalayer=settings.ncalayer_url if settings else "",
-                           ncanode=bool(settings and settings.ncanode_url)), status
+    return FLOW.page(act)
 
 
 @bp.post("/ship/<int:act_id>/sign/certificate")
 @roles(*LEADS)
 def certificate(act_id: int) -> tuple[str, int]:
     _act(act_id)
-    try:
-        card = certificate_card(read_key_file(key_file_upload(), request.form.get("password", "")), _settings())
-    except SigningError as e:
-        return render_template("signing/_certificate.html", error=e.message(_lang()), card=None), 400
-    return render_template("signing/_certificate.html", card=card, error=None), 200
+    return FLOW.certificate()
 
 
 @bp.post("/ship/<int:act_id>/sign/key")
 @roles(*LEADS)
 def sign_with_key(act_id: int) -> Response | tuple[str, int]:
-    act = _act(act_id)
-    card = None
-    try:
-        settings = _settings()
-        data = key_file_upload()
-        password = request.form.get("password", "")
-        view = read_key_file(data, password)
-        card = certificate_card(view, settings)
-        if request.form.get("cert_sha256") != view.info.fingerprint_sha256:
-            raise SigningError("certificate_not_shown")
-        signer = open_signer(data, password, ncanode_url=settings.ncanode_url)
-        del password
-        outcome = shipping.sign(get_db(), act_id, signer, settings=settings, user=g.user)
-    except (SigningError, ShippingError) as e:
-        return _sign_page(act, e.message(_lang()), card, 400)
-    _flash_signed(outcome.warnings)
-    return redirect(url_for("shipping.page", act_id=act_id))
+    return FLOW.with_key(_act(act_id))
 
 
 @bp.post("/ship/<int:act_id>/sign/ncalayer")
 @roles(*LEADS)
 def sign_with_ncalayer(act_id: int) -> Response | tuple[str, int]:
-    act = _act(act_id)
-    signatures = []
-    for value in request.form.getlist("cms"):
-        try:
-            signatures.append(base64.b64decode(value.strip(), validate=True))
-        except ValueError:
-            return _sign_page(act, errors.message("not_cms", _lang()), None, 400)
-    try:
-        outcome = shipping.accept_signatures(get_db(), act_id, signatures, settings=_settings(), user=g.user)
-    except (SigningError, ShippingError) as e:
-        return _sign_page(act, e.message(_lang()), None, 400)
-    _flash_signed(outcome.warnings)
-    return redirect(url_for("shipping.page", act_id=act_id))
-
-
-def _flash_signed(warnings: tuple[str, ...]) -> None:
-    flash(_("The act is signed: its codes have left the stock."), "info")
-    for warning in warnings:
-        flash(errors.message(warning, _lang()), "warn")
+    return FLOW.with_ncalayer(_act(act_id))
 
 
 # --- export and the receiver's answer -----------------------------------------------------------------------------
