@@ -268,6 +268,17 @@ def test_mangled_codes_keep_their_identity(code: str, how: list[str], layout: st
 
 
 @settings(max_examples=500, deadline=None)
+@given(blocks, st.booleans())
+def test_a_block_with_gs_written_as_text_parses_as_the_slow_path_would(code: str, bad_gtin: bool) -> None:
+    """The fast path for <GS> (CSV files) gives exactly what the general repair path gives."""
+    text = code.replace(GS, "<GS>")
+    if bad_gtin:  # a wrong check digit must still be diagnosed by the slow path
+        text = text[:15] + str((int(text[15]) + 1) % 10) + text[16:]
+    fast = codes.parse(text)
+    assert fast == codes._parse_slow(text, tuple(codes.DEFAULT_GS_SUBSTITUTES), True)
+    assert fast.ok is not bad_gtin and (bad_gtin or fast.repairs == (Repair.GS_SUBSTITUTE,))
+
+
 @given(st.text(max_size=120))
 def test_random_text_is_classified_never_raises(text: str) -> None:
     parsed = codes.parse(text)

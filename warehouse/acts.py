@@ -832,12 +832,14 @@ class ActReader(ABC):
         """The act's lines, each parent before its children (JSON: depth-first preorder; CSV and XLSX:
         file order). Never raises ActFormatError: a damaged file ends the iteration with a problem."""
         self._problems = problems = _Problems()
-        count = 0
-        for line in self._lines(problems):
-            count += 1
-            yield line
-        if count == 0 and not problems:
-            problems.add(Problem("file", Reason.NO_CODES))
+        lines = self._lines(problems)
+        first = next(lines, None)
+        if first is None:
+            if not problems:
+                problems.add(Problem("file", Reason.NO_CODES))
+            return
+        yield first
+        yield from lines  # delegated without a Python step per line
 
     @abstractmethod
     def _read_header(self) -> tuple[ActHeader | None, list[Problem], bool]:
@@ -1526,7 +1528,10 @@ class _CsvActReader(_TableActReader):
                 reader = csv.reader(f, delimiter=delimiter, strict=True)
                 start = 1
                 for row in reader:
-                    yield start, [_csv_unescape(c) if c[:1] == "'" else c for c in row]
+                    joined = "\x1f".join(row)  # one C pass finds whether any cell starts with '
+                    if joined[:1] == "'" or "\x1f'" in joined:
+                        row = [_csv_unescape(c) if c[:1] == "'" else c for c in row]
+                    yield start, row
                     start = reader.line_num + 1
         except UnicodeDecodeError as e:
             raise _SourceError(Problem("file", Reason.ENCODING, f"byte {e.start}")) from e

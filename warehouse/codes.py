@@ -294,7 +294,16 @@ def parse(text: str, *, gs_substitutes: Sequence[str] = DEFAULT_GS_SUBSTITUTES,
         m = _SSCC_RE.fullmatch(text)
         if m is not None and gs1_key_ok(m[1]):
             return ParsedCode(text, Kind.SSCC, identity=m[1], normalized=text)
+    elif (n == 49 or n == 36) and "<GS>" in gs_substitutes:
+        # A block with <GS> for GS, as CSV act files and many scanner setups write it: what the slow
+        # path would make of it (nothing but the substitute to repair), a tenth of the time.
+        m = _BLOCK_GS_RE.fullmatch(text.replace("<GS>", GS))
+        if m is not None and gtin_ok(m[1]):
+            return _block(text, m[1], m[2], m[3], m[4], _GS_SUBSTITUTED)
     return _parse_slow(text, tuple(gs_substitutes), repair_layout)
+
+
+_GS_SUBSTITUTED: Final = (Repair.GS_SUBSTITUTE,)
 
 
 def parse_many(texts: Iterable[str], **options: Any) -> list[ParsedCode]:
