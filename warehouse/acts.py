@@ -1527,6 +1527,7 @@ class _CsvActReader(_TableActReader):
                 delimiter = ";" if semicolon >= 0 and (comma < 0 or semicolon < comma) else ","
                 reader = csv.reader(f, delimiter=delimiter, strict=True)
                 start = 1
+                row: list[Any]  # cells are text; Cell is wider
                 for row in reader:
                     joined = "\x1f".join(row)  # one C pass finds whether any cell starts with '
                     if joined[:1] == "'" or "\x1f'" in joined:
