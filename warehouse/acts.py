@@ -1527,12 +1527,12 @@ class _CsvActReader(_TableActReader):
                 delimiter = ";" if semicolon >= 0 and (comma < 0 or semicolon < comma) else ","
                 reader = csv.reader(f, delimiter=delimiter, strict=True)
                 start = 1
-                row: list[Any]  # cells are text; Cell is wider
                 for row in reader:
+                    cells: list[Any] = row  # text only; Cell is wider
                     joined = "\x1f".join(row)  # one C pass finds whether any cell starts with '
                     if joined[:1] == "'" or "\x1f'" in joined:
-                        row = [_csv_unescape(c) if c[:1] == "'" else c for c in row]
-                    yield start, row
+                        cells = [_csv_unescape(c) if c[:1] == "'" else c for c in row]
+                    yield start, cells
                     start = reader.line_num + 1
         except UnicodeDecodeError as e:
             raise _SourceError(Problem("file", Reason.ENCODING, f"byte {e.start}")) from e
