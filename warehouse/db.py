@@ -55,6 +55,9 @@ class Database:
         self.write_engine = self.engine.execution_options(warehouse_write=True)
         self._read = sessionmaker(self.engine, expire_on_commit=False)
         self._write = sessionmaker(self.write_engine, expire_on_commit=False)
+        # Committed stations by name. Stations are never renamed or deleted, so a scan need not ask again
+        # (on PostgreSQL every statement of a scan is a round trip).
+        self.station_ids: dict[str, int] = {}
 
     @property
     def is_sqlite(self) -> bool:

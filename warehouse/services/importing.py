@@ -127,10 +127,17 @@ def import_act(
         )
         audit.record(s, "act.imported", user=user, act_id=act.id,
                      details={"file": path.name, "sha256": sha, "codes": loaded.count, "number": header.number})
-        return ImportResult(act.id, act.number, loaded.count)
+        result = ImportResult(act.id, act.number, loaded.count)
+    if not db.is_sqlite and loaded.count >= ANALYZE_MIN_CODES:
+        # Statistics now, not when autovacuum comes round: until then the planner may take a table that
+        # just grew by a million rows for a small one and scan it whole to credit a pallet.
+        with db.write() as s:
+            s.execute(text("ANALYZE act_codes"))
+    return result
 
 
 IMPORT_CACHE_KIB = 64 * 1024  # SQLite page cache while an act is written (bounded: part of the memory budget)
+ANALYZE_MIN_CODES = 10_000  # PostgreSQL: a bigger import refreshes the planner's statistics of act_codes
 PARALLEL_MIN_BYTES = 8 << 20  # from about 70,000 codes up, the file is read in a second process
 
 # One row of act_codes as the driver gets it: a list, so pos/last can still be set until it is written.

@@ -221,7 +221,7 @@ def _record(db: Database, act_id: int, scan: ScanInput, gs_substitutes: Sequence
     parsed = None if command else codes.parse(scan.raw, gs_substitutes=gs_substitutes or codes.DEFAULT_GS_SUBSTITUTES)
     with db.write() as s:
         # Before the act's lock (PostgreSQL): it does not depend on the act, and other stations wait for that lock.
-        station_id = s.connection().execute(_STATION_ID, {"name": scan.station}).scalar() if scan.station else None
+        station_id = _station_id(db, s, scan.station)
         locked = _lock_act(s, act_id)
         if scan.station and station_id is None:  # a new station: created under the lock, once
             station_id = ensure_station(s, scan.station).id
@@ -243,6 +243,18 @@ def _record(db: Database, act_id: int, scan: ScanInput, gs_substitutes: Sequence
         _tally(s, act.id, outcome.scan_class)
         _announce(s, Event(act.id, "scan", row.id))
         return _result_of(row)
+
+
+def _station_id(db: Database, s: Session, name: str | None) -> int | None:
+    """The committed station's id, None for no station or a new one (created under the act's lock)."""
+    if not name:
+        return None
+    found = db.station_ids.get(name)
+    if found is None:
+        found = s.connection().execute(_STATION_ID, {"name": name}).scalar()
+        if found is not None:  # the transaction's first statement: a committed row, safe to remember
+            db.station_ids[name] = found
+    return found
 
 
 def _journal(s: Session, act: Act, session_id: int, scan: ScanInput, station_id: int | None,
