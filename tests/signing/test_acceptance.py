@@ -158,3 +158,24 @@ def test_split_keeps_every_part_within_the_limit(limit: int) -> None:
         data = json.loads(d.content)
         _walk(data["products"], leaves, aggregates)
     assert set(leaves.values()) == {1} and len(leaves) == 7 * 9
+
+
+def test_codes_come_from_code_text_only_for_the_listed_lines() -> None:
+    """A truck's document lists few of its million codes: lines may come without their text, which is
+    then asked for once, for the listed codes only, and the bytes are the same as with the text given."""
+    lines = _tree({"K12": False})  # box B1 and its blocks are listed; B2 stays one accepted line
+    text = {line.id: line.code for line in lines}
+    asked: list[list[int]] = []
+
+    def code_text(ids: list[int]) -> dict[int, str]:
+        asked.append(ids)
+        return {i: str(text[i]) for i in ids}
+
+    bare = [line._replace(code=None) for line in lines]
+    [doc] = acceptance.build(ACT, DECIDED, bare, [], SIGNER, AT, code_text=code_text)
+    [expected] = acceptance.build(ACT, DECIDED, lines, [], SIGNER, AT)
+    assert doc.content == expected.content
+    ids = {(line.code or "").split(GS)[0]: line.id for line in lines}
+    assert asked == [[ids["P"], ids["B1"], ids["K11"], ids["K12"], ids["B2"]]]
+    with pytest.raises(ValueError, match="code_text"):
+        acceptance.build(ACT, DECIDED, bare, [], SIGNER, AT)

@@ -45,6 +45,7 @@ SIGNATURE_PROBLEMS = frozenset({"not_cms", "multiple_signers", "signer_not_found
 # How long a page may hold a document before its signature is posted back (NCALayer path).
 MAX_DOCUMENT_AGE = timedelta(hours=12)
 _CODES_BATCH = 20_000
+_IDS_BATCH = 500  # ids per IN (...) when the listed codes' text is fetched
 
 
 @dataclass(frozen=True)
@@ -114,19 +115,31 @@ def _code_lines(s: Session, act_id: int, decision: str,
                 resolutions: dict[int, LineResolution]) -> Iterator[acceptance.CodeLine]:
     """The act's codes in preorder with their flags. A resolution on a missing aggregate covers the
     codes inside it, which carry no resolution of their own (`inherited` stays as small as they are)."""
-    stmt = (select(ActCode.id, ActCode.parent_id, ActCode.code, ActCode.level, ActCode.credited_scan_id)
+    stmt = (select(ActCode.id, ActCode.parent_id, ActCode.level, ActCode.credited_scan_id)
             .where(ActCode.act_id == act_id).order_by(ActCode.pos, ActCode.id)
             .execution_options(yield_per=_CODES_BATCH))
     inherited: dict[int, LineResolution] = {}
-    for code_id, parent_id, code, level, credited_scan_id in s.execute(stmt):
+    for code_id, parent_id, level, credited_scan_id in s.connection().execute(stmt):  # Core: no ORM rows
         own = resolutions.get(code_id)
         resolution = own or (inherited.get(parent_id) if parent_id is not None else None)
         if resolution is not None:
             inherited[code_id] = resolution
         accepted = acceptance.code_accepted(decision, credited_scan_id is not None,
                                             resolution.resolution if resolution else None)
-        yield acceptance.CodeLine(code_id, parent_id, code, level, accepted,
+        # Without the code's text: the document lists few codes of a truck; code_text fetches those.
+        yield acceptance.CodeLine(code_id, parent_id, None, level, accepted,
                                   own.reason if own else None, own.comment if own else None)
+
+
+def _code_text(s: Session) -> acceptance.CodeText:
+    def code_text(ids: list[int]) -> dict[int, str]:
+        found: dict[int, str] = {}
+        for start in range(0, len(ids), _IDS_BATCH):
+            rows = s.execute(select(ActCode.id, ActCode.code).where(ActCode.id.in_(ids[start:start + _IDS_BATCH])))
+            found.update((code_id, code) for code_id, code in rows)  # a Result has keys(): not a mapping
+        return found
+
+    return code_text
 
 
 def _surplus_lines(s: Session, act_id: int, decision: str,
@@ -170,7 +183,8 @@ def prepare(db: Database, ref: str | int, *, signer: SignerRef, created_at: date
                                        _username(s, decision.user_id))
         documents = acceptance.build(_act_ref(act), info, _code_lines(s, act.id, decision.decision, by_code),
                                      _surplus_lines(s, act.id, decision.decision, by_scan), signer,
-                                     created_at.replace(microsecond=0), max_codes=max_codes)
+                                     created_at.replace(microsecond=0), max_codes=max_codes,
+                                     code_text=_code_text(s))
         return Prepared(act.id, act.number, decision.id, created_at.replace(microsecond=0), documents)
 
 

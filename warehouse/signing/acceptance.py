@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from warehouse import canonical
 from warehouse.signing.certs import CertificateInfo
@@ -61,6 +62,7 @@ MAX_CODES: Final = 30_000
 MAX_BYTES: Final = 30 * 1024 * 1024  # the operator's limit per document
 DECISIONS: Final = ("accepted", "accepted_with_discrepancies", "rejected")
 _ACCEPTING_RESOLUTIONS: Final = ("accept", "found_later")
+CodeText = Callable[[list[int]], Mapping[int, str]]  # code ids -> their code text
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,18 +112,19 @@ class SignerRef:
                 "certificate": self.certificate.summary() if self.certificate else None}
 
 
-@dataclass(frozen=True, slots=True)
-class CodeLine:
+class CodeLine(NamedTuple):
     """One code of the act's tree. Lines must come in preorder (a parent before its contents).
 
     `accepted` counts only for a code without declared contents: an aggregate is accepted exactly when
     everything inside it is (a pallet never scanned itself, whose boxes were all counted or accepted by
-    the lead, is accepted), as receiving rolls credit up from the contents.
+    the lead, is accepted), as receiving rolls credit up from the contents. `code` may be None: `build`
+    then asks its `code_text` for the codes it lists (a truck has a million, most never listed).
+    A NamedTuple: a million of them are made for one document.
     """
 
     id: int
     parent_id: int | None
-    code: str
+    code: str | None
     level: str
     accepted: bool
     reason: str | None = None
@@ -188,63 +191,87 @@ def _node(code: str, level: str, accepted: bool, reason: str | None, comment: st
     return node
 
 
-@dataclass
 class _Tree:
-    """The act's tree as parallel lists (a truck is up to a million codes: no object per code)."""
+    """The act's tree in compact arrays, a few bytes a code (a truck is up to a million codes)."""
 
-    codes: list[str] = field(default_factory=list)
-    levels: list[str] = field(default_factory=list)
-    parents: list[int] = field(default_factory=list)  # index of the parent, -1 at the top
-    depths: list[int] = field(default_factory=list)
-    accepted: list[bool] = field(default_factory=list)
-    notes: dict[int, tuple[str | None, str | None]] = field(default_factory=dict)  # reason, comment
+    def __init__(self) -> None:
+        self.ids = array("q")
+        self.parents = array("q")  # index of the parent, -1 at the top
+        self.depths = array("i")
+        self.levels = bytearray()  # index into level_names
+        self.level_names: list[str] = []
+        self.accepted = bytearray()
+        self.codes: dict[int, str] = {}  # by index, for the lines that came with their code
+        self.notes: dict[int, tuple[str | None, str | None]] = {}  # reason, comment
 
     @classmethod
     def of(cls, lines: Iterable[CodeLine]) -> _Tree:
         tree = cls()
+        level_index: dict[str, int] = {}
         path: list[tuple[int, int]] = []  # (id, index) of the ancestors of the current line
-        for line in lines:
-            if line.parent_id is None:
+        ids, parents, depths, levels, accepted = tree.ids, tree.parents, tree.depths, tree.levels, tree.accepted
+        for index, (code_id, parent_id, code, level, flag, reason, comment) in enumerate(lines):
+            if parent_id is None:
                 path.clear()
             else:
-                while path and path[-1][0] != line.parent_id:
+                while path and path[-1][0] != parent_id:
                     path.pop()
                 if not path:
-                    raise ValueError(f"code {line.code!r} comes before its parent: lines must be in preorder")
-            index = len(tree.codes)
-            tree.codes.append(line.code)
-            tree.levels.append(line.level)
-            tree.parents.append(path[-1][1] if path else -1)
-            tree.depths.append(len(path))
-            tree.accepted.append(line.accepted)
-            if line.reason or line.comment:
-                tree.notes[index] = (line.reason, line.comment)
-            path.append((line.id, index))
+                    raise ValueError(f"code {code or code_id!r} comes before its parent: lines must be in preorder")
+            ids.append(code_id)
+            parents.append(path[-1][1] if path else -1)
+            depths.append(len(path))
+            number = level_index.get(level)
+            if number is None:
+                number = level_index[level] = len(tree.level_names)
+                tree.level_names.append(level)
+            levels.append(number)
+            accepted.append(flag)
+            if code is not None:
+                tree.codes[index] = code
+            if reason or comment:
+                tree.notes[index] = (reason, comment)
+            path.append((code_id, index))
         return tree
 
     def listed(self) -> list[tuple[int, int, bool, bool]]:
         """(index, depth, accepted as a whole, listed with children) of each code to list, in preorder."""
-        n = len(self.codes)
-        bits = [0] * n  # 1: something accepted in the subtree, 2: something refused
-        noted_below = [False] * n
+        n = len(self.ids)
+        parents, notes = self.parents, self.notes
+        bits = bytearray(n)  # 1: something accepted in the subtree, 2: something refused
+        noted_below = bytearray(n)
         for i in range(n - 1, -1, -1):
             if not bits[i]:  # a code without contents in the act: its own flag
                 bits[i] = 1 if self.accepted[i] else 2
-            parent = self.parents[i]
+            parent = parents[i]
             if parent >= 0:
                 bits[parent] |= bits[i]
-                noted_below[parent] = noted_below[parent] or noted_below[i] or i in self.notes
+                if noted_below[i] or i in notes:
+                    noted_below[parent] = 1
         out: list[tuple[int, int, bool, bool]] = []
-        shown = [False] * n
-        expanded = [False] * n
+        shown = bytearray(n)
+        expanded = bytearray(n)
+        depths = self.depths
         for i in range(n):
-            parent = self.parents[i]
+            parent = parents[i]
             if parent >= 0 and not (shown[parent] and expanded[parent]):
                 continue
-            shown[i] = True
+            shown[i] = 1
             expanded[i] = bits[i] == 3 or noted_below[i]
-            out.append((i, self.depths[i], bits[i] == 1, expanded[i]))
+            out.append((i, depths[i], bits[i] == 1, bool(expanded[i])))
         return out
+
+    def fill_codes(self, indices: Sequence[int], code_text: CodeText | None) -> None:
+        """The code text of every listed line that came without it, asked for in one call."""
+        missing = [self.ids[i] for i in indices if i not in self.codes]
+        if not missing:
+            return
+        if code_text is None:
+            raise ValueError("lines without their code and no code_text to ask for them")
+        found = code_text(missing)
+        for i in indices:
+            if i not in self.codes:
+                self.codes[i] = found[self.ids[i]]
 
 
 def _forest(entries: Sequence[tuple[int, dict[str, Any], bool]]) -> list[dict[str, Any]]:
@@ -262,12 +289,14 @@ def _forest(entries: Sequence[tuple[int, dict[str, Any], bool]]) -> list[dict[st
 
 
 def build(act: ActRef, decision: DecisionInfo, codes: Iterable[CodeLine], surplus: Sequence[SurplusLine],
-          signer: SignerRef, created_at: datetime, *, max_codes: int = MAX_CODES) -> list[AcceptanceDocument]:
+          signer: SignerRef, created_at: datetime, *, max_codes: int = MAX_CODES,
+          code_text: CodeText | None = None) -> list[AcceptanceDocument]:
     """The acceptance document(s) for a decided act, each as the exact bytes to sign.
 
     Deterministic: the same data and `created_at` give the same bytes (the NCALayer path relies on it
-    to rebuild the document the browser signed). Raises ValueError on a decision outside DECISIONS,
-    codes not in preorder, or a part beyond the operator's 30 MB.
+    to rebuild the document the browser signed). Lines given without their code get it from
+    `code_text(ids)`, a mapping id -> code, asked once for the listed codes only. Raises ValueError on a
+    decision outside DECISIONS, codes not in preorder, or a part beyond the operator's 30 MB.
     """
     if decision.decision not in DECISIONS:
         raise ValueError(f"unknown decision {decision.decision!r}")
@@ -275,6 +304,7 @@ def build(act: ActRef, decision: DecisionInfo, codes: Iterable[CodeLine], surplu
         raise ValueError("max_codes too small to hold a pallet's path")
     tree = _Tree.of(codes)
     listed = tree.listed()
+    tree.fill_codes([i for i, _d, _a, _e in listed], code_text)
 
     # One sequence of (depth, kind, index): the tree in preorder, then the surplus codes.
     sequence: list[tuple[int, str, int]] = [(depth, "code", i) for i, depth, _a, _e in listed]
@@ -284,7 +314,7 @@ def build(act: ActRef, decision: DecisionInfo, codes: Iterable[CodeLine], surplu
     def code_node(i: int) -> tuple[dict[str, Any], bool]:
         accepted, expanded = info[i]
         reason, comment = tree.notes.get(i, (None, None))
-        return _node(tree.codes[i], tree.levels[i], accepted, reason, comment), expanded
+        return _node(tree.codes[i], tree.level_names[tree.levels[i]], accepted, reason, comment), expanded
 
     chunks: list[list[tuple[int, str, int]]] = []
     current: list[tuple[int, str, int]] = []
