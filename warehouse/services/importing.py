@@ -18,8 +18,10 @@ import hashlib
 import logging
 import os
 import pickle
+import queue
 import subprocess
 import sys
+import threading
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -139,6 +141,7 @@ def import_act(
 IMPORT_CACHE_KIB = 64 * 1024  # SQLite page cache while an act is written (bounded: part of the memory budget)
 ANALYZE_MIN_CODES = 10_000  # PostgreSQL: a bigger import refreshes the planner's statistics of act_codes
 PARALLEL_MIN_BYTES = 8 << 20  # from about 70,000 codes up, the file is read in a second process
+READ_AHEAD = 3  # chunks of rows the writer may have waiting from the reader process (about 8 MB each)
 
 # One row of act_codes as the driver gets it: a list, so pos/last can still be set until it is written.
 _COLUMNS = ("id", "act_id", "parent_id", "identity", "code", "level", "gtin", "name", "price", "vat",
@@ -291,14 +294,41 @@ class _ProcessSource:
         self.problems: list[Problem] = []
         self.plan = _Plan()
 
+    def _messages(self) -> Iterator[tuple[str, Any]]:
+        """The child's messages, read ahead by a thread, up to READ_AHEAD chunks: the child never waits for
+        the writer, and unpickling overlaps the database's work (the drivers release the GIL meanwhile)."""
+        stdout = self.proc.stdout
+        assert stdout is not None
+        ahead: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=READ_AHEAD)
+        stop = threading.Event()
+
+        def pump() -> None:
+            kind = "chunk"
+            while kind == "chunk" and not stop.is_set():
+                try:
+                    kind, payload = pickle.load(stdout)  # noqa: S301 (our own child process)
+                except (EOFError, pickle.UnpicklingError, OSError, ValueError):
+                    kind, payload = "error", f"ended early (exit code {self.proc.wait()})"
+                while not stop.is_set():
+                    try:
+                        ahead.put((kind, payload), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+
+        threading.Thread(target=pump, name="act-reader-pipe", daemon=True).start()
+        try:
+            while True:
+                message = ahead.get()
+                yield message
+                if message[0] != "chunk":
+                    return
+        finally:
+            stop.set()  # the writer gave up early: the pump ends when close() kills the child
+
     def __iter__(self) -> Iterator[_Chunk]:
-        assert self.proc.stdout is not None
         started = False
-        while True:
-            try:
-                kind, payload = pickle.load(self.proc.stdout)  # noqa: S301 (our own child process)
-            except (EOFError, pickle.UnpicklingError):
-                kind, payload = "error", f"ended early (exit code {self.proc.wait()})"
+        for kind, payload in self._messages():
             if kind == "chunk":
                 started = True
                 yield payload
