@@ -3,6 +3,7 @@ the CMS only after verifying it."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -51,6 +52,17 @@ def test_sign_with_ncalayer(page: Page, server: LiveServer, layer: FakeNcaLayer,
     expect(page.get_by_role("heading", name="Sign with NCALayer")).to_be_visible()
     page.screenshot(path=str(artifacts / "signing-page-en.png"), full_page=True)
     button = page.get_by_role("button", name="Sign with NCALayer")
+
+    # NCALayer is not running: the page says so and the button works again.
+    with socket.create_server(("127.0.0.1", 0)) as probe:
+        closed = f"ws://127.0.0.1:{probe.getsockname()[1]}"
+    server.app.config["NCALAYER_URL"] = closed
+    page.reload()
+    button.click()
+    expect(page.locator("#ncalayer-status")).to_have_text("NCALayer does not answer. Start NCALayer and try again.")
+    expect(button).to_be_enabled()
+    server.app.config["NCALAYER_URL"] = layer.url
+    page.reload()
 
     # The person closes NCALayer's window: told so, nothing stored, the button works again.
     layer.cancel = True

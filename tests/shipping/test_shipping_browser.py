@@ -1,0 +1,83 @@
+"""In Chromium: a wholesaler's lead makes an outgoing act, scans what ships through the scan field under a
+Russian keyboard layout (each answer shown, a refusal too), and signs the act with NCALayer (a fake
+speaking its protocol, signing with the public NCA RSA test key)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.browser.test_receiving_flow import log_in, russian_keystrokes
+from tests.conftest import LiveServer
+from tests.shipping.conftest import SHOP_BIN, WHOLESALER_BIN, station_app, stocked
+from tests.signing.fake_ncalayer import FakeNcaLayer
+from tests.signing.pki import NCA_PASSWORD, RSA_KEY
+from warehouse.factory import get_db
+from warehouse.services import shipping
+from warehouse.signing.signers import Pkcs12Signer
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def layer() -> Iterator[FakeNcaLayer]:
+    fake = FakeNcaLayer(Pkcs12Signer.open(RSA_KEY.read_bytes(), NCA_PASSWORD).sign)
+    yield fake
+    fake.close()
+
+
+@pytest.fixture
+def wholesaler_server(layer: FakeNcaLayer, tmp_path: Path) -> Iterator[LiveServer]:
+    application = station_app(f"sqlite:///{tmp_path / 'wholesaler.sqlite3'}", tmp_path / "wholesaler",
+                              COMPANY_NAME="ТОО «Опт & Ко»", COMPANY_BIN=WHOLESALER_BIN, NCALAYER_URL=layer.url)
+    server = LiveServer(application)
+    yield server
+    server.stop()
+    get_db(application).dispose()
+
+
+def test_build_and_sign_an_outgoing_act(browser: Browser, wholesaler_server: LiveServer, layer: FakeNcaLayer,
+                                        tmp_path: Path, artifacts: Path) -> None:
+    db = get_db(wholesaler_server.app)
+    f = stocked(db, tmp_path, pallets=1, boxes=2, blocks=2, packs=2)
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    try:
+        log_in(page, wholesaler_server.url, "lead")
+        page.goto(f"{wholesaler_server.url}/ship/new")
+        page.get_by_label("Receiver's БИН/ИИН (12 digits)").fill(SHOP_BIN)
+        page.get_by_label("Receiver's name").fill("ТОО \"Магазин <1>\"")
+        page.get_by_role("button", name="Create the act").click()
+        expect(page.get_by_role("heading", name=re.compile("Outgoing act"))).to_be_visible()
+        act_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+        field = page.get_by_label("Scan what ships: a pallet, a box, a block or a pack")
+
+        def scan_with_wedge(code: str) -> None:
+            field.focus()
+            page.evaluate("""(keys) => { const field = document.getElementById('scan-field');
+                for (const k of keys) for (const type of ['keydown', 'keyup'])
+                    field.dispatchEvent(new KeyboardEvent(type, {...k, bubbles: true, cancelable: true})); }""",
+                          russian_keystrokes(code))
+
+        result = page.get_by_test_id("ship-result")
+        scan_with_wedge(f.codes["box"][0])  # inside a whole pallet in stock: refused, and the page says why
+        expect(result).to_have_attribute("data-sound", "error")
+        expect(result).to_contain_text(f.codes["pallet"][0])
+        scan_with_wedge(f.codes["pallet"][0])
+        expect(result).to_have_attribute("data-sound", "ok")
+        expect(page.locator("#totals")).to_contain_text("15")  # 1 pallet, 2 boxes, 4 blocks, 8 packs
+        scan_with_wedge(f.codes["pallet"][0])  # again: already on this act
+        expect(result).to_have_attribute("data-sound", "error")
+        assert shipping.act_summary(db, act_id).totals.codes == 1 + 2 + 4 + 8
+        page.screenshot(path=str(artifacts / "outgoing-act.png"), full_page=True)
+
+        page.get_by_role("link", name="Sign the act").click()
+        page.get_by_role("button", name="Sign with NCALayer").click()
+        expect(page.get_by_text("The act is signed: its codes have left the stock.")).to_be_visible()
+        assert shipping.act_summary(db, act_id).act.status == "signed"
+        assert layer.requests and all(r["method"] == "createCAdESFromBase64" for r in layer.requests)
+    finally:
+        page.context.close()
