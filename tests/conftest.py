@@ -128,6 +128,18 @@ def live_server(sqlite_app: Flask) -> Iterator[LiveServer]:
     server.stop()
 
 
+@pytest.fixture
+def layer() -> Iterator[Any]:
+    """A stand-in for NCALayer on ws://127.0.0.1 that signs with the public NCA RSA test key."""
+    from tests.signing.fake_ncalayer import FakeNcaLayer
+    from tests.signing.pki import NCA_PASSWORD, RSA_KEY
+    from warehouse.signing.signers import Pkcs12Signer
+
+    fake = FakeNcaLayer(Pkcs12Signer.open(RSA_KEY.read_bytes(), NCA_PASSWORD).sign)
+    yield fake
+    fake.close()
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
     return {**browser_type_launch_args, "executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS}

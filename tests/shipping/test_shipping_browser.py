@@ -15,19 +15,10 @@ from tests.browser.test_receiving_flow import log_in, russian_keystrokes
 from tests.conftest import LiveServer
 from tests.shipping.conftest import SHOP_BIN, WHOLESALER_BIN, station_app, stocked
 from tests.signing.fake_ncalayer import FakeNcaLayer
-from tests.signing.pki import NCA_PASSWORD, RSA_KEY
 from warehouse.factory import get_db
 from warehouse.services import shipping
-from warehouse.signing.signers import Pkcs12Signer
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def layer() -> Iterator[FakeNcaLayer]:
-    fake = FakeNcaLayer(Pkcs12Signer.open(RSA_KEY.read_bytes(), NCA_PASSWORD).sign)
-    yield fake
-    fake.close()
 
 
 @pytest.fixture

@@ -16,16 +16,8 @@ from tests.signing.fake_ncalayer import FakeNcaLayer
 from tests.signing.pki import NCA_PASSWORD, RSA_KEY
 from warehouse.factory import get_db
 from warehouse.services import signing as service
-from warehouse.signing.signers import Pkcs12Signer
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def layer() -> Iterator[FakeNcaLayer]:
-    fake = FakeNcaLayer(Pkcs12Signer.open(RSA_KEY.read_bytes(), NCA_PASSWORD).sign)
-    yield fake
-    fake.close()
 
 
 @pytest.fixture
