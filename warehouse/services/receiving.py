@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -240,8 +240,7 @@ def _record(db: Database, act_id: int, scan: ScanInput, gs_substitutes: Sequence
         if session_id is None:
             session_id = _open_session(s, act, scan).id
         row, outcome = _journal(s, act, session_id, scan, station_id, parsed, command)
-        _tally(s, act.id, outcome.scan_class)
-        _announce(s, Event(act.id, "scan", row.id))
+        _tally_and_announce(s, act.id, outcome.scan_class, Event(act.id, "scan", row.id))
         return _result_of(row)
 
 
@@ -496,6 +495,22 @@ def _count(s: Session, act_id: int, changed: Counter[tuple[str, str]]) -> None:
     if changed:
         s.connection().execute(_COUNT, [{"b_act": act_id, "lvl": level, "gtin_key": gtin, "n": n}
                                         for (level, gtin), n in sorted(changed.items())])
+
+
+# PostgreSQL: the tally and the NOTIFY in one round trip (the act stays locked until the commit).
+_TALLY_AND_NOTIFY = text(
+    "WITH t AS (INSERT INTO scan_tallies (act_id, scan_class, count) VALUES (:b_act, :cls, 1) "
+    "ON CONFLICT (act_id, scan_class) DO UPDATE SET count = scan_tallies.count + excluded.count RETURNING 1) "
+    "SELECT pg_notify(:channel, :payload) FROM t")
+
+
+def _tally_and_announce(s: Session, act_id: int, scan_class: ScanClass, event: Event) -> None:
+    conn = s.connection()
+    if conn.dialect.name == "postgresql":
+        conn.execute(_TALLY_AND_NOTIFY, {"b_act": act_id, "cls": scan_class.value, "channel": CHANNEL,
+                                         "payload": payload(event)})
+    else:  # SQLite: screens hear of the scan from this process after the commit (record_scan)
+        _tally(s, act_id, scan_class)
 
 
 def _tally(s: Session, act_id: int, scan_class: ScanClass, delta: int = 1) -> None:
