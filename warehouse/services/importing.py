@@ -5,10 +5,11 @@ checked here: duplicates by the unique index as the rows are written, parent lin
 levels as the lines go by (in SQL on the written rows when a parent comes after its children), all inside
 the same transaction. Any problem rolls the whole import back.
 
-A big file is read by `warehouse.acts` in a second process while this one writes (see `_ProcessSource`);
-rows go to the driver as plain sequences (executemany on SQLite, COPY on PostgreSQL); a file in depth-first
-preorder gets its nested intervals on the way, any other order is numbered afterwards by `number_tree`.
-Importing the full-truck act: tests/bench/bench_receiving.py.
+A big file is read by `warehouse.acts` and planned into rows by `_Planner` (pure) in a second process
+while this one writes (see `_ProcessSource`); rows go to the driver as plain sequences (executemany on
+SQLite, COPY on PostgreSQL); a file in depth-first preorder gets its nested intervals on the way, any other
+order is numbered afterwards by `number_tree`. How and why: docs/receiving.md; the full-truck figures:
+tests/bench/bench_receiving.py.
 """
 
 from __future__ import annotations
