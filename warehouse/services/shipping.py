@@ -135,14 +135,7 @@ class ShippingError(Exception):
 
 
 def _say(reason: str, lang: str, args: Mapping[str, str]) -> str:
-    texts = MESSAGES.get(reason) or stock.MESSAGES.get(reason, {})
-    template = texts.get(lang) or texts.get("en") or reason
-    values = {**args, "level": stock.level_word(args.get("level", ""), lang),
-              "parent_level": stock.level_word(args.get("parent_level", ""), lang)}
-    try:
-        return template.format(**values)
-    except (KeyError, IndexError):
-        return template
+    return stock.say(MESSAGES.get(reason) or stock.MESSAGES.get(reason), reason, lang, args)
 
 
 MESSAGES: Final[dict[str, dict[str, str]]] = {
@@ -875,19 +868,8 @@ def accept_signatures(db: Database, ref: str | int, signatures: Sequence[bytes],
     """Store signatures made in the browser (NCALayer) over the documents `prepare` gives now: each must
     verify against its part, all with one certificate that may sign here. Raises SigningError."""
     prepared = prepare(db, ref, max_codes=max_codes)
-    if len(signatures) != len(prepared.documents):
-        raise SigningError("signature_count")
-    certificate: x509.Certificate | None = None
-    for doc, signature in zip(prepared.documents, signatures, strict=True):
-        check = _verify(settings, doc.content, signature)
-        broken = [p for p in check.problems if p in signing_service.SIGNATURE_PROBLEMS]
-        if broken or check.certificate is None:
-            raise SigningError(broken[0] if broken else "signer_not_found", certificate=check.info)
-        if certificate is not None and check.certificate != certificate:
-            raise SigningError("signer_mismatch", certificate=check.info)
-        certificate = check.certificate
-    assert certificate is not None
-    warnings = check_for_signing(certificate, settings)
+    certificate, warnings = signing_service.posted_signer(settings, [d.content for d in prepared.documents],
+                                                          signatures)
     return _store(db, prepared, list(signatures), certificate, warnings, user, actor, max_codes, backend)
 
 

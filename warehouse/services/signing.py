@@ -248,11 +248,19 @@ def accept_signatures(db: Database, ref: str | int, signatures: Sequence[bytes],
     if not moment - MAX_DOCUMENT_AGE <= created_at <= moment + timedelta(minutes=5):
         raise SigningError("stale_document")
     prepared = prepare(db, ref, signer=signer_ref(user, actor, None), created_at=created_at)
-    if len(signatures) != len(prepared.documents):
+    certificate, warnings = posted_signer(settings, [d.content for d in prepared.documents], signatures)
+    return _store(db, prepared, list(signatures), certificate, warnings, backend, user, actor, None)
+
+
+def posted_signer(settings: SigningSettings, contents: Sequence[bytes],
+                  signatures: Sequence[bytes]) -> tuple[x509.Certificate, tuple[str, ...]]:
+    """Signatures made elsewhere (NCALayer), one per document part: each must verify against its part, all
+    by one certificate that may sign here. Its certificate and the warnings; raises SigningError."""
+    if len(signatures) != len(contents):
         raise SigningError("signature_count")
     certificate: x509.Certificate | None = None
-    for doc, signature in zip(prepared.documents, signatures, strict=True):
-        check = verify(settings, doc.content, signature)
+    for content, signature in zip(contents, signatures, strict=True):
+        check = verify(settings, content, signature)
         broken = [p for p in check.problems if p in SIGNATURE_PROBLEMS]
         if broken or check.certificate is None:
             raise SigningError(broken[0] if broken else "signer_not_found", certificate=check.info)
@@ -260,8 +268,7 @@ def accept_signatures(db: Database, ref: str | int, signatures: Sequence[bytes],
             raise SigningError("signer_mismatch", certificate=check.info)
         certificate = check.certificate
     assert certificate is not None
-    warnings = check_for_signing(certificate, settings)
-    return _store(db, prepared, list(signatures), certificate, warnings, backend, user, actor, None)
+    return certificate, check_for_signing(certificate, settings)
 
 
 def _fingerprint(cert: x509.Certificate) -> str:
