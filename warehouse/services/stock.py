@@ -18,7 +18,7 @@ Why a code can never be shipped twice, with any number of stations:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final
@@ -71,10 +71,7 @@ class StockError(Exception):
         self.args_ = args
 
     def message(self, lang: str = "ru") -> str:
-        texts = MESSAGES.get(self.reason, {})
-        text = texts.get(lang) or texts.get("en") or self.reason
-        return text.format(**{**self.args_, "level": level_word(self.args_.get("level", ""), lang),
-                              "parent_level": level_word(self.args_.get("parent_level", ""), lang)})
+        return say(MESSAGES.get(self.reason), self.reason, lang, self.args_)
 
 
 MESSAGES: Final[dict[str, dict[str, str]]] = {
@@ -122,6 +119,18 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
 
 def level_word(level: str, lang: str = "ru") -> str:
     return LEVEL_WORDS.get(lang, LEVEL_WORDS["en"]).get(level, level)
+
+
+def say(texts: Mapping[str, str] | None, reason: str, lang: str, args: Mapping[str, str]) -> str:
+    """A refusal in the person's language (English, then the reason itself, when there is none), with the
+    levels in words; a template whose value is missing is shown as it stands."""
+    template = (texts or {}).get(lang) or (texts or {}).get("en") or reason
+    values = {**args, "level": level_word(args.get("level", ""), lang),
+              "parent_level": level_word(args.get("parent_level", ""), lang)}
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError):
+        return template
 
 
 # --- the tree --------------------------------------------------------------------------------------------------
