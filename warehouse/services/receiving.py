@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -457,6 +457,10 @@ def _tally_statement(dialect: str) -> Any:
     return stmt
 
 
+# PostgreSQL: the tally's upsert and the NOTIFY in one round trip (the act stays locked until the commit).
+_TALLY_AND_NOTIFY = _NOTIFY.select_from(_tally_statement("postgresql").returning(ScanTally.count).cte("tally"))
+
+
 def _credit_subtree(s: Session, act_id: int, code: Any, scan_id: int,
                     changed: Counter[tuple[str, str]] | None = None) -> int:
     """Credit `code` (an ActCode or a row with its columns) and its declared contents not yet credited.
@@ -497,18 +501,11 @@ def _count(s: Session, act_id: int, changed: Counter[tuple[str, str]]) -> None:
                                         for (level, gtin), n in sorted(changed.items())])
 
 
-# PostgreSQL: the tally and the NOTIFY in one round trip (the act stays locked until the commit).
-_TALLY_AND_NOTIFY = text(
-    "WITH t AS (INSERT INTO scan_tallies (act_id, scan_class, count) VALUES (:b_act, :cls, 1) "
-    "ON CONFLICT (act_id, scan_class) DO UPDATE SET count = scan_tallies.count + excluded.count RETURNING 1) "
-    "SELECT pg_notify(:channel, :payload) FROM t")
-
-
 def _tally_and_announce(s: Session, act_id: int, scan_class: ScanClass, event: Event) -> None:
     conn = s.connection()
     if conn.dialect.name == "postgresql":
-        conn.execute(_TALLY_AND_NOTIFY, {"b_act": act_id, "cls": scan_class.value, "channel": CHANNEL,
-                                         "payload": payload(event)})
+        conn.execute(_TALLY_AND_NOTIFY, {"b_act": act_id, "cls": scan_class.value, "n": 1,
+                                                  "channel": CHANNEL, "payload": payload(event)})
     else:  # SQLite: screens hear of the scan from this process after the commit (record_scan)
         _tally(s, act_id, scan_class)
 
