@@ -1099,7 +1099,6 @@ class _JsonWalk:
         ready = self.ready
         scalars = _PRODUCT_SCALARS
         containers = _OPEN
-        build = self.builder.build
         for ev, val in events:
             if ev == "map_key":
                 frame = stack[-1]  # keys at this level only occur in product objects
@@ -1116,14 +1115,8 @@ class _JsonWalk:
                 frame = stack.pop()
                 if frame.line_done or frame.buffer is not None or self.buffering:
                     self._close(frame)
-                else:  # the common case, a product without a children list (a pack): _emit inlined
-                    frame.line_done = True
-                    parent = frame.parent
-                    parent_line = parent.line if parent is not None and parent.line_done else None
-                    get = frame.fields.get
-                    line = build(frame.path, get("code"), get("level"), get("gtin"), get("name"), get("price"),
-                                 get("vat"), parent_line.identity if parent_line else None,
-                                 parent_line.level if parent_line else None, frame.has_children)
+                else:  # the common case, a product without a children list (a pack): straight out
+                    line = self._line(frame, frame.has_children)
                     if line is not None:
                         yield line
             elif ev == "start_map":  # an item of "products" or of a "children" list
@@ -1185,20 +1178,23 @@ class _JsonWalk:
             self.problems.add(Problem(frame.path, Reason.UNKNOWN_FIELD, _show(key)))
             _skip(events, ev)
 
-    def _emit(self, frame: _Frame, declared: bool) -> None:
+    def _line(self, frame: _Frame, declared: bool) -> ActLine | None:
+        """The product's line, from its fields and its parent's line."""
         frame.line_done = True
         parent = frame.parent
         parent_line = parent.line if parent is not None and parent.line_done else None
-        f = frame.fields
-        get = f.get
-        line = self.builder.build(
+        get = frame.fields.get
+        frame.line = self.builder.build(
             frame.path, get("code"), get("level"), get("gtin"), get("name"), get("price"), get("vat"),
             parent_line.identity if parent_line else None, parent_line.level if parent_line else None, declared,
         )
-        frame.line = line
+        return frame.line
+
+    def _emit(self, frame: _Frame, declared: bool) -> None:
+        line = self._line(frame, declared)
         if line is not None:
             if self.buffering:
-                self._out(line, parent, direct=True)
+                self._out(line, frame.parent, direct=True)
             else:
                 self.ready.append(line)
 
