@@ -43,6 +43,12 @@ def station_app(url: str, folder: Path, **config: object) -> Flask:
     return application
 
 
+def wholesaler_app(url: str, folder: Path, **config: object) -> Flask:
+    """The wholesaler's station: the company that ships."""
+    return station_app(url, folder / "wholesaler", COMPANY_NAME="ТОО «Опт & Ко»", COMPANY_BIN=WHOLESALER_BIN,
+                       **config)
+
+
 @pytest.fixture
 def other_url(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
     """A second empty database of the same kind as `db_url`: the other company's."""
@@ -67,8 +73,7 @@ class Stations:
 
 @pytest.fixture
 def stations(db_url: str, other_url: str, tmp_path: Path) -> Iterator[Stations]:
-    wholesaler = station_app(db_url, tmp_path / "wholesaler", COMPANY_NAME="ТОО «Опт & Ко»",
-                             COMPANY_BIN=WHOLESALER_BIN)
+    wholesaler = wholesaler_app(db_url, tmp_path)
     shop = station_app(other_url, tmp_path / "shop", COMPANY_NAME="ТОО \"Магазин <1>\"", COMPANY_BIN=SHOP_BIN)
     yield Stations(wholesaler, shop)
     get_db(wholesaler).dispose()
@@ -78,8 +83,7 @@ def stations(db_url: str, other_url: str, tmp_path: Path) -> Iterator[Stations]:
 @pytest.fixture
 def station(db_url: str, tmp_path: Path) -> Iterator[Flask]:
     """The wholesaler's station on each kind of database."""
-    application = station_app(db_url, tmp_path / "wholesaler", COMPANY_NAME="ТОО «Опт & Ко»",
-                              COMPANY_BIN=WHOLESALER_BIN)
+    application = wholesaler_app(db_url, tmp_path)
     yield application
     get_db(application).dispose()
 
@@ -87,8 +91,7 @@ def station(db_url: str, tmp_path: Path) -> Iterator[Flask]:
 @pytest.fixture
 def wholesaler(sqlite_url: str, tmp_path: Path) -> Iterator[Flask]:
     """One station on SQLite, for tests that need no second company."""
-    application = station_app(sqlite_url, tmp_path / "wholesaler", COMPANY_NAME="ТОО «Опт & Ко»",
-                              COMPANY_BIN=WHOLESALER_BIN)
+    application = wholesaler_app(sqlite_url, tmp_path)
     yield application
     get_db(application).dispose()
 

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.browser.test_receiving_flow import log_in, russian_keystrokes
 from tests.conftest import LiveServer
-from tests.shipping.conftest import SHOP_BIN, WHOLESALER_BIN, station_app, stocked
+from tests.shipping.conftest import SHOP_BIN, stocked, wholesaler_app
 from tests.signing.fake_ncalayer import FakeNcaLayer
 from warehouse.factory import get_db
 from warehouse.services import shipping
@@ -23,8 +23,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def wholesaler_server(layer: FakeNcaLayer, tmp_path: Path) -> Iterator[LiveServer]:
-    application = station_app(f"sqlite:///{tmp_path / 'wholesaler.sqlite3'}", tmp_path / "wholesaler",
-                              COMPANY_NAME="ТОО «Опт & Ко»", COMPANY_BIN=WHOLESALER_BIN, NCALAYER_URL=layer.url)
+    application = wholesaler_app(f"sqlite:///{tmp_path / 'wholesaler.sqlite3'}", tmp_path, NCALAYER_URL=layer.url)
     server = LiveServer(application)
     yield server
     server.stop()
