@@ -35,6 +35,7 @@ run: setup
 
 test: setup
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	$(PY) -m pytest -q
 
@@ -43,7 +44,7 @@ bench: setup
 
 lint: setup
 	$(PY) -m ruff check .
-	$(PY) -m ruff format --check . || true
+	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 
 # Extract, update and compile the Russian, Kazakh and English catalogs.

@@ -31,12 +31,14 @@ def load_bindings(db: Database) -> dict[str, Binding]:
             .outerjoin(User, User.id == Scanner.user_id)
             .where(Scanner.kind.in_(READER_KINDS))
         ).all()
-    return {key: Binding(station, user_id, scanner_id, username)
-            for key, station, user_id, scanner_id, username in rows}
+    return {
+        key: Binding(station, user_id, scanner_id, username) for key, station, user_id, scanner_id, username in rows
+    }
 
 
-def bind_scanner(db: Database, device_key: str, station: str, *, username: str | None = None,
-                 name: str = "", actor: str = "cli") -> Binding:
+def bind_scanner(
+    db: Database, device_key: str, station: str, *, username: str | None = None, name: str = "", actor: str = "cli"
+) -> Binding:
     """Bind (or re-bind) the scanner `device_key` to `station` and, when given, to a person.
 
     The kind follows the key: `serial:…` is a serial scanner, anything else an evdev device. Raises
@@ -60,6 +62,7 @@ def bind_scanner(db: Database, device_key: str, station: str, *, username: str |
         scanner.station_id = ensure_station(s, station).id
         scanner.user_id = user.id if user else None
         s.flush()
-        audit.record(s, "scanner.bound", actor=actor,
-                     details={"device": device_key, "station": station, "user": username})
+        audit.record(
+            s, "scanner.bound", actor=actor, details={"device": device_key, "station": station, "user": username}
+        )
         return Binding(station, scanner.user_id, scanner.id, username)

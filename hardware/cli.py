@@ -34,23 +34,52 @@ def _fail(message: str) -> None:
 
 def scan_json(scan: Scan) -> dict[str, Any]:
     """The JSON object of one decoded scan (design.md: `text`, `terminator`, `events`, and more)."""
-    return {"text": scan.text, "terminator": scan.terminator, "events": scan.events, "complete": scan.complete,
-            "unknown_keys": scan.unknown_keys, "time": scan.received_at.isoformat()}
+    return {
+        "text": scan.text,
+        "terminator": scan.terminator,
+        "events": scan.events,
+        "complete": scan.complete,
+        "unknown_keys": scan.unknown_keys,
+        "time": scan.received_at.isoformat(),
+    }
 
 
 @scanners_cli.command("decode")
-@click.option("--evdev", "evdev_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="raw Linux input_event records (24-byte structs, as read from /dev/input/event*)")
-@click.option("--serial", "serial_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="raw bytes received from a serial scanner")
-@click.option("--timeout-ms", type=float, default=50.0, show_default=True,
-              help="inter-key gap that ends a scan (evdev); 0 disables")
+@click.option(
+    "--evdev",
+    "evdev_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="raw Linux input_event records (24-byte structs, as read from /dev/input/event*)",
+)
+@click.option(
+    "--serial",
+    "serial_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="raw bytes received from a serial scanner",
+)
+@click.option(
+    "--timeout-ms",
+    type=float,
+    default=50.0,
+    show_default=True,
+    help="inter-key gap that ends a scan (evdev); 0 disables",
+)
 @click.option("--gs-key", default=None, help="key the scanner types for GS, e.g. KEY_F8")
-@click.option("--terminator", "terminators", multiple=True,
-              help="terminator key (evdev, e.g. KEY_ENTER) or bytes (serial: CR, LF, CRLF, 0x..); repeatable")
+@click.option(
+    "--terminator",
+    "terminators",
+    multiple=True,
+    help="terminator key (evdev, e.g. KEY_ENTER) or bytes (serial: CR, LF, CRLF, 0x..); repeatable",
+)
 @click.option("--strict", is_flag=True, help="fail on a truncated trailing record instead of ignoring it")
-def decode_cmd(evdev_file: Path | None, serial_file: Path | None, timeout_ms: float, gs_key: str | None,
-               terminators: tuple[str, ...], strict: bool) -> None:
+def decode_cmd(
+    evdev_file: Path | None,
+    serial_file: Path | None,
+    timeout_ms: float,
+    gs_key: str | None,
+    terminators: tuple[str, ...],
+    strict: bool,
+) -> None:
     """Decode a recording through the live readers' decoder; one JSON object per scan."""
     if (evdev_file is None) == (serial_file is None):
         _fail("give one recording: --evdev FILE or --serial FILE")
@@ -70,14 +99,16 @@ def decode_cmd(evdev_file: Path | None, serial_file: Path | None, timeout_ms: fl
         click.echo(json.dumps(scan_json(scan)))
 
 
-def _decode_evdev(path: Path, timeout_ms: float, gs_key: str | None, terminators: tuple[str, ...],
-                  strict: bool) -> list[Scan]:
-    config = DecoderConfig.from_names(terminators=terminators or None, timeout_ms=timeout_ms or None,
-                                      gs_key=gs_key)
+def _decode_evdev(
+    path: Path, timeout_ms: float, gs_key: str | None, terminators: tuple[str, ...], strict: bool
+) -> list[Scan]:
+    config = DecoderConfig.from_names(terminators=terminators or None, timeout_ms=timeout_ms or None, gs_key=gs_key)
     replay = replay_file(path, config)
     if replay.trailing_bytes:
-        message = (f"{path} ends with a truncated record: its last {replay.trailing_bytes} bytes are not a whole "
-                   f"{RECORD_SIZE}-byte input_event")
+        message = (
+            f"{path} ends with a truncated record: its last {replay.trailing_bytes} bytes are not a whole "
+            f"{RECORD_SIZE}-byte input_event"
+        )
         if strict:
             raise ValueError(message)
         click.echo(f"warning: {message}; ignored", err=True)
@@ -99,8 +130,12 @@ def _decode_serial(path: Path, terminators: tuple[str, ...]) -> list[Scan]:
 @scanners_cli.command("list")
 @click.option("--all", "show_all", is_flag=True, help="also keyboards and ports that are not scanners")
 @click.option("--json", "as_json", is_flag=True)
-@click.option("--config", "config_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
-              help="scanner configuration (JSON, as docs/scanners.md shows); default: the station's")
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="scanner configuration (JSON, as docs/scanners.md shows); default: the station's",
+)
 def list_cmd(show_all: bool, as_json: bool, config_file: Path | None) -> None:
     """Scanner devices present and configured, the rule that admits each, its binding and reader state.
 
@@ -124,8 +159,11 @@ def list_cmd(show_all: bool, as_json: bool, config_file: Path | None) -> None:
     devices = [d for d in list_devices(config) if show_all or d.allowed]
     known = {d.key for d in devices}
     # A bound scanner that is unplugged is still the station's scanner: list it.
-    devices += [DeviceInfo(key=key, kind="serial" if key.startswith("serial:") else "evdev", path="", present=False)
-                for key in sorted(bindings) if key not in known]
+    devices += [
+        DeviceInfo(key=key, kind="serial" if key.startswith("serial:") else "evdev", path="", present=False)
+        for key in sorted(bindings)
+        if key not in known
+    ]
     rows = [device_json(d, bindings.get(d.key), states.get(d.key)) for d in devices]
     if as_json:
         for row in rows:
@@ -143,8 +181,10 @@ def list_cmd(show_all: bool, as_json: bool, config_file: Path | None) -> None:
         state = row["state"] or "-"
         if row["error"]:
             state += f" ({row['error']})"
-        click.echo(f"{row['key']}\t{row['kind']}\t{row['usb_id'] or '-'}\t{row['name'] or '-'}\t{status}{extra}"
-                   f"\t{bound}\t{state}")
+        click.echo(
+            f"{row['key']}\t{row['kind']}\t{row['usb_id'] or '-'}\t{row['name'] or '-'}\t{status}{extra}"
+            f"\t{bound}\t{state}"
+        )
 
 
 @scanners_cli.command("bind")
@@ -168,13 +208,23 @@ def bind_cmd(device_key: str, station: str, username: str | None, name: str) -> 
     click.echo(f"{device_key} -> station {binding.station}" + (f", user {username}" if username else ""))
 
 
-def device_json(device: DeviceInfo, binding: Binding | None = None,
-                state: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"key": device.key, "kind": device.kind, "path": device.path, "name": device.name,
-            "usb_id": device.usb_id or None, "allowed": device.allowed, "rule": device.rule,
-            "present": device.present, "station": binding.station if binding else None,
-            "user": binding.username if binding else None, "state": (state or {}).get("state"),
-            "error": (state or {}).get("error")}
+def device_json(
+    device: DeviceInfo, binding: Binding | None = None, state: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    return {
+        "key": device.key,
+        "kind": device.kind,
+        "path": device.path,
+        "name": device.name,
+        "usb_id": device.usb_id or None,
+        "allowed": device.allowed,
+        "rule": device.rule,
+        "present": device.present,
+        "station": binding.station if binding else None,
+        "user": binding.username if binding else None,
+        "state": (state or {}).get("state"),
+        "error": (state or {}).get("error"),
+    }
 
 
 def _station_app() -> Flask | None:

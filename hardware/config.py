@@ -124,11 +124,15 @@ class ScannerConfig:
         evdev = data.get("evdev", {})
         if not isinstance(evdev, Mapping):
             raise ScannerConfigError("scanners.evdev must be an object")
-        _no_unknown(evdev, {"allow", "terminators", "timeout_ms", "gs_key", "grab", "require_keyboard"},
-                    "scanners.evdev")
+        _no_unknown(
+            evdev, {"allow", "terminators", "timeout_ms", "gs_key", "grab", "require_keyboard"}, "scanners.evdev"
+        )
         try:
-            decoder = DecoderConfig.from_names(terminators=evdev.get("terminators"),
-                                               timeout_ms=evdev.get("timeout_ms", 50.0), gs_key=evdev.get("gs_key"))
+            decoder = DecoderConfig.from_names(
+                terminators=evdev.get("terminators"),
+                timeout_ms=evdev.get("timeout_ms", 50.0),
+                gs_key=evdev.get("gs_key"),
+            )
         except ValueError as exc:
             raise ScannerConfigError(f"scanners.evdev: {exc}") from exc
         allow = DEFAULT_ALLOW
@@ -137,11 +141,18 @@ class ScannerConfig:
         ports = tuple(_port(p, f"scanners.serial[{i}]") for i, p in enumerate(_list(data.get("serial", []))))
         unbound = data.get("unbound", "tray")
         if unbound not in ("tray", "station"):
-            raise ScannerConfigError(f"scanners.unbound: {unbound!r} is neither \"tray\" nor \"station\"")
-        return cls(allow=allow, serial_ports=ports, decoder=decoder, grab=bool(evdev.get("grab", True)),
-                   require_keyboard=bool(evdev.get("require_keyboard", True)),
-                   poll_interval=float(data.get("poll_interval", 0.5)), unbound=unbound,
-                   dev_root=str(data.get("dev_root", "/dev")), sys_root=str(data.get("sys_root", "/sys")))
+            raise ScannerConfigError(f'scanners.unbound: {unbound!r} is neither "tray" nor "station"')
+        return cls(
+            allow=allow,
+            serial_ports=ports,
+            decoder=decoder,
+            grab=bool(evdev.get("grab", True)),
+            require_keyboard=bool(evdev.get("require_keyboard", True)),
+            poll_interval=float(data.get("poll_interval", 0.5)),
+            unbound=unbound,
+            dev_root=str(data.get("dev_root", "/dev")),
+            sys_root=str(data.get("sys_root", "/sys")),
+        )
 
     @classmethod
     def from_file(cls, path: str | Path) -> ScannerConfig:
@@ -175,28 +186,39 @@ def _hex_id(value: Any, where: str) -> int | None:
     try:
         return int(str(value).removeprefix("0x"), 16)
     except ValueError:
-        raise ScannerConfigError(f"{where}: {value!r} is not a hex USB id like \"0c2e\"") from None
+        raise ScannerConfigError(f'{where}: {value!r} is not a hex USB id like "0c2e"') from None
 
 
 def _match(data: Any, where: str) -> DeviceMatch:
     if not isinstance(data, Mapping):
         raise ScannerConfigError(f"{where} must be an object")
     _no_unknown(data, {"by_id", "vendor", "product", "name"}, where)
-    return DeviceMatch(by_id=data.get("by_id"), vendor=_hex_id(data.get("vendor"), where + ".vendor"),
-                       product=_hex_id(data.get("product"), where + ".product"), name=data.get("name"))
+    return DeviceMatch(
+        by_id=data.get("by_id"),
+        vendor=_hex_id(data.get("vendor"), where + ".vendor"),
+        product=_hex_id(data.get("product"), where + ".product"),
+        name=data.get("name"),
+    )
 
 
 def _port(data: Any, where: str) -> SerialPortConfig:
     if isinstance(data, str):
         return SerialPortConfig(path=data)
     if not isinstance(data, Mapping) or not isinstance(data.get("path"), str):
-        raise ScannerConfigError(f"{where} must be a port path or an object with \"path\"")
+        raise ScannerConfigError(f'{where} must be a port path or an object with "path"')
     _no_unknown(data, {"path", "baudrate", "terminators", "timeout_ms"}, where)
     try:
-        terminators = (tuple(parse_terminator(str(t)) for t in _list(data["terminators"]))
-                       if "terminators" in data else DEFAULT_TERMINATORS)
+        terminators = (
+            tuple(parse_terminator(str(t)) for t in _list(data["terminators"]))
+            if "terminators" in data
+            else DEFAULT_TERMINATORS
+        )
     except ValueError as exc:
         raise ScannerConfigError(f"{where}.terminators: {exc}") from exc
     timeout = data.get("timeout_ms", 100.0)
-    return SerialPortConfig(path=data["path"], baudrate=int(data.get("baudrate", 9600)), terminators=terminators,
-                            timeout_ms=None if timeout is None else float(timeout))
+    return SerialPortConfig(
+        path=data["path"],
+        baudrate=int(data.get("baudrate", 9600)),
+        terminators=terminators,
+        timeout_ms=None if timeout is None else float(timeout),
+    )

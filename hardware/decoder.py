@@ -82,8 +82,13 @@ class DecoderConfig:
         object.__setattr__(self, "terminators", MappingProxyType(dict(self.terminators)))
 
     @classmethod
-    def from_names(cls, *, terminators: Iterable[str | int] | None = None, timeout_ms: float | None = 50.0,
-                   gs_key: str | int | None = None) -> DecoderConfig:
+    def from_names(
+        cls,
+        *,
+        terminators: Iterable[str | int] | None = None,
+        timeout_ms: float | None = 50.0,
+        gs_key: str | int | None = None,
+    ) -> DecoderConfig:
         """Build from key names as written in configuration: `terminators=["KEY_ENTER", "KEY_F12"]`.
 
         Standard terminators keep their names ("enter", "kp_enter", "tab"); others are named after the key
@@ -92,10 +97,10 @@ class DecoderConfig:
         mapping = keymap.DEFAULT_TERMINATORS
         if terminators is not None:
             codes = [keymap.key_code(t) for t in terminators]
-            mapping = MappingProxyType(
-                {c: keymap.DEFAULT_TERMINATORS.get(c, keymap.key_name(c)) for c in codes})
-        return cls(terminators=mapping, timeout_ms=timeout_ms,
-                   gs_key=None if gs_key is None else keymap.key_code(gs_key))
+            mapping = MappingProxyType({c: keymap.DEFAULT_TERMINATORS.get(c, keymap.key_name(c)) for c in codes})
+        return cls(
+            terminators=mapping, timeout_ms=timeout_ms, gs_key=None if gs_key is None else keymap.key_code(gs_key)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +123,17 @@ class Decoded:
 
     def to_scan(self, device: str, source: Source, received_at: datetime | None = None) -> Scan:
         """Attribute to a device; `received_at` defaults to the time of the scan's last event."""
-        return Scan(text=self.text, device=device, source=source, terminator=self.terminator, raw=self.raw,
-                    events=self.events, received_at=received_at or self.ended_at, complete=self.complete,
-                    unknown_keys=self.unknown_keys)
+        return Scan(
+            text=self.text,
+            device=device,
+            source=source,
+            terminator=self.terminator,
+            raw=self.raw,
+            events=self.events,
+            received_at=received_at or self.ended_at,
+            complete=self.complete,
+            unknown_keys=self.unknown_keys,
+        )
 
 
 def pack_events(events: Iterable[Event]) -> bytes:
@@ -352,9 +365,16 @@ class KeyDecoder:
         out = None
         if self._chars:
             last_us = scan_events[-1][0] * 1_000_000 + scan_events[-1][1] if scan_events else self._last_us
-            out = Decoded(text="".join(self._chars), terminator=terminator, raw=pack_events(scan_events),
-                          events=len(scan_events), unknown_keys=self._unknown, complete=complete,
-                          first_us=self._first_us, last_us=last_us)
+            out = Decoded(
+                text="".join(self._chars),
+                terminator=terminator,
+                raw=pack_events(scan_events),
+                events=len(scan_events),
+                unknown_keys=self._unknown,
+                complete=complete,
+                first_us=self._first_us,
+                last_us=last_us,
+            )
         self._new_scan()
         if rest:
             self._events = rest

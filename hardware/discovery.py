@@ -40,7 +40,7 @@ class DeviceInfo:
 
     @property
     def usb_id(self) -> str:
-        """"0c2e:0b61", or "" when unknown."""
+        """ "0c2e:0b61", or "" when unknown."""
         if self.vendor is None or self.product is None:
             return ""
         return f"{self.vendor:04x}:{self.product:04x}"
@@ -84,10 +84,26 @@ def input_devices(config: ScannerConfig) -> list[DeviceInfo]:
             continue
         stable_id = by_id.get(node)
         key = stable_id or by_path.get(node) or str(dev_input / node)
-        rule = next((m.describe() for m in config.allow
-                     if m.matches(by_id=stable_id, vendor=vendor, product=product, name=name)), None)
-        out.append(DeviceInfo(key=key, kind="evdev", path=str(dev_input / node), name=name, vendor=vendor,
-                              product=product, allowed=rule is not None, rule=rule))
+        rule = next(
+            (
+                m.describe()
+                for m in config.allow
+                if m.matches(by_id=stable_id, vendor=vendor, product=product, name=name)
+            ),
+            None,
+        )
+        out.append(
+            DeviceInfo(
+                key=key,
+                kind="evdev",
+                path=str(dev_input / node),
+                name=name,
+                vendor=vendor,
+                product=product,
+                allowed=rule is not None,
+                rule=rule,
+            )
+        )
     return out
 
 
@@ -98,9 +114,19 @@ def serial_ports(config: ScannerConfig) -> list[DeviceInfo]:
     for port in config.serial_ports:
         configured.add(os.path.abspath(port.path))
         vendor, product = _tty_usb_id(port.path, config.sys_root)
-        out.append(DeviceInfo(key=port.key, kind="serial", path=port.path, name=os.path.basename(port.path),
-                              vendor=vendor, product=product, allowed=True, rule="configured port",
-                              present=os.path.exists(port.path)))
+        out.append(
+            DeviceInfo(
+                key=port.key,
+                kind="serial",
+                path=port.path,
+                name=os.path.basename(port.path),
+                vendor=vendor,
+                product=product,
+                allowed=True,
+                rule="configured port",
+                present=os.path.exists(port.path),
+            )
+        )
     by_id = Path(config.dev_root, "serial", "by-id")
     try:
         others = sorted(by_id.iterdir())
@@ -110,8 +136,17 @@ def serial_ports(config: ScannerConfig) -> list[DeviceInfo]:
         if os.path.abspath(link) in configured:
             continue
         vendor, product = _tty_usb_id(str(link), config.sys_root)
-        out.append(DeviceInfo(key=f"serial:{link}", kind="serial", path=str(link), name=link.name,
-                              vendor=vendor, product=product, allowed=False))
+        out.append(
+            DeviceInfo(
+                key=f"serial:{link}",
+                kind="serial",
+                path=str(link),
+                name=link.name,
+                vendor=vendor,
+                product=product,
+                allowed=False,
+            )
+        )
     return out
 
 

@@ -36,9 +36,16 @@ class EvdevReader(ThreadedReader):
 
     source = "evdev"
 
-    def __init__(self, device: InputDevice[str], sink: ScanSink, *, device_key: str | None = None,
-                 config: DecoderConfig | None = None, grab: bool = True,
-                 on_state: StateCallback | None = None) -> None:
+    def __init__(
+        self,
+        device: InputDevice[str],
+        sink: ScanSink,
+        *,
+        device_key: str | None = None,
+        config: DecoderConfig | None = None,
+        grab: bool = True,
+        on_state: StateCallback | None = None,
+    ) -> None:
         super().__init__(device_key or str(device.path), sink, on_state=on_state)
         self._dev = device
         self._config = config or DecoderConfig()
@@ -76,8 +83,11 @@ class EvdevReader(ThreadedReader):
                 try:
                     dev.grab()
                 except OSError as exc:
-                    reason = ("another program holds the device (EBUSY)" if exc.errno == errno.EBUSY
-                              else f"cannot grab the device: {exc.strerror or exc}")
+                    reason = (
+                        "another program holds the device (EBUSY)"
+                        if exc.errno == errno.EBUSY
+                        else f"cannot grab the device: {exc.strerror or exc}"
+                    )
                     self._set_state(ReaderState.FAILED, reason)
                     return
             self._set_state(ReaderState.RUNNING)
@@ -132,9 +142,15 @@ class EvdevReader(ThreadedReader):
             dev.close()
 
 
-def open_evdev_reader(path: str, sink: ScanSink, *, device_key: str | None = None,
-                      config: DecoderConfig | None = None, grab: bool = True,
-                      on_state: StateCallback | None = None) -> EvdevReader:
+def open_evdev_reader(
+    path: str,
+    sink: ScanSink,
+    *,
+    device_key: str | None = None,
+    config: DecoderConfig | None = None,
+    grab: bool = True,
+    on_state: StateCallback | None = None,
+) -> EvdevReader:
     """Open `/dev/input/...` and wrap it in a reader (not started). Raises OSError when it cannot be opened
     (missing, or no permission: see deploy/99-warehouse-scanners.rules)."""
     device: InputDevice[str] = InputDevice(path)

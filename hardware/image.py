@@ -41,9 +41,16 @@ class ImageDecodeError(ValueError):
     """The upload is not an image we can read (or too large); the message says which."""
 
 
-def decode_image(image: Image.Image | bytes, *, timeout_ms: int = 300, max_count: int = 4,
-                 max_side: int = 2048, max_pixels: int = 40_000_000, device: str = "image:upload",
-                 invert: bool = True) -> list[Scan]:
+def decode_image(
+    image: Image.Image | bytes,
+    *,
+    timeout_ms: int = 300,
+    max_count: int = 4,
+    max_side: int = 2048,
+    max_pixels: int = 40_000_000,
+    device: str = "image:upload",
+    invert: bool = True,
+) -> list[Scan]:
     """Every Data Matrix found in `image` (a PIL image, or the bytes of a PNG/JPEG/... file), as scans.
 
     GS1 symbols come back as the element string a scanner sends: no leading FNC1, GS (U+001D) between
@@ -58,8 +65,10 @@ def decode_image(image: Image.Image | bytes, *, timeout_ms: int = 300, max_count
     if not found and invert and remaining > 0:
         found = _decode_fnc1(ImageOps.invert(gray), remaining, max_count)
     now = datetime.now(UTC)
-    return [Scan(text=_text(raw), device=device, source="image", terminator=None, raw=raw, events=0,
-                 received_at=now) for raw in found]
+    return [
+        Scan(text=_text(raw), device=device, source="image", terminator=None, raw=raw, events=0, received_at=now)
+        for raw in found
+    ]
 
 
 def _text(raw: bytes) -> str:
@@ -91,8 +100,10 @@ def _decode_fnc1(image: Image.Image, timeout_ms: int, max_count: int) -> list[by
     """libdmtx with DmtxPropFnc1 = GS: each FNC1 comes back as 0x1D (recipes §1)."""
     pixels, width, height, bpp = dmtx._pixel_data(image)
     out: list[bytes] = []
-    with dmtx._image(cast(pixels, c_ubyte_p), width, height, dmtx._PACK_ORDER[bpp]) as img, \
-            dmtx._decoder(img, 1) as decoder:
+    with (
+        dmtx._image(cast(pixels, c_ubyte_p), width, height, dmtx._PACK_ORDER[bpp]) as img,
+        dmtx._decoder(img, 1) as decoder,
+    ):
         dmtxDecodeSetProp(decoder, DmtxProperty.DmtxPropFnc1, _GS_BYTE)
         deadline = dmtxTimeAdd(dmtxTimeNow(), max(1, timeout_ms))
         while len(out) < max_count:

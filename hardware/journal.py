@@ -65,9 +65,15 @@ def scan_input(scan: Scan, route: Route) -> ScanInput:
     # Marks the cut where it happened: a prefix of a block code can be a valid-looking shorter code, so a
     # cut scan must not reach the parser as it is.
     raw = scan.text if scan.complete else scan.text + UNKNOWN
-    return ScanInput(raw=raw, source=scan.source, station=route.station, user_id=route.user_id,
-                     scanner_id=route.scanner_id, client_scan_id=f"{scan.source}:{uuid.uuid4().hex}",
-                     raw_events=scan.raw or None)
+    return ScanInput(
+        raw=raw,
+        source=scan.source,
+        station=route.station,
+        user_id=route.user_id,
+        scanner_id=route.scanner_id,
+        client_scan_id=f"{scan.source}:{uuid.uuid4().hex}",
+        raw_events=scan.raw or None,
+    )
 
 
 class ReceivingSink:
@@ -80,11 +86,19 @@ class ReceivingSink:
     the caller's thread, one transaction each; `flush()` waits until what was handed over is written.
     """
 
-    def __init__(self, db: Database, router: StationRouter, *, gs_substitutes: Sequence[str] | None = None,
-                 reload_bindings: Callable[[], None] | None = None, reload_interval: float = 2.0,
-                 on_result: Callable[[Scan, ScanResult], None] | None = None,
-                 retry_delays: Sequence[float] = RETRY_DELAYS, group_commit: bool = True,
-                 max_batch: int = MAX_BATCH) -> None:
+    def __init__(
+        self,
+        db: Database,
+        router: StationRouter,
+        *,
+        gs_substitutes: Sequence[str] | None = None,
+        reload_bindings: Callable[[], None] | None = None,
+        reload_interval: float = 2.0,
+        on_result: Callable[[Scan, ScanResult], None] | None = None,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
+        group_commit: bool = True,
+        max_batch: int = MAX_BATCH,
+    ) -> None:
         self._db = db
         self._router = router
         self._directions: dict[int, bool] = {}  # act id -> outgoing
@@ -140,8 +154,8 @@ class ReceivingSink:
                     self._cond.notify_all()  # flush() waits for this
                     self._cond.wait_for(lambda: bool(self._pending), IDLE_S)
                     self._idle = False
-                batch = self._pending[:self._max_batch]
-                del self._pending[:self._max_batch]
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
                 if not batch:
                     self._writer = None
                     self._cond.notify_all()
@@ -209,8 +223,14 @@ class ReceivingSink:
         """A station building an outgoing act: each scan puts its code on the draft, or is refused there."""
         for scan, route in run:
             try:
-                added = shipping.add_code(self._db, route.act_id, scan.text, station=route.station,
-                                          actor=f"scanner:{scan.device}", gs_substitutes=self._gs)
+                added = shipping.add_code(
+                    self._db,
+                    route.act_id,
+                    scan.text,
+                    station=route.station,
+                    actor=f"scanner:{scan.device}",
+                    gs_substitutes=self._gs,
+                )
             except ShippingError as exc:
                 self._router.close_act(route.station, route.act_id)
                 self._router.to_tray(scan, TrayReason.REFUSED, station=route.station, detail=exc.message("en"))
@@ -241,18 +261,24 @@ class ReceivingSink:
                     self._router.close_act(station, act_id)  # stop sending its scans there
                 for scan, route in run:
                     self._router.to_tray(scan, TrayReason.REFUSED, station=route.station, detail=exc.message("en"))
-                    log.warning("scanner %s: act %s refused the scan (%s): %r", scan.device, act_id, exc.reason,
-                                scan.text)
+                    log.warning(
+                        "scanner %s: act %s refused the scan (%s): %r", scan.device, act_id, exc.reason, scan.text
+                    )
                 return None
             except OperationalError as exc:  # locked past the busy timeout, connection lost: worth a retry
                 if attempt == len(self._delays):
                     for scan, route in run:
                         self._router.to_tray(scan, TrayReason.ERROR, station=route.station, detail=str(exc.orig))
-                        log.error("scanner %s: database failed %d times, scan kept in the tray: %r", scan.device,
-                                  attempt + 1, scan.text)
+                        log.error(
+                            "scanner %s: database failed %d times, scan kept in the tray: %r",
+                            scan.device,
+                            attempt + 1,
+                            scan.text,
+                        )
                     return None
-                log.warning("scanners %s: database failed (%s), retrying", ", ".join({s.device for s, _ in run}),
-                            exc.orig)
+                log.warning(
+                    "scanners %s: database failed (%s), retrying", ", ".join({s.device for s, _ in run}), exc.orig
+                )
                 time.sleep(self._delays[attempt])
             except Exception as exc:  # a bug: the reader and the next scans must go on, this scan must show
                 if len(run) > 1:
@@ -270,13 +296,20 @@ class ReceivingSink:
             registration = self._router.redeem_registration(token, scan.device)
         except RegistrationError as exc:
             binding = self._router.binding_for(scan.device)
-            self._router.to_tray(scan, TrayReason.REGISTRATION, station=binding.station if binding else None,
-                                 detail=str(exc))
+            self._router.to_tray(
+                scan, TrayReason.REGISTRATION, station=binding.station if binding else None, detail=str(exc)
+            )
             log.warning("scanner %s: registration code refused (%s)", scan.device, exc)
             return
         try:
-            binding = bind_scanner(self._db, scan.device, registration.station, username=registration.username,
-                                   name=registration.name, actor=registration.issued_by)
+            binding = bind_scanner(
+                self._db,
+                scan.device,
+                registration.station,
+                username=registration.username,
+                name=registration.name,
+                actor=registration.issued_by,
+            )
         except Exception as exc:  # the scans after this one must still be written
             if isinstance(exc, BindingError):
                 why = str(exc)
@@ -290,8 +323,13 @@ class ReceivingSink:
             log.error("scanner %s: registration for %s failed: %s", scan.device, registration.station, why)
             return
         self._router.complete_registration(registration.id, binding)
-        log.info("scanner %s: registered at station %s%s by %s", scan.device, binding.station,
-                 f" for {registration.username}" if registration.username else "", registration.issued_by)
+        log.info(
+            "scanner %s: registered at station %s%s by %s",
+            scan.device,
+            binding.station,
+            f" for {registration.username}" if registration.username else "",
+            registration.issued_by,
+        )
 
     def _maybe_reload(self) -> None:
         if self._reload is None:

@@ -44,10 +44,18 @@ def default_reader_factory(config: ScannerConfig) -> ReaderFactory:
     def make(info: DeviceInfo, sink: ScanSink, on_state: StateCallback) -> Reader:
         if info.kind == "serial":
             port = ports.get(info.key) or SerialPortConfig(path=info.path)
-            return SerialReader(port.path, sink, baudrate=port.baudrate, terminators=port.terminators,
-                                timeout_ms=port.timeout_ms, device_key=info.key, on_state=on_state)
-        return open_evdev_reader(info.path, sink, device_key=info.key, config=config.decoder, grab=config.grab,
-                                 on_state=on_state)
+            return SerialReader(
+                port.path,
+                sink,
+                baudrate=port.baudrate,
+                terminators=port.terminators,
+                timeout_ms=port.timeout_ms,
+                device_key=info.key,
+                on_state=on_state,
+            )
+        return open_evdev_reader(
+            info.path, sink, device_key=info.key, config=config.decoder, grab=config.grab, on_state=on_state
+        )
 
     return make
 
@@ -56,9 +64,17 @@ class ReaderManager:
     """Owns the readers of one station. Scans of every reader reach `sink` through one dispatcher thread
     (`dispatch=True`, the default), one at a time, so a slow sink never stalls a reader."""
 
-    def __init__(self, sink: ScanSink, *, discover: Callable[[], Iterable[DeviceInfo]],
-                 reader_factory: ReaderFactory, poll_interval: float = 0.5, retry_interval: float = 1.0,
-                 dispatch: bool = True, on_state: StateCallback | None = None) -> None:
+    def __init__(
+        self,
+        sink: ScanSink,
+        *,
+        discover: Callable[[], Iterable[DeviceInfo]],
+        reader_factory: ReaderFactory,
+        poll_interval: float = 0.5,
+        retry_interval: float = 1.0,
+        dispatch: bool = True,
+        on_state: StateCallback | None = None,
+    ) -> None:
         self._dispatcher = ScanDispatcher(sink) if dispatch else None
         self._sink: ScanSink = self._dispatcher if self._dispatcher is not None else sink
         self._discover = discover
@@ -75,11 +91,17 @@ class ReaderManager:
         self._thread: threading.Thread | None = None
 
     @classmethod
-    def from_config(cls, config: ScannerConfig, sink: ScanSink, *,
-                    on_state: StateCallback | None = None) -> ReaderManager:
+    def from_config(
+        cls, config: ScannerConfig, sink: ScanSink, *, on_state: StateCallback | None = None
+    ) -> ReaderManager:
         """The station's manager: allowed input devices and configured serial ports."""
-        return cls(sink, discover=lambda: discover(config), reader_factory=default_reader_factory(config),
-                   poll_interval=config.poll_interval, on_state=on_state)
+        return cls(
+            sink,
+            discover=lambda: discover(config),
+            reader_factory=default_reader_factory(config),
+            poll_interval=config.poll_interval,
+            on_state=on_state,
+        )
 
     def start(self) -> None:
         """Open what is there now, then follow hot-plug in a background thread."""
@@ -135,8 +157,11 @@ class ReaderManager:
         """Every device the manager knows, with its reader's state (for the scanners screen and list)."""
         with self._lock:
             out = [ReaderStatus(key, r.state, r.error, self._infos.get(key)) for key, r in self._readers.items()]
-            out += [ReaderStatus(key, ReaderState.FAILED, why, self._infos.get(key))
-                    for key, (_, why) in self._failed.items() if key not in self._readers]
+            out += [
+                ReaderStatus(key, ReaderState.FAILED, why, self._infos.get(key))
+                for key, (_, why) in self._failed.items()
+                if key not in self._readers
+            ]
         return sorted(out, key=lambda s: s.device)
 
     def readers(self) -> dict[str, Reader]:

@@ -34,8 +34,7 @@ class EventWriter:
     18
     """
 
-    def __init__(self, *, start: float = 1_700_000_000.0, key_interval_ms: float = 4.0,
-                 msc_scan: bool = True) -> None:
+    def __init__(self, *, start: float = 1_700_000_000.0, key_interval_ms: float = 4.0, msc_scan: bool = True) -> None:
         self._t_us = round(start * 1_000_000)
         self._half_us = max(1, round(key_interval_ms * 500))  # press, half an interval, release, half
         self._msc = msc_scan
@@ -80,8 +79,7 @@ class EventWriter:
             self.tap(_KP[int(digit)])
         self.release(e.KEY_LEFTALT)
 
-    def type(self, text: str, *, shift: ShiftStyle = "left", gs: GsStyle = "ctrl",
-             gs_key: int = e.KEY_F8) -> None:
+    def type(self, text: str, *, shift: ShiftStyle = "left", gs: GsStyle = "ctrl", gs_key: int = e.KEY_F8) -> None:
         """Type `text` as a US-keyboard scanner would. Characters no key types (control characters other
         than GS, Latin-1 letters) are sent as Alt+0nnn; beyond U+00FF raises ValueError."""
         caps = False
@@ -130,8 +128,15 @@ class EventWriter:
             code = keymap.key_code(str(terminator))
         self.tap(code)
 
-    def scan(self, text: str, *, terminator: str | int | None = "enter", shift: ShiftStyle = "left",
-             gs: GsStyle = "ctrl", gs_key: int = e.KEY_F8) -> None:
+    def scan(
+        self,
+        text: str,
+        *,
+        terminator: str | int | None = "enter",
+        shift: ShiftStyle = "left",
+        gs: GsStyle = "ctrl",
+        gs_key: int = e.KEY_F8,
+    ) -> None:
         """A whole scan: the text, then the terminator."""
         self.type(text, shift=shift, gs=gs, gs_key=gs_key)
         self.terminate(terminator)
@@ -140,9 +145,17 @@ class EventWriter:
         return bytes(self._buf)
 
 
-def events_for_text(text: str, *, shift: ShiftStyle = "left", gs: GsStyle = "ctrl", gs_key: int = e.KEY_F8,
-                    terminator: str | int | None = "enter", start_time: float = 1_700_000_000.0,
-                    key_interval_ms: float = 4.0, msc_scan: bool = True) -> bytes:
+def events_for_text(
+    text: str,
+    *,
+    shift: ShiftStyle = "left",
+    gs: GsStyle = "ctrl",
+    gs_key: int = e.KEY_F8,
+    terminator: str | int | None = "enter",
+    start_time: float = 1_700_000_000.0,
+    key_interval_ms: float = 4.0,
+    msc_scan: bool = True,
+) -> bytes:
     """The input_event records of one scan of `text`.
 
     >>> len(events_for_text("0", terminator="enter")) // 24   # 2 keys x (press + release) x 3 events

@@ -58,8 +58,13 @@ def _check(data: bytes, records: int) -> None:
     if not records:
         return
     sample = min(records, 64)
-    bad = sum(1 for sec, usec, etype, _code, _value in EVENT.iter_unpack(data[: sample * RECORD_SIZE])
-              if etype > 0x1F or not 0 <= usec < 1_000_000 or sec < 0)
+    bad = sum(
+        1
+        for sec, usec, etype, _code, _value in EVENT.iter_unpack(data[: sample * RECORD_SIZE])
+        if etype > 0x1F or not 0 <= usec < 1_000_000 or sec < 0
+    )
     if bad * 4 > sample:
-        raise ReplayError(f"not a recording of 64-bit input_event records ({bad} of the first {sample} "
-                          "records have impossible types or times)")
+        raise ReplayError(
+            f"not a recording of 64-bit input_event records ({bad} of the first {sample} "
+            "records have impossible types or times)"
+        )

@@ -34,7 +34,10 @@ REGISTRATION_TTL = 300.0
 _TOKEN_BYTES = 15  # 120 bits: 24 characters of base32, which survives a scanner set to change letter case
 _REGISTRATION = re.compile(
     r"(?:\][A-Za-z][0-9])?"  # an AIM symbology identifier (]d1), when the scanner is set to send one
-    + re.escape(REGISTRATION_PREFIX) + r"([A-Z2-7]{24})", re.IGNORECASE)
+    + re.escape(REGISTRATION_PREFIX)
+    + r"([A-Z2-7]{24})",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -161,8 +164,13 @@ class StationRouter:
     `default_station` routes scanners that have no binding (a one-station PC); None sends them to the tray.
     """
 
-    def __init__(self, *, default_station: str | None = None, tray_size: int = 500,
-                 on_tray: Callable[[TrayItem], None] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        default_station: str | None = None,
+        tray_size: int = 500,
+        on_tray: Callable[[TrayItem], None] | None = None,
+    ) -> None:
         self._lock = threading.Lock()
         self._bindings: dict[str, Binding] = {}
         self._acts: dict[str, _OpenAct] = {}
@@ -243,18 +251,35 @@ class StationRouter:
 
     # -- registration codes ----------------------------------------------------------------------
 
-    def issue_registration(self, station: str, *, issued_by: str, issued_by_id: int | None = None,
-                           user_id: int | None = None, username: str | None = None, name: str = "",
-                           rebind: bool = False, ttl: float = REGISTRATION_TTL,
-                           now: datetime | None = None) -> Registration:
+    def issue_registration(
+        self,
+        station: str,
+        *,
+        issued_by: str,
+        issued_by_id: int | None = None,
+        user_id: int | None = None,
+        username: str | None = None,
+        name: str = "",
+        rebind: bool = False,
+        ttl: float = REGISTRATION_TTL,
+        now: datetime | None = None,
+    ) -> Registration:
         """A new one-time registration code for `station` (and a person, when given), valid `ttl` seconds.
         With `rebind`, a scanner bound elsewhere may take it too; otherwise only an unbound one."""
         now = now or datetime.now(UTC)
         token = base64.b32encode(secrets.token_bytes(_TOKEN_BYTES)).decode("ascii")
-        registration = Registration(id=secrets.token_urlsafe(12), token=token, station=station,
-                                    expires_at=now + timedelta(seconds=ttl), issued_by=issued_by,
-                                    issued_by_id=issued_by_id, user_id=user_id, username=username, name=name,
-                                    rebind=rebind)
+        registration = Registration(
+            id=secrets.token_urlsafe(12),
+            token=token,
+            station=station,
+            expires_at=now + timedelta(seconds=ttl),
+            issued_by=issued_by,
+            issued_by_id=issued_by_id,
+            user_id=user_id,
+            username=username,
+            name=name,
+            rebind=rebind,
+        )
         with self._lock:
             self._forget_old(now)
             self._registrations[registration.id] = registration

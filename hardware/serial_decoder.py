@@ -18,7 +18,7 @@ _NAMES: Final = {b"\r\n": "crlf", b"\r": "cr", b"\n": "lf", b"\t": "tab", b"\x03
 
 
 def terminator_name(terminator: bytes) -> str:
-    """"crlf", "cr", "lf", … or the hex of a custom terminator ("0x1e")."""
+    """ "crlf", "cr", "lf", … or the hex of a custom terminator ("0x1e")."""
     return _NAMES.get(terminator) or "0x" + terminator.hex()
 
 
@@ -85,14 +85,14 @@ class SerialDecoder:
             # A longer terminator that starts with the one found (CRLF after CR): look ahead in the chunk.
             for longer in self._terms:
                 if len(longer) > len(found) and longer.startswith(found):
-                    rest = longer[len(found):]
-                    ahead = chunk[i:i + len(rest)]
+                    rest = longer[len(found) :]
+                    ahead = chunk[i : i + len(rest)]
                     if ahead == rest:
                         found = longer
                     elif not (rest.startswith(ahead) and i + len(ahead) == n):
                         continue
                     else:  # the chunk ends inside the longer terminator: swallow the rest when it comes
-                        self._swallow = rest[len(ahead):]
+                        self._swallow = rest[len(ahead) :]
                     self._data += ahead
                     i += len(ahead)
                     break
@@ -120,6 +120,15 @@ class SerialDecoder:
         raw = bytes(self._data)
         self._data.clear()
         if payload_end:
-            out.append(Decoded(text=raw[:payload_end].decode("latin-1"), terminator=terminator, raw=raw,
-                               events=len(raw), unknown_keys=0, complete=complete, first_us=self._first_us,
-                               last_us=self._last_us))
+            out.append(
+                Decoded(
+                    text=raw[:payload_end].decode("latin-1"),
+                    terminator=terminator,
+                    raw=raw,
+                    events=len(raw),
+                    unknown_keys=0,
+                    complete=complete,
+                    first_us=self._first_us,
+                    last_us=self._last_us,
+                )
+            )

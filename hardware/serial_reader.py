@@ -26,10 +26,19 @@ class SerialReader(ThreadedReader):
 
     source = "serial"
 
-    def __init__(self, port: str, sink: ScanSink, *, baudrate: int = 9600,
-                 terminators: Iterable[bytes] = DEFAULT_TERMINATORS, timeout_ms: float | None = 100.0,
-                 retry_interval: float = 1.0, device_key: str | None = None, exclusive: bool = True,
-                 on_state: StateCallback | None = None) -> None:
+    def __init__(
+        self,
+        port: str,
+        sink: ScanSink,
+        *,
+        baudrate: int = 9600,
+        terminators: Iterable[bytes] = DEFAULT_TERMINATORS,
+        timeout_ms: float | None = 100.0,
+        retry_interval: float = 1.0,
+        device_key: str | None = None,
+        exclusive: bool = True,
+        on_state: StateCallback | None = None,
+    ) -> None:
         super().__init__(device_key or f"serial:{port}", sink, on_state=on_state)
         self.port = port
         self.baudrate = baudrate
@@ -52,13 +61,14 @@ class SerialReader(ThreadedReader):
         connected_before = False
         while not self._stopping.is_set():
             try:
-                port = serial.Serial(port=self.port, baudrate=self.baudrate, timeout=_POLL_S,
-                                     exclusive=self._exclusive)
+                port = serial.Serial(port=self.port, baudrate=self.baudrate, timeout=_POLL_S, exclusive=self._exclusive)
             except (serial.SerialException, OSError) as exc:
                 denied = getattr(exc, "errno", None) in (errno.EACCES, errno.EPERM)
                 if denied:
-                    self._set_state(ReaderState.FAILED, f"no permission to open {self.port} "
-                                    "(see deploy/99-warehouse-scanners.rules)")
+                    self._set_state(
+                        ReaderState.FAILED,
+                        f"no permission to open {self.port} (see deploy/99-warehouse-scanners.rules)",
+                    )
                 else:
                     self._set_state(ReaderState.UNPLUGGED, f"waiting for {self.port}: {exc}")
                 self._stopping.wait(self._retry)

@@ -50,21 +50,38 @@ def scanner_config(app: Flask) -> ScannerConfig:
 class ScannerStation:
     """Readers, router and receiving sink of one station, started and stopped together."""
 
-    def __init__(self, db: Database, config: ScannerConfig, *, station: str,
-                 gs_substitutes: Iterable[str] | None = None,
-                 discover_devices: Callable[[], Iterable[DeviceInfo]] | None = None,
-                 reader_factory: ReaderFactory | None = None, status_path: Path | None = None,
-                 retry_interval: float = 1.0, reload_interval: float = 2.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        config: ScannerConfig,
+        *,
+        station: str,
+        gs_substitutes: Iterable[str] | None = None,
+        discover_devices: Callable[[], Iterable[DeviceInfo]] | None = None,
+        reader_factory: ReaderFactory | None = None,
+        status_path: Path | None = None,
+        retry_interval: float = 1.0,
+        reload_interval: float = 2.0,
+    ) -> None:
         self.config = config
         self.station = station
         self._db = db
         self.router = StationRouter(default_station=station if config.unbound == "station" else None)
-        self.sink = ReceivingSink(db, self.router, gs_substitutes=tuple(gs_substitutes or ()),
-                                  reload_bindings=self.reload_bindings, reload_interval=reload_interval)
+        self.sink = ReceivingSink(
+            db,
+            self.router,
+            gs_substitutes=tuple(gs_substitutes or ()),
+            reload_bindings=self.reload_bindings,
+            reload_interval=reload_interval,
+        )
         self.manager = ReaderManager(
-            self.sink, discover=discover_devices or (lambda: discover(config)),
-            reader_factory=reader_factory or default_reader_factory(config), poll_interval=config.poll_interval,
-            retry_interval=retry_interval, on_state=self._state_changed)
+            self.sink,
+            discover=discover_devices or (lambda: discover(config)),
+            reader_factory=reader_factory or default_reader_factory(config),
+            poll_interval=config.poll_interval,
+            retry_interval=retry_interval,
+            on_state=self._state_changed,
+        )
         self._status_path = status_path
         self._status: dict[str, dict[str, Any]] = {}
         self._status_lock = threading.Lock()
@@ -96,8 +113,12 @@ class ScannerStation:
         if self._status_path is None:
             return
         with self._status_lock:
-            data = {"pid": os.getpid() if running else None, "station": self.station,
-                    "updated": datetime.now(UTC).isoformat(), "devices": dict(self._status)}
+            data = {
+                "pid": os.getpid() if running else None,
+                "station": self.station,
+                "updated": datetime.now(UTC).isoformat(),
+                "devices": dict(self._status),
+            }
             tmp = self._status_path.with_name(self._status_path.name + ".tmp")
             try:
                 tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
@@ -114,8 +135,13 @@ def start_scanners(app: Flask, **kwargs: Any) -> ScannerStation:
     """
     db: Database = app.extensions["warehouse.db"]
     kwargs.setdefault("status_path", Path(app.instance_path, STATUS_FILE))
-    station = ScannerStation(db, scanner_config(app), station=str(app.config["STATION"]),
-                             gs_substitutes=app.config.get("GS_SUBSTITUTES"), **kwargs)
+    station = ScannerStation(
+        db,
+        scanner_config(app),
+        station=str(app.config["STATION"]),
+        gs_substitutes=app.config.get("GS_SUBSTITUTES"),
+        **kwargs,
+    )
     app.extensions[EXTENSION] = station
     station.start()
     return station

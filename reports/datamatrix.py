@@ -150,9 +150,7 @@ def _dmtx_matrix(code: str, *, fnc1: bool) -> Matrix:
         bpp = dmtxImageGetProp(image, DmtxProperty.DmtxPropBitsPerPixel)
         pixels = ctypes.string_at(image[0].pxl, width * height * bpp // 8)
     step = bpp // 8
-    return tuple(
-        tuple(pixels[(r * width + c) * step] < 128 for c in range(width)) for r in range(height)
-    )
+    return tuple(tuple(pixels[(r * width + c) * step] < 128 for c in range(width)) for r in range(height))
 
 
 def dark_runs(modules: Sequence[Sequence[bool]]) -> list[tuple[int, int, int]]:
@@ -197,8 +195,15 @@ class DataMatrixFlowable(Flowable):  # type: ignore[misc]  # reportlab has no ty
     hairline seams between neighbouring rows.
     """
 
-    def __init__(self, code: str, level: str | None = None, *, module: float = 0.8 * mm,
-                 max_size: float | None = None, quiet: int = 1) -> None:
+    def __init__(
+        self,
+        code: str,
+        level: str | None = None,
+        *,
+        module: float = 0.8 * mm,
+        max_size: float | None = None,
+        quiet: int = 1,
+    ) -> None:
         super().__init__()
         self.symbol = encode(code, level)
         self.quiet = quiet

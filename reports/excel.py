@@ -47,9 +47,17 @@ _MONEY = "#,##0.00"
 _SHEET_NAME_MAX = 31
 
 
-def codes_xlsx(out: Output, act: ActInfo, gtin_lines: Iterable[GtinLine], discrepancies: Iterable[DiscrepancyLine],
-               codes: Iterable[CodeRow], lang: Lang, *, max_rows: int = EXCEL_MAX_ROWS,
-               progress: Progress | None = None) -> None:
+def codes_xlsx(
+    out: Output,
+    act: ActInfo,
+    gtin_lines: Iterable[GtinLine],
+    discrepancies: Iterable[DiscrepancyLine],
+    codes: Iterable[CodeRow],
+    lang: Lang,
+    *,
+    max_rows: int = EXCEL_MAX_ROWS,
+    progress: Progress | None = None,
+) -> None:
     """Write the act's workbook to ``out`` (a path or a binary file object).
 
     Sheets: summary (act header, counts by GTIN and level), discrepancies, one sheet per level with
@@ -85,13 +93,34 @@ def _discard(wb: Workbook) -> None:
         os.remove(writer.out)
 
 
-def _fill(wb: Workbook, act: ActInfo, gtin_lines: Iterable[GtinLine], discrepancies: Iterable[DiscrepancyLine],
-          codes: Iterable[CodeRow], t: Texts, lang: Lang, max_rows: int, progress: Progress | None) -> None:
+def _fill(
+    wb: Workbook,
+    act: ActInfo,
+    gtin_lines: Iterable[GtinLine],
+    discrepancies: Iterable[DiscrepancyLine],
+    codes: Iterable[CodeRow],
+    t: Texts,
+    lang: Lang,
+    max_rows: int,
+    progress: Progress | None,
+) -> None:
     _write_summary(wb, act, gtin_lines, t, lang)
-    disc = _SheetStream(wb, t.sheet_discrepancies, [
-        (t.discrepancy, 18), (t.col_code_exact, 52), (t.col_code_hri, 56), (t.level, 10),
-        (t.col_parent_exact, 52), (t.col_parent_level, 12), (t.gtin, 16), (t.reason, 30), (t.comment, 40),
-    ], max_rows)
+    disc = _SheetStream(
+        wb,
+        t.sheet_discrepancies,
+        [
+            (t.discrepancy, 18),
+            (t.col_code_exact, 52),
+            (t.col_code_hri, 56),
+            (t.level, 10),
+            (t.col_parent_exact, 52),
+            (t.col_parent_level, 12),
+            (t.gtin, 16),
+            (t.reason, 30),
+            (t.comment, 40),
+        ],
+        max_rows,
+    )
     by_level: dict[str, _SheetStream] = {}
     for level in LEVELS:
         columns = [(t.col_code_exact, 52)] + ([] if level == "pack" else [(t.col_code_hri, 56)])
@@ -101,11 +130,19 @@ def _fill(wb: Workbook, act: ActInfo, gtin_lines: Iterable[GtinLine], discrepanc
 
     for line in discrepancies:
         parent = line.parent_code
-        disc.append([
-            word(t.kinds, line.kind), visible_gs(line.code), gs1_hri(line.code, line.level, escape=True),
-            word(t.levels, line.level), visible_gs(parent) if parent else None, word(t.levels, line.parent_level),
-            _clean(line.gtin), _clean(word(t.reasons, line.reason)), _clean(line.comment),
-        ])
+        disc.append(
+            [
+                word(t.kinds, line.kind),
+                visible_gs(line.code),
+                gs1_hri(line.code, line.level, escape=True),
+                word(t.levels, line.level),
+                visible_gs(parent) if parent else None,
+                word(t.levels, line.parent_level),
+                _clean(line.gtin),
+                _clean(word(t.reasons, line.reason)),
+                _clean(line.comment),
+            ]
+        )
 
     statuses: dict[str | None, str] = {}
     last_parent: tuple[str | None, str | None] = (None, None)  # siblings share a parent: convert it once
@@ -118,8 +155,9 @@ def _fill(wb: Workbook, act: ActInfo, gtin_lines: Iterable[GtinLine], discrepanc
         if row.level == "pack":
             by_level["pack"].append([visible_gs(row.code), gtin, last_parent[1], status])
         else:
-            by_level[row.level].append([visible_gs(row.code), gs1_hri(row.code, row.level, escape=True), gtin,
-                                        last_parent[1], status])
+            by_level[row.level].append(
+                [visible_gs(row.code), gs1_hri(row.code, row.level, escape=True), gtin, last_parent[1], status]
+            )
         if progress is not None and n % 10_000 == 0:
             progress(n)
 
@@ -163,10 +201,9 @@ class _SheetStream:
         if self.rows >= self.max_rows:
             self._new_sheet()
         ws = self.ws
-        ws.append([
-            _cell(ws, v) if v.__class__ is str and v and (v[0] in _RISKY_START or v in _ERRORS) else v
-            for v in values
-        ])
+        ws.append(
+            [_cell(ws, v) if v.__class__ is str and v and (v[0] in _RISKY_START or v in _ERRORS) else v for v in values]
+        )
         self.rows += 1
 
 
@@ -198,14 +235,18 @@ def _write_summary(wb: Workbook, act: ActInfo, gtin_lines: Iterable[GtinLine], t
         return None if value is None else _cell(ws, _clean(value))
 
     ws.append([_cell(ws, t.codes_title, font=Font(bold=True, size=14))])
-    basis = "; ".join(f"{word(t.basis_types, doc[0])} № {doc[1]} {fmt_date(doc[2], lang)}".strip()
-                      for doc in act.basis)
+    basis = "; ".join(f"{word(t.basis_types, doc[0])} № {doc[1]} {fmt_date(doc[2], lang)}".strip() for doc in act.basis)
     facts = [
-        (t.act_number, act.number), (t.act_date, fmt_date(act.date, lang)),
-        (t.sender, act.sender.name), (t.bin, act.sender.bin),
-        (t.receiver, act.receiver.name), (t.bin, act.receiver.bin),
-        (t.basis, basis or None), (t.turnover, word(t.turnovers, act.turnover) or None),
-        (t.mode, word(t.modes, act.mode) or None), (t.status, word(t.statuses, act.status) or None),
+        (t.act_number, act.number),
+        (t.act_date, fmt_date(act.date, lang)),
+        (t.sender, act.sender.name),
+        (t.bin, act.sender.bin),
+        (t.receiver, act.receiver.name),
+        (t.bin, act.receiver.bin),
+        (t.basis, basis or None),
+        (t.turnover, word(t.turnovers, act.turnover) or None),
+        (t.mode, word(t.modes, act.mode) or None),
+        (t.status, word(t.statuses, act.status) or None),
     ]
     for label, value in facts:
         ws.append([_cell(ws, label, font=_BOLD), text(value)])
@@ -220,15 +261,33 @@ def _write_summary(wb: Workbook, act: ActInfo, gtin_lines: Iterable[GtinLine], t
         sums[0] += line.expected
         sums[1] += line.credited
         sums[2] += amount or Decimal(0)
-        ws.append([text(line.gtin), text(line.name), text(word(t.levels, line.level)), line.expected, line.credited,
-                   line.credited - line.expected, _cell(ws, price, number_format=_MONEY),
-                   _cell(ws, amount, number_format=_MONEY)])
+        ws.append(
+            [
+                text(line.gtin),
+                text(line.name),
+                text(word(t.levels, line.level)),
+                line.expected,
+                line.credited,
+                line.credited - line.expected,
+                _cell(ws, price, number_format=_MONEY),
+                _cell(ws, amount, number_format=_MONEY),
+            ]
+        )
     for level in LEVELS:
         if level in totals:
             expected, credited, amount = totals[level]
-            ws.append([None, _cell(ws, t.total_level.format(level=word(t.levels, level)), font=_BOLD), None,
-                       expected, credited, credited - expected, None,
-                       _cell(ws, amount, font=_BOLD, number_format=_MONEY)])
+            ws.append(
+                [
+                    None,
+                    _cell(ws, t.total_level.format(level=word(t.levels, level)), font=_BOLD),
+                    None,
+                    expected,
+                    credited,
+                    credited - expected,
+                    None,
+                    _cell(ws, amount, font=_BOLD, number_format=_MONEY),
+                ]
+            )
 
 
 def _write_notes(wb: Workbook, t: Texts) -> None:

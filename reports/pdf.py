@@ -89,11 +89,17 @@ def _act_header(title: str, act: ActInfo, t: Texts, lang: Lang) -> list[Flowable
         for label, party in ((t.sender, act.sender), (t.receiver, act.receiver))
     ]
     parties = Table([party_cells], colWidths=[FRAME_W / 2, FRAME_W / 2])
-    parties.setStyle(TableStyle([
-        ("BOX", (0, 0), (-1, -1), 0.4, GRID), ("INNERGRID", (0, 0), (-1, -1), 0.4, GRID),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"), ("TOPPADDING", (0, 0), (-1, -1), 4),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-    ]))
+    parties.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.4, GRID),
+                ("INNERGRID", (0, 0), (-1, -1), 0.4, GRID),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+            ]
+        )
+    )
     facts: list[tuple[str, str]] = []
     basis = "; ".join(
         f"{word(t.basis_types, doc[0])} № {doc[1]}" + (f" {fmt_date(doc[2], lang)}" if doc[2] else "")
@@ -124,10 +130,16 @@ def _key_values(pairs: list[tuple[str, Flowable | str]]) -> Table:
         for key, value in pairs
     ]
     table = Table(data, colWidths=[55 * mm, FRAME_W - 55 * mm])
-    table.setStyle(TableStyle([
-        ("BOX", (0, 0), (-1, -1), 0.4, GRID), ("INNERGRID", (0, 0), (-1, -1), 0.4, GRID),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"), ("BACKGROUND", (0, 0), (0, -1), colors.Color(0.94, 0.95, 0.97)),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("BOX", (0, 0), (-1, -1), 0.4, GRID),
+                ("INNERGRID", (0, 0), (-1, -1), 0.4, GRID),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BACKGROUND", (0, 0), (0, -1), colors.Color(0.94, 0.95, 0.97)),
+            ]
+        )
+    )
     return table
 
 
@@ -151,14 +163,25 @@ def _signed(n: int, lang: Lang) -> str:
 def _gtin_summary(lines: Iterable[GtinLine], t: Texts, lang: Lang, *, shipping: bool) -> list[Flowable]:
     """Counts per GTIN and level, and totals per level (computed while the lines stream past)."""
     if shipping:
-        columns = [Column(t.gtin, 27 * mm, mono=True), Column(t.product, 75 * mm), Column(t.level, 18 * mm),
-                   Column(t.quantity, 20 * mm, align="right"), Column(t.price, 22 * mm, align="right"),
-                   Column(t.shipped_amount, FRAME_W - 162 * mm, align="right")]
+        columns = [
+            Column(t.gtin, 27 * mm, mono=True),
+            Column(t.product, 75 * mm),
+            Column(t.level, 18 * mm),
+            Column(t.quantity, 20 * mm, align="right"),
+            Column(t.price, 22 * mm, align="right"),
+            Column(t.shipped_amount, FRAME_W - 162 * mm, align="right"),
+        ]
     else:
-        columns = [Column(t.gtin, 27 * mm, mono=True), Column(t.product, FRAME_W - 145 * mm),
-                   Column(t.level, 16 * mm), Column(t.expected, 19 * mm, align="right"),
-                   Column(t.credited, 19 * mm, align="right"), Column(t.difference, 18 * mm, align="right"),
-                   Column(t.price, 20 * mm, align="right"), Column(t.amount, 26 * mm, align="right")]
+        columns = [
+            Column(t.gtin, 27 * mm, mono=True),
+            Column(t.product, FRAME_W - 145 * mm),
+            Column(t.level, 16 * mm),
+            Column(t.expected, 19 * mm, align="right"),
+            Column(t.credited, 19 * mm, align="right"),
+            Column(t.difference, 18 * mm, align="right"),
+            Column(t.price, 20 * mm, align="right"),
+            Column(t.amount, 26 * mm, align="right"),
+        ]
     layout = TableLayout(columns)
 
     def rows() -> Iterator[TableRow]:
@@ -174,12 +197,25 @@ def _gtin_summary(lines: Iterable[GtinLine], t: Texts, lang: Lang, *, shipping: 
                 total.priced = True
             level = word(t.levels, line.level)
             if shipping:
-                values = [line.gtin, line.name or "", level, fmt_int(line.expected, lang),
-                          fmt_money(line.price_tiyn, lang), fmt_money(amount, lang)]
+                values = [
+                    line.gtin,
+                    line.name or "",
+                    level,
+                    fmt_int(line.expected, lang),
+                    fmt_money(line.price_tiyn, lang),
+                    fmt_money(amount, lang),
+                ]
             else:
-                values = [line.gtin, line.name or "", level, fmt_int(line.expected, lang),
-                          fmt_int(line.credited, lang), _signed(line.credited - line.expected, lang),
-                          fmt_money(line.price_tiyn, lang), fmt_money(amount, lang)]
+                values = [
+                    line.gtin,
+                    line.name or "",
+                    level,
+                    fmt_int(line.expected, lang),
+                    fmt_int(line.credited, lang),
+                    _signed(line.credited - line.expected, lang),
+                    fmt_money(line.price_tiyn, lang),
+                    fmt_money(amount, lang),
+                ]
             yield layout.row(values)
         for level_key in LEVELS:
             if (sums := totals.get(level_key)) is None:
@@ -189,8 +225,16 @@ def _gtin_summary(lines: Iterable[GtinLine], t: Texts, lang: Lang, *, shipping: 
             if shipping:
                 values = ["", label, "", fmt_int(sums.expected, lang), "", amount_text]
             else:
-                values = ["", label, "", fmt_int(sums.expected, lang), fmt_int(sums.credited, lang),
-                          _signed(sums.credited - sums.expected, lang), "", amount_text]
+                values = [
+                    "",
+                    label,
+                    "",
+                    fmt_int(sums.expected, lang),
+                    fmt_int(sums.credited, lang),
+                    _signed(sums.credited - sums.expected, lang),
+                    "",
+                    amount_text,
+                ]
             yield layout.row(values, "total")
 
     return [*_heading(t.summary_title), RowStream(layout, rows())]
@@ -208,22 +252,28 @@ def _signature_block(signature: SignatureInfo | None, t: Texts, lang: Lang) -> l
     if signature is None:
         flow.append(Paragraph(esc(t.not_signed), st["body"]))
         return flow
-    flow.append(_key_values([
-        (t.signer, signature.signer),
-        (t.iin, signature.iin or t.none),
-        (t.bin, signature.bin or t.none),
-        (t.organisation, signature.organisation or t.none),
-        (t.fingerprint, para(_fingerprint(signature.cert_sha256), st["mono"])),
-        (t.signed_at, fmt_datetime(signature.signed_at, lang)),
-    ]))
+    flow.append(
+        _key_values(
+            [
+                (t.signer, signature.signer),
+                (t.iin, signature.iin or t.none),
+                (t.bin, signature.bin or t.none),
+                (t.organisation, signature.organisation or t.none),
+                (t.fingerprint, para(_fingerprint(signature.cert_sha256), st["mono"])),
+                (t.signed_at, fmt_datetime(signature.signed_at, lang)),
+            ]
+        )
+    )
     return flow
 
 
 def _hand_signatures(t: Texts) -> list[Flowable]:
     st = styles()
     cell = [
-        Paragraph(f"<b>{esc(label)}</b><br/><br/>______________________________<br/>"
-                  f"<font size=7>{esc(t.sign_line)}</font>", st["body"])
+        Paragraph(
+            f"<b>{esc(label)}</b><br/><br/>______________________________<br/><font size=7>{esc(t.sign_line)}</font>",
+            st["body"],
+        )
         for label in (t.handed_over, t.received_by)
     ]
     return [CondPageBreak(35 * mm), Spacer(1, 8 * mm), Table([cell], colWidths=[FRAME_W / 2, FRAME_W / 2])]
@@ -232,8 +282,14 @@ def _hand_signatures(t: Texts) -> list[Flowable]:
 # --- the reports -----------------------------------------------------------------------------------
 
 
-def acceptance_pdf(out: Output, act: ActInfo, gtin_lines: Iterable[GtinLine], decision: Decision | None,
-                   signature: SignatureInfo | None, lang: Lang) -> None:
+def acceptance_pdf(
+    out: Output,
+    act: ActInfo,
+    gtin_lines: Iterable[GtinLine],
+    decision: Decision | None,
+    signature: SignatureInfo | None,
+    lang: Lang,
+) -> None:
     """The acceptance act: parties, act reference, counts by GTIN and level, the decision with its
     reason codes and comment, and the signer with the certificate's SHA-256 fingerprint."""
     t = texts(lang)
@@ -243,31 +299,42 @@ def acceptance_pdf(out: Output, act: ActInfo, gtin_lines: Iterable[GtinLine], de
     if decision is None:
         flow.append(Paragraph(esc(t.no_decision), styles()["body"]))
     else:
-        reasons = ", ".join(f"{word(t.reasons, code)} ({code})" if code in t.reasons else code
-                            for code in decision.reason_codes)
-        flow.append(_key_values([
-            (t.decision, Paragraph(f"<b>{esc(word(t.decisions, decision.decision))}</b>", styles()["body"])),
-            (t.reason_codes, reasons or t.none),
-            (t.comment, decision.comment or t.none),
-            (t.decided_by, decision.decided_by or t.none),
-            (t.decided_at, fmt_datetime(decision.decided_at, lang) or t.none),
-        ]))
+        reasons = ", ".join(
+            f"{word(t.reasons, code)} ({code})" if code in t.reasons else code for code in decision.reason_codes
+        )
+        flow.append(
+            _key_values(
+                [
+                    (t.decision, Paragraph(f"<b>{esc(word(t.decisions, decision.decision))}</b>", styles()["body"])),
+                    (t.reason_codes, reasons or t.none),
+                    (t.comment, decision.comment or t.none),
+                    (t.decided_by, decision.decided_by or t.none),
+                    (t.decided_at, fmt_datetime(decision.decided_at, lang) or t.none),
+                ]
+            )
+        )
     flow += _signature_block(signature, t, lang)
     build(out, PageFurniture(t.acceptance_title, _reference(act, t, lang), t.page), flow, subject=act.number)
 
 
-def discrepancy_pdf(out: Output, act: ActInfo, lines: Iterable[DiscrepancyLine], lang: Lang, *,
-                    progress: Progress | None = None) -> None:
+def discrepancy_pdf(
+    out: Output, act: ActInfo, lines: Iterable[DiscrepancyLine], lang: Lang, *, progress: Progress | None = None
+) -> None:
     """The notice of discrepancies: codes grouped by the aggregate they belong to (consecutive lines
     with the same parent form one group, so pass them ordered by parent), each with its reason and
     comment, a subtotal per aggregate and totals per kind at the end. ``progress`` gets the number
     of lines laid out, every 1,000."""
     t = texts(lang)
-    layout = TableLayout([
-        Column(t.number, 9 * mm, align="right"), Column(t.discrepancy, 25 * mm),
-        Column(t.code, 77 * mm, mono=True), Column(t.level, 15 * mm), Column(t.gtin, 23 * mm, mono=True),
-        Column(t.reason_comment, FRAME_W - 149 * mm),
-    ])
+    layout = TableLayout(
+        [
+            Column(t.number, 9 * mm, align="right"),
+            Column(t.discrepancy, 25 * mm),
+            Column(t.code, 77 * mm, mono=True),
+            Column(t.level, 15 * mm),
+            Column(t.gtin, 23 * mm, mono=True),
+            Column(t.reason_comment, FRAME_W - 149 * mm),
+        ]
+    )
     tally: Counter[str] = Counter()
 
     def rows() -> Iterator[TableRow]:
@@ -284,8 +351,16 @@ def discrepancy_pdf(out: Output, act: ActInfo, lines: Iterable[DiscrepancyLine],
                 count += 1
                 tally[line.kind] += 1
                 reason = "\n".join(x for x in (word(t.reasons, line.reason), line.comment or "") if x)
-                yield layout.row([str(n), word(t.kinds, line.kind), Code(display_code(line.code, line.level)),
-                                  word(t.levels, line.level), line.gtin or "", reason])
+                yield layout.row(
+                    [
+                        str(n),
+                        word(t.kinds, line.kind),
+                        Code(display_code(line.code, line.level)),
+                        word(t.levels, line.level),
+                        line.gtin or "",
+                        reason,
+                    ]
+                )
                 if progress is not None and n % PROGRESS_STEP == 0:
                     progress(n)
             yield layout.span(t.group_total.format(n=fmt_int(count, lang)), "total")
@@ -294,8 +369,9 @@ def discrepancy_pdf(out: Output, act: ActInfo, lines: Iterable[DiscrepancyLine],
         st = styles()
         if not tally:
             return Paragraph(esc(t.no_discrepancies), st["body"])
-        pairs: list[tuple[str, Flowable | str]] = [(word(t.kinds, kind), fmt_int(tally[kind], lang))
-                                                    for kind in t.kinds if tally[kind]]
+        pairs: list[tuple[str, Flowable | str]] = [
+            (word(t.kinds, kind), fmt_int(tally[kind], lang)) for kind in t.kinds if tally[kind]
+        ]
         pairs.append((t.total, fmt_int(sum(tally.values()), lang)))
         return _key_values(pairs)
 
@@ -304,8 +380,15 @@ def discrepancy_pdf(out: Output, act: ActInfo, lines: Iterable[DiscrepancyLine],
     build(out, PageFurniture(t.discrepancy_title, _reference(act, t, lang), t.page), flow, subject=act.number)
 
 
-def outgoing_act_pdf(out: Output, act: ActInfo, gtin_lines: Iterable[GtinLine], codes: Iterable[CodeRow] | None,
-                     lang: Lang, *, progress: Progress | None = None) -> None:
+def outgoing_act_pdf(
+    out: Output,
+    act: ActInfo,
+    gtin_lines: Iterable[GtinLine],
+    codes: Iterable[CodeRow] | None,
+    lang: Lang,
+    *,
+    progress: Progress | None = None,
+) -> None:
     """The outgoing transfer act as printed for the driver and the receiver: parties, counts and amounts
     by GTIN, optionally every code with its aggregate, and lines for hand signatures. ``progress``
     gets the number of codes laid out, every 1,000."""
@@ -314,16 +397,28 @@ def outgoing_act_pdf(out: Output, act: ActInfo, gtin_lines: Iterable[GtinLine], 
     flow += _gtin_summary(gtin_lines, t, lang, shipping=True)
     if codes is not None:
         # No GTIN column: it is in every pack and block code; the room goes to the aggregate's code.
-        layout = TableLayout([
-            Column(t.number, 11 * mm, align="right"), Column(t.code, 77 * mm, mono=True), Column(t.level, 14 * mm),
-            Column(t.aggregate, 64 * mm, mono=True), Column(t.code_status, FRAME_W - 166 * mm),
-        ])
+        layout = TableLayout(
+            [
+                Column(t.number, 11 * mm, align="right"),
+                Column(t.code, 77 * mm, mono=True),
+                Column(t.level, 14 * mm),
+                Column(t.aggregate, 64 * mm, mono=True),
+                Column(t.code_status, FRAME_W - 166 * mm),
+            ]
+        )
 
         def rows() -> Iterator[TableRow]:
             for n, row in enumerate(codes, 1):
                 parent = Code(display_code(row.parent_code)) if row.parent_code else ""
-                yield layout.row([str(n), Code(display_code(row.code, row.level)), word(t.levels, row.level),
-                                  parent, word(t.statuses, row.status)])
+                yield layout.row(
+                    [
+                        str(n),
+                        Code(display_code(row.code, row.level)),
+                        word(t.levels, row.level),
+                        parent,
+                        word(t.statuses, row.status),
+                    ]
+                )
                 if progress is not None and n % PROGRESS_STEP == 0:
                     progress(n)
 
@@ -332,8 +427,16 @@ def outgoing_act_pdf(out: Output, act: ActInfo, gtin_lines: Iterable[GtinLine], 
     build(out, PageFurniture(t.outgoing_title, _reference(act, t, lang), t.page), flow, subject=act.number)
 
 
-def labels_pdf(out: Output, items: Iterable[LabelItem], lang: Lang, *, reference: str = "",
-               columns: int = 2, rows: int = 4, progress: Progress | None = None) -> None:
+def labels_pdf(
+    out: Output,
+    items: Iterable[LabelItem],
+    lang: Lang,
+    *,
+    reference: str = "",
+    columns: int = 2,
+    rows: int = 4,
+    progress: Progress | None = None,
+) -> None:
     """A sheet of labels, ``columns`` × ``rows`` per A4 page: the level, the caption, a Data Matrix
     (GS1 for SSCC and element strings) and the human-readable code under it.
 

@@ -78,8 +78,9 @@ def styles() -> dict[str, ParagraphStyle]:
         "small": ParagraphStyle("small", parent=base, fontSize=7.5, leading=9.5),
         "title": ParagraphStyle("title", parent=base, fontName=FONT_BOLD, fontSize=15, leading=19, spaceAfter=2),
         "subtitle": ParagraphStyle("subtitle", parent=base, fontSize=10.5, leading=13, spaceAfter=6),
-        "h2": ParagraphStyle("h2", parent=base, fontName=FONT_BOLD, fontSize=11, leading=14, spaceBefore=8,
-                             spaceAfter=4),
+        "h2": ParagraphStyle(
+            "h2", parent=base, fontName=FONT_BOLD, fontSize=11, leading=14, spaceBefore=8, spaceAfter=4
+        ),
         "mono": ParagraphStyle("mono", parent=base, fontName=FONT_MONO, fontSize=8, leading=10),
     }
 
@@ -156,12 +157,30 @@ def build(out: Output, furniture: PageFurniture, flowables: list[Flowable], *, s
     """Lay ``flowables`` out on A4 pages with the header and the "page N of M" footer; write to ``out``."""
     register_fonts()
     with open_output(out) as stream:
-        doc = BaseDocTemplate(stream, pagesize=PAGE, leftMargin=MARGIN, rightMargin=MARGIN,
-                              topMargin=MARGIN + HEADER_H, bottomMargin=MARGIN + FOOTER_H,
-                              title=f"{furniture.title} — {furniture.reference}", subject=subject,
-                              creator="warehouse reports", invariant=1, pageCompression=1)
-        frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body",
-                      leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
+        doc = BaseDocTemplate(
+            stream,
+            pagesize=PAGE,
+            leftMargin=MARGIN,
+            rightMargin=MARGIN,
+            topMargin=MARGIN + HEADER_H,
+            bottomMargin=MARGIN + FOOTER_H,
+            title=f"{furniture.title} — {furniture.reference}",
+            subject=subject,
+            creator="warehouse reports",
+            invariant=1,
+            pageCompression=1,
+        )
+        frame = Frame(
+            doc.leftMargin,
+            doc.bottomMargin,
+            doc.width,
+            doc.height,
+            id="body",
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+        )
         doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=page_furniture(furniture))])
         doc.build(flowables, canvasmaker=DocCanvas)
 
@@ -300,8 +319,9 @@ class RowStream(Flowable):  # type: ignore[misc]
     postpone, and would reject the same object when it is postponed again on a later page.
     """
 
-    def __init__(self, layout: TableLayout, rows: Iterable[TableRow], *, _pending: TableRow | None = None,
-                 _started: bool = False) -> None:
+    def __init__(
+        self, layout: TableLayout, rows: Iterable[TableRow], *, _pending: TableRow | None = None, _started: bool = False
+    ) -> None:
         super().__init__()
         self.layout = layout
         self._rows = iter(rows)
@@ -377,8 +397,16 @@ class _RowBlock(Flowable):  # type: ignore[misc]
                     mono = column.mono and not header
                     right = x + column.width - PAD_X if column.align == "right" else None
                     size = HEADER_SIZE if header else MONO_SIZE if mono else SIZE
-                    _draw_lines(canv, lines, FONT_MONO if mono else font_body, x + PAD_X, top, right, size,
-                                HEADER_SIZE * 1.2 if header else LEADING)
+                    _draw_lines(
+                        canv,
+                        lines,
+                        FONT_MONO if mono else font_body,
+                        x + PAD_X,
+                        top,
+                        right,
+                        size,
+                        HEADER_SIZE * 1.2 if header else LEADING,
+                    )
                     x += column.width
                     canv.line(x, top, x, bottom)
             canv.line(0, top, 0, bottom)
@@ -388,8 +416,16 @@ class _RowBlock(Flowable):  # type: ignore[misc]
         canv.restoreState()
 
 
-def _draw_lines(canv: Canvas, lines: Sequence[str], font: str, x: float, top: float, right: float | None,
-                size: float = SIZE, leading: float = LEADING) -> None:
+def _draw_lines(
+    canv: Canvas,
+    lines: Sequence[str],
+    font: str,
+    x: float,
+    top: float,
+    right: float | None,
+    size: float = SIZE,
+    leading: float = LEADING,
+) -> None:
     canv.setFont(font, size)
     y = top - PAD_Y - 0.9 * leading / 1.2
     for line in lines:

@@ -19,8 +19,15 @@ from warehouse.factory import create_app, get_db
 from warehouse.services import demo
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 @pytest.fixture(scope="session")
@@ -45,8 +52,9 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 def make_app(url: str, tmp_path: Path, **overrides: Any) -> Flask:
-    app = create_app({"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "test", **overrides},
-                     instance_path=tmp_path / "instance")
+    app = create_app(
+        {"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "test", **overrides}, instance_path=tmp_path / "instance"
+    )
     demo.load(get_db(app), act=False)  # people and a station; each test brings its own acts
     return app
 
@@ -83,8 +91,9 @@ class Auth:
         return match.group(1)
 
     def login(self, username: str = "staff", password: str | None = None) -> Any:
-        return self.client.post("/login", data={"username": username, "password": password or username,
-                                                "csrf_token": self.csrf()})
+        return self.client.post(
+            "/login", data={"username": username, "password": password or username, "csrf_token": self.csrf()}
+        )
 
     def login_badge(self, badge: str) -> Any:
         return self.client.post("/login", data={"badge": badge, "csrf_token": self.csrf()})

@@ -77,9 +77,13 @@ class ActFactory:
                     for k in range(self.blocks):
                         n += 1
                         g = gtin(self.products[k % len(self.products)])
-                        blk: dict[str, Any] = {"code": block(g, n), "level": "block", "gtin": g,
-                                               "name": "Marlboro Red" if k % 2 == 0 else "Parliament «Aqua»",
-                                               "price": 112000}
+                        blk: dict[str, Any] = {
+                            "code": block(g, n),
+                            "level": "block",
+                            "gtin": g,
+                            "name": "Marlboro Red" if k % 2 == 0 else "Parliament «Aqua»",
+                            "price": 112000,
+                        }
                         self.codes["block"].append(blk["code"])
                         if self.depth == "pack":
                             blk["children"] = []
@@ -92,10 +96,13 @@ class ActFactory:
                 pallet["children"].append(box)
             pallets.append(pallet)
         return {
-            "format": "transfer-act/1", "number": self.number, "date": self.date,
+            "format": "transfer-act/1",
+            "number": self.number,
+            "date": self.date,
             "sender": {"name": "ТОО «Табак-Трейд» <опт>", "bin": "123456789021"},
-            "receiver": {"name": "ТОО \"Склад & Ко\"", "bin": "987654321098"},
-            "basis": [{"type": "ESF", "number": "ESF-1", "date": "2026-11-19"}], "turnover": "sale",
+            "receiver": {"name": 'ТОО "Склад & Ко"', "bin": "987654321098"},
+            "basis": [{"type": "ESF", "number": "ESF-1", "date": "2026-11-19"}],
+            "turnover": "sale",
             "products": pallets,
         }
 

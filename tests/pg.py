@@ -28,8 +28,10 @@ class Cluster:
         if self._as_root:  # initdb refuses to run as root
             shutil.chown(self.dir, "postgres", "postgres")
         self._run(f"{PG_BIN}/initdb -D {self.dir}/data -A trust -U postgres -E UTF8 --no-sync >/dev/null")
-        opts = (f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        opts = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
         self._run(f"{PG_BIN}/pg_ctl -D {self.dir}/data -l {self.dir}/log -w -o '{opts}' start >/dev/null")
         self._n = 0
 

@@ -40,16 +40,22 @@ from warehouse.acts import (
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 WRITERS: dict[str, Callable[[Path, ActHeader, Iterable[ActLine]], int]] = {
-    "json": write_json, "csv": write_csv, "xlsx": write_xlsx,
+    "json": write_json,
+    "csv": write_csv,
+    "xlsx": write_xlsx,
 }
 LANGS = ("ru", "kk", "en")
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")  # a template field left unfilled
 SET82 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!\"%&'()*+,-./:;<=>?_"
 G1, G2 = gtin(1001), gtin(1002)
 HEADER = ActHeader(
-    "transfer-act/1", "ТА-000123", dt.date(2026, 11, 20),
-    Party("ТОО «Табак-Трейд» <опт>", "123456789025"), Party('ТОО "Склад & Ко"', "987654321090"),
-    (BasisDocument("ESF", "ESF-1", "2026-11-19"), BasisDocument("SNT", "SNT-7", "2026-11-19")), "sale",
+    "transfer-act/1",
+    "ТА-000123",
+    dt.date(2026, 11, 20),
+    Party("ТОО «Табак-Трейд» <опт>", "123456789025"),
+    Party('ТОО "Склад & Ко"', "987654321090"),
+    (BasisDocument("ESF", "ESF-1", "2026-11-19"), BasisDocument("SNT", "SNT-7", "2026-11-19")),
+    "sale",
 )
 
 
@@ -72,15 +78,20 @@ def line(code: str, level: Level, parent: ActLine | None = None, **kw: Any) -> A
     assert parsed.ok and parsed.identity is not None, (code, parsed.error)
     fields: dict[str, Any] = {"gtin": parsed.gtin, "declared_children": level is not Level.PACK}
     fields.update(kw)
-    return ActLine("", parsed.normalized, parsed.identity, parsed.kind, level,
-                   parent.identity if parent else None, **fields)
+    return ActLine(
+        "", parsed.normalized, parsed.identity, parsed.kind, level, parent.identity if parent else None, **fields
+    )
 
 
 def json_act(products: list[Any], **header: Any) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "format": "transfer-act/1", "number": "ТА-1", "date": "2026-11-20",
-        "sender": {"name": "ТОО «А»", "bin": "123456789025"}, "receiver": {"name": "ТОО Б", "bin": "987654321090"},
-        "basis": [{"type": "ESF", "number": "ESF-1", "date": "2026-11-19"}], "turnover": "sale",
+        "format": "transfer-act/1",
+        "number": "ТА-1",
+        "date": "2026-11-20",
+        "sender": {"name": "ТОО «А»", "bin": "123456789025"},
+        "receiver": {"name": "ТОО Б", "bin": "987654321090"},
+        "basis": [{"type": "ESF", "number": "ESF-1", "date": "2026-11-19"}],
+        "turnover": "sale",
     }
     doc.update(header)
     doc["products"] = products
@@ -92,13 +103,25 @@ def write_doc(path: Path, doc: Any) -> Path:
     return path
 
 
-def csv_act(path: Path, rows: list[list[str]], header_rows: list[list[str]] | None = None,
-            columns: str = "code,level,parent_code,gtin,name,price,vat,children") -> Path:
-    head = header_rows if header_rows is not None else [
-        ["#format", "transfer-act/1"], ["#number", "ТА-1"], ["#date", "2026-11-20"],
-        ["#sender.name", "ТОО А"], ["#sender.bin", "123456789025"],
-        ["#receiver.name", "ТОО Б"], ["#receiver.bin", "987654321090"],
-    ]
+def csv_act(
+    path: Path,
+    rows: list[list[str]],
+    header_rows: list[list[str]] | None = None,
+    columns: str = "code,level,parent_code,gtin,name,price,vat,children",
+) -> Path:
+    head = (
+        header_rows
+        if header_rows is not None
+        else [
+            ["#format", "transfer-act/1"],
+            ["#number", "ТА-1"],
+            ["#date", "2026-11-20"],
+            ["#sender.name", "ТОО А"],
+            ["#sender.bin", "123456789025"],
+            ["#receiver.name", "ТОО Б"],
+            ["#receiver.bin", "987654321090"],
+        ]
+    )
     with path.open("w", encoding="utf-8", newline="") as f:
         writer = csv.writer(f)
         writer.writerows(head)
@@ -132,13 +155,21 @@ def test_generated_act_round_trips(tmp_path: Path, fmt: str) -> None:
 def nasty_lines() -> list[ActLine]:
     """Codes with every character people forget to escape, GS, and cells a spreadsheet would run."""
     pallet = line("00" + sscc(7), Level.PALLET, name='=HYPERLINK("http://x","y")')
-    box = line("+AGG-BOX<&>\"quoted\"'0001", Level.BOX, pallet, name="@SUM(1+1)")
+    box = line('+AGG-BOX<&>"quoted"\'0001', Level.BOX, pallet, name="@SUM(1+1)")
     box2 = line("-AGG;BOX,=0002'x-long", Level.BOX, pallet, name="'already quoted", declared_children=False)
     box3 = line("'=AGG-BOX-0003-quote", Level.BOX, pallet, name="  leading and trailing spaces stay  ")
-    blk = line(f"01{G1}21<&>\"'%;{GS}8005112000{GS}93<&>'", Level.BLOCK, box,
-               name='Kent "iSwitch" <Menthol> & Co', price=1_120_000, vat=154_482)
-    packs = [line(G1 + serial + "AbC1" + tail, Level.PACK, blk)
-             for serial, tail in (("<>&\"';,", "xY=9"), ("=+-%?_.", "\"<'>"), ("'\"'\"'\"'", ",;,;"))]
+    blk = line(
+        f"01{G1}21<&>\"'%;{GS}8005112000{GS}93<&>'",
+        Level.BLOCK,
+        box,
+        name='Kent "iSwitch" <Menthol> & Co',
+        price=1_120_000,
+        vat=154_482,
+    )
+    packs = [
+        line(G1 + serial + "AbC1" + tail, Level.PACK, blk)
+        for serial, tail in (("<>&\"';,", "xY=9"), ("=+-%?_.", "\"<'>"), ("'\"'\"'\"'", ",;,;"))
+    ]
     return [pallet, box, blk, *packs, box2, box3]
 
 
@@ -164,8 +195,8 @@ def test_csv_protects_formula_cells_and_writes_gs_visibly(tmp_path: Path) -> Non
     for row in rows:
         for cell in row:
             assert not cell or cell[0] not in "=+-@", f"formula-like cell {cell!r}"
-    data = rows[rows.index(["code", "level", "parent_code", "gtin", "name", "price", "vat", "children"]) + 1:]
-    assert data[0][4] == "'=HYPERLINK(\"http://x\",\"y\")"
+    data = rows[rows.index(["code", "level", "parent_code", "gtin", "name", "price", "vat", "children"]) + 1 :]
+    assert data[0][4] == '\'=HYPERLINK("http://x","y")'
     assert data[1][0].startswith("'+AGG")
     assert data[6][4] == "''already quoted"  # an apostrophe of the value itself is kept by doubling
     assert "<GS>8005112000<GS>93" in data[2][0]
@@ -294,10 +325,18 @@ def test_xlsx_cells_a_person_typed(tmp_path: Path) -> None:
     workbook = Workbook()
     sheet = workbook.active
     assert sheet is not None
-    for row in (["#format", "transfer-act/1"], ["#number", 123], ["#date", dt.datetime(2026, 11, 20)],
-                ["#sender.name", "ТОО А"], ["#sender.bin", 12345678905], ["#receiver.name", "ТОО Б"],
-                ["#receiver.bin", "987654321090"], ["code", "level", "gtin", "price"],
-                ["00" + sscc(3), "box", int(G1), 1000.0], [int("00" + sscc(4)), "box", None, None]):
+    for row in (
+        ["#format", "transfer-act/1"],
+        ["#number", 123],
+        ["#date", dt.datetime(2026, 11, 20)],
+        ["#sender.name", "ТОО А"],
+        ["#sender.bin", 12345678905],
+        ["#receiver.name", "ТОО Б"],
+        ["#receiver.bin", "987654321090"],
+        ["code", "level", "gtin", "price"],
+        ["00" + sscc(3), "box", int(G1), 1000.0],
+        [int("00" + sscc(4)), "box", None, None],
+    ):
         sheet.append(row)
     path = tmp_path / "act.xlsx"
     workbook.save(path)
@@ -321,11 +360,19 @@ amounts = st.none() | st.integers(min_value=0, max_value=10**12)
 @st.composite
 def trees(draw: st.DrawFn) -> tuple[ActHeader, list[ActLine]]:
     header = ActHeader(
-        "transfer-act/1", draw(texts), draw(st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31))),
+        "transfer-act/1",
+        draw(texts),
+        draw(st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31))),
         Party(draw(texts), draw(st.from_regex(r"[0-9]{12}", fullmatch=True))),
         Party(draw(texts), draw(st.from_regex(r"[0-9]{12}", fullmatch=True))),
-        tuple(BasisDocument(draw(st.sampled_from(["ESF", "SNT"])), draw(texts.filter(lambda t: len(t) <= 50)),
-                            draw(st.dates()).isoformat()) for _ in range(draw(st.integers(0, 2)))),
+        tuple(
+            BasisDocument(
+                draw(st.sampled_from(["ESF", "SNT"])),
+                draw(texts.filter(lambda t: len(t) <= 50)),
+                draw(st.dates()).isoformat(),
+            )
+            for _ in range(draw(st.integers(0, 2)))
+        ),
         draw(st.none() | st.sampled_from(["sale", "return", "=commission"])),
     )
     out: list[ActLine] = []
@@ -333,24 +380,33 @@ def trees(draw: st.DrawFn) -> tuple[ActHeader, list[ActLine]]:
 
     def add(code: str, level: Level, parent: ActLine | None, declared: bool) -> ActLine | None:
         parsed = codes.parse(code)
-        if not parsed.ok or parsed.identity is None or parsed.identity in used \
-                or parsed.kind not in acts._FITS[level]:
+        if not parsed.ok or parsed.identity is None or parsed.identity in used or parsed.kind not in acts._FITS[level]:
             return None
         used.add(parsed.identity)
         # a code's own GTIN is always there (readers fill it in); an SSCC's line may carry one or not
         line_gtin = parsed.gtin or draw(st.none() | st.sampled_from([G1, G2]))
-        new = ActLine("", parsed.normalized, parsed.identity, parsed.kind, level,
-                      parent.identity if parent else None, line_gtin,
-                      draw(st.none() | texts), draw(amounts), draw(st.none() | st.integers(0, 2**31 - 1)),
-                      declared)
+        new = ActLine(
+            "",
+            parsed.normalized,
+            parsed.identity,
+            parsed.kind,
+            level,
+            parent.identity if parent else None,
+            line_gtin,
+            draw(st.none() | texts),
+            draw(amounts),
+            draw(st.none() | st.integers(0, 2**31 - 1)),
+            declared,
+        )
         out.append(new)
         return new
 
     def aggregate() -> str:
         if draw(st.booleans()):
             return "00" + sscc(draw(st.integers(0, 10**12)))
-        return draw(st.sampled_from("=+-'A")) + draw(st.text(alphabet=SET82, min_size=20, max_size=40)
-                                                     .filter(lambda s: "<GS>" not in s))
+        return draw(st.sampled_from("=+-'A")) + draw(
+            st.text(alphabet=SET82, min_size=20, max_size=40).filter(lambda s: "<GS>" not in s)
+        )
 
     def packs(parent: ActLine | None, g: str) -> None:
         for _ in range(draw(st.integers(0, 3))):
@@ -401,15 +457,17 @@ def _round_trip(tmp_path: Path, fmt: str, act: tuple[ActHeader, list[ActLine]]) 
 
 
 @pytest.mark.parametrize("fmt", ["json", "csv"])
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                   HealthCheck.too_slow])
+@settings(
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(act=trees())
 def test_any_tree_round_trips(tmp_path: Path, fmt: str, act: tuple[ActHeader, list[ActLine]]) -> None:
     _round_trip(tmp_path, fmt, act)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                  HealthCheck.too_slow])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 @given(act=trees())
 def test_any_tree_round_trips_xlsx(tmp_path: Path, act: tuple[ActHeader, list[ActLine]]) -> None:
     _round_trip(tmp_path, "xlsx", act)
@@ -426,20 +484,31 @@ def problem_products() -> list[dict[str, Any]]:
     box = "00" + sscc(21)
     blk = block(G1, 22)
     return [
-        {"code": box, "level": "box", "children": [
-            {"code": blk, "level": "block", "gtin": G2, "price": -5, "vat": 1.5, "children": [   # [0].children[0]
-                {"code": BAD_GTIN_PACK, "level": "pack"},                                     # .children[0]
-                {"code": "00" + sscc(23), "level": "pack"},                                   # SSCC as a pack
-                {"code": MILK, "level": "pack"},                                              # another group
-                {"code": pack(G1, 24), "level": "box"},                                       # box in a block
-                {"code": G1, "level": "pack"},                                                # product barcode
-                {"level": "pack", "gtin": "123"},                                             # no code, bad GTIN
-                {"code": pack(G1, 25), "level": "crate", "colour": "red"},                    # unknown level, field
-                {"code": pack(G1, 26), "level": "pack", "price": "100", "name": 5},           # types
-            ]},
-            {"code": SHOES, "level": "block"},                                                # another group
-            {"code": pack(G2, 27), "level": "block", "vat": True},                            # pack code as block
-        ]},
+        {
+            "code": box,
+            "level": "box",
+            "children": [
+                {
+                    "code": blk,
+                    "level": "block",
+                    "gtin": G2,
+                    "price": -5,
+                    "vat": 1.5,
+                    "children": [  # [0].children[0]
+                        {"code": BAD_GTIN_PACK, "level": "pack"},  # .children[0]
+                        {"code": "00" + sscc(23), "level": "pack"},  # SSCC as a pack
+                        {"code": MILK, "level": "pack"},  # another group
+                        {"code": pack(G1, 24), "level": "box"},  # box in a block
+                        {"code": G1, "level": "pack"},  # product barcode
+                        {"level": "pack", "gtin": "123"},  # no code, bad GTIN
+                        {"code": pack(G1, 25), "level": "crate", "colour": "red"},  # unknown level, field
+                        {"code": pack(G1, 26), "level": "pack", "price": "100", "name": 5},  # types
+                    ],
+                },
+                {"code": SHOES, "level": "block"},  # another group
+                {"code": pack(G2, 27), "level": "block", "vat": True},  # pack code as block
+            ],
+        },
     ]
 
 
@@ -479,23 +548,27 @@ def test_csv_line_problems_have_line_numbers(tmp_path: Path) -> None:
     box = "00" + sscc(31)
     blk = block(G1, 32)
     rows = [
-        [box, "box", "", "", "", "", "", "yes"],                       # line 9
-        [blk, "block", box, G2, "", "12.50", "-1", "yes"],             # line 10: gtin, price, vat
-        [BAD_GTIN_PACK, "pack", blk, "", "", "", "", ""],              # line 11
-        ["00" + sscc(33), "box", blk, "", "", "", "", "maybe"],        # line 12: box in a block, children value
-        [MILK, "block", box, "", "", "", "", ""],                      # line 13
-        ["", "pack", blk, "", "", "", "", "", "extra"],                # line 14: no code, extra cell
-        [pack(G1, 34), "", blk, "", "", "", "", ""],                   # line 15: no level
-        ["#number", "late"],                                           # line 16
+        [box, "box", "", "", "", "", "", "yes"],  # line 9
+        [blk, "block", box, G2, "", "12.50", "-1", "yes"],  # line 10: gtin, price, vat
+        [BAD_GTIN_PACK, "pack", blk, "", "", "", "", ""],  # line 11
+        ["00" + sscc(33), "box", blk, "", "", "", "", "maybe"],  # line 12: box in a block, children value
+        [MILK, "block", box, "", "", "", "", ""],  # line 13
+        ["", "pack", blk, "", "", "", "", "", "extra"],  # line 14: no code, extra cell
+        [pack(G1, 34), "", blk, "", "", "", "", ""],  # line 15: no level
+        ["#number", "late"],  # line 16
     ]
     path = csv_act(tmp_path / "act.csv", rows)
     _, _, problems = read(path)
     assert reasons_at(problems) == {
-        ("line 10", Reason.GTIN_MISMATCH), ("line 10", Reason.INVALID_PRICE), ("line 10", Reason.INVALID_VAT),
+        ("line 10", Reason.GTIN_MISMATCH),
+        ("line 10", Reason.INVALID_PRICE),
+        ("line 10", Reason.INVALID_VAT),
         ("line 11", Reason.INVALID_CODE),
-        ("line 12", Reason.LEVEL_ORDER), ("line 12", Reason.INVALID_CHOICE),
+        ("line 12", Reason.LEVEL_ORDER),
+        ("line 12", Reason.INVALID_CHOICE),
         ("line 13", Reason.OTHER_PRODUCT_GROUP),
-        ("line 14", Reason.MISSING_CODE), ("line 14", Reason.EXTRA_CELLS),
+        ("line 14", Reason.MISSING_CODE),
+        ("line 14", Reason.EXTRA_CELLS),
         ("line 15", Reason.MISSING_FIELD),
         ("line 16", Reason.HEADER_AFTER_LINES),
     }
@@ -503,20 +576,24 @@ def test_csv_line_problems_have_line_numbers(tmp_path: Path) -> None:
 
 def test_lengths_control_characters_and_duplicate_keys(tmp_path: Path) -> None:
     """Everything a reader yields fits the import service's columns and can be written to XLSX."""
-    text = '{"format": "transfer-act/1", "number": "ТА-1", "date": "2026-11-20", ' \
-        '"sender": {"name": "А", "bin": "123456789025"}, "receiver": {"name": "Б", "bin": "987654321090"}, ' \
-        '"basis": [], "turnover": null, "products": [' \
-        '{"code": "' + "A" * 121 + '", "level": "box"}, ' \
-        '{"code": "' + "00" + sscc(71) + '", "level": "box", "name": "' + "x" * 301 + '"}, ' \
-        '{"code": "' + "00" + sscc(72) + '", "level": "box", "name": "bell\\u0007"}, ' \
+    text = (
+        '{"format": "transfer-act/1", "number": "ТА-1", "date": "2026-11-20", '
+        '"sender": {"name": "А", "bin": "123456789025"}, "receiver": {"name": "Б", "bin": "987654321090"}, '
+        '"basis": [], "turnover": null, "products": ['
+        '{"code": "' + "A" * 121 + '", "level": "box"}, '
+        '{"code": "' + "00" + sscc(71) + '", "level": "box", "name": "' + "x" * 301 + '"}, '
+        '{"code": "' + "00" + sscc(72) + '", "level": "box", "name": "bell\\u0007"}, '
         '{"code": "' + "00" + sscc(73) + '", "level": "box", "level": "pallet"}]}'
+    )
     path = tmp_path / "act.json"
     path.write_text(text, encoding="utf-8")
     reader = read_act(path)
     got = list(reader.lines())
     assert reasons_at(reader.problems) == {
-        ("products[0]", Reason.TOO_LONG), ("products[1]", Reason.TOO_LONG),
-        ("products[2]", Reason.INVALID_TEXT), ("products[3]", Reason.DUPLICATE_FIELD),
+        ("products[0]", Reason.TOO_LONG),
+        ("products[1]", Reason.TOO_LONG),
+        ("products[2]", Reason.INVALID_TEXT),
+        ("products[3]", Reason.DUPLICATE_FIELD),
     }
     assert [g.level for g in got] == [Level.BOX] * 3  # the first value of a repeated key counts
     assert got[0].name is None and got[1].name is None
@@ -538,15 +615,20 @@ def test_fields_after_children_are_reported(tmp_path: Path) -> None:
     path = write_doc(tmp_path / "act.json", json_act([box]))
     reader = read_act(path)
     assert list(reader.lines()) == []  # the box has no level when its line must be emitted
-    assert reasons_at(reader.problems) == {("products[0]", Reason.MISSING_FIELD),
-                                           ("products[0]", Reason.FIELD_AFTER_CHILDREN)}
+    assert reasons_at(reader.problems) == {
+        ("products[0]", Reason.MISSING_FIELD),
+        ("products[0]", Reason.FIELD_AFTER_CHILDREN),
+    }
 
 
 def test_children_before_code_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(acts, "MAX_BUFFERED_LINES", 3)
     blk = block(G1, 50)
-    product = {"children": [{"code": pack(G1, 50 + i), "level": "pack"} for i in range(1, 6)],
-               "code": blk, "level": "block"}
+    product = {
+        "children": [{"code": pack(G1, 50 + i), "level": "pack"} for i in range(1, 6)],
+        "code": blk,
+        "level": "block",
+    }
     path = write_doc(tmp_path / "act.json", json_act([product]))
     reader = read_act(path)
     list(reader.lines())
@@ -571,28 +653,45 @@ def format_error(path: Path) -> list[Problem]:
 
 
 def test_header_problems_in_json(tmp_path: Path) -> None:
-    doc = json_act([{"code": "00" + sscc(1), "level": "box"}, {"code": BAD_GTIN_PACK, "level": "pack"}],
-                   sender={"name": "ТОО А", "bin": "12345"}, date="2026-13-01", number="",
-                   receiver={"name": "ТОО Б", "bin": "987654321090", "email": "b@example.kz"},
-                   basis=[{"type": "ESF", "number": "1"}], extra=1)
+    doc = json_act(
+        [{"code": "00" + sscc(1), "level": "box"}, {"code": BAD_GTIN_PACK, "level": "pack"}],
+        sender={"name": "ТОО А", "bin": "12345"},
+        date="2026-13-01",
+        number="",
+        receiver={"name": "ТОО Б", "bin": "987654321090", "email": "b@example.kz"},
+        basis=[{"type": "ESF", "number": "1"}],
+        extra=1,
+    )
     problems = format_error(write_doc(tmp_path / "act.json", doc))
     assert reasons_at(problems) == {
-        ("sender.bin", Reason.INVALID_BIN), ("date", Reason.INVALID_DATE), ("number", Reason.MISSING_FIELD),
-        ("receiver.email", Reason.UNKNOWN_FIELD), ("basis[0].date", Reason.MISSING_FIELD),
+        ("sender.bin", Reason.INVALID_BIN),
+        ("date", Reason.INVALID_DATE),
+        ("number", Reason.MISSING_FIELD),
+        ("receiver.email", Reason.UNKNOWN_FIELD),
+        ("basis[0].date", Reason.MISSING_FIELD),
         ("extra", Reason.UNKNOWN_FIELD),
         ("products[1]", Reason.INVALID_CODE),  # the lines are read too, so the report is complete
     }
 
 
 def test_header_problems_in_csv(tmp_path: Path) -> None:
-    head = [["#format", "transfer-act/1"], ["#number", "ТА-1"], ["#date", "20.11.2026"],
-            ["#sender.name", "ТОО А"], ["#sender.bin", "1234567890AB"], ["#receiver.name", "ТОО Б"],
-            ["#colour", "red"], ["#number", "again"]]
+    head = [
+        ["#format", "transfer-act/1"],
+        ["#number", "ТА-1"],
+        ["#date", "20.11.2026"],
+        ["#sender.name", "ТОО А"],
+        ["#sender.bin", "1234567890AB"],
+        ["#receiver.name", "ТОО Б"],
+        ["#colour", "red"],
+        ["#number", "again"],
+    ]
     path = csv_act(tmp_path / "act.csv", [["00" + sscc(1), "box", "", "", "", "", "", ""]], head)
     assert reasons_at(format_error(path)) == {
-        ("line 3", Reason.INVALID_DATE), ("line 5", Reason.INVALID_BIN),
+        ("line 3", Reason.INVALID_DATE),
+        ("line 5", Reason.INVALID_BIN),
         ("line 6", Reason.MISSING_FIELD),  # receiver.bin: pointed at the receiver's other row
-        ("line 7", Reason.UNKNOWN_FIELD), ("line 8", Reason.DUPLICATE_FIELD),
+        ("line 7", Reason.UNKNOWN_FIELD),
+        ("line 8", Reason.DUPLICATE_FIELD),
     }
 
 
@@ -612,22 +711,25 @@ def test_csv_missing_column(tmp_path: Path) -> None:
     assert reasons_at(format_error(path)) == {("line 8", Reason.MISSING_COLUMN), ("line 8", Reason.UNKNOWN_FIELD)}
 
 
-@pytest.mark.parametrize(("name", "content", "reason"), [
-    ("act.json", b"", Reason.EMPTY_FILE),
-    ("act.csv", b"", Reason.EMPTY_FILE),
-    ("act.xlsx", b"", Reason.EMPTY_FILE),
-    ("act.json", b'{"format": "transfer-act/1", "number": "1", "products": [{"code"', Reason.MALFORMED),
-    ("act.json", b"\x89PNG\r\n\x1a\n\x00\x00garbage", Reason.MALFORMED),
-    ("act.json", b"[1, 2, 3]", Reason.WRONG_TYPE),
-    ("act.json", b"   \n", Reason.MALFORMED),
-    ("act.csv", b"#format,transfer-act/1\n\xff\xfe\x00garbage", Reason.ENCODING),
-    ("act.csv", b"#format,transfer-act/1\n\x00\x00\x00", Reason.MISSING_COLUMN),
-    ("act.csv", b'#format,transfer-act/1\ncode,level\n"unclosed,box\n', Reason.MALFORMED),
-    ("act.xlsx", b"PK\x03\x04 this is not a workbook", Reason.UNREADABLE_FILE),
-    ("act.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 an old .xls", Reason.UNREADABLE_FILE),
-    ("act.xml", b"<act/>", Reason.UNSUPPORTED_FILE),
-    ("act", b"{}", Reason.UNSUPPORTED_FILE),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("act.json", b"", Reason.EMPTY_FILE),
+        ("act.csv", b"", Reason.EMPTY_FILE),
+        ("act.xlsx", b"", Reason.EMPTY_FILE),
+        ("act.json", b'{"format": "transfer-act/1", "number": "1", "products": [{"code"', Reason.MALFORMED),
+        ("act.json", b"\x89PNG\r\n\x1a\n\x00\x00garbage", Reason.MALFORMED),
+        ("act.json", b"[1, 2, 3]", Reason.WRONG_TYPE),
+        ("act.json", b"   \n", Reason.MALFORMED),
+        ("act.csv", b"#format,transfer-act/1\n\xff\xfe\x00garbage", Reason.ENCODING),
+        ("act.csv", b"#format,transfer-act/1\n\x00\x00\x00", Reason.MISSING_COLUMN),
+        ("act.csv", b'#format,transfer-act/1\ncode,level\n"unclosed,box\n', Reason.MALFORMED),
+        ("act.xlsx", b"PK\x03\x04 this is not a workbook", Reason.UNREADABLE_FILE),
+        ("act.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 an old .xls", Reason.UNREADABLE_FILE),
+        ("act.xml", b"<act/>", Reason.UNSUPPORTED_FILE),
+        ("act", b"{}", Reason.UNSUPPORTED_FILE),
+    ],
+)
 def test_broken_files_give_clear_problems(tmp_path: Path, name: str, content: bytes, reason: str) -> None:
     path = tmp_path / name
     path.write_bytes(content)
@@ -665,7 +767,8 @@ def valid_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_damaged_files_only_ever_raise_act_format_error(
-        tmp_path: Path, valid_files: dict[str, bytes], fmt: str, data: st.DataObject) -> None:
+    tmp_path: Path, valid_files: dict[str, bytes], fmt: str, data: st.DataObject
+) -> None:
     original = valid_files[fmt]
     cut = data.draw(st.integers(0, len(original)))
     damaged = bytearray(original[:cut] if data.draw(st.booleans()) else original)
@@ -690,9 +793,23 @@ def test_garbage_only_ever_raises_act_format_error(tmp_path: Path, content: byte
 
 def test_every_reason_has_three_languages() -> None:
     for reason in Reason:
-        problem = Problem("line 1", reason, "X", (("field", "f"), ("value", "v"), ("code", "c"), ("why", "w"),
-                                                   ("kind", "k"), ("level", "l"), ("expected", "e"), ("max", "9"),
-                                                   ("line", "g1"), ("allowed", "a")))
+        problem = Problem(
+            "line 1",
+            reason,
+            "X",
+            (
+                ("field", "f"),
+                ("value", "v"),
+                ("code", "c"),
+                ("why", "w"),
+                ("kind", "k"),
+                ("level", "l"),
+                ("expected", "e"),
+                ("max", "9"),
+                ("line", "g1"),
+                ("allowed", "a"),
+            ),
+        )
         ru, kk, en = (problem.message(lang) for lang in ("ru", "kk", "en"))
         assert ru and kk and en and len({ru, kk, en}) == 3, reason
         assert not PLACEHOLDER.search(ru + kk + en)
@@ -723,23 +840,29 @@ def test_check_tree_accepts_a_generated_act() -> None:
     assert check_tree((g.identity, g.parent_code, g.level) for g in lines) == []
 
 
-@pytest.mark.parametrize(("rows", "expected"), [
-    ([("P", None, Level.PALLET), ("B", "P", Level.BOX), ("B", "P", Level.BOX)],
-     {("B", Reason.DUPLICATE_CODE)}),
-    ([("B", None, Level.BOX), ("K", "X", Level.BLOCK)], {("K", Reason.UNKNOWN_PARENT)}),
-    ([("K", None, Level.BLOCK), ("B", "K", Level.BOX)], {("B", Reason.LEVEL_ORDER)}),
-    ([("A", "B", Level.BOX), ("B", "A", Level.BOX)],
-     {("A", Reason.LEVEL_ORDER), ("B", Reason.LEVEL_ORDER), ("A", Reason.CYCLE)}),
-    ([("A", "A", Level.BOX)], {("A", Reason.CYCLE)}),
-    ([("P", None, Level.PALLET), ("B", "P", Level.BOX), ("K", "B", Level.BLOCK), ("x", "P", Level.PACK)],
-     {("x", Reason.LEVEL_SKIPPED)}),
-    ([("P", None, Level.PALLET), ("B", "P", Level.BOX), ("k", "P", Level.BLOCK)], {("k", Reason.LEVEL_SKIPPED)}),
-    ([("B", None, Level.BOX), ("K", "B", Level.BLOCK), ("x", "B", Level.PACK)], {("x", Reason.LEVEL_SKIPPED)}),
-    # no boxes or blocks in the file: packs on a pallet are fine, and so are loose packs at the top
-    ([("P", None, Level.PALLET), ("x", "P", Level.PACK), ("y", None, Level.PACK)], set()),
-    # loose blocks elsewhere in the file: a pack straight on a pallet skips the block level
-    ([("P", None, Level.PALLET), ("x", "P", Level.PACK), ("K", None, Level.BLOCK)], {("x", Reason.LEVEL_SKIPPED)}),
-])
+@pytest.mark.parametrize(
+    ("rows", "expected"),
+    [
+        ([("P", None, Level.PALLET), ("B", "P", Level.BOX), ("B", "P", Level.BOX)], {("B", Reason.DUPLICATE_CODE)}),
+        ([("B", None, Level.BOX), ("K", "X", Level.BLOCK)], {("K", Reason.UNKNOWN_PARENT)}),
+        ([("K", None, Level.BLOCK), ("B", "K", Level.BOX)], {("B", Reason.LEVEL_ORDER)}),
+        (
+            [("A", "B", Level.BOX), ("B", "A", Level.BOX)],
+            {("A", Reason.LEVEL_ORDER), ("B", Reason.LEVEL_ORDER), ("A", Reason.CYCLE)},
+        ),
+        ([("A", "A", Level.BOX)], {("A", Reason.CYCLE)}),
+        (
+            [("P", None, Level.PALLET), ("B", "P", Level.BOX), ("K", "B", Level.BLOCK), ("x", "P", Level.PACK)],
+            {("x", Reason.LEVEL_SKIPPED)},
+        ),
+        ([("P", None, Level.PALLET), ("B", "P", Level.BOX), ("k", "P", Level.BLOCK)], {("k", Reason.LEVEL_SKIPPED)}),
+        ([("B", None, Level.BOX), ("K", "B", Level.BLOCK), ("x", "B", Level.PACK)], {("x", Reason.LEVEL_SKIPPED)}),
+        # no boxes or blocks in the file: packs on a pallet are fine, and so are loose packs at the top
+        ([("P", None, Level.PALLET), ("x", "P", Level.PACK), ("y", None, Level.PACK)], set()),
+        # loose blocks elsewhere in the file: a pack straight on a pallet skips the block level
+        ([("P", None, Level.PALLET), ("x", "P", Level.PACK), ("K", None, Level.BLOCK)], {("x", Reason.LEVEL_SKIPPED)}),
+    ],
+)
 def test_check_tree(rows: list[tuple[str, str | None, Level]], expected: set[tuple[str, str]]) -> None:
     assert reasons_at(check_tree(rows)) == expected
 
@@ -755,8 +878,11 @@ def test_check_tree_uses_locations_and_caps() -> None:
 
 def test_load_act_runs_the_tree_checks(tmp_path: Path) -> None:
     box = "00" + sscc(61)
-    rows = [[box, "box", "", "", "", "", "", "yes"], [box, "box", "", "", "", "", "", "yes"],
-            [block(G1, 62), "block", sscc(99), "", "", "", "", ""]]
+    rows = [
+        [box, "box", "", "", "", "", "", "yes"],
+        [box, "box", "", "", "", "", "", "yes"],
+        [block(G1, 62), "block", sscc(99), "", "", "", "", ""],
+    ]
     path = csv_act(tmp_path / "act.csv", rows)
     with pytest.raises(ActFormatError) as info:
         acts.load_act(path)
@@ -792,15 +918,21 @@ def test_generator_is_realistic_deterministic_and_streaming() -> None:
 
 def _bin_check(body: str) -> int:
     total = sum((i + 1) * int(d) for i, d in enumerate(body)) % 11
-    return total if total != 10 else sum(w * int(d) for w, d in zip((3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2), body,
-                                                                   strict=True)) % 11
+    return (
+        total
+        if total != 10
+        else sum(w * int(d) for w, d in zip((3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2), body, strict=True)) % 11
+    )
 
 
-@pytest.mark.parametrize(("depth", "levels"), [
-    (Level.PALLET, [Level.PALLET]),
-    (Level.BOX, [Level.PALLET, Level.BOX]),
-    (Level.BLOCK, [Level.PALLET, Level.BOX, Level.BLOCK]),
-])
+@pytest.mark.parametrize(
+    ("depth", "levels"),
+    [
+        (Level.PALLET, [Level.PALLET]),
+        (Level.BOX, [Level.PALLET, Level.BOX]),
+        (Level.BLOCK, [Level.PALLET, Level.BOX, Level.BLOCK]),
+    ],
+)
 def test_generator_depth(depth: Level, levels: list[Level]) -> None:
     _, lines = small_act(depth=depth)
     assert sorted({g.level for g in lines}, key=lambda lv: -lv.rank) == levels

@@ -49,8 +49,9 @@ def test_run_serves_the_login_page_on_loopback(tmp_path: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    proc = subprocess.Popen([str(BIN), "run", "--port", str(port)], env=_env(tmp_path),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [str(BIN), "run", "--port", str(port)], env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     try:
         body = ""
         for _ in range(100):

@@ -40,42 +40,51 @@ def typed(text: str, layout: dict[str, str]) -> str:
     return "".join(layout.get(ch, ch) for ch in text)
 
 
-@pytest.mark.parametrize(("text", "kind", "identity", "normalized", "repairs"), [
-    (PACK, Kind.PACK, PACK[:21], PACK, ()),
-    (BLOCK, Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, ()),
-    (BLOCK_NO_PRICE, Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK_NO_PRICE, ()),
-    (SSCC, Kind.SSCC, SSCC_DIGITS, SSCC, ()),
-    ("]d2" + BLOCK, Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, (Repair.AIM_PREFIX,)),
-    ("]d1" + PACK, Kind.PACK, PACK[:21], PACK, (Repair.AIM_PREFIX,)),
-    ("]C1" + SSCC, Kind.SSCC, SSCC_DIGITS, SSCC, (Repair.AIM_PREFIX,)),
-    ("]Q3" + PACK, Kind.PACK, PACK[:21], PACK, (Repair.AIM_PREFIX,)),
-    (GS + BLOCK, Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, (Repair.LEADING_GS,)),
-    ("]d2" + GS + BLOCK, Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, (Repair.AIM_PREFIX, Repair.LEADING_GS)),
-    (BLOCK.replace(GS, "<GS>"), Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, (Repair.GS_SUBSTITUTE,)),
-    (BLOCK.replace(GS, "{GS}"), Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, (Repair.GS_SUBSTITUTE,)),
-    (BLOCK.replace(GS, "~"), Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, (Repair.GS_SUBSTITUTE,)),
-    (BLOCK.replace(GS, "\u241d"), Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, (Repair.GS_SUBSTITUTE,)),
-    (BLOCK.replace(GS, ""), Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, (Repair.GS_RESTORED,)),
-    (BLOCK.replace(GS, "", 1), Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, (Repair.GS_RESTORED,)),
-    (BLOCK_NO_PRICE.replace(GS, ""), Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK_NO_PRICE, (Repair.GS_RESTORED,)),
-    (f"(01){GTIN}(21){SERIAL}(8005)012000(93)Ab1=", Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK,
-     (Repair.BRACKETS,)),
-    (f"(00){SSCC_DIGITS}", Kind.SSCC, SSCC_DIGITS, SSCC, (Repair.BRACKETS,)),
-    (PACK + "\r\n", Kind.PACK, PACK[:21], PACK, (Repair.WHITESPACE,)),
-    (PACK + "\t", Kind.PACK, PACK[:21], PACK, (Repair.WHITESPACE,)),
-    ("  " + SSCC + "\n", Kind.SSCC, SSCC_DIGITS, SSCC, (Repair.WHITESPACE,)),
-    ("PAL-2026/11:A<B>&C'D\"E", Kind.AGGREGATE, "PAL-2026/11:A<B>&C'D\"E", "PAL-2026/11:A<B>&C'D\"E", ()),
-    (f"01{GTIN}21{SERIAL}{GS}93Ab1={GS}8005012000", Kind.BLOCK, f"01{GTIN}21{SERIAL}",
-     f"01{GTIN}21{SERIAL}{GS}93Ab1={GS}8005012000", ()),
-])
-def test_forms_from_the_field(text: str, kind: Kind, identity: str, normalized: str,
-                              repairs: tuple[Repair, ...]) -> None:
+@pytest.mark.parametrize(
+    ("text", "kind", "identity", "normalized", "repairs"),
+    [
+        (PACK, Kind.PACK, PACK[:21], PACK, ()),
+        (BLOCK, Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, ()),
+        (BLOCK_NO_PRICE, Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK_NO_PRICE, ()),
+        (SSCC, Kind.SSCC, SSCC_DIGITS, SSCC, ()),
+        ("]d2" + BLOCK, Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, (Repair.AIM_PREFIX,)),
+        ("]d1" + PACK, Kind.PACK, PACK[:21], PACK, (Repair.AIM_PREFIX,)),
+        ("]C1" + SSCC, Kind.SSCC, SSCC_DIGITS, SSCC, (Repair.AIM_PREFIX,)),
+        ("]Q3" + PACK, Kind.PACK, PACK[:21], PACK, (Repair.AIM_PREFIX,)),
+        (GS + BLOCK, Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, (Repair.LEADING_GS,)),
+        ("]d2" + GS + BLOCK, Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, (Repair.AIM_PREFIX, Repair.LEADING_GS)),
+        (BLOCK.replace(GS, "<GS>"), Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, (Repair.GS_SUBSTITUTE,)),
+        (BLOCK.replace(GS, "{GS}"), Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, (Repair.GS_SUBSTITUTE,)),
+        (BLOCK.replace(GS, "~"), Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, (Repair.GS_SUBSTITUTE,)),
+        (BLOCK.replace(GS, "\u241d"), Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, (Repair.GS_SUBSTITUTE,)),
+        (BLOCK.replace(GS, ""), Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, (Repair.GS_RESTORED,)),
+        (BLOCK.replace(GS, "", 1), Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, (Repair.GS_RESTORED,)),
+        (BLOCK_NO_PRICE.replace(GS, ""), Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK_NO_PRICE, (Repair.GS_RESTORED,)),
+        (f"(01){GTIN}(21){SERIAL}(8005)012000(93)Ab1=", Kind.BLOCK, f"01{GTIN}21{SERIAL}", BLOCK, (Repair.BRACKETS,)),
+        (f"(00){SSCC_DIGITS}", Kind.SSCC, SSCC_DIGITS, SSCC, (Repair.BRACKETS,)),
+        (PACK + "\r\n", Kind.PACK, PACK[:21], PACK, (Repair.WHITESPACE,)),
+        (PACK + "\t", Kind.PACK, PACK[:21], PACK, (Repair.WHITESPACE,)),
+        ("  " + SSCC + "\n", Kind.SSCC, SSCC_DIGITS, SSCC, (Repair.WHITESPACE,)),
+        ("PAL-2026/11:A<B>&C'D\"E", Kind.AGGREGATE, "PAL-2026/11:A<B>&C'D\"E", "PAL-2026/11:A<B>&C'D\"E", ()),
+        (
+            f"01{GTIN}21{SERIAL}{GS}93Ab1={GS}8005012000",
+            Kind.BLOCK,
+            f"01{GTIN}21{SERIAL}",
+            f"01{GTIN}21{SERIAL}{GS}93Ab1={GS}8005012000",
+            (),
+        ),
+    ],
+)
+def test_forms_from_the_field(
+    text: str, kind: Kind, identity: str, normalized: str, repairs: tuple[Repair, ...]
+) -> None:
     parsed = codes.parse(text)
     assert parsed.kind is kind, parsed
     assert parsed.identity == identity
     assert parsed.normalized == normalized
-    assert [r for r in parsed.repairs if r is not Repair.GS_RESTORED or Repair.GS_RESTORED in repairs] \
-        == list(repairs) or set(parsed.repairs) == set(repairs), parsed.repairs
+    assert [r for r in parsed.repairs if r is not Repair.GS_RESTORED or Repair.GS_RESTORED in repairs] == list(
+        repairs
+    ) or set(parsed.repairs) == set(repairs), parsed.repairs
     assert parsed.ok
     assert parsed.error is None
     assert parsed.input == text
@@ -89,8 +98,9 @@ def test_fields_of_a_block_and_a_pack() -> None:
 
 
 @pytest.mark.parametrize("layout", [TO_RU, TO_KZ], ids=["ru", "kk"])
-@pytest.mark.parametrize("code", [PACK, BLOCK.replace(GS, "<GS>"), "]d2" + BLOCK.replace(GS, "~"), SSCC,
-                                  "PAL-2026/11:A<B>&C'D\"E"])
+@pytest.mark.parametrize(
+    "code", [PACK, BLOCK.replace(GS, "<GS>"), "]d2" + BLOCK.replace(GS, "~"), SSCC, "PAL-2026/11:A<B>&C'D\"E"]
+)
 def test_keyboard_layout_is_repaired_by_key_position(code: str, layout: dict[str, str]) -> None:
     mangled = typed(code, layout)
     assert mangled != code or (code == SSCC and layout is TO_RU)  # digits survive the Russian layout
@@ -134,27 +144,30 @@ def test_mixed_latin_and_cyrillic_is_not_a_layout() -> None:
     assert "й" in parsed.error.message("ru")
 
 
-@pytest.mark.parametrize(("text", "reason"), [
-    ("", CodeReason.EMPTY),
-    ("\r\n", CodeReason.EMPTY),
-    ("hello", CodeReason.TOO_SHORT),
-    (BAD_GTIN + PACK[14:], CodeReason.BAD_GTIN_CHECK),
-    (BLOCK.replace(GTIN, BAD_GTIN), CodeReason.BAD_GTIN_CHECK),
-    (SSCC[:-1] + str((int(SSCC[-1]) + 1) % 10), CodeReason.BAD_SSCC_CHECK),
-    (f"01{GTIN}21{SERIAL}{GS}8005012a00{GS}93Ab1=", CodeReason.BAD_PRICE),
-    ("A" * 75, CodeReason.TOO_LONG),
-    ("код маркировки неверный", CodeReason.BAD_CHARACTERS),
-    (f"01{GTIN}21{SERIAL}", CodeReason.TOO_SHORT),
-    (PACK + PACK, CodeReason.TWO_CODES),
-    (BLOCK + BLOCK.replace(SERIAL, "y<&\"'z9"), CodeReason.TWO_CODES),
-    (PACK + "\n" + BLOCK, CodeReason.TWO_CODES),
-    (GTIN, CodeReason.PRODUCT_BARCODE),
-    (GTIN[1:], CodeReason.PRODUCT_BARCODE),
-    ("01" + GTIN, CodeReason.PRODUCT_BARCODE),
-    (f"01{GTIN}21ABCDEF{GS}93xyz1", CodeReason.OTHER_GROUP),  # milk: 6-character serial
-    (f"01{GTIN}21ABCDEFGHIJKLM{GS}91EE06{GS}92" + "x" * 44, CodeReason.OTHER_GROUP),  # medicines
-    (with_check("4600000"), CodeReason.PRODUCT_BARCODE),
-])
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("", CodeReason.EMPTY),
+        ("\r\n", CodeReason.EMPTY),
+        ("hello", CodeReason.TOO_SHORT),
+        (BAD_GTIN + PACK[14:], CodeReason.BAD_GTIN_CHECK),
+        (BLOCK.replace(GTIN, BAD_GTIN), CodeReason.BAD_GTIN_CHECK),
+        (SSCC[:-1] + str((int(SSCC[-1]) + 1) % 10), CodeReason.BAD_SSCC_CHECK),
+        (f"01{GTIN}21{SERIAL}{GS}8005012a00{GS}93Ab1=", CodeReason.BAD_PRICE),
+        ("A" * 75, CodeReason.TOO_LONG),
+        ("код маркировки неверный", CodeReason.BAD_CHARACTERS),
+        (f"01{GTIN}21{SERIAL}", CodeReason.TOO_SHORT),
+        (PACK + PACK, CodeReason.TWO_CODES),
+        (BLOCK + BLOCK.replace(SERIAL, "y<&\"'z9"), CodeReason.TWO_CODES),
+        (PACK + "\n" + BLOCK, CodeReason.TWO_CODES),
+        (GTIN, CodeReason.PRODUCT_BARCODE),
+        (GTIN[1:], CodeReason.PRODUCT_BARCODE),
+        ("01" + GTIN, CodeReason.PRODUCT_BARCODE),
+        (f"01{GTIN}21ABCDEF{GS}93xyz1", CodeReason.OTHER_GROUP),  # milk: 6-character serial
+        (f"01{GTIN}21ABCDEFGHIJKLM{GS}91EE06{GS}92" + "x" * 44, CodeReason.OTHER_GROUP),  # medicines
+        (with_check("4600000"), CodeReason.PRODUCT_BARCODE),
+    ],
+)
 def test_rejections_say_why_in_three_languages(text: str, reason: CodeReason) -> None:
     parsed = codes.parse(text)
     assert not parsed.ok
@@ -206,7 +219,11 @@ checks = st.text(SET82, min_size=4, max_size=4)
 prices = st.text("0123456789", min_size=6, max_size=6)
 blocks = st.builds(
     lambda g, s, p, c: f"01{g}21{s}" + (f"{GS}8005{p}" if p else "") + f"{GS}93{c}",
-    gtins, serials, st.one_of(st.none(), prices), checks)
+    gtins,
+    serials,
+    st.one_of(st.none(), prices),
+    checks,
+)
 ssccs = st.text("0123456789", min_size=17, max_size=17).map(lambda d: "00" + with_check(d))
 valid = st.one_of(packs, blocks, ssccs)
 
@@ -300,6 +317,7 @@ def test_set82_text_is_aggregate_or_gs1_never_changed_silently(text: str) -> Non
 
 # --- biip cross-check ---------------------------------------------------------------------------------------
 
+
 @settings(max_examples=200, deadline=None)
 @given(st.one_of(blocks, ssccs))
 def test_same_ais_and_values_as_biip(code: str) -> None:
@@ -311,12 +329,17 @@ def test_same_ais_and_values_as_biip(code: str) -> None:
     if parsed.kind is Kind.BLOCK:
         values = {es.ai.ai: es.value for es in theirs.element_strings}
         assert (parsed.gtin, parsed.serial, parsed.price, parsed.check) == (
-            values["01"], values["21"], values.get("8005"), values["93"])
+            values["01"],
+            values["21"],
+            values.get("8005"),
+            values["93"],
+        )
     else:
         assert parsed.identity == theirs.element_strings[0].value
 
 
 # --- CLI ------------------------------------------------------------------------------------------------------
+
 
 def test_cli_json_fields_in_input_order() -> None:
     result = CliRunner().invoke(codes_cli, ["parse", "--json", "--", "]d2" + BLOCK.replace(GS, "<GS>"), "junk", PACK])

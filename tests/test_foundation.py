@@ -17,8 +17,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_sqlite_is_durable_and_strict(sqlite_app: Flask) -> None:
     with get_db(sqlite_app).engine.connect() as conn:
-        pragma = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
-                  for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")}
+        pragma = {
+            name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+        }
     # synchronous=2 is FULL: an acknowledged scan survives a power cut, not only a crash.
     assert pragma == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "busy_timeout": 30000}
 
@@ -28,8 +30,12 @@ def test_sqlite_refuses_a_dangling_reference(sqlite_app: Flask) -> None:
     from sqlalchemy.exc import IntegrityError
 
     with pytest.raises(IntegrityError), get_db(sqlite_app).write() as s:
-        s.execute(text("INSERT INTO scanners (device_key, kind, name, station_id, registered_at) "
-                       "VALUES ('x', 'api', '', 999, '2026-01-01')"))
+        s.execute(
+            text(
+                "INSERT INTO scanners (device_key, kind, name, station_id, registered_at) "
+                "VALUES ('x', 'api', '', 999, '2026-01-01')"
+            )
+        )
 
 
 def test_default_database_lives_in_the_instance_folder(tmp_path: Path, monkeypatch: object) -> None:

@@ -20,21 +20,33 @@ def _act(number: str) -> tuple[acts.ActHeader, list[acts.ActLine]]:
 
 def _tree(db: Database, act_id: int) -> list[tuple[object, ...]]:
     with db.read() as s:
-        return [tuple(r) for r in s.execute(text(
-            "SELECT c.identity, p.identity, c.pos, c.last, c.level, c.gtin, c.code, c.price, c.declared_children "
-            "FROM act_codes c LEFT JOIN act_codes p ON p.id = c.parent_id WHERE c.act_id = :a ORDER BY c.pos"),
-            {"a": act_id})]
+        return [
+            tuple(r)
+            for r in s.execute(
+                text(
+                    "SELECT c.identity, p.identity, c.pos, c.last, c.level, c.gtin, c.code, c.price, "
+                    "c.declared_children "
+                    "FROM act_codes c LEFT JOIN act_codes p ON p.id = c.parent_id WHERE c.act_id = :a ORDER BY c.pos"
+                ),
+                {"a": act_id},
+            )
+        ]
 
 
 def _counters(db: Database, act_id: int) -> list[tuple[object, ...]]:
     with db.read() as s:
-        return [tuple(r) for r in s.execute(text(
-            "SELECT level, gtin, expected, credited FROM act_counters WHERE act_id = :a ORDER BY level, gtin"),
-            {"a": act_id})]
+        return [
+            tuple(r)
+            for r in s.execute(
+                text("SELECT level, gtin, expected, credited FROM act_counters WHERE act_id = :a ORDER BY level, gtin"),
+                {"a": act_id},
+            )
+        ]
 
 
-def test_reader_process_and_any_line_order_give_the_same_act(db: Database, tmp_path: Path,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+def test_reader_process_and_any_line_order_give_the_same_act(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     header, lines = _act("A")
     acts.write_json(tmp_path / "a.json", header, lines)
     inline = importing.import_act(db, tmp_path / "a.json")
@@ -53,20 +65,27 @@ def test_reader_process_and_any_line_order_give_the_same_act(db: Database, tmp_p
     flipped = _tree(db, reversed_order.act_id)
     assert sorted((r[0], r[1], r[3] - r[2], *r[4:]) for r in flipped) == shape
     where = {r[0]: (r[2], r[3]) for r in flipped}
-    assert all(where[parent][0] < where[child][0] <= where[child][1] <= where[parent][1]
-               for child, parent, *_ in flipped if parent is not None)
+    assert all(
+        where[parent][0] < where[child][0] <= where[child][1] <= where[parent][1]
+        for child, parent, *_ in flipped
+        if parent is not None
+    )
     assert _counters(db, in_process.act_id) == _counters(db, reversed_order.act_id) == _counters(db, inline.act_id)
 
 
-def test_the_reader_process_reports_every_problem(db: Database, tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_reader_process_reports_every_problem(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(importing, "PARALLEL_MIN_BYTES", 0)
     header, lines = _act("D")
     pack = next(line for line in lines if line.level is acts.Level.PACK)
     pallet = lines[0]
     other = pack.code[:14] + "QQQQQQQ" + pack.code[21:]  # another serial: another pack
-    bad = [*lines, dataclasses.replace(pack, location=""),  # the same pack twice
-           dataclasses.replace(pack, code=other, identity=other[:21], parent_code=pallet.identity)]  # under a pallet
+    bad = [
+        *lines,
+        dataclasses.replace(pack, location=""),  # the same pack twice
+        dataclasses.replace(pack, code=other, identity=other[:21], parent_code=pallet.identity),
+    ]  # under a pallet
     acts.write_csv(tmp_path / "d.csv", header, bad)
     with pytest.raises(importing.ActImportError) as e:
         importing.import_act(db, tmp_path / "d.csv")
@@ -75,8 +94,9 @@ def test_the_reader_process_reports_every_problem(db: Database, tmp_path: Path,
         assert s.execute(text("SELECT count(*) FROM act_codes")).scalar_one() == 0
 
 
-def test_a_reader_process_that_cannot_start_falls_back_to_reading_here(db: Database, tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_reader_process_that_cannot_start_falls_back_to_reading_here(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(importing, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(importing.sys, "executable", "/bin/false")  # starts, says nothing, exits 1
     header, lines = _act("E")

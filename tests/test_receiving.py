@@ -27,15 +27,19 @@ def _scan(db: Database, act_id: int, raw: str, **kw: str) -> receiving.ScanResul
 
 def _assert_counters_match_rows(db: Database, act_id: int) -> None:
     with db.read() as s:
-        counted = {(c.level, c.gtin): (c.expected, c.credited)
-                   for c in s.execute(select(ActCounter).where(ActCounter.act_id == act_id)).scalars()}
+        counted = {
+            (c.level, c.gtin): (c.expected, c.credited)
+            for c in s.execute(select(ActCounter).where(ActCounter.act_id == act_id)).scalars()
+        }
         gtin_or_blank = func.coalesce(ActCode.gtin, literal_column("''"))  # one expression for SELECT and GROUP BY
         rows = s.execute(
             select(ActCode.level, gtin_or_blank, func.count(), func.count(ActCode.credited_scan_id))
-            .where(ActCode.act_id == act_id).group_by(ActCode.level, gtin_or_blank)
+            .where(ActCode.act_id == act_id)
+            .group_by(ActCode.level, gtin_or_blank)
         ).all()
-        credited_by_scans = s.execute(select(func.coalesce(func.sum(Scan.credited), 0))
-                                      .where(Scan.act_id == act_id)).scalar_one()
+        credited_by_scans = s.execute(
+            select(func.coalesce(func.sum(Scan.credited), 0)).where(Scan.act_id == act_id)
+        ).scalar_one()
         credited_rows = s.execute(select(func.count(ActCode.credited_scan_id)).where(ActCode.act_id == act_id)).scalar()
     assert counted == {(lvl, g): (n, c) for lvl, g, n, c in rows}
     assert credited_by_scans == credited_rows, "every credit is owned by exactly one scan"

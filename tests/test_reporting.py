@@ -30,8 +30,9 @@ def _received(db: Database, tmp_path: Path) -> tuple[int, ActFactory]:
     for raw in (f.codes["box"][0], pack(gtin(1001), 777_777)):
         receiving.record_scan(db, act_id, ScanInput(raw=raw, source="cli", station="dock-1"))
     receiving.close_act(db, act_id, actor="test")
-    receiving.decide(db, act_id, "accepted_with_discrepancies", reason="shortage", comment="box <2> missing",
-                     actor="test")
+    receiving.decide(
+        db, act_id, "accepted_with_discrepancies", reason="shortage", comment="box <2> missing", actor="test"
+    )
     return act_id, f
 
 
@@ -97,8 +98,9 @@ def test_download_from_the_page_with_progress(app: Flask, client: FlaskClient, a
     token = re.search(r'"X-CSRFToken": "([^"]+)"', page)
     assert token and f"/acts/{act_id}/reports" in page
     assert client.post(f"/acts/{act_id}/reports", data={"kind": "acceptance", "format": "pdf"}).status_code == 400
-    started = client.post(f"/acts/{act_id}/reports", data={"kind": "acceptance", "format": "pdf"},
-                          headers={"X-CSRFToken": token.group(1)})
+    started = client.post(
+        f"/acts/{act_id}/reports", data={"kind": "acceptance", "format": "pdf"}, headers={"X-CSRFToken": token.group(1)}
+    )
     assert started.status_code == 200
     status_url = re.search(r'hx-get="([^"]+)"', started.get_data(as_text=True))
     assert status_url

@@ -99,7 +99,8 @@ class Level(StrEnum):
 _RANK: Final = {Level.PALLET: 3, Level.BOX: 2, Level.BLOCK: 1, Level.PACK: 0}
 # warehouse.codes fixes the values of Kind (pack|block|sscc|aggregate|product|invalid), so look them up by value.
 _PACK, _BLOCK, _SSCC, _AGGREGATE, _PRODUCT, _INVALID = (
-    Kind(v) for v in ("pack", "block", "sscc", "aggregate", "product", "invalid"))
+    Kind(v) for v in ("pack", "block", "sscc", "aggregate", "product", "invalid")
+)
 _LEVELS: Final = {level.value: level for level in Level}
 # Which kinds of code may stand at a level. Boxes and pallets carry an SSCC or a custom aggregation code.
 _FITS: Final = {
@@ -493,8 +494,12 @@ def _show(text: str, limit: int = 60) -> str:
 
 
 def _wrong_type(location: str, name: str, expected: str) -> Problem:
-    return Problem(location, Reason.WRONG_TYPE, f"{name}: {expected}",
-                   (("field", name), *_localized("expected", _EXPECTED[expected])))
+    return Problem(
+        location,
+        Reason.WRONG_TYPE,
+        f"{name}: {expected}",
+        (("field", name), *_localized("expected", _EXPECTED[expected])),
+    )
 
 
 def _value_problem(location: str, reason: Reason, name: str, value: object) -> Problem:
@@ -552,8 +557,9 @@ def _gtin_ok(gtin: str) -> bool:
     return len(gtin) == 14 and gtin.isascii() and gtin.isdigit() and _check_digit(gtin[:13]) == gtin[13]
 
 
-def _text(value: object, name: str, location: str, limit: int, problems: _Problems,
-          required: bool = False) -> str | None:
+def _text(
+    value: object, name: str, location: str, limit: int, problems: _Problems, required: bool = False
+) -> str | None:
     """A text field, or None when it is absent, empty or wrong (the problem is recorded)."""
     if value is None or value == "":
         if required:
@@ -566,8 +572,11 @@ def _text(value: object, name: str, location: str, limit: int, problems: _Proble
         problems.add(Problem(location, Reason.INVALID_TEXT, name, (("field", name),)))
         return None
     if len(value) > limit:
-        problems.add(Problem(location, Reason.TOO_LONG, f"{name}: {len(value)} > {limit}",
-                             (("field", name), ("max", str(limit)))))
+        problems.add(
+            Problem(
+                location, Reason.TOO_LONG, f"{name}: {len(value)} > {limit}", (("field", name), ("max", str(limit)))
+            )
+        )
         return None
     return value
 
@@ -645,9 +654,19 @@ class _LineBuilder:
     def __init__(self, problems: _Problems) -> None:
         self.problems = problems
 
-    def build(self, location: str, code: object, level_value: object, gtin: object, name: object,
-              price: object, vat: object, parent_code: str | None, parent_level: Level | None,
-              declared_children: bool) -> ActLine | None:
+    def build(
+        self,
+        location: str,
+        code: object,
+        level_value: object,
+        gtin: object,
+        name: object,
+        price: object,
+        vat: object,
+        parent_code: str | None,
+        parent_level: Level | None,
+        declared_children: bool,
+    ) -> ActLine | None:
         """None when the line has no usable code or level; otherwise a line, possibly with problems."""
         problems = self.problems
         # Fast paths first: a million lines go through here. Each slow path records its problem.
@@ -672,8 +691,14 @@ class _LineBuilder:
             if line_gtin is None:
                 line_gtin = code_gtin
             elif code_gtin is not None and line_gtin != code_gtin:
-                problems.add(Problem(location, Reason.GTIN_MISMATCH, f"{line_gtin} != {code_gtin}",
-                                     (("line", line_gtin), ("code", code_gtin))))
+                problems.add(
+                    Problem(
+                        location,
+                        Reason.GTIN_MISMATCH,
+                        f"{line_gtin} != {code_gtin}",
+                        (("line", line_gtin), ("code", code_gtin)),
+                    )
+                )
         if name is not None:
             name = _text(name, "name", location, MAX_NAME, problems)
         if price is not None:
@@ -686,8 +711,19 @@ class _LineBuilder:
             problems.add(Problem(location, Reason.LEVEL_ORDER, f"{level.value} in {parent_level.value}"))
         normalized = parsed.normalized or text
         identity = parsed.identity if ok and parsed.identity else normalized
-        return ActLine(location, normalized[:MAX_CODE], identity[:MAX_IDENTITY], kind, level, parent_code,
-                       line_gtin, name, price, vat, declared_children)
+        return ActLine(
+            location,
+            normalized[:MAX_CODE],
+            identity[:MAX_IDENTITY],
+            kind,
+            level,
+            parent_code,
+            line_gtin,
+            name,
+            price,
+            vat,
+            declared_children,
+        )
 
     def _check_fields(self, location: str, gtin: object, name: object, price: object, vat: object) -> None:
         problems = self.problems
@@ -706,23 +742,40 @@ class _LineBuilder:
         elif not isinstance(code, str):
             self.problems.add(_wrong_type(location, "code", "text"))
         else:  # not a code at all: do not even try to repair it
-            self.problems.add(Problem(location, Reason.TOO_LONG, f"code: {len(code)} > {MAX_CODE}",
-                                      (("field", "code"), ("max", str(MAX_CODE)))))
+            self.problems.add(
+                Problem(
+                    location,
+                    Reason.TOO_LONG,
+                    f"code: {len(code)} > {MAX_CODE}",
+                    (("field", "code"), ("max", str(MAX_CODE))),
+                )
+            )
 
     def _code_problem(self, location: str, text: str, parsed: codes.ParsedCode, level: Level | None) -> None:
         kind = parsed.kind
         problems = self.problems
         if kind is _PRODUCT:
             problems.add(Problem(location, Reason.PRODUCT_BARCODE, text, (("code", _show(text)),)))
-        elif (level is Level.PACK or level is Level.BLOCK) and kind not in (_PACK, _BLOCK) \
-                and _looks_other_group(parsed.normalized or text):
+        elif (
+            (level is Level.PACK or level is Level.BLOCK)
+            and kind not in (_PACK, _BLOCK)
+            and _looks_other_group(parsed.normalized or text)
+        ):
             problems.add(Problem(location, Reason.OTHER_PRODUCT_GROUP, text, (("code", _show(text)),)))
         elif not parsed.ok:
             problems.add(_invalid_code(location, text, parsed.error))
         elif level is not None:
-            problems.add(Problem(location, Reason.LEVEL_MISMATCH, f"{kind.value} code as {level.value}",
-                                 (*_localized("kind", _KIND_WORDS.get(kind.value, _KIND_WORDS["invalid"])),
-                                  *_localized("level", _LEVEL_WORDS[level.value]))))
+            problems.add(
+                Problem(
+                    location,
+                    Reason.LEVEL_MISMATCH,
+                    f"{kind.value} code as {level.value}",
+                    (
+                        *_localized("kind", _KIND_WORDS.get(kind.value, _KIND_WORDS["invalid"])),
+                        *_localized("level", _LEVEL_WORDS[level.value]),
+                    ),
+                )
+            )
 
 
 def _invalid_code(location: str, text: str, error: Any) -> Problem:
@@ -739,8 +792,7 @@ def _invalid_code(location: str, text: str, error: Any) -> Problem:
 _HEADER_KEYS: Final = ("format", "number", "date", "sender", "receiver", "basis", "turnover")
 
 
-def _build_header(values: Mapping[str, object], where: Callable[[str], str],
-                  problems: _Problems) -> ActHeader | None:
+def _build_header(values: Mapping[str, object], where: Callable[[str], str], problems: _Problems) -> ActHeader | None:
     """Check the header fields (JSON shape) and build the header; None if any is wrong.
 
     `where(path)` gives the location of a field ("sender.bin" in JSON, "line 5" in CSV)."""
@@ -785,8 +837,14 @@ def _basis(value: object, where: Callable[[str], str], problems: _Problems) -> t
         problems.add(_wrong_type(where("basis"), "basis", "list"))
         return ()
     if len(value) > MAX_BASIS:
-        problems.add(Problem(where("basis"), Reason.TOO_LONG, f"basis: {len(value)} > {MAX_BASIS}",
-                             (("field", "basis"), ("max", str(MAX_BASIS)))))
+        problems.add(
+            Problem(
+                where("basis"),
+                Reason.TOO_LONG,
+                f"basis: {len(value)} > {MAX_BASIS}",
+                (("field", "basis"), ("max", str(MAX_BASIS))),
+            )
+        )
         return ()
     documents = []
     for i, item in enumerate(value):
@@ -1039,8 +1097,11 @@ class _JsonActReader(ActReader):
                         continue
                     if self._stopped_at_products and done:
                         # The header pass never saw what follows "products".
-                        reason = Reason.DUPLICATE_FIELD if key in self._keys_before_products or key == "products" \
+                        reason = (
+                            Reason.DUPLICATE_FIELD
+                            if key in self._keys_before_products or key == "products"
                             else Reason.UNKNOWN_FIELD
+                        )
                         problems.add(Problem(_show(key), reason, _show(key)))
                     _skip(events, ev)
                 for _ in events:  # trailing garbage or a truncated end is an error too
@@ -1185,8 +1246,16 @@ class _JsonWalk:
         parent_line = parent.line if parent is not None and parent.line_done else None
         get = frame.fields.get
         frame.line = self.builder.build(
-            frame.path, get("code"), get("level"), get("gtin"), get("name"), get("price"), get("vat"),
-            parent_line.identity if parent_line else None, parent_line.level if parent_line else None, declared,
+            frame.path,
+            get("code"),
+            get("level"),
+            get("gtin"),
+            get("name"),
+            get("price"),
+            get("vat"),
+            parent_line.identity if parent_line else None,
+            parent_line.level if parent_line else None,
+            declared,
         )
         return frame.line
 
@@ -1237,8 +1306,14 @@ class _JsonWalk:
 _COLUMNS: Final = ("code", "level", "parent_code", "gtin", "name", "price", "vat", "children")
 _REQUIRED_COLUMNS: Final = ("code", "level")
 _TABLE_HEADER_KEYS: Final = {
-    "format": "format", "number": "number", "date": "date", "turnover": "turnover",
-    "sender.name": "sender", "sender.bin": "sender", "receiver.name": "receiver", "receiver.bin": "receiver",
+    "format": "format",
+    "number": "number",
+    "date": "date",
+    "turnover": "turnover",
+    "sender.name": "sender",
+    "sender.bin": "sender",
+    "receiver.name": "receiver",
+    "receiver.bin": "receiver",
 }
 _YES: Final = frozenset({"yes", "true", "1", "да", "иә"})
 _NO: Final = frozenset({"no", "false", "0", "нет", "жоқ"})
@@ -1323,8 +1398,9 @@ class _TableActReader(ActReader):
                     for part in ("type", "number", "date"):
                         lines[f"basis[{i}].{part}"] = location
                     lines.setdefault("basis", location)
-                    basis.append(dict(zip(("type", "number", "date"), (self._text_cell(c) for c in rest),
-                                          strict=False)))
+                    basis.append(
+                        dict(zip(("type", "number", "date"), (self._text_cell(c) for c in rest), strict=False))
+                    )
                     if len(rest) > 3:
                         problems.add(Problem(location, Reason.EXTRA_CELLS, f"#{key}"))
                     continue
@@ -1353,7 +1429,8 @@ class _TableActReader(ActReader):
         header = _build_header(values, lambda path: lines.get(path, lines.get(path.split(".")[0], "file")), problems)
         if problems:
             fatal = not found_columns or any(
-                p.reason in (Reason.WRONG_FORMAT, Reason.MISSING_COLUMN) for p in problems.items)
+                p.reason in (Reason.WRONG_FORMAT, Reason.MISSING_COLUMN) for p in problems.items
+            )
             return None, problems.as_list(), fatal
         return header, [], False
 
@@ -1389,7 +1466,8 @@ class _TableActReader(ActReader):
         c_code, c_level = col["code"], col["level"]
         # an absent column points at the padding slot past the last column, which is always None
         c_parent, c_gtin, c_name, c_price, c_vat, c_children = (
-            col.get(name, width) for name in ("parent_code", "gtin", "name", "price", "vat", "children"))
+            col.get(name, width) for name in ("parent_code", "gtin", "name", "price", "vat", "children")
+        )
         column_line = self._column_line
         # Aggregates on the path to the current row: in a preorder file the parent is there, so its level
         # can be checked without remembering the whole file. Other orders are checked on the whole tree.
@@ -1407,7 +1485,7 @@ class _TableActReader(ActReader):
                 else:
                     if not _blank(cells[width:]):
                         problems.add(Problem(f"line {lineno}", Reason.EXTRA_CELLS, f"{len(_trimmed(cells))} > {width}"))
-                    del cells[width + 1:]
+                    del cells[width + 1 :]
                     cells[width] = None
                 code = cells[c_code]
                 first = cells[0]
@@ -1421,7 +1499,12 @@ class _TableActReader(ActReader):
                 level_cell = cells[c_level]
                 raw_parent = cells[c_parent]
                 gtin, name, price, vat, children = (
-                    cells[c_gtin], cells[c_name], cells[c_price], cells[c_vat], cells[c_children])
+                    cells[c_gtin],
+                    cells[c_name],
+                    cells[c_price],
+                    cells[c_vat],
+                    cells[c_children],
+                )
                 if typed:
                     code = self._code_cell(code, "code", location, problems)
                     if code is None and cells[c_code] not in (None, ""):
@@ -1442,13 +1525,20 @@ class _TableActReader(ActReader):
                 else:
                     declared = self._declared(children, level_cell, location, problems)
                 if type(price) is str:
-                    price = int(price) if price.isdigit() and price.isascii() and len(price) < 20 \
+                    price = (
+                        int(price)
+                        if price.isdigit() and price.isascii() and len(price) < 20
                         else (self._amount_cell(price) if price else None)
+                    )
                 if type(vat) is str:
-                    vat = int(vat) if vat.isdigit() and vat.isascii() and len(vat) < 20 \
+                    vat = (
+                        int(vat)
+                        if vat.isdigit() and vat.isascii() and len(vat) < 20
                         else (self._amount_cell(vat) if vat else None)
-                line = build(location, code, level_cell, gtin or None, name or None, price, vat, parent,
-                             parent_level, declared)
+                    )
+                line = build(
+                    location, code, level_cell, gtin or None, name or None, price, vat, parent, parent_level, declared
+                )
                 if line is None:
                     continue
                 if line.level is not Level.PACK:
@@ -1467,8 +1557,14 @@ class _TableActReader(ActReader):
         if text in _NO:
             return False
         if text:
-            problems.add(Problem(location, Reason.INVALID_CHOICE, f"children: {_show(text)}",
-                                 (("field", "children"), ("value", _show(text)), ("allowed", "yes, no"))))
+            problems.add(
+                Problem(
+                    location,
+                    Reason.INVALID_CHOICE,
+                    f"children: {_show(text)}",
+                    (("field", "children"), ("value", _show(text)), ("allowed", "yes, no")),
+                )
+            )
             return False
         if level is None or level is Level.PACK:
             return False
@@ -1580,8 +1676,12 @@ class _XlsxActReader(_TableActReader):
         return str(value)
 
     def _gtin_cell(self, value: Cell) -> Cell:
-        if isinstance(value, int | float) and not isinstance(value, bool) and float(value).is_integer() \
-                and 0 <= value < 10**14:
+        if (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and float(value).is_integer()
+            and 0 <= value < 10**14
+        ):
             return f"{int(value):014d}"  # the spreadsheet dropped the leading zeros of a GTIN: restore them
         return value
 
@@ -1613,8 +1713,9 @@ def _header_json(header: ActHeader) -> str:
     def party(p: Party) -> str:
         return dumps({"name": p.name, "bin": p.bin}, ensure_ascii=False)
 
-    basis = ", ".join(dumps({"type": b.type, "number": b.number, "date": b.date}, ensure_ascii=False)
-                      for b in header.basis)
+    basis = ", ".join(
+        dumps({"type": b.type, "number": b.number, "date": b.date}, ensure_ascii=False) for b in header.basis
+    )
     return (
         f'{{"format": {dumps(header.format)}, "number": {dumps(header.number, ensure_ascii=False)}, '
         f'"date": "{header.date.isoformat()}",\n'
@@ -1645,10 +1746,20 @@ def write_json(path: Path | str, header: ActHeader, lines: Iterable[ActLine]) ->
                 first.pop()
                 write("]}")
             if line.parent_code is not None and not stack:
-                raise ValueError(f"{line.location or line.code}: parent {line.parent_code} is not an open aggregate "
-                                 "that declares children (write_json needs depth-first preorder)")
-            parts = ["" if first[-1] else ",", "\n", "  " * (len(stack) + 1), '{"code": ', encode(line.code),
-                     ', "level": "', line.level.value, '"']
+                raise ValueError(
+                    f"{line.location or line.code}: parent {line.parent_code} is not an open aggregate "
+                    "that declares children (write_json needs depth-first preorder)"
+                )
+            parts = [
+                "" if first[-1] else ",",
+                "\n",
+                "  " * (len(stack) + 1),
+                '{"code": ',
+                encode(line.code),
+                ', "level": "',
+                line.level.value,
+                '"',
+            ]
             first[-1] = False
             if line.gtin is not None:
                 parts += [', "gtin": "', line.gtin, '"']
@@ -1838,8 +1949,10 @@ def generate_act(
     sender = sender or Party("ТОО «Табак-Трейд Алматы»", _make_bin("99034000123"))
     receiver = receiver or Party('ТОО "Склад & Ко" <Астана>', _make_bin("05114000456"))
     if basis is None:
-        basis = (BasisDocument("ESF", f"KZ-ESF-0001-{rng:06d}", (date - datetime.timedelta(days=1)).isoformat()),
-                 BasisDocument("SNT", f"KZ-SNT-0001-{rng:06d}", (date - datetime.timedelta(days=1)).isoformat()))
+        basis = (
+            BasisDocument("ESF", f"KZ-ESF-0001-{rng:06d}", (date - datetime.timedelta(days=1)).isoformat()),
+            BasisDocument("SNT", f"KZ-SNT-0001-{rng:06d}", (date - datetime.timedelta(days=1)).isoformat()),
+        )
     header = ActHeader(FORMAT, number, date, sender, receiver, basis, turnover)
     products = [
         (_make_gtin(f"487{10234 + seed % 89_000:05d}{(7 * i + 1) % 10_000:04d}"), name, price)
@@ -1857,8 +1970,15 @@ def _make_bin(body11: str) -> str:
     return body11 + _bin_check(body11)
 
 
-def _generate_lines(pallets: int, boxes_per_pallet: int, blocks_per_box: int, packs_per_block: int,
-                    depth: Level, seed: int, products: list[tuple[str, str, int]]) -> Iterator[ActLine]:
+def _generate_lines(
+    pallets: int,
+    boxes_per_pallet: int,
+    blocks_per_box: int,
+    packs_per_block: int,
+    depth: Level,
+    seed: int,
+    products: list[tuple[str, str, int]],
+) -> Iterator[ActLine]:
     kind_pack, kind_block, kind_sscc = _PACK, _BLOCK, _SSCC
     pallet_l, box_l, block_l, pack_l = Level.PALLET, Level.BOX, Level.BLOCK, Level.PACK
     with_boxes = depth.rank <= Level.BOX.rank
@@ -1882,16 +2002,32 @@ def _generate_lines(pallets: int, boxes_per_pallet: int, blocks_per_box: int, pa
         if pallets > 0:
             pallet_id = sscc()
             line_n += 1
-            yield ActLine(f"generated[{line_n}]", "00" + pallet_id, pallet_id, kind_sscc, pallet_l, None,
-                          declared_children=with_boxes)
+            yield ActLine(
+                f"generated[{line_n}]",
+                "00" + pallet_id,
+                pallet_id,
+                kind_sscc,
+                pallet_l,
+                None,
+                declared_children=with_boxes,
+            )
             if not with_boxes:
                 continue
         for b in range(boxes_per_pallet):
             gtin, name, pack_price = products[(p * boxes_per_pallet + b + seed) % len(products)]
             box_id = sscc()
             line_n += 1
-            yield ActLine(f"generated[{line_n}]", "00" + box_id, box_id, kind_sscc, box_l, pallet_id, gtin, name,
-                          declared_children=with_blocks)
+            yield ActLine(
+                f"generated[{line_n}]",
+                "00" + box_id,
+                box_id,
+                kind_sscc,
+                box_l,
+                pallet_id,
+                gtin,
+                name,
+                declared_children=with_blocks,
+            )
             if not with_blocks:
                 continue
             block_price = pack_price * 10
@@ -1902,17 +2038,34 @@ def _generate_lines(pallets: int, boxes_per_pallet: int, blocks_per_box: int, pa
                 unit_n += 1
                 block_id = block_head + _serial(unit_n, serial_seed)
                 line_n += 1
-                yield ActLine(f"generated[{line_n}]", block_id + price_ai + _tail(unit_n, seed, 2), block_id,
-                              kind_block, block_l, box_id, gtin, name, block_price, block_vat,
-                              declared_children=with_packs)
+                yield ActLine(
+                    f"generated[{line_n}]",
+                    block_id + price_ai + _tail(unit_n, seed, 2),
+                    block_id,
+                    kind_block,
+                    block_l,
+                    box_id,
+                    gtin,
+                    name,
+                    block_price,
+                    block_vat,
+                    declared_children=with_packs,
+                )
                 if not with_packs:
                     continue
                 for _j in range(packs_per_block):
                     unit_n += 1
                     pack_id = gtin + _serial(unit_n, serial_seed)
                     line_n += 1
-                    yield ActLine(f"generated[{line_n}]", pack_id + _tail(unit_n, seed, 4), pack_id, kind_pack,
-                                  pack_l, block_id, gtin)
+                    yield ActLine(
+                        f"generated[{line_n}]",
+                        pack_id + _tail(unit_n, seed, 4),
+                        pack_id,
+                        kind_pack,
+                        pack_l,
+                        block_id,
+                        gtin,
+                    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -1974,7 +2127,7 @@ def _cycles(nodes: Mapping[str, tuple[str | None, Level, str]]) -> Iterator[Prob
             walk.append(node)
             node = nodes[node][0]
         if node is not None and state.get(node) == 1:  # came back onto this walk: a loop
-            loop = walk[walk.index(node):]
+            loop = walk[walk.index(node) :]
             shown = " → ".join(_show(code, 40) for code in loop[:5]) + (" → …" if len(loop) > 5 else "")
             yield Problem(nodes[node][2], Reason.CYCLE, f"{shown} → {_show(node, 40)}")
         for visited in walk:

@@ -18,8 +18,12 @@ def _app_factory() -> Any:
     return create_app()
 
 
-cli = FlaskGroup(name="warehouse", create_app=_app_factory, add_default_commands=False,
-                 help="Receiving and transfer-act workstation.")
+cli = FlaskGroup(
+    name="warehouse",
+    create_app=_app_factory,
+    add_default_commands=False,
+    help="Receiving and transfer-act workstation.",
+)
 
 
 def fail(message: str) -> None:
@@ -109,8 +113,18 @@ def _register() -> None:
     from warehouse.cli_sign import sign_cmd, verify_cmd
     from warehouse.cli_stock import stock_cli
 
-    for group in (codes_cli, acts_cli, scan_cmd, devices_cli, report_cmd, scanners_cli, sign_cmd, verify_cmd,
-                  stock_cli, ship_cli):
+    for group in (
+        codes_cli,
+        acts_cli,
+        scan_cmd,
+        devices_cli,
+        report_cmd,
+        scanners_cli,
+        sign_cmd,
+        verify_cmd,
+        stock_cli,
+        ship_cli,
+    ):
         cli.add_command(group)
 
 

@@ -68,8 +68,9 @@ def show_cmd(act: str, as_json: bool) -> None:
     click.echo(f"act {data['number']} of {data['date']} (#{data['id']}): {data['status']}, mode {data['mode']}")
     click.echo(f"{'level':<8}{'expected':>10}{'credited':>10}{'outstanding':>12}")
     for level in receiving.LEVELS:
-        click.echo(f"{level:<8}{data['expected'][level]:>10}{data['credited'][level]:>10}"
-                   f"{data['outstanding'][level]:>12}")
+        click.echo(
+            f"{level:<8}{data['expected'][level]:>10}{data['credited'][level]:>10}{data['outstanding'][level]:>12}"
+        )
     click.echo(f"surplus {data['surplus']}, duplicate {data['duplicate']}, invalid {data['invalid']}")
 
 
@@ -134,17 +135,33 @@ def scan_cmd(act: str, codes: tuple[str, ...], station: str | None, as_json: boo
     for raw in items:
         try:
             result = receiving.record_scan(
-                db, act_id,
-                receiving.ScanInput(raw=raw, source="cli", station=station or current_app.config["STATION"],
-                                    client_scan_id=f"cli-{uuid.uuid4()}"),
+                db,
+                act_id,
+                receiving.ScanInput(
+                    raw=raw,
+                    source="cli",
+                    station=station or current_app.config["STATION"],
+                    client_scan_id=f"cli-{uuid.uuid4()}",
+                ),
                 gs_substitutes=gs,
             )
         except receiving.ReceivingError as e:
             _fail(e.message(lang))
             return
         if as_json:
-            click.echo(json.dumps({"input": raw, "class": result.scan_class.value, "message": result.message(lang),
-                                   "reason": result.outcome.reason.value, "credited": result.credited,
-                                   "scan_id": result.scan_id, "kind": result.kind}, ensure_ascii=False))
+            click.echo(
+                json.dumps(
+                    {
+                        "input": raw,
+                        "class": result.scan_class.value,
+                        "message": result.message(lang),
+                        "reason": result.outcome.reason.value,
+                        "credited": result.credited,
+                        "scan_id": result.scan_id,
+                        "kind": result.kind,
+                    },
+                    ensure_ascii=False,
+                )
+            )
         else:
             click.echo(f"{result.scan_class.value:<14} {result.message(lang)}")

@@ -17,14 +17,19 @@ codes_cli = click.Group("codes", help="Marking codes.")
 @codes_cli.command("parse")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per code")
 @click.option("--lang", type=click.Choice(["ru", "kk", "en"]), default=None, help="language of the messages")
-@click.option("--gs", "gs_substitutes", multiple=True,
-              help="text a scanner sends instead of GS (repeatable; default: WAREHOUSE_GS_SUBSTITUTES or <GS>|{GS}|~)")
+@click.option(
+    "--gs",
+    "gs_substitutes",
+    multiple=True,
+    help="text a scanner sends instead of GS (repeatable; default: WAREHOUSE_GS_SUBSTITUTES or <GS>|{GS}|~)",
+)
 @click.argument("code", nargs=-1)
 def parse_cmd(as_json: bool, lang: str | None, gs_substitutes: tuple[str, ...], code: tuple[str, ...]) -> None:
     """Parse CODE... (or stdin, one code a line) and print kind, identity, repairs and any error."""
     language = lang or _lang()
     subs = gs_substitutes or tuple(
-        s for s in os.environ.get("WAREHOUSE_GS_SUBSTITUTES", "|".join(codes.DEFAULT_GS_SUBSTITUTES)).split("|") if s)
+        s for s in os.environ.get("WAREHOUSE_GS_SUBSTITUTES", "|".join(codes.DEFAULT_GS_SUBSTITUTES)).split("|") if s
+    )
     # stdin lines keep everything but the line break: a trailing Tab or space is part of what was read
     inputs = code if code else (line.rstrip("\n") for line in sys.stdin)
     for text in inputs:

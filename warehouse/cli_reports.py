@@ -22,8 +22,7 @@ from warehouse.services.reporting import ReportError, ReportFormat, ReportKind, 
 @click.option("--lang", type=click.Choice(["ru", "kk", "en"]), default=None, help="language of the report")
 @click.option("--quiet", is_flag=True, help="no progress on stderr")
 @with_appcontext
-def report_cmd(act: str, kind: str, pdf_out: Path | None, xlsx_out: Path | None, lang: str | None,
-               quiet: bool) -> None:
+def report_cmd(act: str, kind: str, pdf_out: Path | None, xlsx_out: Path | None, lang: str | None, quiet: bool) -> None:
     """Write the KIND report of ACT (id or number) as --pdf OUT or --xlsx OUT."""
     if (pdf_out is None) == (xlsx_out is None):
         click.echo("give exactly one of --pdf OUT or --xlsx OUT", err=True)

@@ -43,9 +43,15 @@ ship_cli = click.Group("ship", help="Outgoing transfer acts.")
 def new_cmd(receiver_bin: str, name: str, basis: tuple[str, ...], turnover: str) -> None:
     """Start a draft outgoing act; the new act's id is the last line."""
     try:
-        act = shipping.new_act(get_db(), receiver_bin=receiver_bin, receiver_name=name,
-                               sender=shipping.company(current_app.config),
-                               basis=[shipping.parse_basis(b) for b in basis], turnover=turnover, actor=_actor())
+        act = shipping.new_act(
+            get_db(),
+            receiver_bin=receiver_bin,
+            receiver_name=name,
+            sender=shipping.company(current_app.config),
+            basis=[shipping.parse_basis(b) for b in basis],
+            turnover=turnover,
+            actor=_actor(),
+        )
     except ShippingError as e:
         _fail(e.message(_lang()))
         return
@@ -130,24 +136,35 @@ def show_cmd(act: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
         return
-    click.echo(f"act {data['number']} of {data['date']} (#{data['id']}): {data['status']}, "
-               f"to {data['receiver']['name']} ({data['receiver']['bin']})")
+    click.echo(
+        f"act {data['number']} of {data['date']} (#{data['id']}): {data['status']}, "
+        f"to {data['receiver']['name']} ({data['receiver']['bin']})"
+    )
     click.echo(", ".join(f"{lvl} {n}" for lvl, n in data["levels"].items()) + f"; {data['codes']} code(s)")
     for g in data["by_gtin"]:
-        click.echo(f"{g['gtin']} {g['name'] or ''}: blocks {g['blocks']}, packs {g['packs_total']}, "
-                   f"sum {g['amount'] / 100:.2f}")
+        click.echo(
+            f"{g['gtin']} {g['name'] or ''}: blocks {g['blocks']}, packs {g['packs_total']}, "
+            f"sum {g['amount'] / 100:.2f}"
+        )
     click.echo(f"sum {data['amount'] / 100:.2f}")
     for d in data["documents"]:
         click.echo(f"document {d['number']}: {d['codes']} code(s), sha256 {d['sha256']}")
     for r in data["acceptances"]:
-        click.echo(f"acceptance of part {r['transfer_part']} ({r['part']}/{r['parts']}): {r['decision']}, "
-                   f"{r['returned']} code(s) back in stock")
+        click.echo(
+            f"acceptance of part {r['transfer_part']} ({r['part']}/{r['parts']}): {r['decision']}, "
+            f"{r['returned']} code(s) back in stock"
+        )
 
 
 @ship_cli.command("sign")
 @click.argument("act")
-@click.option("--key", "key_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="PKCS#12 key file (.p12)")
+@click.option(
+    "--key",
+    "key_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PKCS#12 key file (.p12)",
+)
 @click.option("--password-file", required=True, help="file whose first line is the key's password ('-': stdin)")
 @with_appcontext
 def sign_cmd(act: str, key_file: Path, password_file: str) -> None:
@@ -165,8 +182,10 @@ def sign_cmd(act: str, key_file: Path, password_file: str) -> None:
     except (ShippingError, SigningError) as e:
         _fail(e.message(lang))
         return
-    click.echo(f"act {outcome.number}: signed by {outcome.certificate.name or outcome.certificate.subject}, "
-               f"{len(outcome.documents)} document(s)")
+    click.echo(
+        f"act {outcome.number}: signed by {outcome.certificate.name or outcome.certificate.subject}, "
+        f"{len(outcome.documents)} document(s)"
+    )
     for warning in outcome.warnings:
         click.echo(f"warning: {message(warning, lang)}", err=True)
 
@@ -200,16 +219,24 @@ def apply_cmd(act: str, document: Path, signature: Path, as_json: bool) -> None:
     """Apply the receiver's signed acceptance (verified first): refused codes come back into stock."""
     lang = _lang()
     try:
-        result = shipping.apply_acceptance(get_db(), act, document.read_bytes(), signature.read_bytes(),
-                                           settings=load_settings(current_app.config), actor=_actor())
+        result = shipping.apply_acceptance(
+            get_db(),
+            act,
+            document.read_bytes(),
+            signature.read_bytes(),
+            settings=load_settings(current_app.config),
+            actor=_actor(),
+        )
     except (ShippingError, SigningError) as e:
         _fail(e.message(lang))
         return
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return
-    click.echo(f"act {result.number}: {result.decision} (part {result.transfer_part}, {result.part}/{result.parts}); "
-               f"status {result.status}; {result.returned} code(s) back in stock")
+    click.echo(
+        f"act {result.number}: {result.decision} (part {result.transfer_part}, {result.part}/{result.parts}); "
+        f"status {result.status}; {result.returned} code(s) back in stock"
+    )
     for code in result.returned_codes:
         click.echo(f"  back in stock: {_shown(code)}")
     for code in result.broken_up:

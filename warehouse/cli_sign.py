@@ -63,8 +63,13 @@ def _settings(ca: tuple[Path, ...] = (), crl: tuple[Path, ...] = ()) -> SigningS
 
 @click.command("sign")
 @click.argument("act")
-@click.option("--key", "key_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="PKCS#12 key file (.p12)")
+@click.option(
+    "--key",
+    "key_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PKCS#12 key file (.p12)",
+)
 @click.option("--password-file", required=True, help="file whose first line is the key's password ('-': stdin)")
 @click.option("--out", "prefix", required=True, help="writes PREFIX.json and PREFIX.p7s")
 @click.option("--force", is_flag=True, help="replace existing output files")
@@ -85,8 +90,9 @@ def sign_cmd(act: str, key_file: Path, password_file: str, prefix: str, force: b
             targets = _targets(prefix, len(outcome.documents))
             if not force and any(p.exists() for pair in targets for p in pair):
                 raise SigningError("output_exists")
-            for (json_path, p7s_path), doc, signature in zip(targets, outcome.documents, outcome.signatures,
-                                                             strict=True):
+            for (json_path, p7s_path), doc, signature in zip(
+                targets, outcome.documents, outcome.signatures, strict=True
+            ):
                 for path, data in ((json_path, doc.content), (p7s_path, signature)):
                     folder = path.parent if str(path.parent) else Path(".")
                     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
@@ -128,8 +134,12 @@ def _cleanup(temporary: list[Path], moved: list[Path]) -> None:
 @click.command("verify")
 @click.argument("document", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("signature", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--ca", multiple=True, type=click.Path(exists=True, path_type=Path),
-              help="trusted CA certificate (besides WAREHOUSE_TRUSTED_CA)")
+@click.option(
+    "--ca",
+    multiple=True,
+    type=click.Path(exists=True, path_type=Path),
+    help="trusted CA certificate (besides WAREHOUSE_TRUSTED_CA)",
+)
 @click.option("--crl", multiple=True, type=click.Path(exists=True, path_type=Path), help="CRL to check against")
 @with_appcontext
 def verify_cmd(document: Path, signature: Path, ca: tuple[Path, ...], crl: tuple[Path, ...]) -> None:
@@ -148,8 +158,10 @@ def verify_cmd(document: Path, signature: Path, ca: tuple[Path, ...], crl: tuple
         click.echo(f"signed at: {result.signing_time:%Y-%m-%d %H:%M:%S} UTC")
     summary = acceptance.read_summary(document.read_bytes())
     if summary is not None:
-        click.echo(f"document: {acceptance.FORMAT}, act {summary.act_number} of {summary.act_date}, "
-                   f"decision {summary.decision}, part {summary.part} of {summary.parts}, {summary.codes} codes")
+        click.echo(
+            f"document: {acceptance.FORMAT}, act {summary.act_number} of {summary.act_date}, "
+            f"decision {summary.decision}, part {summary.part} of {summary.parts}, {summary.codes} codes"
+        )
     for warning in result.warnings:
         click.echo(f"warning: {message(warning, lang)}")
     if not result.valid:

@@ -32,8 +32,10 @@ def show_cmd(as_json: bool) -> None:
         aggregates = stock.aggregates(s, limit=10_000)
     if as_json:
         data = totals.to_json()
-        data["aggregates"] = [{"code": a.code, "level": a.level, "status": a.status, "contents": a.contents,
-                               "act": a.act_number} for a in aggregates]
+        data["aggregates"] = [
+            {"code": a.code, "level": a.level, "status": a.status, "contents": a.contents, "act": a.act_number}
+            for a in aggregates
+        ]
         click.echo(json.dumps(data, ensure_ascii=False))
         return
     click.echo(f"{'level':<8}{'in stock':>10}{'reserved':>10}")
@@ -60,8 +62,9 @@ def find_cmd(code: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
         return
-    click.echo(f"{data['level']} {_shown(data['code'])}: {data['status']}"
-               + (f" on act {data['act']}" if data["act"] else ""))
+    click.echo(
+        f"{data['level']} {_shown(data['code'])}: {data['status']}" + (f" on act {data['act']}" if data["act"] else "")
+    )
     for parent in data["parents"]:
         click.echo(f"  in {parent['level']} {_shown(parent['code'])}")
     if data["contents"]:
@@ -77,9 +80,13 @@ def find_cmd(code: str, as_json: bool) -> None:
 def open_cmd(code: str, station: str | None) -> None:
     """Open a box, pallet or block: its contents are then held one by one (journaled)."""
     try:
-        result = stock.open_aggregate(get_db(), code, actor=_actor(),
-                                      station=station or current_app.config.get("STATION"),
-                                      gs_substitutes=current_app.config.get("GS_SUBSTITUTES"))
+        result = stock.open_aggregate(
+            get_db(),
+            code,
+            actor=_actor(),
+            station=station or current_app.config.get("STATION"),
+            gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
+        )
     except stock.StockError as e:
         _fail(e.message(_lang()))
         return
@@ -99,5 +106,7 @@ def enter_cmd(act: str | None) -> None:
         return
     for r in results:
         note = " (entered before)" if r.already else ""
-        click.echo(f"act {r.number}: {r.decision}, {r.codes} code(s) and {r.surplus} surplus entered, "
-                   f"{r.conflicts} already held{note}")
+        click.echo(
+            f"act {r.number}: {r.decision}, {r.codes} code(s) and {r.surplus} surplus entered, "
+            f"{r.conflicts} already held{note}"
+        )

@@ -76,10 +76,9 @@ _MESSAGES: Final[dict[CodeReason, dict[str, str]]] = {
     },
     CodeReason.BAD_CHARACTERS: {
         "ru": "В коде есть недопустимые символы ({detail}): это не код маркировки или сканер настроен неверно.",
-        "kk": "Кодта рұқсат етілмеген таңбалар бар ({detail}): бұл таңбалау коды емес немесе сканер дұрыс "
-              "бапталмаған.",
+        "kk": "Кодта рұқсат етілмеген таңбалар бар ({detail}): бұл таңбалау коды емес немесе сканер дұрыс бапталмаған.",
         "en": "The code has characters a marking code cannot hold ({detail}): not a marking code, "
-              "or the scanner is misconfigured.",
+        "or the scanner is misconfigured.",
     },
     CodeReason.TOO_SHORT: {
         "ru": "Код слишком короткий ({detail} симв.): считан не полностью. Отсканируйте ещё раз.",
@@ -184,6 +183,7 @@ class ParsedCode(NamedTuple):
 
 # --- check digits -------------------------------------------------------------------------------------------
 
+
 def gs1_check_digit(digits: str) -> int:
     """Mod-10 check digit of a GS1 key (GTIN, SSCC) given without its check digit."""
     total = 0
@@ -234,22 +234,29 @@ _ONE_CODE_RE: Final = re.compile(
 
 # GS1 application identifiers we read, with (fixed length or None for variable, max length, numeric).
 _AIS: Final[dict[str, tuple[int | None, int, bool]]] = {
-    "00": (18, 18, True), "01": (14, 14, True), "02": (14, 14, True), "10": (None, 20, False),
-    "11": (6, 6, True), "13": (6, 6, True), "15": (6, 6, True), "17": (6, 6, True), "21": (None, 20, False),
-    "240": (None, 30, False), "8005": (6, 6, False), "91": (None, 90, False), "92": (None, 90, False),
+    "00": (18, 18, True),
+    "01": (14, 14, True),
+    "02": (14, 14, True),
+    "10": (None, 20, False),
+    "11": (6, 6, True),
+    "13": (6, 6, True),
+    "15": (6, 6, True),
+    "17": (6, 6, True),
+    "21": (None, 20, False),
+    "240": (None, 30, False),
+    "8005": (6, 6, False),
+    "91": (None, 90, False),
+    "92": (None, 90, False),
     "93": (None, 90, False),
 }
 
 
 # --- keyboard layouts -----------------------------------------------------------------------------------------
 
-_US: Final = ("`1234567890-=qwertyuiop[]\\asdfghjkl;'zxcvbnm,./",
-              "~!@#$%^&*()_+QWERTYUIOP{}|ASDFGHJKL:\"ZXCVBNM<>?")
-_RU: Final = ("ё1234567890-=йцукенгшщзхъ\\фывапролджэячсмитьбю.",
-              "Ё!\"№;%:?*()_+ЙЦУКЕНГШЩЗХЪ/ФЫВАПРОЛДЖЭЯЧСМИТЬБЮ,")
+_US: Final = ("`1234567890-=qwertyuiop[]\\asdfghjkl;'zxcvbnm,./", '~!@#$%^&*()_+QWERTYUIOP{}|ASDFGHJKL:"ZXCVBNM<>?')
+_RU: Final = ("ё1234567890-=йцукенгшщзхъ\\фывапролджэячсмитьбю.", 'Ё!"№;%:?*()_+ЙЦУКЕНГШЩЗХЪ/ФЫВАПРОЛДЖЭЯЧСМИТЬБЮ,')
 # Windows "Kazakh" layout: Kazakh letters replace the digits, which only AltGr or another layout can type.
-_KZ: Final = ("(\"әіңғ,.үұқөһйцукенгшщзхъ\\фывапролджэячсмитьбю№",
-              ")!ӘІҢҒ;:ҮҰҚӨҺЙЦУКЕНГШЩЗХЪ/ФЫВАПРОЛДЖЭЯЧСМИТЬБЮ?")
+_KZ: Final = ('("әіңғ,.үұқөһйцукенгшщзхъ\\фывапролджэячсмитьбю№', ")!ӘІҢҒ;:ҮҰҚӨҺЙЦУКЕНГШЩЗХЪ/ФЫВАПРОЛДЖЭЯЧСМИТЬБЮ?")
 
 
 def _layout_table(layout: tuple[str, str]) -> dict[int, str]:
@@ -267,8 +274,9 @@ _KAZAKH_LETTERS: Final = frozenset("әіңғүұқөһӘІҢҒҮҰҚӨҺ")
 def _typed_in_layout(text: str) -> bool:
     """Cyrillic present and no Latin letter: every letter key of a Russian or Kazakh layout types Cyrillic, so
     text with both was not typed through one layout, and mapping it would invent a code."""
-    return any("\u0400" <= ch <= "\u04ff" or ch == "№" for ch in text) \
-        and not any("a" <= ch <= "z" or "A" <= ch <= "Z" for ch in text)
+    return any("\u0400" <= ch <= "\u04ff" or ch == "№" for ch in text) and not any(
+        "a" <= ch <= "z" or "A" <= ch <= "Z" for ch in text
+    )
 
 
 def from_layout(text: str, layout: str = "ru") -> str:
@@ -278,8 +286,10 @@ def from_layout(text: str, layout: str = "ru") -> str:
 
 # --- parsing --------------------------------------------------------------------------------------------------
 
-def parse(text: str, *, gs_substitutes: Sequence[str] = DEFAULT_GS_SUBSTITUTES,
-          repair_layout: bool = True) -> ParsedCode:
+
+def parse(
+    text: str, *, gs_substitutes: Sequence[str] = DEFAULT_GS_SUBSTITUTES, repair_layout: bool = True
+) -> ParsedCode:
     """Classify one read. Never raises."""
     n = len(text)
     if n == PACK_LENGTH:
@@ -310,8 +320,9 @@ def parse_many(texts: Iterable[str], **options: Any) -> list[ParsedCode]:
     return [parse(t, **options) for t in texts]
 
 
-def _block(source: str, gtin: str, serial: str, price: str | None, check: str | None,
-           repairs: tuple[Repair, ...]) -> ParsedCode:
+def _block(
+    source: str, gtin: str, serial: str, price: str | None, check: str | None, repairs: tuple[Repair, ...]
+) -> ParsedCode:
     identity = f"01{gtin}21{serial}"
     normalized = identity
     if price is not None:
@@ -321,8 +332,9 @@ def _block(source: str, gtin: str, serial: str, price: str | None, check: str | 
     return ParsedCode(source, Kind.BLOCK, gtin, serial, price, check, identity, normalized, repairs)
 
 
-def _invalid(source: str, reason: CodeReason, detail: str = "", repairs: tuple[Repair, ...] = (),
-             **fields: Any) -> ParsedCode:
+def _invalid(
+    source: str, reason: CodeReason, detail: str = "", repairs: tuple[Repair, ...] = (), **fields: Any
+) -> ParsedCode:
     return ParsedCode(source, Kind.INVALID, repairs=repairs, error=CodeError(reason, detail), **fields)
 
 
@@ -340,8 +352,10 @@ def _parse_slow(source: str, substitutes: tuple[str, ...], repair_layout: bool) 
         first, second = ("kk", "ru") if any(ch in _KAZAKH_LETTERS for ch in text) else ("ru", "kk")
         for layout in (first, second):
             fixed = _parse_slow(from_layout(source, layout), substitutes, repair_layout=False)
-            if fixed.kind is not Kind.INVALID or (fixed.error is not None and fixed.error.reason in (
-                    CodeReason.BAD_GTIN_CHECK, CodeReason.BAD_SSCC_CHECK, CodeReason.TWO_CODES)):
+            if fixed.kind is not Kind.INVALID or (
+                fixed.error is not None
+                and fixed.error.reason in (CodeReason.BAD_GTIN_CHECK, CodeReason.BAD_SSCC_CHECK, CodeReason.TWO_CODES)
+            ):
                 return fixed._replace(input=source, repairs=(Repair.LAYOUT, *fixed.repairs))
     several = _several(source, text, repairs, substitutes)
     if several is not None:
@@ -388,8 +402,15 @@ def _strict(source: str, text: str, repairs: tuple[Repair, ...]) -> ParsedCode |
         if not gs1_key_ok(gtin):
             return _invalid(source, CodeReason.BAD_GTIN_CHECK, gtin, repairs)
         g = gtin14(gtin)
-        return ParsedCode(source, Kind.PRODUCT, g, identity=g, normalized=text, repairs=repairs,
-                          error=CodeError(CodeReason.PRODUCT_BARCODE, g))
+        return ParsedCode(
+            source,
+            Kind.PRODUCT,
+            g,
+            identity=g,
+            normalized=text,
+            repairs=repairs,
+            error=CodeError(CodeReason.PRODUCT_BARCODE, g),
+        )
     if text.startswith("01"):
         m = _BLOCK_GS_RE.fullmatch(text)
         if m is not None:
@@ -406,8 +427,7 @@ def _checked_block(source: str, m: re.Match[str], repairs: tuple[Repair, ...]) -
     return _block(source, gtin, serial, price, check, repairs)
 
 
-def _repaired(source: str, text: str, repairs: tuple[Repair, ...],
-              substitutes: tuple[str, ...]) -> ParsedCode | None:
+def _repaired(source: str, text: str, repairs: tuple[Repair, ...], substitutes: tuple[str, ...]) -> ParsedCode | None:
     """GS substitutes, bracketed text and missing GS, in that order; None when nothing GS1 comes out."""
     work = text
     done = list(repairs)
@@ -465,7 +485,7 @@ def split_element_string(text: str) -> list[tuple[str, str]] | None:
             i += 1
             continue
         for width in (2, 3, 4):
-            ai = text[i:i + width]
+            ai = text[i : i + width]
             spec = _AIS.get(ai)
             if spec is not None:
                 break
@@ -483,8 +503,7 @@ def split_element_string(text: str) -> list[tuple[str, str]] | None:
             if end - start > longest:
                 return None
         value = text[start:end]
-        if not value or GS in value or (numeric and not value.isdigit()) \
-                or not all(ch in _SET82_CHARS for ch in value):
+        if not value or GS in value or (numeric and not value.isdigit()) or not all(ch in _SET82_CHARS for ch in value):
             return None
         fields.append((ai, value))
         i = end
@@ -548,8 +567,7 @@ def _looks_gs1(text: str) -> bool:
     return text.startswith("00") and text[:20].isdigit() and n >= 20
 
 
-def _several(source: str, text: str, repairs: tuple[Repair, ...],
-             substitutes: tuple[str, ...]) -> ParsedCode | None:
+def _several(source: str, text: str, repairs: tuple[Repair, ...], substitutes: tuple[str, ...]) -> ParsedCode | None:
     """Two or more codes caught in one read (a wide scanner beam over neighbouring packs)."""
     work = text
     for s in (*substitutes, GS_PICTURE):
@@ -604,6 +622,7 @@ def _show_char(ch: str) -> str:
 
 # --- printable forms ------------------------------------------------------------------------------------------
 
+
 def hri(code: str) -> str:
     """The human-readable form people read and type: (01)…(21)…(8005)…(93)… for GS1 element strings,
     the code itself otherwise (a pack, a custom aggregation code)."""
@@ -646,6 +665,8 @@ def kind_of_level(level: str) -> frozenset[Kind]:
 
 
 _LEVEL_KINDS: Final[dict[str, frozenset[Kind]]] = {
-    "pack": frozenset({Kind.PACK}), "block": frozenset({Kind.BLOCK}),
-    "box": frozenset({Kind.SSCC, Kind.AGGREGATE}), "pallet": frozenset({Kind.SSCC, Kind.AGGREGATE}),
+    "pack": frozenset({Kind.PACK}),
+    "block": frozenset({Kind.BLOCK}),
+    "box": frozenset({Kind.SSCC, Kind.AGGREGATE}),
+    "pallet": frozenset({Kind.SSCC, Kind.AGGREGATE}),
 }

@@ -47,9 +47,7 @@ def load(folder: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any
         "AUTO_MIGRATE": env.get(f"{ENV_PREFIX}AUTO_MIGRATE", "1") != "0",
         "STATION": env.get(f"{ENV_PREFIX}STATION", "station-1"),
         # A scanner in keyboard mode cannot type GS; these stand-ins are turned back into GS.
-        "GS_SUBSTITUTES": tuple(
-            s for s in env.get(f"{ENV_PREFIX}GS_SUBSTITUTES", "<GS>|{GS}|~").split("|") if s
-        ),
+        "GS_SUBSTITUTES": tuple(s for s in env.get(f"{ENV_PREFIX}GS_SUBSTITUTES", "<GS>|{GS}|~").split("|") if s),
         "MAX_CONTENT_LENGTH": int(env.get(f"{ENV_PREFIX}MAX_UPLOAD_MB", "512")) * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

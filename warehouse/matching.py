@@ -177,10 +177,11 @@ def command_of(raw: str) -> Command | None:
         upper = candidate.upper()
         if upper.startswith(COMMAND_PREFIX):
             try:
-                return Command(upper[len(COMMAND_PREFIX):])
+                return Command(upper[len(COMMAND_PREFIX) :])
             except ValueError:
                 return None
     return None
+
 
 INSIDE: Mapping[str, str] = {
     "ru": " (с содержимым: {n})",

@@ -30,8 +30,13 @@ MEMORY_TARGET_MB = 150.0  # the import service's whole budget is 400 MB
 
 
 def _act() -> tuple[acts.ActHeader, Iterator[acts.ActLine]]:
-    return acts.generate_act(pallets=PALLETS, boxes_per_pallet=BOXES_PER_PALLET, blocks_per_box=BLOCKS_PER_BOX,
-                             packs_per_block=PACKS_PER_BLOCK, seed=4)
+    return acts.generate_act(
+        pallets=PALLETS,
+        boxes_per_pallet=BOXES_PER_PALLET,
+        blocks_per_box=BLOCKS_PER_BOX,
+        packs_per_block=PACKS_PER_BLOCK,
+        seed=4,
+    )
 
 
 def run_step(step: str, folder: Path) -> str:
@@ -70,8 +75,9 @@ def main() -> None:
         if peak_mb > MEMORY_TARGET_MB:
             raise SystemExit(f"{sys.argv[1]}: peak RSS {peak_mb:.0f} MB > {MEMORY_TARGET_MB:.0f} MB")
         return
-    print(f"full truck: {PALLETS} pallets x {BOXES_PER_PALLET} boxes x {BLOCKS_PER_BOX} blocks x "
-          f"{PACKS_PER_BLOCK} packs")
+    print(
+        f"full truck: {PALLETS} pallets x {BOXES_PER_PALLET} boxes x {BLOCKS_PER_BOX} blocks x {PACKS_PER_BLOCK} packs"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for step in STEPS:
             done = subprocess.run([sys.executable, __file__, step, tmp], check=False)

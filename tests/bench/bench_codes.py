@@ -55,8 +55,10 @@ def main() -> int:
     rng = random.Random(3)
     gtins = _gtins(rng, 20)
     packs = [rng.choice(gtins) + _serial(rng, 7) + _serial(rng, 8) for _ in range(N)]
-    blocks = [f"01{rng.choice(gtins)}21{_serial(rng, 7)}{GS}8005{rng.randrange(10**6):06d}{GS}93{_serial(rng, 4)}"
-              for _ in range(N)]
+    blocks = [
+        f"01{rng.choice(gtins)}21{_serial(rng, 7)}{GS}8005{rng.randrange(10**6):06d}{GS}93{_serial(rng, 4)}"
+        for _ in range(N)
+    ]
     assert all(codes.parse(p).kind is codes.Kind.PACK for p in packs[:1000])
     assert all(codes.parse(b).kind is codes.Kind.BLOCK for b in blocks[:1000])
 

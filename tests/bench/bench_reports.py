@@ -78,16 +78,32 @@ def truck(pallets: int = 40, boxes: int = 50, blocks: int = 50, packs: int = 10)
 def discrepancies(n: int) -> Iterator[DiscrepancyLine]:
     kinds = ("missing", "surplus", "duplicate")
     for i in range(n):
-        yield DiscrepancyLine(kinds[i % 3], _block(i), "block", _sscc(i // 50), "box", GTIN,
-                              "not_scanned" if i % 3 == 0 else "already_scanned",
-                              "Коробка вскрыта, блок <повреждён> & заменён" if i % 11 == 0 else None)
+        yield DiscrepancyLine(
+            kinds[i % 3],
+            _block(i),
+            "block",
+            _sscc(i // 50),
+            "box",
+            GTIN,
+            "not_scanned" if i % 3 == 0 else "already_scanned",
+            "Коробка вскрыта, блок <повреждён> & заменён" if i % 11 == 0 else None,
+        )
 
 
-ACT = ActInfo("ТА-000123", dt.date(2026, 11, 20), Party("ТОО «Темекі Сауда»", "123456789025"),
-              Party("ТОО «Әліқан Ғылым»", "987654321090"), basis=[BasisDoc("ESF", "ESF-1", dt.date(2026, 11, 19))],
-              turnover="sale", status="closed", mode="trusted")
-LINES = [GtinLine(GTIN, "Сигареты «Казахстан»", level, expected, expected, 112000)
-         for level, expected in (("pallet", 40), ("box", 2000), ("block", 100_000), ("pack", 1_000_000))]
+ACT = ActInfo(
+    "ТА-000123",
+    dt.date(2026, 11, 20),
+    Party("ТОО «Темекі Сауда»", "123456789025"),
+    Party("ТОО «Әліқан Ғылым»", "987654321090"),
+    basis=[BasisDoc("ESF", "ESF-1", dt.date(2026, 11, 19))],
+    turnover="sale",
+    status="closed",
+    mode="trusted",
+)
+LINES = [
+    GtinLine(GTIN, "Сигареты «Казахстан»", level, expected, expected, 112000)
+    for level, expected in (("pallet", 40), ("box", 2000), ("block", 100_000), ("pack", 1_000_000))
+]
 
 
 def run(kind: str) -> tuple[float, float, int]:
@@ -109,8 +125,10 @@ def main() -> int:
     if len(kinds) == 1:
         elapsed, peak, size = run(kinds[0])
         ok = elapsed <= TARGETS[kinds[0]] and peak <= MEMORY_TARGET_MB
-        print(f"{kinds[0]:5} {elapsed:7.1f} s (target {TARGETS[kinds[0]]:.0f} s)  peak {peak:6.1f} MB "
-              f"(target {MEMORY_TARGET_MB:.0f} MB)  file {size / 1e6:6.1f} MB  {'ok' if ok else 'OVER TARGET'}")
+        print(
+            f"{kinds[0]:5} {elapsed:7.1f} s (target {TARGETS[kinds[0]]:.0f} s)  peak {peak:6.1f} MB "
+            f"(target {MEMORY_TARGET_MB:.0f} MB)  file {size / 1e6:6.1f} MB  {'ok' if ok else 'OVER TARGET'}"
+        )
         return 0 if ok else 1
     failed = 0
     for kind in kinds:  # a fresh process each, so ru_maxrss is that case's own peak

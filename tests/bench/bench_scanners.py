@@ -76,9 +76,9 @@ KEY_GAP_S = 0.004  # between the last key of a code and its terminator, as a sca
 
 # -- decoder throughput -----------------------------------------------------------------------------
 
+
 def _codes_for_decoding(rng: random.Random, n: int) -> list[str]:
-    _, lines = acts.generate_act(pallets=0, boxes_per_pallet=4, blocks_per_box=25, packs_per_block=10,
-                                 seed=SEED)
+    _, lines = acts.generate_act(pallets=0, boxes_per_pallet=4, blocks_per_box=25, packs_per_block=10, seed=SEED)
     codes = [line.code for line in lines if line.level.value in ("block", "pack")]
     return [rng.choice(codes) for _ in range(n)]
 
@@ -101,8 +101,10 @@ def bench_decoder(rng: random.Random) -> None:
                 scans += 1
         best = min(best, time.perf_counter() - start)
         assert scans == len(codes), scans
-    print(f"decoder        {len(events) / best:>12,.0f} events/s  {len(codes) / best:>9,.0f} scans/s  "
-          f"({len(events) / len(codes):.0f} events a scan)")
+    print(
+        f"decoder        {len(events) / best:>12,.0f} events/s  {len(codes) / best:>9,.0f} scans/s  "
+        f"({len(events) / len(codes):.0f} events a scan)"
+    )
 
     # The live path's read side: evdev's C reader on a pipe, the reader thread, the decoder.
     fake = FakeScanner()
@@ -128,6 +130,7 @@ def bench_decoder(rng: random.Random) -> None:
 
 # -- the full truck ----------------------------------------------------------------------------------
 
+
 def load_truck(folder: Path, cache: Path | None) -> Database:
     """The database with the full-truck act imported (act id 1), from the cache when there is one."""
     target = folder / "warehouse.sqlite3"
@@ -139,8 +142,13 @@ def load_truck(folder: Path, cache: Path | None) -> Database:
         migrate.upgrade(db.engine)  # the schema may have moved on since it was cached
         return db
     start = time.perf_counter()
-    header, lines = acts.generate_act(pallets=PALLETS, boxes_per_pallet=BOXES_PER_PALLET,
-                                      blocks_per_box=BLOCKS_PER_BOX, packs_per_block=PACKS_PER_BLOCK, seed=SEED)
+    header, lines = acts.generate_act(
+        pallets=PALLETS,
+        boxes_per_pallet=BOXES_PER_PALLET,
+        blocks_per_box=BLOCKS_PER_BOX,
+        packs_per_block=PACKS_PER_BLOCK,
+        seed=SEED,
+    )
     acts.write_json(folder / "truck.json", header, lines)
     written = time.perf_counter() - start
     db = Database(f"sqlite:///{target}")
@@ -170,24 +178,31 @@ def plan_scans(db: Database, per_scanner: int, rng: random.Random) -> Plan:
     """Fresh codes for each scanner, so every scan of the mix is what it says: a block or box nothing was
     credited in, a pack of a block nobody scanned."""
     with db.read() as s:
+
         def level(name: str) -> list[tuple[int, int | None, str]]:
-            return [tuple(r) for r in s.execute(  # type: ignore[misc]
-                select(ActCode.id, ActCode.parent_id, ActCode.code)
-                .where(ActCode.act_id == 1, ActCode.level == name).order_by(ActCode.pos))]
+            return [
+                tuple(r)
+                for r in s.execute(  # type: ignore[misc]
+                    select(ActCode.id, ActCode.parent_id, ActCode.code)
+                    .where(ActCode.act_id == 1, ActCode.level == name)
+                    .order_by(ActCode.pos)
+                )
+            ]
 
         pallets, boxes, blocks = level("pallet"), level("box"), level("block")
         spare = pallets[-1]  # kept whole for the pallet timing
         boxes = [b for b in boxes if b[1] != spare[0]]
         rng.shuffle(boxes)
         need = 2 * per_scanner * SCANNERS  # more than enough of each kind
-        whole = boxes[:need // 10 + 10]  # scanned as boxes: nothing inside them is scanned
-        opened = {b[0] for b in boxes[need // 10 + 10:]}
+        whole = boxes[: need // 10 + 10]  # scanned as boxes: nothing inside them is scanned
+        opened = {b[0] for b in boxes[need // 10 + 10 :]}
         inside = [b for b in blocks if b[1] in opened]
         rng.shuffle(inside)
         scanned_blocks = inside[:need]
-        pack_blocks = [b[0] for b in inside[need:need + need // 10 + 10]]
-        packs = [c for (c,) in s.execute(select(ActCode.code).where(ActCode.act_id == 1,
-                                                                    ActCode.parent_id.in_(pack_blocks)))]
+        pack_blocks = [b[0] for b in inside[need : need + need // 10 + 10]]
+        packs = [
+            c for (c,) in s.execute(select(ActCode.code).where(ActCode.act_id == 1, ActCode.parent_id.in_(pack_blocks)))
+        ]
     rng.shuffle(packs)
     foreign = _other_product_packs(500)
     fresh = {"block": deque(b[2] for b in scanned_blocks), "pack": deque(packs), "box": deque(b[2] for b in whole)}
@@ -208,23 +223,24 @@ def plan_scans(db: Database, per_scanner: int, rng: random.Random) -> Plan:
 
 
 def _other_product_packs(n: int) -> list[str]:
-    _, lines = acts.generate_act(pallets=0, boxes_per_pallet=1, blocks_per_box=n // 10, packs_per_block=10,
-                                 seed=SEED + 1000)
+    _, lines = acts.generate_act(
+        pallets=0, boxes_per_pallet=1, blocks_per_box=n // 10, packs_per_block=10, seed=SEED + 1000
+    )
     return [line.code for line in lines if line.level.value == "pack"]
 
 
 # -- the scanners: a separate process writing to the pipes ------------------------------------------
+
 
 def _split_terminator(code: str) -> tuple[bytes, bytes]:
     w = EventWriter(start=time.time())
     w.type(code)
     body = w.data()
     w.terminate("enter")
-    return body, w.data()[len(body):]
+    return body, w.data()[len(body) :]
 
 
-def _senders(write_fds: list[int], plans: list[list[str]], pattern: str, seed: int, go: Channel,
-             out: Channel) -> None:
+def _senders(write_fds: list[int], plans: list[list[str]], pattern: str, seed: int, go: Channel, out: Channel) -> None:
     """In the child process: one thread per scanner; report (scanner, index, t0) for every scan."""
     payloads = [[_split_terminator(code) for code in plan] for plan in plans]
     stamps: list[tuple[int, int, float]] = []
@@ -257,6 +273,7 @@ def _senders(write_fds: list[int], plans: list[list[str]], pattern: str, seed: i
 
 
 # -- latency -----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Run:
@@ -314,8 +331,7 @@ def measure(db: Database, plans: list[list[str]], pattern: str, *, group_commit:
     ctx = multiprocessing.get_context("fork")  # before any thread starts: the child gets a clean copy
     go_parent, go_child = ctx.Pipe()
     out_parent, out_child = ctx.Pipe()
-    child = ctx.Process(target=_senders, args=([f.write_fd for f in fakes], plans, pattern, SEED, go_child,
-                                               out_child))
+    child = ctx.Process(target=_senders, args=([f.write_fd for f in fakes], plans, pattern, SEED, go_child, out_child))
     child.start()
     manager.start()
     expected = sum(len(p) for p in plans)
@@ -336,8 +352,9 @@ def measure(db: Database, plans: list[list[str]], pattern: str, *, group_commit:
         bench.close()
     if count[0] != expected:
         raise SystemExit(f"{pattern}: {count[0]} of {expected} scans committed; tray: {router.tray()[:3]}")
-    latencies = [(committed[(keys[i], plans[i][n])].popleft() - t0) * 1000
-                 for i, n, t0 in sorted(stamps, key=lambda s: s[2])]
+    latencies = [
+        (committed[(keys[i], plans[i][n])].popleft() - t0) * 1000 for i, n, t0 in sorted(stamps, key=lambda s: s[2])
+    ]
     return Run(latencies, clock.times, classes, wall)
 
 
@@ -357,10 +374,14 @@ def report(name: str, run: Run) -> bool:
     p50, p95, p99 = _pct(s, 50), _pct(s, 95), _pct(s, 99)
     ok = p99 <= TARGET_P99_MS
     mix = ", ".join(f"{k} {v}" for k, v in sorted(run.classes.items()))
-    print(f"{name:<20} {len(s):>4} scans {len(s) / run.wall:5.1f}/s   p50 {p50:6.1f}  p95 {p95:6.1f}  p99 {p99:6.1f}  "
-          f"max {s[-1]:6.1f} ms   target p99 <= {TARGET_P99_MS:.0f} ms   {'OK' if ok else 'MISSED'}")
-    print(f"{'':<20} {len(tx)} transactions, {len(s) / max(1, len(tx)):.2f} scans each, p50 {_pct(tx, 50):.1f}  "
-          f"p99 {_pct(tx, 99):.1f} ms;  mean latency {statistics.fmean(s):.1f} ms;  {mix}")
+    print(
+        f"{name:<20} {len(s):>4} scans {len(s) / run.wall:5.1f}/s   p50 {p50:6.1f}  p95 {p95:6.1f}  p99 {p99:6.1f}  "
+        f"max {s[-1]:6.1f} ms   target p99 <= {TARGET_P99_MS:.0f} ms   {'OK' if ok else 'MISSED'}"
+    )
+    print(
+        f"{'':<20} {len(tx)} transactions, {len(s) / max(1, len(tx)):.2f} scans each, p50 {_pct(tx, 50):.1f}  "
+        f"p99 {_pct(tx, 99):.1f} ms;  mean latency {statistics.fmean(s):.1f} ms;  {mix}"
+    )
     return ok
 
 
@@ -380,10 +401,12 @@ def main(argv: list[str] | None = None) -> int:
             runs = [(pattern, group) for pattern in ("together", "independent") for group in (False, True)]
             plan = plan_scans(db, len(runs) * per_scanner, rng)
             _warm(db, plan.warm_up)
-            print(f"latency, terminator key event -> committed journal row, {SCANNERS} scanners; "
-                  "one transaction a scan, then group commit (the station's default):")
+            print(
+                f"latency, terminator key event -> committed journal row, {SCANNERS} scanners; "
+                "one transaction a scan, then group commit (the station's default):"
+            )
             for n, (pattern, group) in enumerate(runs):
-                plans = [p[n * per_scanner:(n + 1) * per_scanner] for p in plan.scans]
+                plans = [p[n * per_scanner : (n + 1) * per_scanner] for p in plan.scans]
                 report(f"{pattern}, {'group' if group else 'single'}", measure(db, plans, pattern, group_commit=group))
             ms, credited = pallet_ms(db, plan.pallet)
             print(f"a pallet      {ms:6.0f} ms for one scan crediting {credited:,} codes (not in the mix)")

@@ -41,8 +41,10 @@ def main() -> int:
     parser.add_argument("--rate", type=float, default=5.0, help="scans per second per station")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="bench-screen-"))
-    app = create_app({"DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}", "SECRET_KEY": "bench"},
-                     instance_path=folder / "instance")
+    app = create_app(
+        {"DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}", "SECRET_KEY": "bench"},
+        instance_path=folder / "instance",
+    )
     db = get_db(app)
     demo.load(db, act=False)
     header, lines = acts.generate_act(pallets=10, boxes_per_pallet=50, blocks_per_box=50, packs_per_block=10, seed=6)

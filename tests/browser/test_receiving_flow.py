@@ -21,10 +21,15 @@ from warehouse.services import devices
 
 pytestmark = pytest.mark.browser
 
-_KEYS = (["Backquote", *(f"Digit{d}" for d in "1234567890"), "Minus", "Equal"]
-         + [f"Key{c}" for c in "QWERTYUIOP"] + ["BracketLeft", "BracketRight", "Backslash"]
-         + [f"Key{c}" for c in "ASDFGHJKL"] + ["Semicolon", "Quote"]
-         + [f"Key{c}" for c in "ZXCVBNM"] + ["Comma", "Period", "Slash"])
+_KEYS = (
+    ["Backquote", *(f"Digit{d}" for d in "1234567890"), "Minus", "Equal"]
+    + [f"Key{c}" for c in "QWERTYUIOP"]
+    + ["BracketLeft", "BracketRight", "Backslash"]
+    + [f"Key{c}" for c in "ASDFGHJKL"]
+    + ["Semicolon", "Quote"]
+    + [f"Key{c}" for c in "ZXCVBNM"]
+    + ["Comma", "Period", "Slash"]
+)
 
 
 def russian_keystrokes(text: str) -> list[dict[str, object]]:
@@ -43,13 +48,16 @@ def russian_keystrokes(text: str) -> list[dict[str, object]]:
 
 def scan_with_wedge(page: Page, code: str) -> None:
     page.get_by_label("Scan a code").focus()
-    page.evaluate("""(keys) => {
+    page.evaluate(
+        """(keys) => {
         const field = document.getElementById('scan-field');
         for (const k of keys) {
             field.dispatchEvent(new KeyboardEvent('keydown', {...k, bubbles: true, cancelable: true}));
             field.dispatchEvent(new KeyboardEvent('keyup', {...k, bubbles: true, cancelable: true}));
         }
-    }""", russian_keystrokes(code))
+    }""",
+        russian_keystrokes(code),
+    )
 
 
 def log_in(page: Page, url: str, username: str) -> None:
@@ -62,16 +70,18 @@ def log_in(page: Page, url: str, username: str) -> None:
 
 
 def post_api(url: str, token: str, act_id: int, scans: list[dict[str, str]]) -> list[dict[str, object]]:
-    request = urllib.request.Request(f"{url}/api/v1/acts/{act_id}/scans", data=json.dumps({"scans": scans}).encode(),
-                                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-                                     method="POST")
+    request = urllib.request.Request(
+        f"{url}/api/v1/acts/{act_id}/scans",
+        data=json.dumps({"scans": scans}).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
     with urllib.request.urlopen(request, timeout=10) as response:
         results: list[dict[str, object]] = json.loads(response.read())["results"]
     return results
 
 
-def test_receive_an_act_end_to_end(browser: Browser, live_server: LiveServer, artifacts: Path,
-                                   tmp_path: Path) -> None:
+def test_receive_an_act_end_to_end(browser: Browser, live_server: LiveServer, artifacts: Path, tmp_path: Path) -> None:
     f = ActFactory(number="ТА-<b>&1", pallets=1, boxes=3, blocks=2, packs=3)
     act_file = f.write(tmp_path / "act.json")
     staff = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
@@ -106,8 +116,12 @@ def test_receive_an_act_end_to_end(browser: Browser, live_server: LiveServer, ar
             owner = s.query(User).filter_by(username="staff").one()
             token = devices.issue_token(s, "tsd-1", "dock-2", owner)
     surplus = pack(gtin(1001), 999_999)
-    results = post_api(live_server.url, token, act_id, [{"code": f.codes["box"][0], "scan_id": "tsd-1-0001"},
-                                                        {"code": surplus, "scan_id": "tsd-1-0002"}])
+    results = post_api(
+        live_server.url,
+        token,
+        act_id,
+        [{"code": f.codes["box"][0], "scan_id": "tsd-1-0001"}, {"code": surplus, "scan_id": "tsd-1-0002"}],
+    )
     assert [r["class"] for r in results] == ["matched", "surplus"]
     expect(watcher.locator("#journal tr.scan-surplus")).to_have_count(1, timeout=5_000)
     expect(staff.locator("#journal tr.scan-surplus")).to_have_count(1, timeout=5_000)

@@ -67,7 +67,7 @@ class FakeScanner:
     def send(self, data: bytes) -> None:
         assert len(data) % 24 == 0
         for i in range(0, len(data), CHUNK):
-            os.write(self.write_fd, data[i:i + CHUNK])
+            os.write(self.write_fd, data[i : i + CHUNK])
 
     def unplug(self) -> None:
         if self.plugged:

@@ -35,8 +35,10 @@ def test_decode_prints_one_json_object_per_scan(tmp_path: Path) -> None:
     assert "\\u001d" in result.stdout  # GS travels as \u001d in JSON
     out = lines(result.stdout)
     assert [(o["text"], o["terminator"], o["complete"]) for o in out] == [
-        (BLOCK, "enter", True), ("04600439931256JgXJ5.T1120AbC9", "tab", True),
-        ("00487012345678901235", "timeout", True)]
+        (BLOCK, "enter", True),
+        ("04600439931256JgXJ5.T1120AbC9", "tab", True),
+        ("00487012345678901235", "timeout", True),
+    ]
     assert all(isinstance(o["events"], int) and o["events"] > 0 for o in out)
     assert all(o["unknown_keys"] == 0 for o in out)
 
@@ -88,7 +90,10 @@ def test_decode_serial_recording(tmp_path: Path) -> None:
     path.write_bytes(BLOCK.encode() + b"\r\n0001\r0002")
     result = CliRunner().invoke(scanners_cli, ["decode", "--serial", str(path)])
     assert [(o["text"], o["terminator"], o["complete"]) for o in lines(result.stdout)] == [
-        (BLOCK, "crlf", True), ("0001", "cr", True), ("0002", None, False)]
+        (BLOCK, "crlf", True),
+        ("0001", "cr", True),
+        ("0002", None, False),
+    ]
 
 
 def test_list_shows_scanners_and_with_all_the_rest(tmp_path: Path) -> None:

@@ -32,19 +32,22 @@ def keys(*codes: int) -> bytes:
     return w.data()
 
 
-@pytest.mark.parametrize(("text", "kwargs", "config"), [
-    (PACK, {}, None),
-    (PACK, {"shift": "right"}, None),
-    (PACK, {"shift": "capslock"}, None),
-    (BLOCK, {"gs": "ctrl"}, None),
-    (BLOCK, {"gs": "alt"}, None),  # Alt+0029
-    (BLOCK, {"gs": "alt_short"}, None),  # Alt+29
-    (BLOCK, {"gs": "key"}, F8),  # F8 configured as the GS substitute
-    (BLOCK, {"gs": "ctrl", "terminator": "kp_enter"}, None),
-    (BLOCK, {"gs": "ctrl", "terminator": "tab"}, None),
-    ("00487012345678901235", {}, None),
-    ("!\"%&'()*+,-./:;<=>?_", {}, None),  # every symbol of GS1 set 82
-])
+@pytest.mark.parametrize(
+    ("text", "kwargs", "config"),
+    [
+        (PACK, {}, None),
+        (PACK, {"shift": "right"}, None),
+        (PACK, {"shift": "capslock"}, None),
+        (BLOCK, {"gs": "ctrl"}, None),
+        (BLOCK, {"gs": "alt"}, None),  # Alt+0029
+        (BLOCK, {"gs": "alt_short"}, None),  # Alt+29
+        (BLOCK, {"gs": "key"}, F8),  # F8 configured as the GS substitute
+        (BLOCK, {"gs": "ctrl", "terminator": "kp_enter"}, None),
+        (BLOCK, {"gs": "ctrl", "terminator": "tab"}, None),
+        ("00487012345678901235", {}, None),
+        ("!\"%&'()*+,-./:;<=>?_", {}, None),  # every symbol of GS1 set 82
+    ],
+)
 def test_what_the_scanner_typed_comes_back(text: str, kwargs: dict[str, str], config: DecoderConfig | None) -> None:
     [scan] = decode(events_for_text(text, **kwargs), config)  # type: ignore[arg-type]
     assert scan.text == text
@@ -92,11 +95,19 @@ def test_ctrl_right_bracket_is_gs_and_other_ctrl_keys_are_control_characters() -
     assert texts(w.data()) == ["01" + GS + "\r93"]
 
 
-@pytest.mark.parametrize(("digits", "char"), [
-    ("0029", GS), ("29", GS), ("029", GS), ("0065", "A"), ("65", "A"), ("0126", "~"),
-    ("0233", "é"),  # Alt+0nnn is the code point nnn
-    ("321", "A"),  # Windows takes the number mod 256
-])
+@pytest.mark.parametrize(
+    ("digits", "char"),
+    [
+        ("0029", GS),
+        ("29", GS),
+        ("029", GS),
+        ("0065", "A"),
+        ("65", "A"),
+        ("0126", "~"),
+        ("0233", "é"),  # Alt+0nnn is the code point nnn
+        ("321", "A"),  # Windows takes the number mod 256
+    ],
+)
 def test_alt_keypad_codes(digits: str, char: str) -> None:
     w = EventWriter()
     w.type("x")
@@ -286,10 +297,13 @@ def test_event_record_is_the_kernel_struct() -> None:
     assert EVENT.size == 24 == struct.calcsize("llHHi")
 
 
-@pytest.mark.parametrize(("kwargs", "message"), [
-    ({"timeout_ms": 0}, "timeout_ms"),
-    ({"gs_key": e.KEY_ENTER}, "also a terminator"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"timeout_ms": 0}, "timeout_ms"),
+        ({"gs_key": e.KEY_ENTER}, "also a terminator"),
+    ],
+)
 def test_bad_configuration_is_refused(kwargs: dict[str, int], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         DecoderConfig(**kwargs)  # type: ignore[arg-type]

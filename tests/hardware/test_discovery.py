@@ -26,8 +26,9 @@ def key_bitmap(codes: list[int]) -> str:
     return " ".join(reversed(words)) or "0"
 
 
-def add_input(root: Path, node: str, name: str, vendor: str, product: str, keys: list[int],
-              links: dict[str, str]) -> None:
+def add_input(
+    root: Path, node: str, name: str, vendor: str, product: str, keys: list[int], links: dict[str, str]
+) -> None:
     dev = root / "sys/class/input" / node / "device"
     (dev / "id").mkdir(parents=True)
     (dev / "capabilities").mkdir()
@@ -46,15 +47,45 @@ def fake_system(tmp_path: Path) -> Path:
     """A station with a Honeywell scanner (keyboard + its mouse interface), a Logitech keyboard, a
     Newland scanner with no by-id link, and a USB-COM port; returns a config file pointing at it."""
     root = tmp_path / "root"
-    add_input(root, "event3", "Honeywell Imaging & Mobility 1950", "0c2e", "0db1", KEYBOARD_KEYS,
-              {"by-id": "usb-Honeywell_Imaging___Mobility_1950-event-kbd",
-               "by-path": "pci-0000:00:14.0-usb-0:2:1.0-event-kbd"})
-    add_input(root, "event4", "Honeywell Imaging & Mobility 1950 Mouse", "0c2e", "0db1", [e.BTN_LEFT],
-              {"by-id": "usb-Honeywell_Imaging___Mobility_1950-if01-event-mouse"})
-    add_input(root, "event5", "Logitech USB Keyboard", "046d", "c31c", KEYBOARD_KEYS,
-              {"by-id": "usb-Logitech_USB_Keyboard-event-kbd"})
-    add_input(root, "event7", "Newland NLS-HR32", "1eab", "1d06", KEYBOARD_KEYS,
-              {"by-path": "pci-0000:00:14.0-usb-0:3:1.0-event-kbd"})
+    add_input(
+        root,
+        "event3",
+        "Honeywell Imaging & Mobility 1950",
+        "0c2e",
+        "0db1",
+        KEYBOARD_KEYS,
+        {
+            "by-id": "usb-Honeywell_Imaging___Mobility_1950-event-kbd",
+            "by-path": "pci-0000:00:14.0-usb-0:2:1.0-event-kbd",
+        },
+    )
+    add_input(
+        root,
+        "event4",
+        "Honeywell Imaging & Mobility 1950 Mouse",
+        "0c2e",
+        "0db1",
+        [e.BTN_LEFT],
+        {"by-id": "usb-Honeywell_Imaging___Mobility_1950-if01-event-mouse"},
+    )
+    add_input(
+        root,
+        "event5",
+        "Logitech USB Keyboard",
+        "046d",
+        "c31c",
+        KEYBOARD_KEYS,
+        {"by-id": "usb-Logitech_USB_Keyboard-event-kbd"},
+    )
+    add_input(
+        root,
+        "event7",
+        "Newland NLS-HR32",
+        "1eab",
+        "1d06",
+        KEYBOARD_KEYS,
+        {"by-path": "pci-0000:00:14.0-usb-0:3:1.0-event-kbd"},
+    )
     # a CDC ACM port: /dev/serial/by-id link -> ttyACM0, sysfs: tty -> interface -> USB device
     (root / "dev/serial/by-id").mkdir(parents=True)
     (root / "dev/ttyACM0").touch()
@@ -66,9 +97,21 @@ def fake_system(tmp_path: Path) -> Path:
     (root / "sys/class/tty/ttyACM0").mkdir(parents=True)
     (root / "sys/class/tty/ttyACM0/device").symlink_to(usb / "1-4:1.0")
     config = tmp_path / "scanners.json"
-    config.write_text(json.dumps({"dev_root": str(root / "dev"), "sys_root": str(root / "sys"),
-                                  "serial": [{"path": str(root / "dev/serial/by-id/usb-Honeywell_1950g_COM-if00"),
-                                              "baudrate": 9600, "terminators": ["CRLF", "CR"]}]}))
+    config.write_text(
+        json.dumps(
+            {
+                "dev_root": str(root / "dev"),
+                "sys_root": str(root / "sys"),
+                "serial": [
+                    {
+                        "path": str(root / "dev/serial/by-id/usb-Honeywell_1950g_COM-if00"),
+                        "baudrate": 9600,
+                        "terminators": ["CRLF", "CR"],
+                    }
+                ],
+            }
+        )
+    )
     return config
 
 
@@ -79,9 +122,11 @@ def config_for(tmp_path: Path) -> ScannerConfig:
 def test_scanners_are_found_by_vendor_keyed_by_their_stable_link(tmp_path: Path) -> None:
     config = config_for(tmp_path)
     found = {d.key.rsplit("/", 1)[-1]: d for d in discover(config)}
-    assert set(found) == {"usb-Honeywell_Imaging___Mobility_1950-event-kbd",
-                          "pci-0000:00:14.0-usb-0:3:1.0-event-kbd",  # no by-id link: by-path it is
-                          "usb-Honeywell_1950g_COM-if00"}
+    assert set(found) == {
+        "usb-Honeywell_Imaging___Mobility_1950-event-kbd",
+        "pci-0000:00:14.0-usb-0:3:1.0-event-kbd",  # no by-id link: by-path it is
+        "usb-Honeywell_1950g_COM-if00",
+    }
     honeywell = found["usb-Honeywell_Imaging___Mobility_1950-event-kbd"]
     assert honeywell.path.endswith("/dev/input/event3") and honeywell.usb_id == "0c2e:0db1"
     assert honeywell.key.endswith("/dev/input/by-id/usb-Honeywell_Imaging___Mobility_1950-event-kbd")
@@ -98,19 +143,24 @@ def test_the_stations_keyboard_and_a_scanners_mouse_are_not_scanners(tmp_path: P
 
 def test_allow_list_by_id_glob_name_and_product(tmp_path: Path) -> None:
     base = config_for(tmp_path)
-    only_logitech = ScannerConfig(allow=(DeviceMatch(by_id="usb-logitech*"),), dev_root=base.dev_root,
-                                  sys_root=base.sys_root)
+    only_logitech = ScannerConfig(
+        allow=(DeviceMatch(by_id="usb-logitech*"),), dev_root=base.dev_root, sys_root=base.sys_root
+    )
     assert [d.name for d in discover(only_logitech)] == ["Logitech USB Keyboard"]
     by_name = ScannerConfig(allow=(DeviceMatch(name="*nls-*"),), dev_root=base.dev_root, sys_root=base.sys_root)
     assert [d.name for d in discover(by_name)] == ["Newland NLS-HR32"]
-    wrong_product = ScannerConfig(allow=(DeviceMatch(vendor=0x0C2E, product=0x0001),), dev_root=base.dev_root,
-                                  sys_root=base.sys_root)
+    wrong_product = ScannerConfig(
+        allow=(DeviceMatch(vendor=0x0C2E, product=0x0001),), dev_root=base.dev_root, sys_root=base.sys_root
+    )
     assert discover(wrong_product) == []
 
 
 def test_a_configured_serial_port_is_listed_while_unplugged(tmp_path: Path) -> None:
-    config = ScannerConfig(serial_ports=(SerialPortConfig("/dev/serial/by-id/usb-Gone-if00"),),
-                           dev_root=str(tmp_path), sys_root=str(tmp_path))
+    config = ScannerConfig(
+        serial_ports=(SerialPortConfig("/dev/serial/by-id/usb-Gone-if00"),),
+        dev_root=str(tmp_path),
+        sys_root=str(tmp_path),
+    )
     [port] = discover(config)
     assert (port.key, port.present, port.allowed) == ("serial:/dev/serial/by-id/usb-Gone-if00", False, True)
 
@@ -120,12 +170,22 @@ def test_no_sysfs_means_no_devices_not_a_crash(tmp_path: Path) -> None:
 
 
 def test_configuration_from_plain_data() -> None:
-    config = ScannerConfig.from_mapping({
-        "evdev": {"allow": [{"vendor": "0x1234"}, {"by_id": "usb-Mindeo*"}], "terminators": ["KEY_ENTER", "KEY_F12"],
-                  "timeout_ms": 80, "gs_key": "KEY_F8", "grab": False},
-        "serial": ["/dev/serial/by-id/usb-a", {"path": "/dev/serial/by-id/usb-b", "baudrate": 115200,
-                                               "terminators": ["0x03"], "timeout_ms": None}],
-        "poll_interval": 0.25})
+    config = ScannerConfig.from_mapping(
+        {
+            "evdev": {
+                "allow": [{"vendor": "0x1234"}, {"by_id": "usb-Mindeo*"}],
+                "terminators": ["KEY_ENTER", "KEY_F12"],
+                "timeout_ms": 80,
+                "gs_key": "KEY_F8",
+                "grab": False,
+            },
+            "serial": [
+                "/dev/serial/by-id/usb-a",
+                {"path": "/dev/serial/by-id/usb-b", "baudrate": 115200, "terminators": ["0x03"], "timeout_ms": None},
+            ],
+            "poll_interval": 0.25,
+        }
+    )
     assert config.allow == (DeviceMatch(vendor=0x1234), DeviceMatch(by_id="usb-Mindeo*"))
     assert dict(config.decoder.terminators) == {e.KEY_ENTER: "enter", e.KEY_F12: "f12"}
     assert (config.decoder.timeout_ms, config.decoder.gs_key, config.grab) == (80, e.KEY_F8, False)
@@ -134,14 +194,17 @@ def test_configuration_from_plain_data() -> None:
     assert config.poll_interval == 0.25
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"evdev": {"allow": [{}]}}, "at least one of"),
-    ({"evdev": {"allow": [{"vendor": "zebra"}]}}, "not a hex USB id"),
-    ({"evdev": {"gs_key": "KEY_NOPE"}}, "unknown key name"),
-    ({"serial": [{"path": "/dev/x", "terminators": ["NUL?"]}]}, "unknown serial terminator"),
-    ({"serial": [{"baudrate": 9600}]}, "with \"path\""),
-    ({"scanner": {}}, "unknown setting 'scanner'"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"evdev": {"allow": [{}]}}, "at least one of"),
+        ({"evdev": {"allow": [{"vendor": "zebra"}]}}, "not a hex USB id"),
+        ({"evdev": {"gs_key": "KEY_NOPE"}}, "unknown key name"),
+        ({"serial": [{"path": "/dev/x", "terminators": ["NUL?"]}]}, "unknown serial terminator"),
+        ({"serial": [{"baudrate": 9600}]}, 'with "path"'),
+        ({"scanner": {}}, "unknown setting 'scanner'"),
+    ],
+)
 def test_bad_configuration_names_the_setting(data: dict[str, object], message: str) -> None:
     with pytest.raises(ScannerConfigError, match=message):
         ScannerConfig.from_mapping(data)

@@ -64,8 +64,12 @@ def test_scanner_without_suffix_is_ended_by_the_idle_timeout(scanner: FakeScanne
 
 def test_unplug_mid_scan_emits_an_incomplete_scan(scanner: FakeScanner, collector: Collector) -> None:
     states: list[ReaderState] = []
-    reader = EvdevReader(scanner.device(), collector, config=DecoderConfig(timeout_ms=None),
-                         on_state=lambda _key, state, _error: states.append(state))
+    reader = EvdevReader(
+        scanner.device(),
+        collector,
+        config=DecoderConfig(timeout_ms=None),
+        on_state=lambda _key, state, _error: states.append(state),
+    )
     reader.start()
     w = now_writer()
     w.scan("0001")

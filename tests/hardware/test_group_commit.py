@@ -64,29 +64,54 @@ def journal_rows(db: Database, act_id: int) -> list[tuple[object, ...]]:
     """The journal, without what differs between two runs (the clock time a duplicate's message quotes)."""
     with db.read() as s:
         rows = s.execute(select(ScanRow).where(ScanRow.act_id == act_id).order_by(ScanRow.id)).scalars()
-        return [(r.raw, r.scan_class, r.reason, {k: v for k, v in (r.detail or {}).items() if k != "time"},
-                 r.credited, r.scanner_id, r.station_id, r.act_code_id) for r in rows]
+        return [
+            (
+                r.raw,
+                r.scan_class,
+                r.reason,
+                {k: v for k, v in (r.detail or {}).items() if k != "time"},
+                r.credited,
+                r.scanner_id,
+                r.station_id,
+                r.act_code_id,
+            )
+            for r in rows
+        ]
 
 
-def test_a_batch_classifies_and_credits_as_one_scan_at_a_time(template: tuple[Path, ActFactory, int],
-                                                               databases: list[Database]) -> None:
+def test_a_batch_classifies_and_credits_as_one_scan_at_a_time(
+    template: tuple[Path, ActFactory, int], databases: list[Database]
+) -> None:
     _, factory, act_id = template
     block, box = factory.codes["block"][0], factory.codes["box"][1]
     stranger = pack(gtin(4242), 1)  # a product the act does not hold
-    raws = [block, factory.codes["pack"][0],  # matched; then a pack inside it: already counted
-            factory.codes["pack"][4], factory.codes["pack"][4],  # matched, then the same pack again
-            stranger, stranger, "not a code", block.replace(GS, ""),  # wrong product twice, invalid, GS repaired
-            "#WH:OPEN", box, "#WH:UNDO",  # the box opened, not counted; undo (the last counted pack)
-            "#WH:FULL_CHECK", factory.codes["box"][0], "#WH:TRUSTED",  # full check opens a box too
-            box, factory.codes["pack"][-1]]  # a box credits its rest; a pack of it is then a duplicate
+    raws = [
+        block,
+        factory.codes["pack"][0],  # matched; then a pack inside it: already counted
+        factory.codes["pack"][4],
+        factory.codes["pack"][4],  # matched, then the same pack again
+        stranger,
+        stranger,
+        "not a code",
+        block.replace(GS, ""),  # wrong product twice, invalid, GS repaired
+        "#WH:OPEN",
+        box,
+        "#WH:UNDO",  # the box opened, not counted; undo (the last counted pack)
+        "#WH:FULL_CHECK",
+        factory.codes["box"][0],
+        "#WH:TRUSTED",  # full check opens a box too
+        box,
+        factory.codes["pack"][-1],
+    ]  # a box credits its rest; a pack of it is then a duplicate
     inputs = [ScanInput(raw=r, source="evdev", station="dock-1", client_scan_id=f"t:{i}") for i, r in enumerate(raws)]
     one_db, batch_db = databases
     one = [receiving.record_scan(one_db, act_id, i) for i in inputs]
     batch = record_scans(batch_db, act_id, inputs[:3]) + record_scans(batch_db, act_id, inputs[3:])
     assert {"command", "matched", "duplicate", "reversed"} <= {r.scan_class.value for r in one}
     assert [r.scan_class for r in batch] == [r.scan_class for r in one]
-    assert [(r.credited, r.outcome.reason, r.kind) for r in batch] == [(r.credited, r.outcome.reason, r.kind)
-                                                                         for r in one]
+    assert [(r.credited, r.outcome.reason, r.kind) for r in batch] == [
+        (r.credited, r.outcome.reason, r.kind) for r in one
+    ]
     assert journal_rows(batch_db, act_id) == journal_rows(one_db, act_id)
     assert receiving.act_summary(batch_db, act_id).to_json() == receiving.act_summary(one_db, act_id).to_json()
     again = record_scans(batch_db, act_id, [inputs[0], inputs[0]])  # retried: the first result, not a new row
@@ -94,8 +119,9 @@ def test_a_batch_classifies_and_credits_as_one_scan_at_a_time(template: tuple[Pa
     assert len(journal_rows(batch_db, act_id)) == len(raws)
 
 
-def test_a_closed_act_refuses_the_whole_batch(template: tuple[Path, ActFactory, int],
-                                              databases: list[Database]) -> None:
+def test_a_closed_act_refuses_the_whole_batch(
+    template: tuple[Path, ActFactory, int], databases: list[Database]
+) -> None:
     _, factory, act_id = template
     db = databases[0]
     receiving.close_act(db, act_id)
@@ -104,8 +130,9 @@ def test_a_closed_act_refuses_the_whole_batch(template: tuple[Path, ActFactory, 
     assert journal_rows(db, act_id) == []
 
 
-def test_end_receiving_mid_batch_is_the_last_scan_recorded(template: tuple[Path, ActFactory, int],
-                                                           databases: list[Database]) -> None:
+def test_end_receiving_mid_batch_is_the_last_scan_recorded(
+    template: tuple[Path, ActFactory, int], databases: list[Database]
+) -> None:
     _, factory, act_id = template
     db = databases[0]
     packs = factory.codes["pack"]
@@ -141,14 +168,14 @@ def scans_of(codes: list[str], device: str = KBD) -> list[Scan]:
     return [Scan(c, device, "evdev", "enter", b"", 2, datetime.now(UTC)) for c in codes]
 
 
-def sink_for(db: Database, act_id: int, **kwargs: object) -> tuple[ReceivingSink, StationRouter,
-                                                                     list[tuple[Scan, ScanResult]]]:
+def sink_for(
+    db: Database, act_id: int, **kwargs: object
+) -> tuple[ReceivingSink, StationRouter, list[tuple[Scan, ScanResult]]]:
     router = StationRouter()
     router.set_bindings({KBD: Binding("dock-1")})
     router.open_act("dock-1", act_id)
     seen: list[tuple[Scan, ScanResult]] = []
-    sink = ReceivingSink(db, router, on_result=lambda scan, result: seen.append((scan, result)),
-                         **kwargs)  # type: ignore[arg-type]
+    sink = ReceivingSink(db, router, on_result=lambda scan, result: seen.append((scan, result)), **kwargs)  # type: ignore[arg-type]
     return sink, router, seen
 
 
@@ -167,7 +194,8 @@ def busy(db: Database) -> Iterator[None]:
 
 
 def test_scans_that_gather_while_the_database_is_busy_are_written_together(
-        template: tuple[Path, ActFactory, int], databases: list[Database]) -> None:
+    template: tuple[Path, ActFactory, int], databases: list[Database]
+) -> None:
     _, factory, act_id = template
     db = databases[0]
     transactions = Transactions(db)
@@ -188,9 +216,9 @@ def test_scans_that_gather_while_the_database_is_busy_are_written_together(
     assert [s.text for s, _ in seen] == packs and router.tray() == []
 
 
-def test_a_batch_that_fails_is_recorded_one_scan_at_a_time(template: tuple[Path, ActFactory, int],
-                                                           databases: list[Database],
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_batch_that_fails_is_recorded_one_scan_at_a_time(
+    template: tuple[Path, ActFactory, int], databases: list[Database], monkeypatch: pytest.MonkeyPatch
+) -> None:
     _, factory, act_id = template
     db = databases[0]
 
@@ -234,8 +262,10 @@ def test_a_batch_on_each_database(db: Database, tmp_path: Path) -> None:
     factory = ActFactory(number="ТА-000777", start=5000, pallets=1, boxes=1, blocks=1, packs=2)
     act_id = importing.import_act(db, factory.write(tmp_path / "act.json")).act_id
     block, first_pack = factory.codes["block"][0], factory.codes["pack"][0]
-    inputs = [ScanInput(raw=c, station="dock-1", client_scan_id=f"pg:{i}")
-              for i, c in enumerate([first_pack, block, block, "junk"])]
+    inputs = [
+        ScanInput(raw=c, station="dock-1", client_scan_id=f"pg:{i}")
+        for i, c in enumerate([first_pack, block, block, "junk"])
+    ]
     results = record_scans(db, act_id, inputs)
     assert [r.scan_class.value for r in results] == ["matched", "matched", "duplicate", "invalid"]
     assert [r.credited for r in results] == [1, 4, 0, 0]  # the block, its other pack, then its box and pallet

@@ -16,8 +16,9 @@ from tests.hardware.conftest import Bench, Collector, FakeScanner, wait_until
 
 @pytest.fixture
 def manager(bench: Bench, collector: Collector) -> Iterator[ReaderManager]:
-    m = ReaderManager(collector, discover=bench.discover, reader_factory=bench.factory, poll_interval=0.2,
-                      retry_interval=0.3)
+    m = ReaderManager(
+        collector, discover=bench.discover, reader_factory=bench.factory, poll_interval=0.2, retry_interval=0.3
+    )
     m.start()
     yield m
     m.stop()
@@ -31,8 +32,9 @@ def state_of(manager: ReaderManager, key: str) -> ReaderState | None:
     return next((s.state for s in manager.statuses() if s.device == key), None)
 
 
-def test_a_scanner_plugged_in_is_read_within_two_seconds(bench: Bench, manager: ReaderManager,
-                                                         collector: Collector) -> None:
+def test_a_scanner_plugged_in_is_read_within_two_seconds(
+    bench: Bench, manager: ReaderManager, collector: Collector
+) -> None:
     assert manager.readers() == {}
     plugged = time.monotonic()
     fake = bench.plug("by-id/usb-Newland-event-kbd")
@@ -79,8 +81,7 @@ def test_a_device_that_cannot_be_opened_is_reported_and_retried(bench: Bench, ma
     assert wait_until(lambda: state_of(manager, "locked") is ReaderState.RUNNING, timeout=2.0)
 
 
-def test_four_scanners_at_once_each_scan_attributed(bench: Bench, manager: ReaderManager,
-                                                     collector: Collector) -> None:
+def test_four_scanners_at_once_each_scan_attributed(bench: Bench, manager: ReaderManager, collector: Collector) -> None:
     fakes = [bench.plug(f"dock-{i}") for i in range(4)]
     assert wait_until(lambda: all(state_of(manager, f.name) is ReaderState.RUNNING for f in fakes))
     per_device = 25

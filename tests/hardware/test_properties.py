@@ -20,8 +20,13 @@ CONFIG = DecoderConfig(gs_key=e.KEY_F8)
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=codes, gs=gs_styles, shift=shift_styles, terminator=terminators,
-       interval=st.floats(min_value=0.2, max_value=40.0))
+@given(
+    text=codes,
+    gs=gs_styles,
+    shift=shift_styles,
+    terminator=terminators,
+    interval=st.floats(min_value=0.2, max_value=40.0),
+)
 def test_any_code_round_trips(text: str, gs: str, shift: str, terminator: str | None, interval: float) -> None:
     w = EventWriter(key_interval_ms=interval)  # key events 0.1–20 ms apart: below the 50 ms timeout
     w.scan(text, terminator=terminator, gs=gs, shift=shift)  # type: ignore[arg-type]
@@ -54,8 +59,9 @@ def serial_streams(draw: st.DrawFn) -> tuple[tuple[bytes, ...], list[tuple[str, 
 
 @settings(max_examples=300, deadline=None)
 @given(stream=serial_streams(), cuts=st.lists(st.integers(min_value=0, max_value=600), max_size=10))
-def test_serial_scans_survive_any_chunking(stream: tuple[tuple[bytes, ...], list[tuple[str, bytes]]],
-                                           cuts: list[int]) -> None:
+def test_serial_scans_survive_any_chunking(
+    stream: tuple[tuple[bytes, ...], list[tuple[str, bytes]]], cuts: list[int]
+) -> None:
     terminators, scans = stream
     data = b"".join(text.encode() + term for text, term in scans)
     points = sorted({c for c in cuts if 0 < c < len(data)})

@@ -52,13 +52,14 @@ OTHER = "/dev/input/by-id/usb-Zebra_DS2208-event-kbd"
 
 # -- the code and the router -----------------------------------------------------------------------
 
+
 def test_a_registration_code_is_never_a_marking_code() -> None:
     factory = ActFactory(pallets=1, boxes=1, blocks=2, packs=2)
     factory.build()
     for code in [c for level in factory.codes.values() for c in level]:
         assert registration_token(code) is None
     code = StationRouter().issue_registration("dock-1", issued_by="lead").code
-    assert code.startswith(REGISTRATION_PREFIX) and registration_token(code) == code[len(REGISTRATION_PREFIX):]
+    assert code.startswith(REGISTRATION_PREFIX) and registration_token(code) == code[len(REGISTRATION_PREFIX) :]
     assert codes.parse(code).kind is codes.Kind.INVALID  # should one reach the journal, it credits nothing
     assert registration_token("]d1" + code.lower()) == registration_token(code)  # AIM prefix, case changed
     assert registration_token(code[:-1]) is None and registration_token(code + "A") is None
@@ -99,6 +100,7 @@ def test_a_bound_scanner_is_turned_away_unless_the_code_allows_a_move() -> None:
 
 
 # -- the page and the scanners, together -------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -178,8 +180,8 @@ def journal(db: Database, act_id: int) -> list[Scan]:
 
 
 def test_scanning_the_code_on_the_page_binds_the_scanner_to_the_station_and_person(
-        web_app: Flask, db: Database, bench: Bench, station: ScannerStation, lead: FlaskClient,
-        tmp_path: Path) -> None:
+    web_app: Flask, db: Database, bench: Bench, station: ScannerStation, lead: FlaskClient, tmp_path: Path
+) -> None:
     factory = ActFactory(pallets=1, boxes=1, blocks=2, packs=2)
     act_id = importing.import_act(db, factory.write(tmp_path / "act.json")).act_id
     station.router.open_act(station.station, act_id)
@@ -217,8 +219,9 @@ def test_scanning_the_code_on_the_page_binds_the_scanner_to_the_station_and_pers
     assert "used" in station.router.tray()[-1].detail
 
 
-def test_a_bound_scanner_is_turned_away_and_the_page_says_so(db: Database, bench: Bench, station: ScannerStation,
-                                                             lead: FlaskClient) -> None:
+def test_a_bound_scanner_is_turned_away_and_the_page_says_so(
+    db: Database, bench: Bench, station: ScannerStation, lead: FlaskClient
+) -> None:
     bind_scanner(db, KBD, "dock-2")
     station.reload_bindings()
     plugged(bench, station, KBD)
@@ -233,8 +236,9 @@ def test_a_bound_scanner_is_turned_away_and_the_page_says_so(db: Database, bench
     assert wait_until(lambda: "is now bound" in lead.get(poll).get_data(as_text=True))
     assert station.router.binding_for(KBD).station == "dock-2"  # type: ignore[union-attr]  # left as it was
     assert station.router.binding_for(OTHER).station == "station-1"  # type: ignore[union-attr]
-    r = lead.post("/scanners/tray/clear", data={"device": KBD},
-                  headers={"X-CSRFToken": csrf(lead), "HX-Request": "true"})
+    r = lead.post(
+        "/scanners/tray/clear", data={"device": KBD}, headers={"X-CSRFToken": csrf(lead), "HX-Request": "true"}
+    )
     assert r.status_code == 200 and station.router.tray() == []
 
 

@@ -67,11 +67,18 @@ def test_gs_survives_and_each_terminator_ends_a_scan(cable: Cable, collector: Co
     finally:
         reader.stop()
     assert [(s.text.encode(), s.terminator) for s in scans] == [
-        (BLOCK, "cr"), (b"04600439931256JgXJ5.T1120AbC9", "crlf"), (b"00487012345678901235", "lf")]
+        (BLOCK, "cr"),
+        (b"04600439931256JgXJ5.T1120AbC9", "crlf"),
+        (b"00487012345678901235", "lf"),
+    ]
     first = scans[0]
     assert first.text.count("\x1d") == 2
     assert (first.device, first.source, first.raw, first.events) == (
-        f"serial:{cable.link}", "serial", BLOCK + b"\r", len(BLOCK) + 1)
+        f"serial:{cable.link}",
+        "serial",
+        BLOCK + b"\r",
+        len(BLOCK) + 1,
+    )
 
 
 def test_crlf_split_across_reads_makes_one_scan(cable: Cable, collector: Collector) -> None:
@@ -110,8 +117,9 @@ def test_baud_rate_is_applied_to_the_port(cable: Cable, collector: Collector) ->
 
 def test_unplug_emits_incomplete_then_reconnects_to_the_new_port(cable: Cable, collector: Collector) -> None:
     states: list[ReaderState] = []
-    reader = start(SerialReader(str(cable.link), collector, retry_interval=0.2,
-                                on_state=lambda _k, s, _e: states.append(s)))
+    reader = start(
+        SerialReader(str(cable.link), collector, retry_interval=0.2, on_state=lambda _k, s, _e: states.append(s))
+    )
     try:
         cable.send(b"0104600439")  # ... and the cable comes out mid-code
         time.sleep(0.03)

@@ -90,8 +90,9 @@ def plugged(bench: Bench, station: ScannerStation, key: str = KBD) -> None:
     assert wait_until(lambda: any(s.device == key and s.state is ReaderState.RUNNING for s in station.statuses()))
 
 
-def test_a_bound_scanners_scan_is_journaled_with_its_evidence(db: Database, act: tuple[int, ActFactory],
-                                                              bench: Bench, station: ScannerStation) -> None:
+def test_a_bound_scanners_scan_is_journaled_with_its_evidence(
+    db: Database, act: tuple[int, ActFactory], bench: Bench, station: ScannerStation
+) -> None:
     act_id, factory = act
     binding = bind_scanner(db, KBD, "dock-1", username="staff", name="HH-1950 #3")
     station.reload_bindings()
@@ -111,8 +112,9 @@ def test_a_bound_scanners_scan_is_journaled_with_its_evidence(db: Database, act:
     assert receiving.act_summary(db, act_id).to_json()["credited"]["block"] == 1
 
 
-def test_a_scan_cut_by_an_unplug_is_journaled_and_never_credited(db: Database, act: tuple[int, ActFactory],
-                                                                 bench: Bench, station: ScannerStation) -> None:
+def test_a_scan_cut_by_an_unplug_is_journaled_and_never_credited(
+    db: Database, act: tuple[int, ActFactory], bench: Bench, station: ScannerStation
+) -> None:
     act_id, factory = act
     bind_scanner(db, KBD, "dock-1")
     station.reload_bindings()
@@ -133,12 +135,14 @@ def test_a_scan_cut_by_an_unplug_is_journaled_and_never_credited(db: Database, a
     assert receiving.act_summary(db, act_id).to_json()["credited"] == {"pallet": 0, "box": 0, "block": 0, "pack": 0}
 
 
-def test_an_unbound_scanner_waits_in_the_tray_until_bound(sqlite_app: Flask, db: Database,
-                                                          act: tuple[int, ActFactory], bench: Bench) -> None:
+def test_an_unbound_scanner_waits_in_the_tray_until_bound(
+    sqlite_app: Flask, db: Database, act: tuple[int, ActFactory], bench: Bench
+) -> None:
     act_id, factory = act
     sqlite_app.config["SCANNERS"] = {"poll_interval": 0.1}
-    station = start_scanners(sqlite_app, discover_devices=bench.discover, reader_factory=bench.factory,
-                             reload_interval=0.0)  # bindings re-read before every scan
+    station = start_scanners(
+        sqlite_app, discover_devices=bench.discover, reader_factory=bench.factory, reload_interval=0.0
+    )  # bindings re-read before every scan
     try:
         station.router.open_act("dock-1", act_id)
         plugged(bench, station)
@@ -148,8 +152,11 @@ def test_an_unbound_scanner_waits_in_the_tray_until_bound(sqlite_app: Flask, db:
         assert (item.reason, item.scan.device, item.scan.text) == (TrayReason.UNBOUND, KBD, factory.codes["box"][0])
         assert journal(db, act_id) == []  # never credited to a guess
         # bound from another shell, as a lead would: the running station honours it on the next scan
-        result = CliRunner().invoke(scanners_cli, ["bind", KBD, "--station", "dock-1", "--name", "HH-1950 #3"],
-                                    obj=ScriptInfo(create_app=lambda: sqlite_app))
+        result = CliRunner().invoke(
+            scanners_cli,
+            ["bind", KBD, "--station", "dock-1", "--name", "HH-1950 #3"],
+            obj=ScriptInfo(create_app=lambda: sqlite_app),
+        )
         assert result.exit_code == 0, result.stderr
         bench.scanners[KBD].send(events_for_text(factory.codes["box"][0], start_time=time.time()))
         assert wait_until(lambda: len(journal(db, act_id)) == 1)
@@ -158,8 +165,9 @@ def test_an_unbound_scanner_waits_in_the_tray_until_bound(sqlite_app: Flask, db:
     assert journal(db, act_id)[0].scan_class == ScanClass.MATCHED
 
 
-def test_no_act_open_and_act_closed_meanwhile(db: Database, act: tuple[int, ActFactory], bench: Bench,
-                                              station: ScannerStation) -> None:
+def test_no_act_open_and_act_closed_meanwhile(
+    db: Database, act: tuple[int, ActFactory], bench: Bench, station: ScannerStation
+) -> None:
     act_id, factory = act
     bind_scanner(db, KBD, "dock-1")
     station.reload_bindings()
@@ -178,8 +186,9 @@ def test_no_act_open_and_act_closed_meanwhile(db: Database, act: tuple[int, ActF
     assert journal(db, act_id) == []
 
 
-def test_unbound_scanners_can_belong_to_this_station(sqlite_app: Flask, db: Database, act: tuple[int, ActFactory],
-                                                     bench: Bench) -> None:
+def test_unbound_scanners_can_belong_to_this_station(
+    sqlite_app: Flask, db: Database, act: tuple[int, ActFactory], bench: Bench
+) -> None:
     act_id, factory = act
     station = start(sqlite_app, bench, unbound="station")
     try:
@@ -192,8 +201,9 @@ def test_unbound_scanners_can_belong_to_this_station(sqlite_app: Flask, db: Data
     assert journal(db, act_id)[0].scanner_id is None
 
 
-def test_four_scanners_at_once_every_scan_journaled_and_attributed(db: Database, act: tuple[int, ActFactory],
-                                                                   bench: Bench, station: ScannerStation) -> None:
+def test_four_scanners_at_once_every_scan_journaled_and_attributed(
+    db: Database, act: tuple[int, ActFactory], bench: Bench, station: ScannerStation
+) -> None:
     act_id, factory = act
     keys = [f"{KBD}-{i}" for i in range(4)]
     ids = {key: bind_scanner(db, key, "dock-1").scanner_id for key in keys}
@@ -219,13 +229,17 @@ def test_four_scanners_at_once_every_scan_journaled_and_attributed(db: Database,
     assert receiving.act_summary(db, act_id).to_json()["credited"]["pack"] == len(packs)
 
 
-def test_a_serial_scanner_through_discovery_keeps_gs(sqlite_app: Flask, db: Database, act: tuple[int, ActFactory],
-                                                     tmp_path: Path) -> None:
+def test_a_serial_scanner_through_discovery_keeps_gs(
+    sqlite_app: Flask, db: Database, act: tuple[int, ActFactory], tmp_path: Path
+) -> None:
     act_id, factory = act
     cable = Cable(tmp_path / "usb-Honeywell_1950g_COM-if00")
     cable.plug()
-    sqlite_app.config["SCANNERS"] = {"dev_root": str(tmp_path / "dev"), "sys_root": str(tmp_path / "sys"),
-                                     "serial": [{"path": str(cable.link), "terminators": ["CRLF", "CR"]}]}
+    sqlite_app.config["SCANNERS"] = {
+        "dev_root": str(tmp_path / "dev"),
+        "sys_root": str(tmp_path / "sys"),
+        "serial": [{"path": str(cable.link), "terminators": ["CRLF", "CR"]}],
+    }
     bind_scanner(db, f"serial:{cable.link}", "dock-1")
     station = start_scanners(sqlite_app)  # the real discovery and reader factory
     try:
@@ -242,8 +256,9 @@ def test_a_serial_scanner_through_discovery_keeps_gs(sqlite_app: Flask, db: Data
     assert row.raw_events == block.encode() + b"\r\n"
 
 
-def test_list_shows_bindings_and_states_of_the_running_station(sqlite_app: Flask, db: Database, bench: Bench,
-                                                               station: ScannerStation) -> None:
+def test_list_shows_bindings_and_states_of_the_running_station(
+    sqlite_app: Flask, db: Database, bench: Bench, station: ScannerStation
+) -> None:
     bind_scanner(db, KBD, "dock-1", username="lead")
     bind_scanner(db, "serial:/dev/serial/by-id/usb-Gone-if00", "dock-2")
     station.reload_bindings()

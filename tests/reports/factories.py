@@ -69,14 +69,24 @@ def gtin_lines() -> list[GtinLine]:
 
 
 def decision() -> Decision:
-    return Decision("accepted_with_discrepancies", ["shortage", "damage", "custom_code"],
-                    "Коробка вскрыта <b>не</b> & помята; қорап бүлінген",
-                    "Ғалым Құрманов", dt.datetime(2026, 11, 20, 14, 5, tzinfo=dt.timezone(dt.timedelta(hours=5))))
+    return Decision(
+        "accepted_with_discrepancies",
+        ["shortage", "damage", "custom_code"],
+        "Коробка вскрыта <b>не</b> & помята; қорап бүлінген",
+        "Ғалым Құрманов",
+        dt.datetime(2026, 11, 20, 14, 5, tzinfo=dt.timezone(dt.timedelta(hours=5))),
+    )
 
 
 def signature() -> SignatureInfo:
-    return SignatureInfo("ҚҰРМАНОВ ҒАЛЫМ", "880101300123", "987654321098", "ТОО \"Қойма Әліқан\"",
-                         "0f" * 32, dt.datetime(2026, 11, 20, 15, 30, tzinfo=dt.UTC))
+    return SignatureInfo(
+        "ҚҰРМАНОВ ҒАЛЫМ",
+        "880101300123",
+        "987654321098",
+        'ТОО "Қойма Әліқан"',
+        "0f" * 32,
+        dt.datetime(2026, 11, 20, 15, 30, tzinfo=dt.UTC),
+    )
 
 
 def tree(pallets: int = 1, boxes: int = 2, blocks: int = 2, packs: int = 3) -> Iterator[CodeRow]:
@@ -105,6 +115,13 @@ def discrepancy_lines(count: int) -> Iterator[DiscrepancyLine]:
     kinds = ("missing", "surplus", "duplicate")
     for i in range(count):
         g = gtin(1001)
-        yield DiscrepancyLine(kinds[i % 3], block(g, serial(i)), "block", sscc(10_000 + i // 10), "box", g,
-                              ("not_scanned", "not_in_act", "already_scanned")[i % 3],
-                              "блок <вскрыт> & пуст" if i % 5 == 0 else None)
+        yield DiscrepancyLine(
+            kinds[i % 3],
+            block(g, serial(i)),
+            "block",
+            sscc(10_000 + i // 10),
+            "box",
+            g,
+            ("not_scanned", "not_in_act", "already_scanned")[i % 3],
+            "блок <вскрыт> & пуст" if i % 5 == 0 else None,
+        )

@@ -11,8 +11,9 @@ from PIL import Image
 
 def pdf_text(pdf: Path, *, page: int | None = None) -> str:
     pages = ["-f", str(page), "-l", str(page)] if page else []
-    return subprocess.run(["pdftotext", "-enc", "UTF-8", *pages, str(pdf), "-"], check=True,
-                          capture_output=True, text=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-enc", "UTF-8", *pages, str(pdf), "-"], check=True, capture_output=True, text=True
+    ).stdout
 
 
 def page_count(pdf: Path) -> int:

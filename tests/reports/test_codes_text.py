@@ -41,18 +41,21 @@ def test_sscc_is_one_fixed_length_element() -> None:
     assert hri(sscc(5)) == "(00)" + sscc(5)[2:]
 
 
-@pytest.mark.parametrize("code", [
-    pack(gtin(1001), serial(1)),  # 29 characters, no AIs
-    "04600439931256JgXJ5.T1120AbC9",
-    "MY-CUSTOM-AGGREGATE-0001",
-    "",
-    "0012345",  # SSCC too short
-    "01" + gtin(1)[:-1] + "A21X",  # GTIN not digits
-    "21ABC" + GS,  # trailing GS
-    GS + "21ABC",  # leading GS
-    "00" + "1" * 18 + GS + "21X",  # redundant GS after a fixed-length value
-    "21AB\u0416C",  # not ASCII
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        pack(gtin(1001), serial(1)),  # 29 characters, no AIs
+        "04600439931256JgXJ5.T1120AbC9",
+        "MY-CUSTOM-AGGREGATE-0001",
+        "",
+        "0012345",  # SSCC too short
+        "01" + gtin(1)[:-1] + "A21X",  # GTIN not digits
+        "21ABC" + GS,  # trailing GS
+        GS + "21ABC",  # leading GS
+        "00" + "1" * 18 + GS + "21X",  # redundant GS after a fixed-length value
+        "21AB\u0416C",  # not ASCII
+    ],
+)
 def test_codes_that_are_not_gs1_element_strings_print_as_they_are(code: str) -> None:
     assert split_ai(code) is None
     assert gs1_hri(code) is None
@@ -92,8 +95,13 @@ def test_visible_gs_shows_every_control_and_nothing_else() -> None:
     assert visible_gs(pack(gtin(1001), serial(2))) == pack(gtin(1001), serial(2))
 
 
-@given(st.text(alphabet=st.characters(blacklist_categories=["Cs"],
-                                      blacklist_characters=[chr(c) for c in (*range(0x2400, 0x2420), 0x2421)])))
+@given(
+    st.text(
+        alphabet=st.characters(
+            blacklist_categories=["Cs"], blacklist_characters=[chr(c) for c in (*range(0x2400, 0x2420), 0x2421)]
+        )
+    )
+)
 def test_visible_gs_round_trips_any_text_without_control_pictures(text: str) -> None:
     shown = visible_gs(text)
     assert not any(ord(c) < 0x20 or ord(c) == 0x7F for c in shown)

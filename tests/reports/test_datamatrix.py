@@ -45,12 +45,15 @@ def _fresh_cache() -> Iterator[None]:
 
 
 @pytest.mark.parametrize("encoder", ENCODERS)
-@pytest.mark.parametrize("code", [
-    block(gtin(1001), "JgXJ5.T"),
-    block(gtin(1001), "(a)<&>\"'"),
-    block(gtin(1002), "%*+,-./", check=":;=?"),
-    sscc(42),
-])
+@pytest.mark.parametrize(
+    "code",
+    [
+        block(gtin(1001), "JgXJ5.T"),
+        block(gtin(1001), "(a)<&>\"'"),
+        block(gtin(1002), "%*+,-./", check=":;=?"),
+        sscc(42),
+    ],
+)
 def test_gs1_codes_read_back_as_gs1_with_separators_intact(code: str, encoder: Encoder) -> None:
     symbol = encode(code, encoder=encoder)
     assert (symbol.gs1, symbol.encoder) == (True, encoder)
@@ -123,8 +126,11 @@ def test_codes_no_symbol_can_hold_are_refused() -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(ser=st.text(alphabet=SET82, min_size=1, max_size=20), check=st.text(alphabet=SET82, min_size=4, max_size=4),
-       encoder=st.sampled_from(ENCODERS))
+@given(
+    ser=st.text(alphabet=SET82, min_size=1, max_size=20),
+    check=st.text(alphabet=SET82, min_size=4, max_size=4),
+    encoder=st.sampled_from(ENCODERS),
+)
 def test_any_set82_serial_round_trips(ser: str, check: str, encoder: Encoder) -> None:
     code = block(gtin(1001), ser, check=check)
     [result] = read_png(symbol_png(code, encoder, scale=4))

@@ -21,7 +21,7 @@ from reports.model import CodeRow, DiscrepancyLine
 from reports.texts import texts
 from tests.reports import factories as f
 
-RISKY = ["=1+1", "+77012345678", "-1", "@SUM(A1)", "=HYPERLINK(\"http://x\")", "#N/A", "#DIV/0!"]
+RISKY = ["=1+1", "+77012345678", "-1", "@SUM(A1)", '=HYPERLINK("http://x")', "#N/A", "#DIV/0!"]
 
 
 def risky_rows() -> list[CodeRow]:
@@ -29,8 +29,7 @@ def risky_rows() -> list[CodeRow]:
     return [CodeRow(code, "box", f.sscc(1), code, code) for code in RISKY]
 
 
-def write(path: Path, codes: list[CodeRow], discrepancies: list[DiscrepancyLine] | None = None,
-          **kwargs: Any) -> Path:
+def write(path: Path, codes: list[CodeRow], discrepancies: list[DiscrepancyLine] | None = None, **kwargs: Any) -> Path:
     codes_xlsx(path, f.act(), f.gtin_lines(), iter(discrepancies or []), iter(codes), "ru", **kwargs)
     return path
 
@@ -76,9 +75,11 @@ def test_gs1_codes_have_an_hri_and_others_do_not(tmp_path: Path) -> None:
 
 
 def test_no_cell_is_a_formula_or_an_error(tmp_path: Path) -> None:
-    path = write(tmp_path / "risky.xlsx", risky_rows(), [
-        DiscrepancyLine("invalid", code, None, None, None, code, code, code) for code in RISKY
-    ])
+    path = write(
+        tmp_path / "risky.xlsx",
+        risky_rows(),
+        [DiscrepancyLine("invalid", code, None, None, None, code, code, code) for code in RISKY],
+    )
     wb = load_workbook(path)  # the full reader: it is the one that would turn "=..." into a formula
     values: list[Any] = []
     for ws in wb.worksheets:
@@ -101,8 +102,18 @@ def test_long_lists_continue_on_further_sheets(tmp_path: Path) -> None:
     lines = list(f.discrepancy_lines(1500))
     sheets = sheet_rows(write(tmp_path / "big.xlsx", codes, lines, max_rows=1000))
     names = list(sheets)
-    assert names == ["Сводка", "Расхождения", "Расхождения (2)", "Паллеты", "Короба", "Блоки",
-                     "Пачки", "Пачки (2)", "Пачки (3)", "Пояснения"]
+    assert names == [
+        "Сводка",
+        "Расхождения",
+        "Расхождения (2)",
+        "Паллеты",
+        "Короба",
+        "Блоки",
+        "Пачки",
+        "Пачки (2)",
+        "Пачки (3)",
+        "Пояснения",
+    ]
     packs = [sheets[name] for name in ("Пачки", "Пачки (2)", "Пачки (3)")]
     assert [len(rows) for rows in packs] == [1000, 1000, 503]  # a header on each, 2,500 packs in all
     assert all(rows[0] == packs[0][0] for rows in packs)
@@ -126,8 +137,7 @@ def test_kazakh_workbook(tmp_path: Path) -> None:
     path = tmp_path / "kk.xlsx"
     codes_xlsx(path, f.act(), f.gtin_lines(), [], f.tree(1, 1, 1, 1), "kk")
     sheets = sheet_rows(path)
-    assert list(sheets) == ["Жиынтық", "Сәйкессіздіктер", "Паллеталар", "Жәшіктер", "Блоктар", "Қораптар",
-                            "Түсіндірме"]
+    assert list(sheets) == ["Жиынтық", "Сәйкессіздіктер", "Паллеталар", "Жәшіктер", "Блоктар", "Қораптар", "Түсіндірме"]
     assert sheets["Қораптар"][1][3] == "қабылданды"
 
 

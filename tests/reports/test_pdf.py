@@ -41,10 +41,22 @@ def test_acceptance_act_carries_parties_counts_decision_and_signature(lang: Lang
     acceptance_pdf(out, f.act(), iter(lines), f.decision(), f.signature(), lang)
     text = pdf_text(out)
     flat = squash(text)
-    for expected in (t.acceptance_title, "ТА-000123 <&>", "ТОО «Табак-Трейд» <опт> & Ко",
-                     "ТОО \"Қойма Әліқан\" 'Өскемен'", f.gtin(1001), t.decisions["accepted_with_discrepancies"],
-                     t.reasons["shortage"], "custom_code", "Ғалым Құрманов", "ҚҰРМАНОВ ҒАЛЫМ", "880101300123",
-                     "0F0F 0F0F", t.summary_title, t.signature_title):
+    for expected in (
+        t.acceptance_title,
+        "ТА-000123 <&>",
+        "ТОО «Табак-Трейд» <опт> & Ко",
+        "ТОО \"Қойма Әліқан\" 'Өскемен'",
+        f.gtin(1001),
+        t.decisions["accepted_with_discrepancies"],
+        t.reasons["shortage"],
+        "custom_code",
+        "Ғалым Құрманов",
+        "ҚҰРМАНОВ ҒАЛЫМ",
+        "880101300123",
+        "0F0F 0F0F",
+        t.summary_title,
+        t.signature_title,
+    ):
         assert squash(expected) in flat, expected
     assert "Коробка вскрыта <b>не</b> & помята" in text  # markup in a comment is shown, not obeyed
     assert squash(KAZAKH_NAME) in flat
@@ -57,8 +69,17 @@ def test_kazakh_act_is_in_kazakh(tmp_path: Path) -> None:
     out = tmp_path / "kk.pdf"
     acceptance_pdf(out, f.act(), f.gtin_lines(), f.decision(), f.signature(), "kk")
     text = pdf_text(out)
-    for phrase in ("Қабылдау актісі", "Жөнелтуші", "Алушы", "БСН", "GTIN және деңгейлер бойынша жиынтық",
-                   "Сәйкессіздіктермен қабылданды", "Электрондық цифрлық қолтаңба", "Қол қоюшы", "Бет 1 / 1"):
+    for phrase in (
+        "Қабылдау актісі",
+        "Жөнелтуші",
+        "Алушы",
+        "БСН",
+        "GTIN және деңгейлер бойынша жиынтық",
+        "Сәйкессіздіктермен қабылданды",
+        "Электрондық цифрлық қолтаңба",
+        "Қол қоюшы",
+        "Бет 1 / 1",
+    ):
         assert phrase in text
     assert "Акт приёмки" not in text
 
@@ -141,7 +162,7 @@ def test_display_code_spells_out_control_characters() -> None:
 LABEL_CODES = [
     (f.sscc(1), "pallet"),
     (f.sscc(2), "box"),
-    (f.block(f.gtin(1001), "(a)<&>\""), "block"),
+    (f.block(f.gtin(1001), '(a)<&>"'), "block"),
     (f.block(f.gtin(1001), "'%*+,-."), "block"),
     (f.block(f.gtin(1002), "A[b]C"), "block"),  # brackets: written by libdmtx
     (f.pack(f.gtin(1001), f.serial(5)), "pack"),  # plain Data Matrix

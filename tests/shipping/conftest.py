@@ -45,8 +45,7 @@ def station_app(url: str, folder: Path, **config: object) -> Flask:
 
 def wholesaler_app(url: str, folder: Path, **config: object) -> Flask:
     """The wholesaler's station: the company that ships."""
-    return station_app(url, folder / "wholesaler", COMPANY_NAME="ТОО «Опт & Ко»", COMPANY_BIN=WHOLESALER_BIN,
-                       **config)
+    return station_app(url, folder / "wholesaler", COMPANY_NAME="ТОО «Опт & Ко»", COMPANY_BIN=WHOLESALER_BIN, **config)
 
 
 @pytest.fixture
@@ -74,7 +73,7 @@ class Stations:
 @pytest.fixture
 def stations(db_url: str, other_url: str, tmp_path: Path) -> Iterator[Stations]:
     wholesaler = wholesaler_app(db_url, tmp_path)
-    shop = station_app(other_url, tmp_path / "shop", COMPANY_NAME="ТОО \"Магазин <1>\"", COMPANY_BIN=SHOP_BIN)
+    shop = station_app(other_url, tmp_path / "shop", COMPANY_NAME='ТОО "Магазин <1>"', COMPANY_BIN=SHOP_BIN)
     yield Stations(wholesaler, shop)
     get_db(wholesaler).dispose()
     get_db(shop).dispose()

@@ -16,18 +16,21 @@ def reference(body: str) -> int | None:
     return None if second == 10 else second
 
 
-@pytest.mark.parametrize(("value", "ok"), [
-    ("123456789013", True),  # first round 296 % 11 = 10, second 377 % 11 = 3
-    ("100000000001", True),  # 1 * 1 = 1
-    ("000000000010", True),  # 11 * 1 = 11 ≡ 0
-    ("123456789012", False),  # wrong check digit
-    ("123456789021", False),  # the BIN of the test certificates is not a valid one
-    ("12345678901", False),  # 11 digits
-    ("1234567890133", False),  # 13 digits
-    ("12345678901A", False),
-    ("１２３４５６７８９０１３", False),  # full-width digits are digits to Python, not to a БИН
-    ("", False),
-])
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        ("123456789013", True),  # first round 296 % 11 = 10, second 377 % 11 = 3
+        ("100000000001", True),  # 1 * 1 = 1
+        ("000000000010", True),  # 11 * 1 = 11 ≡ 0
+        ("123456789012", False),  # wrong check digit
+        ("123456789021", False),  # the BIN of the test certificates is not a valid one
+        ("12345678901", False),  # 11 digits
+        ("1234567890133", False),  # 13 digits
+        ("12345678901A", False),
+        ("１２３４５６７８９０１３", False),  # full-width digits are digits to Python, not to a БИН
+        ("", False),
+    ],
+)
 def test_valid_bin(value: str, ok: bool) -> None:
     assert valid_bin(value) is ok
 

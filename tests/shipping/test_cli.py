@@ -62,21 +62,37 @@ def test_round_trip_from_the_shell(stations: Stations, tmp_path: Path, monkeypat
     imported = run(b, acts_cli, "import", "--quiet", written[0]).strip().splitlines()[-1]
     run(b, scan_cmd, imported, "--", box[0], block[2])
     run(b, acts_cli, "close", imported)
-    assert "entered into stock" in run(b, acts_cli, "decide", imported, "--decision", "accepted_with_discrepancies",
-                                       "--reason", "shortage")
-    run(b, sign_cmd, imported, "--key", str(RSA_KEY), "--password-file", str(password),
-        "--out", str(tmp_path / "answer"))
+    assert "entered into stock" in run(
+        b, acts_cli, "decide", imported, "--decision", "accepted_with_discrepancies", "--reason", "shortage"
+    )
+    run(
+        b,
+        sign_cmd,
+        imported,
+        "--key",
+        str(RSA_KEY),
+        "--password-file",
+        str(password),
+        "--out",
+        str(tmp_path / "answer"),
+    )
     assert json.loads(run(b, stock_cli, "show", "--json"))["codes"] == 7 + 3
 
-    applied = json.loads(run(a, ship_cli, "apply-acceptance", act, str(tmp_path / "answer.json"),
-                             str(tmp_path / "answer.p7s"), "--json"))
+    applied = json.loads(
+        run(a, ship_cli, "apply-acceptance", act, str(tmp_path / "answer.json"), str(tmp_path / "answer.p7s"), "--json")
+    )
     assert (applied["status"], applied["returned"], applied["returned_codes"]) == ("discrepancies", 3, [block[3]])
-    assert "already been applied" in run(a, ship_cli, "apply-acceptance", act, str(tmp_path / "answer.json"),
-                                         str(tmp_path / "answer.p7s"), ok=False)
+    assert "already been applied" in run(
+        a, ship_cli, "apply-acceptance", act, str(tmp_path / "answer.json"), str(tmp_path / "answer.p7s"), ok=False
+    )
     found = json.loads(run(a, stock_cli, "find", block[3], "--json"))
     assert found["status"] == "in_stock" and [m["kind"] for m in found["moves"]][:2] == ["returned", "shipped"]
     assert "in stock" in run(a, stock_cli, "show") and "returned" in run(a, stock_cli, "find", block[3])
     assert "acceptance of part 1 (1/1): accepted_with_discrepancies" in run(a, ship_cli, "show", act)
     after = json.loads(run(a, stock_cli, "show", "--json"))
-    assert after["levels"] == {"pallet": {"in_stock": 0, "reserved": 0}, "box": {"in_stock": 1, "reserved": 0},
-                               "block": {"in_stock": 3, "reserved": 0}, "pack": {"in_stock": 6, "reserved": 0}}
+    assert after["levels"] == {
+        "pallet": {"in_stock": 0, "reserved": 0},
+        "box": {"in_stock": 1, "reserved": 0},
+        "block": {"in_stock": 3, "reserved": 0},
+        "pack": {"in_stock": 6, "reserved": 0},
+    }

@@ -43,7 +43,7 @@ def subtree(f: object, level: str, i: int) -> set[str]:
     if level == "pack":
         return {ident(codes["pack"][i])}
     if level == "block":
-        return {ident(codes["block"][i])} | {ident(p) for p in codes["pack"][i * per_block:(i + 1) * per_block]}
+        return {ident(codes["block"][i])} | {ident(p) for p in codes["pack"][i * per_block : (i + 1) * per_block]}
     out = {ident(codes["box"][i])}
     for k in range(i * per_box, (i + 1) * per_box):
         out |= subtree(f, "block", k)
@@ -56,9 +56,14 @@ def test_ship_receive_with_discrepancies_and_apply_the_acceptance(stations: Stat
     box, block = f.codes["box"], f.codes["block"]
 
     # The wholesaler builds the act: three boxes and one block of the fourth box, which is opened for it.
-    out = shipping.new_act(a, receiver_bin=SHOP_BIN, receiver_name="ТОО \"Магазин <1>\"",
-                           sender=shipping.company(stations.wholesaler.config),
-                           basis=[shipping.Basis("ESF", "KZ-ESF-2026-77", "2026-11-19")], actor="test")
+    out = shipping.new_act(
+        a,
+        receiver_bin=SHOP_BIN,
+        receiver_name='ТОО "Магазин <1>"',
+        sender=shipping.company(stations.wholesaler.config),
+        basis=[shipping.Basis("ESF", "KZ-ESF-2026-77", "2026-11-19")],
+        actor="test",
+    )
     assert shipping.add_code(a, out.id, box[0]).reason == "inside_aggregate"
     stock.open_aggregate(a, f.codes["pallet"][0], actor="test")
     assert [shipping.add_code(a, out.id, c).added for c in box[:3]] == [True] * 3
@@ -97,8 +102,7 @@ def test_ship_receive_with_discrepancies_and_apply_the_acceptance(stations: Stat
         surplus = [line for line in review.lines(s, s.get(Act, first)) if line.kind == "surplus"]  # type: ignore[arg-type]
     assert [line.code for line in surplus] == [block[7]]
     lead = _user(b, "lead")
-    review.resolve(b, first, resolution="accept", reason="surplus", comment=None, user=lead,
-                   scan_id=surplus[0].scan_id)
+    review.resolve(b, first, resolution="accept", reason="surplus", comment=None, user=lead, scan_id=surplus[0].scan_id)
     receiving.decide(b, first, "accepted_with_discrepancies", reason="shortage", actor="lead")
     # Part 2 arrives whole.
     for code in (box[2], block[6]):
@@ -107,22 +111,27 @@ def test_ship_receive_with_discrepancies_and_apply_the_acceptance(stations: Stat
     receiving.decide(b, second, "accepted", actor="lead")
     entered = [stock.enter_accepted(b, act_id, actor="lead") for act_id in (first, second)]
     assert [(e.codes, e.surplus) for e in entered] == [(13, 1), (13, 0)]
-    answers = [signing_service.sign_act(b, act_id, signer(), settings=shop_settings, actor="lead")
-               for act_id in (first, second)]
+    answers = [
+        signing_service.sign_act(b, act_id, signer(), settings=shop_settings, actor="lead")
+        for act_id in (first, second)
+    ]
 
     # The wholesaler applies the two acceptances.
     doc1, doc2 = answers[0].documents[0], answers[1].documents[0]
-    result = shipping.apply_acceptance(a, out.id, doc1.content, answers[0].signatures[0],
-                                       settings=settings(stations.wholesaler), actor="lead")
+    result = shipping.apply_acceptance(
+        a, out.id, doc1.content, answers[0].signatures[0], settings=settings(stations.wholesaler), actor="lead"
+    )
     assert (result.decision, result.transfer_part, result.status) == ("accepted_with_discrepancies", 1, "sent")
     assert result.returned == 4 and result.returned_codes == [block[3]]
     assert result.broken_up == [box[1]]
     assert [(c.code, c.accepted, c.ours) for c in result.surplus] == [(block[7], True, True)]
     with pytest.raises(shipping.ShippingError, match="already_applied"):
-        shipping.apply_acceptance(a, out.id, doc1.content, answers[0].signatures[0],
-                                  settings=settings(stations.wholesaler))
-    final = shipping.apply_acceptance(a, out.id, doc2.content, answers[1].signatures[0],
-                                      settings=settings(stations.wholesaler), actor="lead")
+        shipping.apply_acceptance(
+            a, out.id, doc1.content, answers[0].signatures[0], settings=settings(stations.wholesaler)
+        )
+    final = shipping.apply_acceptance(
+        a, out.id, doc2.content, answers[1].signatures[0], settings=settings(stations.wholesaler), actor="lead"
+    )
     assert (final.returned, final.status) == (0, "discrepancies")
 
     # The wholesaler's ledger, to the code.
@@ -135,18 +144,34 @@ def test_ship_receive_with_discrepancies_and_apply_the_acceptance(stations: Stat
     with a.read() as s:
         back = s.execute(select(StockCode).where(StockCode.identity == ident(block[3]))).scalar_one()
         assert back.parent_id is None and back.act_id is None  # box 1 is gone: the block is loose
-        kinds = [k for (k,) in s.execute(select(StockMove.kind).where(StockMove.stock_code_id == back.id)
-                                         .order_by(StockMove.id))]
+        kinds = [
+            k
+            for (k,) in s.execute(
+                select(StockMove.kind).where(StockMove.stock_code_id == back.id).order_by(StockMove.id)
+            )
+        ]
         assert kinds == ["received", "reserved", "shipped", "returned"]
         assert audit.verify(s).ok
     # The shop's ledger: what it accepted, the surplus block included (without packs it never saw).
-    assert ledger(b) == {"in_stock": (subtree(f, "box", 0) | subtree(f, "block", 2) | {ident(block[7])}
-                                      | subtree(f, "box", 2) | subtree(f, "block", 6))}
+    assert ledger(b) == {
+        "in_stock": (
+            subtree(f, "box", 0)
+            | subtree(f, "block", 2)
+            | {ident(block[7])}
+            | subtree(f, "box", 2)
+            | subtree(f, "block", 6)
+        )
+    }
     with b.read() as s:
         assert audit.verify(s).ok
     # What the wholesaler holds can be shipped again; what left cannot.
-    again = shipping.new_act(a, receiver_bin=SHOP_BIN, receiver_name="ТОО Магазин", actor="test",
-                             sender=shipping.company(stations.wholesaler.config))
+    again = shipping.new_act(
+        a,
+        receiver_bin=SHOP_BIN,
+        receiver_name="ТОО Магазин",
+        actor="test",
+        sender=shipping.company(stations.wholesaler.config),
+    )
     assert shipping.add_code(a, again.id, block[3]).added
     assert shipping.add_code(a, again.id, box[0]).reason == "already_shipped"
 
@@ -155,8 +180,9 @@ def test_a_tampered_or_foreign_acceptance_changes_nothing(stations: Stations, tm
     a, b = stations.a, stations.b
     f = stocked(a, tmp_path, pallets=1, boxes=2, blocks=1, packs=2)
     stock.open_aggregate(a, f.codes["pallet"][0])
-    out = shipping.new_act(a, receiver_bin=SHOP_BIN, receiver_name="Магазин",
-                           sender=shipping.company(stations.wholesaler.config))
+    out = shipping.new_act(
+        a, receiver_bin=SHOP_BIN, receiver_name="Магазин", sender=shipping.company(stations.wholesaler.config)
+    )
     shipping.add_code(a, out.id, f.codes["box"][0])
     shipping.sign(a, out.id, signer(), settings=settings(stations.wholesaler))
     [doc, _sig] = shipping.export(a, out.id, tmp_path / "act.json")
@@ -165,8 +191,9 @@ def test_a_tampered_or_foreign_acceptance_changes_nothing(stations: Stations, tm
     receiving.decide(b, incoming, "rejected", reason="shortage")
     answer = signing_service.sign_act(b, incoming, signer(), settings=settings(stations.shop))
     content, signature = answer.documents[0].content, answer.signatures[0]
-    other = shipping.new_act(a, receiver_bin=SHOP_BIN, receiver_name="Магазин",
-                             sender=shipping.company(stations.wholesaler.config))
+    other = shipping.new_act(
+        a, receiver_bin=SHOP_BIN, receiver_name="Магазин", sender=shipping.company(stations.wholesaler.config)
+    )
     shipping.add_code(a, other.id, f.codes["box"][1])
     shipping.sign(a, other.id, signer(), settings=settings(stations.wholesaler))
     before = ledger(a)

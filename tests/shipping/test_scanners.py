@@ -22,8 +22,9 @@ def test_scanner_puts_codes_on_a_draft_and_refusals_change_nothing(wholesaler: F
     db = get_db(wholesaler)
     f = stocked(db, tmp_path, boxes=2)
     stock.open_aggregate(db, f.codes["pallet"][0])  # boxes ship on their own
-    draft = shipping.new_act(db, receiver_bin=SHOP_BIN, receiver_name="ТОО Магазин", actor="test",
-                             sender=shipping.company(wholesaler.config))
+    draft = shipping.new_act(
+        db, receiver_bin=SHOP_BIN, receiver_name="ТОО Магазин", actor="test", sender=shipping.company(wholesaler.config)
+    )
     router = StationRouter()
     router.set_bindings({KBD: Binding("dock-1")})
     router.open_act("dock-1", draft.id)

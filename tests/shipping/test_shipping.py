@@ -26,8 +26,13 @@ from warehouse.signing.errors import SigningError
 
 
 def new(app: Flask, **kw: str) -> int:
-    return shipping.new_act(get_db(app), receiver_bin=kw.get("bin", SHOP_BIN), receiver_name="ТОО «Магазин»",
-                            sender=shipping.company(app.config), actor="test").id
+    return shipping.new_act(
+        get_db(app),
+        receiver_bin=kw.get("bin", SHOP_BIN),
+        receiver_name="ТОО «Магазин»",
+        sender=shipping.company(app.config),
+        actor="test",
+    ).id
 
 
 def test_refusals_say_why_in_three_languages(wholesaler: Flask, tmp_path: Path) -> None:
@@ -44,9 +49,15 @@ def test_refusals_say_why_in_three_languages(wholesaler: Flask, tmp_path: Path) 
 
     assert shipping.add_code(db, first, pallet).added
     again = shipping.add_code(db, first, pallet)
-    assert again.to_json("en") == {"input": pallet, "class": "refused", "reason": "on_this_act",
-                                   "message": f"Already on this act: pallet {pallet}", "code": pallet,
-                                   "level": "pallet", "codes": 0}
+    assert again.to_json("en") == {
+        "input": pallet,
+        "class": "refused",
+        "reason": "on_this_act",
+        "message": f"Already on this act: pallet {pallet}",
+        "code": pallet,
+        "level": "pallet",
+        "codes": 0,
+    }
     assert shipping.add_code(db, first, block[0]).message("en") == f"Already on this act inside box {box[0]}"
     other = shipping.add_code(db, second, pallet)
     assert other.reason == "on_other_draft" and "ТА-" in other.message("ru") and "Басқа" in other.message("kk")
@@ -105,8 +116,12 @@ def test_opening_and_taking_off(wholesaler: Flask, tmp_path: Path) -> None:
         assert found is not None and found.ancestors == [] and found.contents == 2
         top = {a.code: a.contents for a in stock.aggregates(s)}
         assert top == {box[1]: 2}
-        assert s.execute(select(func.count()).select_from(AuditEntry)
-                         .where(AuditEntry.action == "stock.opened")).scalar_one() == 2
+        assert (
+            s.execute(
+                select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "stock.opened")
+            ).scalar_one()
+            == 2
+        )
 
 
 def test_totals_prices_and_documents(wholesaler: Flask, tmp_path: Path) -> None:
@@ -143,8 +158,9 @@ def test_totals_prices_and_documents(wholesaler: Flask, tmp_path: Path) -> None:
     prepared = shipping.prepare(db, act, max_codes=12)
     assert [d.codes for d in prepared.documents] == [9, 9, 9, 5]
     # Deterministic, and each part stands alone as a transfer-act/1 the importer reads.
-    assert [d.sha256 for d in shipping.prepare(db, act, max_codes=12).documents] == \
-        [d.sha256 for d in prepared.documents]
+    assert [d.sha256 for d in shipping.prepare(db, act, max_codes=12).documents] == [
+        d.sha256 for d in prepared.documents
+    ]
     outcome = shipping.sign(db, act, signer(), settings=settings(wholesaler), max_codes=12)
     assert len(outcome.documents) == 4
     paths = shipping.export(db, act, tmp_path / "x.csv")
@@ -162,27 +178,42 @@ def test_totals_prices_and_documents(wholesaler: Flask, tmp_path: Path) -> None:
     assert shipping.act_summary(db, act).to_json()["levels"] == totals["levels"]
     with db.read() as s:
         assert s.execute(select(func.count()).select_from(ActCode).where(ActCode.act_id == act)).scalar_one() == 32
-        assert s.execute(select(func.count()).select_from(ActCode).where(
-            ActCode.act_id == act, ActCode.parent_id.is_(None))).scalar_one() == 5
+        assert (
+            s.execute(
+                select(func.count()).select_from(ActCode).where(ActCode.act_id == act, ActCode.parent_id.is_(None))
+            ).scalar_one()
+            == 5
+        )
 
 
 def test_new_act_checks_the_receiver(wholesaler: Flask) -> None:
     db = get_db(wholesaler)
     with pytest.raises(ShippingError, match="bad_bin") as e:
         new(wholesaler, bin="123456789012")
-    assert e.value.message("en") == ("БИН/ИИН 123456789012 is not valid: 12 digits with a correct check digit "
-                                     "are needed")
+    assert e.value.message("en") == (
+        "БИН/ИИН 123456789012 is not valid: 12 digits with a correct check digit are needed"
+    )
     with pytest.raises(ShippingError, match="own_bin"):
         new(wholesaler, bin=WHOLESALER_BIN)
     with pytest.raises(ShippingError, match="no_name"):
         shipping.new_act(db, receiver_bin=SHOP_BIN, receiver_name="  ", sender=shipping.company(wholesaler.config))
     with pytest.raises(ShippingError, match="bad_basis"):
-        shipping.new_act(db, receiver_bin=SHOP_BIN, receiver_name="X", sender=shipping.company(wholesaler.config),
-                         basis=[shipping.parse_basis("ESF:1:20-11-2026")])
+        shipping.new_act(
+            db,
+            receiver_bin=SHOP_BIN,
+            receiver_name="X",
+            sender=shipping.company(wholesaler.config),
+            basis=[shipping.parse_basis("ESF:1:20-11-2026")],
+        )
     with pytest.raises(ShippingError, match="bad_company_bin"):
         shipping.new_act(db, receiver_bin=SHOP_BIN, receiver_name="X", sender=acts.Party("Мы", "123456789021"))
-    act = shipping.new_act(db, receiver_bin=SHOP_BIN, receiver_name="  ТОО   Магазин ",
-                           sender=shipping.company(wholesaler.config), basis=[shipping.parse_basis("SNT:KZ-1")])
+    act = shipping.new_act(
+        db,
+        receiver_bin=SHOP_BIN,
+        receiver_name="  ТОО   Магазин ",
+        sender=shipping.company(wholesaler.config),
+        basis=[shipping.parse_basis("SNT:KZ-1")],
+    )
     assert (act.number, act.receiver_name, act.status) == (f"ТА-{act.id:06d}", "ТОО Магазин", "draft")
     assert act.basis == [{"type": "SNT", "number": "KZ-1", "date": act.date.isoformat()}]
     with pytest.raises(ShippingError, match="empty_act"):
@@ -202,8 +233,9 @@ def test_a_scan_during_signing_makes_the_signature_stale(wholesaler: Flask, tmp_
         shipping.accept_signatures(db, act, signatures, settings=settings(wholesaler))
     assert shipping.act_summary(db, act).act.status == "draft"
     fresh = shipping.prepare(db, act)
-    done = shipping.accept_signatures(db, act, [key.sign(d.content) for d in fresh.documents],
-                                      settings=settings(wholesaler))
+    done = shipping.accept_signatures(
+        db, act, [key.sign(d.content) for d in fresh.documents], settings=settings(wholesaler)
+    )
     assert done.certificate.iin == "123456789011"
 
 
@@ -249,19 +281,31 @@ def test_two_stations_never_ship_one_code_twice(station: Flask, tmp_path: Path, 
     won = [r for r in results if isinstance(r, stock.OpenResult) or (isinstance(r, shipping.AddResult) and r.added)]
     assert len(won) == 1, results
     with db.read() as s:
-        on_acts = dict(s.execute(select(StockCode.act_id, func.count()).where(StockCode.status == "reserved")
-                                 .group_by(StockCode.act_id)).all())
-        reservations = s.execute(select(func.count()).select_from(StockMove)
-                                 .where(StockMove.kind == "reserved")).scalar_one()
+        on_acts = dict(
+            s.execute(
+                select(StockCode.act_id, func.count()).where(StockCode.status == "reserved").group_by(StockCode.act_id)
+            ).all()
+        )
+        reservations = s.execute(
+            select(func.count()).select_from(StockMove).where(StockMove.kind == "reserved")
+        ).scalar_one()
     assert sum(on_acts.values()) == reservations  # every reservation journaled once, none lost
     assert sum(on_acts.values()) in (5 * 5, 5 * 5 + 5)
     for act_id in (first, second):
         if act_id in on_acts:
             shipping.sign(db, act_id, signer(), settings=settings(app))
     with db.read() as s:
-        shipped = s.execute(select(StockCode.identity, func.count()).where(StockCode.status == "shipped")
-                            .group_by(StockCode.identity).having(func.count() > 1)).all()
-        frozen = s.execute(select(ActCode.identity, func.count()).join(
-            Act, Act.id == ActCode.act_id).where(Act.direction == "outgoing")
-            .group_by(ActCode.identity).having(func.count() > 1)).all()
+        shipped = s.execute(
+            select(StockCode.identity, func.count())
+            .where(StockCode.status == "shipped")
+            .group_by(StockCode.identity)
+            .having(func.count() > 1)
+        ).all()
+        frozen = s.execute(
+            select(ActCode.identity, func.count())
+            .join(Act, Act.id == ActCode.act_id)
+            .where(Act.direction == "outgoing")
+            .group_by(ActCode.identity)
+            .having(func.count() > 1)
+        ).all()
     assert shipped == [] and frozen == []  # no code is on two outgoing acts

@@ -30,8 +30,9 @@ def wholesaler_server(layer: FakeNcaLayer, tmp_path: Path) -> Iterator[LiveServe
     get_db(application).dispose()
 
 
-def test_build_and_sign_an_outgoing_act(browser: Browser, wholesaler_server: LiveServer, layer: FakeNcaLayer,
-                                        tmp_path: Path, artifacts: Path) -> None:
+def test_build_and_sign_an_outgoing_act(
+    browser: Browser, wholesaler_server: LiveServer, layer: FakeNcaLayer, tmp_path: Path, artifacts: Path
+) -> None:
     db = get_db(wholesaler_server.app)
     f = stocked(db, tmp_path, pallets=1, boxes=2, blocks=2, packs=2)
     page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
@@ -39,7 +40,7 @@ def test_build_and_sign_an_outgoing_act(browser: Browser, wholesaler_server: Liv
         log_in(page, wholesaler_server.url, "lead")
         page.goto(f"{wholesaler_server.url}/ship/new")
         page.get_by_label("Receiver's БИН/ИИН (12 digits)").fill(SHOP_BIN)
-        page.get_by_label("Receiver's name").fill("ТОО \"Магазин <1>\"")
+        page.get_by_label("Receiver's name").fill('ТОО "Магазин <1>"')
         page.get_by_role("button", name="Create the act").click()
         expect(page.get_by_role("heading", name=re.compile("Outgoing act"))).to_be_visible()
         act_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
@@ -47,10 +48,12 @@ def test_build_and_sign_an_outgoing_act(browser: Browser, wholesaler_server: Liv
 
         def scan_with_wedge(code: str) -> None:
             field.focus()
-            page.evaluate("""(keys) => { const field = document.getElementById('scan-field');
+            page.evaluate(
+                """(keys) => { const field = document.getElementById('scan-field');
                 for (const k of keys) for (const type of ['keydown', 'keyup'])
                     field.dispatchEvent(new KeyboardEvent(type, {...k, bubbles: true, cancelable: true})); }""",
-                          russian_keystrokes(code))
+                russian_keystrokes(code),
+            )
 
         result = page.get_by_test_id("ship-result")
         scan_with_wedge(f.codes["box"][0])  # inside a whole pallet in stock: refused, and the page says why

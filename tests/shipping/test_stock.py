@@ -29,8 +29,9 @@ def ident(code: str) -> str:
 def held(app: Flask) -> dict[str, str | None]:
     """identity -> identity of its parent, for every code in stock."""
     with get_db(app).read() as s:
-        rows = s.execute(select(StockCode.id, StockCode.identity, StockCode.parent_id)
-                         .where(StockCode.status == "in_stock")).all()
+        rows = s.execute(
+            select(StockCode.id, StockCode.identity, StockCode.parent_id).where(StockCode.status == "in_stock")
+        ).all()
     by_id = {r.id: r.identity for r in rows}
     return {r.identity: by_id.get(r.parent_id) if r.parent_id else None for r in rows}
 
@@ -52,18 +53,28 @@ def test_what_enters_the_stock(station: Flask, tmp_path: Path) -> None:
         lead = s.execute(select(User).where(User.username == "lead")).scalar_one()
     # The lead accepts the wholly missing box 2 (found on another truck) and the surplus pack `extra`;
     # pack 7 (missing from block 3) and `unwanted` stay refused.
-    review.resolve(db, act_id, resolution="found_later", reason=None, comment="на другой машине", user=lead,
-                   act_code_id=lines[f.codes["box"][2]].act_code_id)
-    review.resolve(db, act_id, resolution="accept", reason="surplus", comment=None, user=lead,
-                   scan_id=lines[extra].scan_id)
+    review.resolve(
+        db,
+        act_id,
+        resolution="found_later",
+        reason=None,
+        comment="на другой машине",
+        user=lead,
+        act_code_id=lines[f.codes["box"][2]].act_code_id,
+    )
+    review.resolve(
+        db, act_id, resolution="accept", reason="surplus", comment=None, user=lead, scan_id=lines[extra].scan_id
+    )
 
     client = station.test_client()
     Auth(client).login("lead")
     page = client.get(f"/acts/{act_id}/review").get_data(as_text=True)
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert csrf
-    client.post(f"/acts/{act_id}/decide", data={"decision": "accepted_with_discrepancies", "reason": "shortage",
-                                                "csrf_token": csrf.group(1)})
+    client.post(
+        f"/acts/{act_id}/decide",
+        data={"decision": "accepted_with_discrepancies", "reason": "shortage", "csrf_token": csrf.group(1)},
+    )
 
     box0, box1, box2 = (c for c in data["products"][0]["children"])
 
@@ -97,8 +108,12 @@ def test_what_enters_the_stock(station: Flask, tmp_path: Path) -> None:
     with db.read() as s:
         row = s.execute(select(StockCode).where(StockCode.identity == ident(f.codes["box"][0]))).scalar_one()
         assert (row.status, row.source_act_id, row.act_id) == ("in_stock", second, None)
-        moves = [k for (k,) in s.execute(select(StockMove.kind).where(StockMove.stock_code_id == row.id)
-                                         .order_by(StockMove.id))]
+        moves = [
+            k
+            for (k,) in s.execute(
+                select(StockMove.kind).where(StockMove.stock_code_id == row.id).order_by(StockMove.id)
+            )
+        ]
         assert moves == ["received", "reserved", "shipped", "received"]
         kept = s.execute(select(StockCode).where(StockCode.identity == ident(f.codes["block"][2]))).scalar_one()
         assert kept.source_act_id == act_id  # held already: left as it was

@@ -37,20 +37,31 @@ def test_ship_from_the_pages(stations: Stations, tmp_path: Path) -> None:
 
     page = client.get("/stock").get_data(as_text=True)
     assert "Marlboro Red" in page and f.codes["pallet"][0] in page
-    found = client.get("/stock", query_string={"q": f.codes["box"][0]},
-                       headers={"HX-Request": "true", "HX-Target": "stock-found"}).get_data(as_text=True)
+    found = client.get(
+        "/stock", query_string={"q": f.codes["box"][0]}, headers={"HX-Request": "true", "HX-Target": "stock-found"}
+    ).get_data(as_text=True)
     assert "<html" not in found and f.codes["pallet"][0] in found  # the box, inside its pallet
     csrf = token(client, "/stock")
-    opened = client.post("/stock/open", data={"code": f.codes["pallet"][0], "csrf_token": csrf},
-                         follow_redirects=True)
+    opened = client.post("/stock/open", data={"code": f.codes["pallet"][0], "csrf_token": csrf}, follow_redirects=True)
     assert "held one by one" in opened.get_data(as_text=True)
 
-    bad = client.post("/ship/new", data={"receiver_bin": "123456789012", "receiver_name": "Магазин",
-                                         "csrf_token": token(client, "/ship/new")})
+    bad = client.post(
+        "/ship/new",
+        data={"receiver_bin": "123456789012", "receiver_name": "Магазин", "csrf_token": token(client, "/ship/new")},
+    )
     assert bad.status_code == 400 and "is not valid" in bad.get_data(as_text=True)
-    created = client.post("/ship/new", data={"receiver_bin": SHOP_BIN, "receiver_name": "ТОО \"Магазин <1>\"",
-                                             "basis_type": "ESF", "basis_number": "KZ-ESF-1", "basis_date": "",
-                                             "turnover": "sale", "csrf_token": token(client, "/ship/new")})
+    created = client.post(
+        "/ship/new",
+        data={
+            "receiver_bin": SHOP_BIN,
+            "receiver_name": 'ТОО "Магазин <1>"',
+            "basis_type": "ESF",
+            "basis_number": "KZ-ESF-1",
+            "basis_date": "",
+            "turnover": "sale",
+            "csrf_token": token(client, "/ship/new"),
+        },
+    )
     assert created.status_code == 302
     url = created.headers["Location"]
     act_id = int(url.rsplit("/", 1)[1])
@@ -72,17 +83,31 @@ def test_ship_from_the_pages(stations: Stations, tmp_path: Path) -> None:
     sign_page = client.get(sign_url).get_data(as_text=True)
     assert "transfer-act/1" in sign_page and "ncalayer-documents" in sign_page
     key = RSA_KEY.read_bytes()
-    card = client.post(f"/ship/{act_id}/sign/certificate", headers=htmx, content_type="multipart/form-data",
-                       data={"key": (io.BytesIO(key), "RSA256_test.p12"), "password": NCA_PASSWORD})
+    card = client.post(
+        f"/ship/{act_id}/sign/certificate",
+        headers=htmx,
+        content_type="multipart/form-data",
+        data={"key": (io.BytesIO(key), "RSA256_test.p12"), "password": NCA_PASSWORD},
+    )
     fingerprint = re.search(r'name="cert_sha256" value="([0-9a-f]{64})"', card.get_data(as_text=True))
     assert fingerprint, card.get_data(as_text=True)
     csrf = token(client, sign_url)
-    unseen = client.post(f"/ship/{act_id}/sign/key", content_type="multipart/form-data",
-                         data={"key": (io.BytesIO(key), "k.p12"), "password": NCA_PASSWORD, "csrf_token": csrf})
+    unseen = client.post(
+        f"/ship/{act_id}/sign/key",
+        content_type="multipart/form-data",
+        data={"key": (io.BytesIO(key), "k.p12"), "password": NCA_PASSWORD, "csrf_token": csrf},
+    )
     assert unseen.status_code == 400 and shipping.act_summary(stations.a, act_id).act.status == "draft"
-    signed = client.post(f"/ship/{act_id}/sign/key", content_type="multipart/form-data",
-                         data={"key": (io.BytesIO(key), "k.p12"), "password": NCA_PASSWORD, "csrf_token": csrf,
-                               "cert_sha256": fingerprint.group(1)})
+    signed = client.post(
+        f"/ship/{act_id}/sign/key",
+        content_type="multipart/form-data",
+        data={
+            "key": (io.BytesIO(key), "k.p12"),
+            "password": NCA_PASSWORD,
+            "csrf_token": csrf,
+            "cert_sha256": fingerprint.group(1),
+        },
+    )
     assert signed.status_code == 302
     document = client.get(f"/ship/{act_id}/export/1.json")
     signature = client.get(f"/ship/{act_id}/export/1.p7s")
@@ -101,12 +126,17 @@ def test_ship_from_the_pages(stations: Stations, tmp_path: Path) -> None:
     staff = a.test_client()
     Auth(staff).login("staff")
     english(staff)
-    upload = {"document": (io.BytesIO(answer.documents[0].content), "answer.json"),
-              "signature": (io.BytesIO(answer.signatures[0]), "answer.p7s"), "csrf_token": token(staff, url)}
-    assert staff.post(f"/ship/{act_id}/acceptance", data=upload, content_type="multipart/form-data"
-                      ).status_code == 403
-    wrong = {"document": (io.BytesIO(answer.documents[0].content), "answer.json"),
-             "signature": (io.BytesIO(document.data), "answer.p7s"), "csrf_token": token(client, url)}
+    upload = {
+        "document": (io.BytesIO(answer.documents[0].content), "answer.json"),
+        "signature": (io.BytesIO(answer.signatures[0]), "answer.p7s"),
+        "csrf_token": token(staff, url),
+    }
+    assert staff.post(f"/ship/{act_id}/acceptance", data=upload, content_type="multipart/form-data").status_code == 403
+    wrong = {
+        "document": (io.BytesIO(answer.documents[0].content), "answer.json"),
+        "signature": (io.BytesIO(document.data), "answer.p7s"),
+        "csrf_token": token(client, url),
+    }
     refused = client.post(f"/ship/{act_id}/acceptance", data=wrong, content_type="multipart/form-data")
     assert refused.status_code == 400 and 'data-testid="ship-error"' in refused.get_data(as_text=True)
     upload["csrf_token"] = token(client, url)
@@ -133,8 +163,13 @@ def test_ship_signed_with_ncalayer(stations: Stations, tmp_path: Path) -> None:
     from warehouse.signing.signers import Pkcs12Signer
 
     f = stocked(stations.a, tmp_path, pallets=1, boxes=2, blocks=2, packs=2)
-    out = shipping.new_act(stations.a, receiver_bin=SHOP_BIN, receiver_name="ТОО \"Магазин <1>\"",
-                           sender=shipping.company(stations.wholesaler.config), actor="test")
+    out = shipping.new_act(
+        stations.a,
+        receiver_bin=SHOP_BIN,
+        receiver_name='ТОО "Магазин <1>"',
+        sender=shipping.company(stations.wholesaler.config),
+        actor="test",
+    )
     assert shipping.add_code(stations.a, out.id, f.codes["pallet"][0]).added
     client = stations.wholesaler.test_client()
     Auth(client).login("lead")
@@ -150,13 +185,17 @@ def test_ship_signed_with_ncalayer(stations: Stations, tmp_path: Path) -> None:
 
     garbage = client.post(f"/ship/{out.id}/sign/ncalayer", data={**post, "cms": "not base64!"})
     assert garbage.status_code == 400 and 'data-testid="sign-error"' in garbage.get_data(as_text=True)
-    other = client.post(f"/ship/{out.id}/sign/ncalayer",
-                        data={**post, "cms": [base64.b64encode(key.sign(b"other")).decode() for _ in documents]})
+    other = client.post(
+        f"/ship/{out.id}/sign/ncalayer",
+        data={**post, "cms": [base64.b64encode(key.sign(b"other")).decode() for _ in documents]},
+    )
     assert other.status_code == 400 and "belongs to another document" in other.get_data(as_text=True)
     assert shipping.act_summary(stations.a, out.id).act.status == "draft"
 
-    signed = client.post(f"/ship/{out.id}/sign/ncalayer",
-                         data={**post, "cms": [base64.b64encode(key.sign(d)).decode() for d in documents]})
+    signed = client.post(
+        f"/ship/{out.id}/sign/ncalayer",
+        data={**post, "cms": [base64.b64encode(key.sign(d)).decode() for d in documents]},
+    )
     assert signed.status_code == 302 and signed.headers["Location"].endswith(f"/ship/{out.id}")
     assert shipping.act_summary(stations.a, out.id).act.status == "signed"
     assert "The act is signed" in client.get(f"/ship/{out.id}").get_data(as_text=True)

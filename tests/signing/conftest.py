@@ -64,8 +64,9 @@ def shared_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
 _numbers = itertools.count(1)
 
 
-def decided_act(app: Flask, tmp_path: Path, decision: str = "accepted_with_discrepancies",
-                scan_boxes: int = 1, **kw: object) -> tuple[int, ActFactory]:
+def decided_act(
+    app: Flask, tmp_path: Path, decision: str = "accepted_with_discrepancies", scan_boxes: int = 1, **kw: object
+) -> tuple[int, ActFactory]:
     """An imported act, partly received (the first `scan_boxes` boxes), closed and decided."""
     kw.setdefault("number", f"ТА-{next(_numbers):06d}")
     f = ActFactory(**kw)  # type: ignore[arg-type]
@@ -74,6 +75,12 @@ def decided_act(app: Flask, tmp_path: Path, decision: str = "accepted_with_discr
     for code in f.codes["box"][:scan_boxes]:
         receiving.record_scan(db, act_id, receiving.ScanInput(raw=code, source="cli"))
     receiving.close_act(db, act_id, actor="test")
-    receiving.decide(db, act_id, decision, reason="shortage" if decision != "accepted" else None,
-                     comment="одна коробка не пришла" if decision != "accepted" else None, actor="lead")
+    receiving.decide(
+        db,
+        act_id,
+        decision,
+        reason="shortage" if decision != "accepted" else None,
+        comment="одна коробка не пришла" if decision != "accepted" else None,
+        actor="lead",
+    )
     return act_id, f

@@ -86,8 +86,12 @@ class FakeNcaLayer:
             headers = dict(line.split(": ", 1) for line in request.decode().split("\r\n")[1:] if ": " in line)
             key = headers.get("Sec-WebSocket-Key", "")
             accept = base64.b64encode(hashlib.sha1((key + _GUID).encode()).digest()).decode()
-            conn.sendall(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                          f"Sec-WebSocket-Accept: {accept}\r\n\r\n").encode())
+            conn.sendall(
+                (
+                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    f"Sec-WebSocket-Accept: {accept}\r\n\r\n"
+                ).encode()
+            )
             _send(conn, json.dumps({"result": {"version": "1.4"}}))  # NCALayer greets first
             try:
                 while True:

@@ -12,11 +12,18 @@ import pytest
 from warehouse.signing import acceptance
 from warehouse.signing.acceptance import CodeLine, DecisionInfo, SignerRef, SurplusLine
 
-ACT = acceptance.ActRef("ТА-000123", date(2026, 11, 20), acceptance.Party("ТОО «Табак-Трейд» <опт>", "123456789021"),
-                        acceptance.Party('ТОО "Склад & Ко"', "987654321098"),
-                        (acceptance.BasisDoc("ESF", "ESF-1", "2026-11-19"),), "sale", "ab" * 32)
-DECIDED = DecisionInfo("accepted_with_discrepancies", "shortage", "коробка 2 не пришла",
-                       datetime(2026, 11, 21, 9, 30, tzinfo=UTC), "lead")
+ACT = acceptance.ActRef(
+    "ТА-000123",
+    date(2026, 11, 20),
+    acceptance.Party("ТОО «Табак-Трейд» <опт>", "123456789021"),
+    acceptance.Party('ТОО "Склад & Ко"', "987654321098"),
+    (acceptance.BasisDoc("ESF", "ESF-1", "2026-11-19"),),
+    "sale",
+    "ab" * 32,
+)
+DECIDED = DecisionInfo(
+    "accepted_with_discrepancies", "shortage", "коробка 2 не пришла", datetime(2026, 11, 21, 9, 30, tzinfo=UTC), "lead"
+)
 SIGNER = SignerRef("lead", "Лид Лидов")
 AT = datetime(2026, 11, 21, 9, 41, 7, tzinfo=UTC)
 GS = "\x1d"
@@ -25,11 +32,27 @@ GS = "\x1d"
 def _tree(flags: dict[str, bool], notes: dict[str, tuple[str, str]] | None = None) -> list[CodeLine]:
     """pallet P > boxes B1, B2 > blocks K11, K12, K21, K22; flags by name (default accepted)."""
     notes = notes or {}
-    shape = [("P", None, "pallet"), ("B1", "P", "box"), ("K11", "B1", "block"), ("K12", "B1", "block"),
-             ("B2", "P", "box"), ("K21", "B2", "block"), ("K22", "B2", "block")]
+    shape = [
+        ("P", None, "pallet"),
+        ("B1", "P", "box"),
+        ("K11", "B1", "block"),
+        ("K12", "B1", "block"),
+        ("B2", "P", "box"),
+        ("K21", "B2", "block"),
+        ("K22", "B2", "block"),
+    ]
     ids = {name: i for i, (name, _p, _l) in enumerate(shape, start=1)}
-    return [CodeLine(ids[n], ids[p] if p else None, f"{n}{GS}x" if n.startswith("K") else n, level,
-                     flags.get(n, True), *notes.get(n, (None, None))) for n, p, level in shape]
+    return [
+        CodeLine(
+            ids[n],
+            ids[p] if p else None,
+            f"{n}{GS}x" if n.startswith("K") else n,
+            level,
+            flags.get(n, True),
+            *notes.get(n, (None, None)),
+        )
+        for n, p, level in shape
+    ]
 
 
 def _build(lines: list[CodeLine], surplus: list[SurplusLine] | None = None, **kw: Any) -> list[dict[str, Any]]:
@@ -57,8 +80,7 @@ def test_fully_accepted_pallet_is_one_line() -> None:
 
 
 def test_mixed_contents_are_listed_down_to_the_difference() -> None:
-    [doc] = _build(_tree({"P": False, "B2": False, "K21": False, "K22": False},
-                         {"B2": ("shortage", "не пришла")}))
+    [doc] = _build(_tree({"P": False, "B2": False, "K21": False, "K22": False}, {"B2": ("shortage", "не пришла")}))
     pallet = doc["products"][0]
     assert pallet["accepted"] is False and [c["code"] for c in pallet["children"]] == ["B1", "B2"]
     b1, b2 = pallet["children"]
@@ -68,7 +90,9 @@ def test_mixed_contents_are_listed_down_to_the_difference() -> None:
     [doc] = _build(_tree({"P": False, "B1": False, "K12": False}))
     b1 = doc["products"][0]["children"][0]
     assert b1["accepted"] is False and [(c["code"], c["accepted"]) for c in b1["children"]] == [
-        (f"K11{GS}x", True), (f"K12{GS}x", False)]
+        (f"K11{GS}x", True),
+        (f"K12{GS}x", False),
+    ]
 
 
 def test_a_note_inside_keeps_its_line() -> None:
@@ -78,11 +102,19 @@ def test_a_note_inside_keeps_its_line() -> None:
 
 
 def test_surplus_codes_are_listed() -> None:
-    surplus = [SurplusLine("0104870000010017218f%&'()*", "block", "surplus", False),
-               SurplusLine("00148700000000000019", "sscc", "foreign", True, "surplus", "взяли")]
+    surplus = [
+        SurplusLine("0104870000010017218f%&'()*", "block", "surplus", False),
+        SurplusLine("00148700000000000019", "sscc", "foreign", True, "surplus", "взяли"),
+    ]
     [doc] = _build(_tree({}), surplus)
-    assert doc["surplus"][1] == {"code": "00148700000000000019", "kind": "sscc", "class": "foreign",
-                                 "accepted": True, "reason": "surplus", "comment": "взяли"}
+    assert doc["surplus"][1] == {
+        "code": "00148700000000000019",
+        "kind": "sscc",
+        "class": "foreign",
+        "accepted": True,
+        "reason": "surplus",
+        "comment": "взяли",
+    }
     assert doc["codes"] == 3
 
 
@@ -149,8 +181,9 @@ def test_split_above_30000_codes_each_code_once() -> None:
 @pytest.mark.parametrize("limit", [8, 9, 13, 50])
 def test_split_keeps_every_part_within_the_limit(limit: int) -> None:
     lines = _big_act(boxes=7, blocks=9)
-    docs = acceptance.build(ACT, DECIDED, lines, [SurplusLine("S", "pack", "surplus", False)], SIGNER, AT,
-                            max_codes=limit)
+    docs = acceptance.build(
+        ACT, DECIDED, lines, [SurplusLine("S", "pack", "surplus", False)], SIGNER, AT, max_codes=limit
+    )
     leaves: Counter[str] = Counter()
     aggregates: Counter[str] = Counter()
     for d in docs:

@@ -19,14 +19,17 @@ def _cert(path: object, password: str = NCA_PASSWORD) -> x509.Certificate:
 
 
 def _nca_settings(**kw: object) -> SigningSettings:
-    return SigningSettings(tuple(load_certificates(RSA_CA.read_bytes())), tuple(load_crls(RSA_CRL.read_bytes())),
-                           **kw)  # type: ignore[arg-type]
+    return SigningSettings(tuple(load_certificates(RSA_CA.read_bytes())), tuple(load_crls(RSA_CRL.read_bytes())), **kw)  # type: ignore[arg-type]
 
 
 def test_nca_subject_fields() -> None:
     info = CertificateInfo.from_certificate(_cert(RSA_KEY))
-    assert (info.name, info.iin, info.bin, info.issuer) == ("ТЕСТОВ ТЕСТ ТЕСТОВИЧ", "123456789011", None,
-                                                             "ҰКО 3.0 (RSA TEST)")
+    assert (info.name, info.iin, info.bin, info.issuer) == (
+        "ТЕСТОВ ТЕСТ ТЕСТОВИЧ",
+        "123456789011",
+        None,
+        "ҰКО 3.0 (RSA TEST)",
+    )
     assert info.can_sign and info.key_algorithm == "rsa"
     assert info.not_after.year == 2022
     gost = CertificateInfo.from_certificate(_cert(GOST_2004_KEY))
@@ -69,9 +72,15 @@ def test_auth_key_and_foreign_ca_are_refused(pki: Pki) -> None:
 
 
 def test_settings_from_config_and_environment(pki: Pki) -> None:
-    settings = load_settings({"SIGNING_TRUSTED_CA": f"{RSA_CA}", "NCANODE_URL": ""},
-                             {"WAREHOUSE_TRUSTED_CA": "/nonexistent", "WAREHOUSE_CRL": str(pki.crl_pem.parent),
-                              "WAREHOUSE_SIGNING_STRICT": "yes", "WAREHOUSE_NCANODE_URL": "http://127.0.0.1:14579"})
+    settings = load_settings(
+        {"SIGNING_TRUSTED_CA": f"{RSA_CA}", "NCANODE_URL": ""},
+        {
+            "WAREHOUSE_TRUSTED_CA": "/nonexistent",
+            "WAREHOUSE_CRL": str(pki.crl_pem.parent),
+            "WAREHOUSE_SIGNING_STRICT": "yes",
+            "WAREHOUSE_NCANODE_URL": "http://127.0.0.1:14579",
+        },
+    )
     assert len(settings.trusted) == 1 and len(settings.crls) == 1 and settings.strict
     assert settings.ncanode_url == "http://127.0.0.1:14579" and settings.ncalayer_url == "wss://127.0.0.1:13579"
     with pytest.raises(SigningError, match="trust_file"):

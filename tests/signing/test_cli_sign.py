@@ -41,8 +41,9 @@ def test_sign_then_verify_with_openssl(shared_app: Flask, runner: FlaskCliRunner
     act_id, f = decided_act(shared_app, tmp_path)
     out = tmp_path / "out" / "acceptance"
     out.parent.mkdir()
-    result = runner.invoke(sign_cmd, [f.number, "--key", str(RSA_KEY), "--password-file", _password(tmp_path),
-                                      "--out", str(out)])
+    result = runner.invoke(
+        sign_cmd, [f.number, "--key", str(RSA_KEY), "--password-file", _password(tmp_path), "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "ТЕСТОВ ТЕСТ ТЕСТОВИЧ" in result.stdout and "IIN 123456789011" in result.stdout
     assert "certificate has expired" in result.stderr
@@ -54,9 +55,29 @@ def test_sign_then_verify_with_openssl(shared_app: Flask, runner: FlaskCliRunner
 
     openssl = shutil.which("openssl")
     assert openssl
-    check = subprocess.run([openssl, "cms", "-verify", "-binary", "-inform", "DER", "-in", str(p7s), "-content",
-                            str(doc), "-CAfile", str(RSA_CA), "-partial_chain", "-no_check_time", "-out", "/dev/null"],
-                           capture_output=True, text=True, timeout=30)
+    check = subprocess.run(
+        [
+            openssl,
+            "cms",
+            "-verify",
+            "-binary",
+            "-inform",
+            "DER",
+            "-in",
+            str(p7s),
+            "-content",
+            str(doc),
+            "-CAfile",
+            str(RSA_CA),
+            "-partial_chain",
+            "-no_check_time",
+            "-out",
+            "/dev/null",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert check.returncode == 0, check.stderr
 
     verified = runner.invoke(verify_cmd, [str(doc), str(p7s)])
@@ -68,26 +89,43 @@ def test_sign_then_verify_with_openssl(shared_app: Flask, runner: FlaskCliRunner
     tampered.write_bytes(doc.read_bytes().replace(b'"accepted":true', b'"accepted":false', 1))
     refused = runner.invoke(verify_cmd, [str(tampered), str(p7s)])
     assert refused.exit_code == 1
-    assert refused.stderr.strip().splitlines() == ["invalid: The signature belongs to another document: "
-                                                   "the content does not match."]
+    assert refused.stderr.strip().splitlines() == [
+        "invalid: The signature belongs to another document: the content does not match."
+    ]
 
-    again = runner.invoke(sign_cmd, [str(act_id), "--key", str(RSA_KEY), "--password-file", _password(tmp_path),
-                                     "--out", str(tmp_path / "again")])
+    again = runner.invoke(
+        sign_cmd,
+        [str(act_id), "--key", str(RSA_KEY), "--password-file", _password(tmp_path), "--out", str(tmp_path / "again")],
+    )
     assert again.exit_code == 1 and "already signed" in again.stderr
     assert not list(tmp_path.glob("again*"))
 
 
-@pytest.mark.parametrize(("key", "password", "expected"), [
-    (RSA_KEY, "Secr3t-Wr0ng", "Wrong password for the key file"),
-    (GOST_2004_KEY, NCA_PASSWORD, "This is a GOST key: it can only sign through NCALayer"),
-])
-def test_refusals_write_nothing(shared_app: Flask, runner: FlaskCliRunner, tmp_path: Path, key: Path,
-                                password: str, expected: str) -> None:
+@pytest.mark.parametrize(
+    ("key", "password", "expected"),
+    [
+        (RSA_KEY, "Secr3t-Wr0ng", "Wrong password for the key file"),
+        (GOST_2004_KEY, NCA_PASSWORD, "This is a GOST key: it can only sign through NCALayer"),
+    ],
+)
+def test_refusals_write_nothing(
+    shared_app: Flask, runner: FlaskCliRunner, tmp_path: Path, key: Path, password: str, expected: str
+) -> None:
     act_id, _f = decided_act(shared_app, tmp_path)
     folder = tmp_path / "out"
     folder.mkdir()
-    result = runner.invoke(sign_cmd, [str(act_id), "--key", str(key), "--password-file",
-                                      _password(tmp_path, password), "--out", str(folder / "doc")])
+    result = runner.invoke(
+        sign_cmd,
+        [
+            str(act_id),
+            "--key",
+            str(key),
+            "--password-file",
+            _password(tmp_path, password),
+            "--out",
+            str(folder / "doc"),
+        ],
+    )
     assert result.exit_code == 1
     assert len(result.stderr.strip().splitlines()) == 1 and expected in result.stderr
     assert "Secr3t-Wr0ng" not in result.output
@@ -99,14 +137,26 @@ def test_auth_key_and_existing_files(shared_app: Flask, runner: FlaskCliRunner, 
     act_id, _f = decided_act(shared_app, tmp_path)
     auth = tmp_path / "AUTH_RSA256_test.p12"
     auth.write_bytes(pki.auth.p12)
-    result = runner.invoke(sign_cmd, [str(act_id), "--key", str(auth), "--password-file",
-                                      _password(tmp_path, PASSWORD), "--out", str(tmp_path / "doc")])
+    result = runner.invoke(
+        sign_cmd,
+        [
+            str(act_id),
+            "--key",
+            str(auth),
+            "--password-file",
+            _password(tmp_path, PASSWORD),
+            "--out",
+            str(tmp_path / "doc"),
+        ],
+    )
     assert result.exit_code == 1 and "login key (AUTH_" in result.stderr
 
     existing = tmp_path / "doc.json"
     existing.write_text("keep me")
-    result = runner.invoke(sign_cmd, [str(act_id), "--key", str(RSA_KEY), "--password-file", _password(tmp_path),
-                                      "--out", str(tmp_path / "doc")])
+    result = runner.invoke(
+        sign_cmd,
+        [str(act_id), "--key", str(RSA_KEY), "--password-file", _password(tmp_path), "--out", str(tmp_path / "doc")],
+    )
     assert result.exit_code == 1 and "--force" in result.stderr
     assert existing.read_text() == "keep me" and not (tmp_path / "doc.p7s").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".doc")]

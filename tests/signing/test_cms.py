@@ -16,8 +16,13 @@ from warehouse.signing.cms import decode_signature, sign_detached, verify_detach
 from warehouse.signing.signers import Pkcs12Signer
 
 OPENSSL = shutil.which("openssl")
-DOC = canonical.dumps({"format": "transfer-act-acceptance/1", "name": "ТОО «Склад & Ко» <опт>",
-                       "code": "0104870000010017218f%&'()*\x1d8005112000\x1d93Ab1+"})
+DOC = canonical.dumps(
+    {
+        "format": "transfer-act-acceptance/1",
+        "name": "ТОО «Склад & Ко» <опт>",
+        "code": "0104870000010017218f%&'()*\x1d8005112000\x1d93Ab1+",
+    }
+)
 
 
 def _openssl(*args: str) -> subprocess.CompletedProcess[str]:
@@ -36,8 +41,21 @@ def test_own_ca_signature_verifies_with_plain_openssl(pki: Pki, tmp_path: Path) 
     signature = sign_detached(DOC, pki.sign.certificate, pki.sign.key)
     doc, p7s = _write(tmp_path, DOC, signature)
     # exactly the command of the project's brief: the CA is a root, the certificate valid today
-    result = _openssl("cms", "-verify", "-binary", "-content", str(doc), "-inform", "DER", "-in", str(p7s),
-                      "-CAfile", str(pki.ca_pem), "-out", "/dev/null")
+    result = _openssl(
+        "cms",
+        "-verify",
+        "-binary",
+        "-content",
+        str(doc),
+        "-inform",
+        "DER",
+        "-in",
+        str(p7s),
+        "-CAfile",
+        str(pki.ca_pem),
+        "-out",
+        "/dev/null",
+    )
     assert result.returncode == 0, result.stderr
     check = verify_detached(DOC, signature, trusted=[pki.ca], crls=load_crls(pki.crl_pem.read_bytes()))
     assert check.valid and check.warnings == () and check.digest_algorithm == "sha256"
@@ -49,11 +67,27 @@ def test_nca_key_signature_verifies_with_openssl_partial_chain(tmp_path: Path) -
     signature = signer.sign(DOC)
     doc, p7s = _write(tmp_path, DOC, signature)
     # NCA's issuing CA is itself issued by a root not published with the test data; the key expired in 2022
-    result = _openssl("cms", "-verify", "-binary", "-inform", "DER", "-in", str(p7s), "-content", str(doc),
-                      "-CAfile", str(RSA_CA), "-partial_chain", "-no_check_time", "-out", "/dev/null")
+    result = _openssl(
+        "cms",
+        "-verify",
+        "-binary",
+        "-inform",
+        "DER",
+        "-in",
+        str(p7s),
+        "-content",
+        str(doc),
+        "-CAfile",
+        str(RSA_CA),
+        "-partial_chain",
+        "-no_check_time",
+        "-out",
+        "/dev/null",
+    )
     assert result.returncode == 0, result.stderr
-    check = verify_detached(DOC, signature, trusted=load_certificates(RSA_CA.read_bytes()),
-                            crls=load_crls(RSA_CRL.read_bytes()))
+    check = verify_detached(
+        DOC, signature, trusted=load_certificates(RSA_CA.read_bytes()), crls=load_crls(RSA_CRL.read_bytes())
+    )
     assert check.valid, check.problems
     assert "expired" in check.warnings and check.signing_time is not None
 
@@ -64,8 +98,21 @@ def test_tampered_document_fails_here_and_in_openssl(pki: Pki, tmp_path: Path) -
     assert verify_detached(tampered, signature, trusted=[pki.ca]).problems == ("content_mismatch",)
     assert verify_detached(DOC + b"\n", signature, trusted=[pki.ca]).problems == ("content_mismatch",)
     doc, p7s = _write(tmp_path, tampered, signature)
-    result = _openssl("cms", "-verify", "-binary", "-content", str(doc), "-inform", "DER", "-in", str(p7s),
-                      "-CAfile", str(pki.ca_pem), "-out", "/dev/null")
+    result = _openssl(
+        "cms",
+        "-verify",
+        "-binary",
+        "-content",
+        str(doc),
+        "-inform",
+        "DER",
+        "-in",
+        str(p7s),
+        "-CAfile",
+        str(pki.ca_pem),
+        "-out",
+        "/dev/null",
+    )
     assert result.returncode != 0
 
 

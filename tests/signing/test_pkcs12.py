@@ -35,8 +35,10 @@ def test_nca_rsa_file_is_read_with_its_certificate() -> None:
     assert cert is not None and "IIN123456789011" in cert.subject.rfc4514_string()
 
 
-@pytest.mark.parametrize(("path", "password", "iin"), [(GOST_2004_KEY, NCA_PASSWORD, "IIN123456789011"),
-                                                       (GOST_2015_KEY, GOST_2015_PASSWORD, "IIN123456789012")])
+@pytest.mark.parametrize(
+    ("path", "password", "iin"),
+    [(GOST_2004_KEY, NCA_PASSWORD, "IIN123456789011"), (GOST_2015_KEY, GOST_2015_PASSWORD, "IIN123456789012")],
+)
 def test_gost_files_are_recognised(path: object, password: str, iin: str) -> None:
     found = pkcs12.inspect(path.read_bytes(), password)  # type: ignore[attr-defined]
     assert found.has_gost_key and found.password_checked

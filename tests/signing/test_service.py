@@ -31,10 +31,14 @@ def _counts(app: Flask, act_id: int) -> tuple[str, int, int]:
     with get_db(app).read() as s:
         act = s.get(Act, act_id)
         assert act is not None
-        docs = s.execute(select(func.count()).select_from(SignedDocument)
-                         .where(SignedDocument.act_id == act_id)).scalar_one()
-        signed = s.execute(select(func.count()).select_from(AuditEntry).where(AuditEntry.action == "act.signed",
-                                                                          AuditEntry.act_id == act_id))
+        docs = s.execute(
+            select(func.count()).select_from(SignedDocument).where(SignedDocument.act_id == act_id)
+        ).scalar_one()
+        signed = s.execute(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "act.signed", AuditEntry.act_id == act_id)
+        )
         return act.status, docs, signed.scalar_one()
 
 
@@ -86,8 +90,15 @@ def test_lead_resolutions_reach_the_document(shared_app: Flask, tmp_path: Path) 
         lines = review.lines(s, s.get(Act, act_id))  # type: ignore[arg-type]
     missing_box = next(line for line in lines if line.kind == "missing")
     with db.write() as s:
-        s.add(LineResolution(act_id=act_id, act_code_id=missing_box.act_code_id, resolution="accept",
-                             reason="damage", comment="принята по акту осмотра"))
+        s.add(
+            LineResolution(
+                act_id=act_id,
+                act_code_id=missing_box.act_code_id,
+                resolution="accept",
+                reason="damage",
+                comment="принята по акту осмотра",
+            )
+        )
     prepared = service.prepare(db, act_id, signer=service.signer_ref(None, "t", None), created_at=utcnow())
     nodes = _walk(json.loads(prepared.documents[0].content)["products"])
     assert nodes[f.codes["pallet"][0]]["accepted"] is True  # everything accepted: one line with its note below
@@ -174,8 +185,9 @@ def test_signatures_made_elsewhere_are_verified_before_storing(shared_app: Flask
         service.accept_signatures(db, act_id, good, created_at=created - timedelta(days=1), settings=settings)
     # signed for another moment: the rebuilt bytes differ
     with pytest.raises(SigningError, match="content_mismatch"):
-        service.accept_signatures(db, act_id, good, created_at=created + timedelta(seconds=1), settings=settings,
-                                  actor="lead")
+        service.accept_signatures(
+            db, act_id, good, created_at=created + timedelta(seconds=1), settings=settings, actor="lead"
+        )
     assert _counts(app, act_id) == ("decided", 0, 0)
 
     outcome = service.accept_signatures(db, act_id, good, created_at=created, settings=settings, actor="lead")

@@ -84,8 +84,15 @@ class FakeNcaNode(BaseHTTPRequestHandler):
             return self._answer(200, {"status": 200, "message": "", "cms": base64.b64encode(cms).decode()})
         if self.path == "/cms/verify":
             result = verify_detached(base64.b64decode(body["data"]), base64.b64decode(body["cms"]))
-            return self._answer(200, {"status": 200, "message": "", "valid": "bad_signature" not in result.problems
-                                      and "content_mismatch" not in result.problems, "signers": []})
+            return self._answer(
+                200,
+                {
+                    "status": 200,
+                    "message": "",
+                    "valid": "bad_signature" not in result.problems and "content_mismatch" not in result.problems,
+                    "signers": [],
+                },
+            )
         return self._answer(404, {"status": 404, "message": "not found"})
 
     def _answer(self, code: int, body: dict[str, Any]) -> None:

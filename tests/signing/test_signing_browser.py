@@ -37,8 +37,9 @@ def _login(page: Page, server: LiveServer, path: str) -> None:
     page.get_by_role("button", name="Log in", exact=True).click()
 
 
-def test_sign_with_ncalayer(page: Page, server: LiveServer, layer: FakeNcaLayer, tmp_path: Path,
-                            artifacts: Path) -> None:
+def test_sign_with_ncalayer(
+    page: Page, server: LiveServer, layer: FakeNcaLayer, tmp_path: Path, artifacts: Path
+) -> None:
     act_id, _f = decided_act(server.app, tmp_path)
     _login(page, server, f"/acts/{act_id}/sign")
     expect(page.get_by_role("heading", name="Sign with NCALayer")).to_be_visible()

@@ -35,8 +35,12 @@ def _token(client: FlaskClient, path: str) -> str:
 def _key_form(client: FlaskClient, act_id: int, key: bytes, password: str, **extra: str) -> dict[str, object]:
     from io import BytesIO
 
-    return {"csrf_token": _token(client, f"/acts/{act_id}/sign"), "key": (BytesIO(key), "RSA256_test.p12"),
-            "password": password, **extra}
+    return {
+        "csrf_token": _token(client, f"/acts/{act_id}/sign"),
+        "key": (BytesIO(key), "RSA256_test.p12"),
+        "password": password,
+        **extra,
+    }
 
 
 def test_only_leads_sign(shared_app: Flask, tmp_path: Path) -> None:
@@ -53,9 +57,11 @@ def test_show_the_certificate_then_sign(shared_app: Flask, lead: FlaskClient, tm
     page = lead.get(f"/acts/{act_id}/sign").get_data(as_text=True)
     assert "transfer-act-acceptance/1" in page and f.codes["pallet"][0] in page
 
-    shown = lead.post(f"/acts/{act_id}/sign/certificate", data=_key_form(lead, act_id, RSA_KEY.read_bytes(),
-                                                                        NCA_PASSWORD),
-                      headers={"HX-Request": "true"})
+    shown = lead.post(
+        f"/acts/{act_id}/sign/certificate",
+        data=_key_form(lead, act_id, RSA_KEY.read_bytes(), NCA_PASSWORD),
+        headers={"HX-Request": "true"},
+    )
     card = shown.get_data(as_text=True)
     assert shown.status_code == 200 and "ТЕСТОВ ТЕСТ ТЕСТОВИЧ" in card and "123456789011" in card
     assert "ҰКО 3.0 (RSA TEST)" in card and "2021-01-18" in card and "certificate has expired" in card
@@ -67,8 +73,10 @@ def test_show_the_certificate_then_sign(shared_app: Flask, lead: FlaskClient, tm
     assert refused.status_code == 400 and "Check the certificate before signing" in refused.get_data(as_text=True)
     assert service.documents(get_db(shared_app), act_id) == []
 
-    signed = lead.post(f"/acts/{act_id}/sign/key", data=_key_form(lead, act_id, RSA_KEY.read_bytes(), NCA_PASSWORD,
-                                                                 cert_sha256=fingerprint.group(1)))
+    signed = lead.post(
+        f"/acts/{act_id}/sign/key",
+        data=_key_form(lead, act_id, RSA_KEY.read_bytes(), NCA_PASSWORD, cert_sha256=fingerprint.group(1)),
+    )
     assert signed.status_code == 302 and signed.headers["Location"].endswith(f"/acts/{act_id}/signed")
     result = lead.get(f"/acts/{act_id}/signed").get_data(as_text=True)
     assert "The decision is signed." in result and "The signature is valid." in result
@@ -80,15 +88,20 @@ def test_show_the_certificate_then_sign(shared_app: Flask, lead: FlaskClient, tm
     assert lead.get(f"/acts/{act_id}/sign").status_code == 302  # signed: the page sends you to the result
 
 
-@pytest.mark.parametrize(("key", "password", "expected"), [
-    (RSA_KEY, "nope", "Wrong password for the key file"),
-    (GOST_2004_KEY, NCA_PASSWORD, "This is a GOST key: it can only sign through NCALayer"),
-])
-def test_refused_keys_write_nothing(shared_app: Flask, lead: FlaskClient, tmp_path: Path, key: Path, password: str,
-                                    expected: str) -> None:
+@pytest.mark.parametrize(
+    ("key", "password", "expected"),
+    [
+        (RSA_KEY, "nope", "Wrong password for the key file"),
+        (GOST_2004_KEY, NCA_PASSWORD, "This is a GOST key: it can only sign through NCALayer"),
+    ],
+)
+def test_refused_keys_write_nothing(
+    shared_app: Flask, lead: FlaskClient, tmp_path: Path, key: Path, password: str, expected: str
+) -> None:
     act_id, _f = decided_act(shared_app, tmp_path)
-    response = lead.post(f"/acts/{act_id}/sign/key",
-                         data=_key_form(lead, act_id, key.read_bytes(), password, cert_sha256="0" * 64))
+    response = lead.post(
+        f"/acts/{act_id}/sign/key", data=_key_form(lead, act_id, key.read_bytes(), password, cert_sha256="0" * 64)
+    )
     text = response.get_data(as_text=True)
     assert response.status_code == 400 and expected in text
     assert f'value="{password}"' not in text
@@ -97,8 +110,9 @@ def test_refused_keys_write_nothing(shared_app: Flask, lead: FlaskClient, tmp_pa
     assert expected in card.get_data(as_text=True) or "GOST" in card.get_data(as_text=True)
 
 
-def test_auth_key_certificate_is_shown_but_cannot_sign(shared_app: Flask, lead: FlaskClient, tmp_path: Path,
-                                                       pki: Pki) -> None:
+def test_auth_key_certificate_is_shown_but_cannot_sign(
+    shared_app: Flask, lead: FlaskClient, tmp_path: Path, pki: Pki
+) -> None:
     act_id, _f = decided_act(shared_app, tmp_path)
     card = lead.post(f"/acts/{act_id}/sign/certificate", data=_key_form(lead, act_id, pki.auth.p12, PASSWORD))
     text = card.get_data(as_text=True)
@@ -117,12 +131,14 @@ def test_ncalayer_cms_is_verified_then_stored(shared_app: Flask, lead: FlaskClie
     cms = [base64.b64encode(signer.sign(base64.b64decode(d))).decode() for d in documents]
     token = _token(lead, f"/acts/{act_id}/sign")
     wrong = [base64.b64encode(signer.sign(b"other")).decode() for _d in documents]
-    refused = lead.post(f"/acts/{act_id}/sign/ncalayer", data={"csrf_token": token, "created_at": created_at,
-                                                               "cms": wrong})
+    refused = lead.post(
+        f"/acts/{act_id}/sign/ncalayer", data={"csrf_token": token, "created_at": created_at, "cms": wrong}
+    )
     assert refused.status_code == 400 and "belongs to another document" in refused.get_data(as_text=True)
     assert service.documents(get_db(shared_app), act_id) == []
-    stored = lead.post(f"/acts/{act_id}/sign/ncalayer", data={"csrf_token": token, "created_at": created_at,
-                                                              "cms": cms})
+    stored = lead.post(
+        f"/acts/{act_id}/sign/ncalayer", data={"csrf_token": token, "created_at": created_at, "cms": cms}
+    )
     assert stored.status_code == 302
     assert len(service.documents(get_db(shared_app), act_id)) == len(documents)
 
@@ -134,14 +150,28 @@ def test_verify_view(shared_app: Flask, lead: FlaskClient, pki: Pki) -> None:
 
     signature = Pkcs12Signer.open(RSA_KEY.read_bytes(), NCA_PASSWORD).sign(b'{"a":1}')
     token = _token(lead, "/verify")
-    ok = lead.post("/verify", data={"csrf_token": token, "document": (BytesIO(b'{"a":1}'), "d.json"),
-                                    "signature": (BytesIO(signature), "d.p7s")})
+    ok = lead.post(
+        "/verify",
+        data={
+            "csrf_token": token,
+            "document": (BytesIO(b'{"a":1}'), "d.json"),
+            "signature": (BytesIO(signature), "d.p7s"),
+        },
+    )
     assert ok.status_code == 200 and "The signature is valid." in ok.get_data(as_text=True)
-    bad = lead.post("/verify", data={"csrf_token": token, "document": (BytesIO(b'{"a":2}'), "d.json"),
-                                     "signature": (BytesIO(signature), "d.p7s")})
+    bad = lead.post(
+        "/verify",
+        data={
+            "csrf_token": token,
+            "document": (BytesIO(b'{"a":2}'), "d.json"),
+            "signature": (BytesIO(signature), "d.p7s"),
+        },
+    )
     assert bad.status_code == 422 and "belongs to another document" in bad.get_data(as_text=True)
     foreign = sign_detached(b"x", pki.sign.certificate, pki.sign.key)
-    untrusted = lead.post("/verify", data={"csrf_token": token, "document": (BytesIO(b"x"), "d.json"),
-                                           "signature": (BytesIO(foreign), "d.p7s")})
+    untrusted = lead.post(
+        "/verify",
+        data={"csrf_token": token, "document": (BytesIO(b"x"), "d.json"), "signature": (BytesIO(foreign), "d.p7s")},
+    )
     assert untrusted.status_code == 422 and "not issued by a trusted" in untrusted.get_data(as_text=True)
     assert lead.post("/verify", data={"document": (BytesIO(b"x"), "d.json")}).status_code == 400  # no CSRF token

@@ -30,8 +30,9 @@ def _h(token: str, lang: str = "en") -> dict[str, str]:
 
 def _upload(client: FlaskClient, token: str, factory: ActFactory, name: str = "act.json") -> Any:
     body = json.dumps(factory.build(), ensure_ascii=False).encode()
-    return client.post("/api/v1/acts", headers=_h(token), data={"file": (io.BytesIO(body), name)},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/api/v1/acts", headers=_h(token), data={"file": (io.BytesIO(body), name)}, content_type="multipart/form-data"
+    )
 
 
 def test_requests_without_a_valid_token_are_refused(client: FlaskClient) -> None:
@@ -46,8 +47,11 @@ def test_import_scan_batch_and_summary(client: FlaskClient, token: str) -> None:
     r = _upload(client, token, f)
     assert r.status_code == 201, r.json
     act_id = r.json["id"]
-    scans = [{"code": f.codes["box"][0], "scan_id": "1"}, {"code": f.codes["pack"][0], "scan_id": "2"},
-             {"code": "garbage<&>", "scan_id": "3"}]
+    scans = [
+        {"code": f.codes["box"][0], "scan_id": "1"},
+        {"code": f.codes["pack"][0], "scan_id": "2"},
+        {"code": "garbage<&>", "scan_id": "3"},
+    ]
     r = client.post(f"/api/v1/acts/{act_id}/scans", headers=_h(token), json={"scans": scans})
     assert r.status_code == 200
     classes = [x["class"] for x in r.json["results"]]
@@ -76,23 +80,40 @@ def test_scans_are_attributed_to_the_device_station_and_person(app: Flask, clien
 
 
 def test_bad_files_and_bodies_get_json_errors(client: FlaskClient, token: str, tmp_path: Path) -> None:
-    r = client.post("/api/v1/acts", headers=_h(token), data={"file": (io.BytesIO(b"{not json"), "a.json")},
-                    content_type="multipart/form-data")
+    r = client.post(
+        "/api/v1/acts",
+        headers=_h(token),
+        data={"file": (io.BytesIO(b"{not json"), "a.json")},
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 422 and r.json["error"]["problems"]
-    r = client.post("/api/v1/acts", headers=_h(token), data={"file": (io.BytesIO(b"x"), "a.exe")},
-                    content_type="multipart/form-data")
+    r = client.post(
+        "/api/v1/acts",
+        headers=_h(token),
+        data={"file": (io.BytesIO(b"x"), "a.exe")},
+        content_type="multipart/form-data",
+    )
     assert r.status_code == 400
     f = ActFactory()
     first = _upload(client, token, f)
     second = _upload(client, token, f)
     assert second.status_code == 409 and second.json["error"]["existing_act_id"] == first.json["id"]
     act_id = first.json["id"]
-    assert client.post(f"/api/v1/acts/{act_id}/scans", headers=_h(token), data="[]",
-                       content_type="application/json").status_code == 400
-    assert client.post(f"/api/v1/acts/{act_id}/scans", headers=_h(token),
-                       json={"scans": [{"code": 5}]}).status_code == 400
-    assert client.post(f"/api/v1/acts/{act_id}/scans", headers=_h(token),
-                       json={"scans": [{"code": "x"}] * 501}).status_code == 413
+    assert (
+        client.post(
+            f"/api/v1/acts/{act_id}/scans", headers=_h(token), data="[]", content_type="application/json"
+        ).status_code
+        == 400
+    )
+    assert (
+        client.post(f"/api/v1/acts/{act_id}/scans", headers=_h(token), json={"scans": [{"code": 5}]}).status_code == 400
+    )
+    assert (
+        client.post(
+            f"/api/v1/acts/{act_id}/scans", headers=_h(token), json={"scans": [{"code": "x"}] * 501}
+        ).status_code
+        == 413
+    )
     r = client.post("/api/v1/acts/999999/scans", headers=_h(token, "ru"), json={"code": "x"})
     assert r.status_code == 404 and r.json["error"]["message"] == "Акт не найден"
 
@@ -104,7 +125,7 @@ def test_openapi_describes_every_api_route(app: Flask, client: FlaskClient) -> N
     actual = set()
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/"):
-            path = rule.rule[len("/api/v1"):].replace("<int:", "{").replace("<", "{").replace(">", "}")
+            path = rule.rule[len("/api/v1") :].replace("<int:", "{").replace("<", "{").replace(">", "}")
             for method in rule.methods - {"HEAD", "OPTIONS"}:
                 actual.add((path, method.lower()))
     assert actual == documented

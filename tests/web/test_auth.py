@@ -73,11 +73,13 @@ def test_roles_are_enforced(client: FlaskClient, auth: Auth) -> None:
 def test_admin_creates_a_user_and_errors_change_nothing(app: Flask, client: FlaskClient, auth: Auth) -> None:
     auth.login("admin")
     token = auth.csrf("/admin/users")
-    r = client.post("/admin/users", data={"username": "staff", "password": "long enough", "role": "staff",
-                                          "csrf_token": token})
+    r = client.post(
+        "/admin/users", data={"username": "staff", "password": "long enough", "role": "staff", "csrf_token": token}
+    )
     assert r.status_code == 400
-    r = client.post("/admin/users", data={"username": "<b>new</b>", "password": "secret1", "role": "lead",
-                                          "csrf_token": token})
+    r = client.post(
+        "/admin/users", data={"username": "<b>new</b>", "password": "secret1", "role": "lead", "csrf_token": token}
+    )
     assert r.status_code == 302
     page = client.get("/admin/users").get_data(as_text=True)
     assert "&lt;b&gt;new&lt;/b&gt;" in page and "<b>new</b>" not in page
@@ -87,8 +89,11 @@ def test_admin_creates_a_user_and_errors_change_nothing(app: Flask, client: Flas
 
 def test_every_view_declares_who_may_open_it(app: Flask) -> None:
     with app.test_request_context():
-        undeclared = [rule.endpoint for rule in app.url_map.iter_rules()
-                      if rule.endpoint != "static" and policy_of(rule.endpoint) is False]
+        undeclared = [
+            rule.endpoint
+            for rule in app.url_map.iter_rules()
+            if rule.endpoint != "static" and policy_of(rule.endpoint) is False
+        ]
     assert undeclared == []
 
 
@@ -104,6 +109,7 @@ def test_language_switch(client: FlaskClient, auth: Auth) -> None:
 
 
 def test_login_redirect_stays_on_this_site(client: FlaskClient, auth: Auth) -> None:
-    r = client.post("/login?next=https://evil.example/", data={"username": "staff", "password": "staff",
-                                                              "csrf_token": auth.csrf()})
+    r = client.post(
+        "/login?next=https://evil.example/", data={"username": "staff", "password": "staff", "csrf_token": auth.csrf()}
+    )
     assert r.headers["Location"] == "/acts"

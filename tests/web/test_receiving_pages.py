@@ -98,8 +98,10 @@ def test_staff_closes_but_only_a_lead_decides(app: Flask, client: FlaskClient, a
     client.post(f"/acts/{act_id}/scans", data={"code": "00" + "048700000099990"}, headers={"X-CSRFToken": token})
     assert client.post(f"/acts/{act_id}/close", headers={"X-CSRFToken": token}).status_code == 302
     assert client.get(f"/acts/{act_id}/review").status_code == 403
-    assert client.post(f"/acts/{act_id}/decide", data={"decision": "rejected"},
-                       headers={"X-CSRFToken": token}).status_code == 403
+    assert (
+        client.post(f"/acts/{act_id}/decide", data={"decision": "rejected"}, headers={"X-CSRFToken": token}).status_code
+        == 403
+    )
 
     auth.login("lead")
     token = _token(client, f"/acts/{act_id}/review")
@@ -107,16 +109,26 @@ def test_staff_closes_but_only_a_lead_decides(app: Flask, client: FlaskClient, a
     assert f.codes["box"][1] in page  # the missing box, listed as the box
     code_id = re.search(r'name="act_code_id" value="(\d+)"', page)
     assert code_id
-    r = client.post(f"/acts/{act_id}/lines", data={"act_code_id": code_id.group(1), "resolution": "reject",
-                                                   "reason": "shortage", "comment": "box <not> delivered"},
-                    headers={"X-CSRFToken": token})
+    r = client.post(
+        f"/acts/{act_id}/lines",
+        data={
+            "act_code_id": code_id.group(1),
+            "resolution": "reject",
+            "reason": "shortage",
+            "comment": "box <not> delivered",
+        },
+        headers={"X-CSRFToken": token},
+    )
     assert r.status_code == 200
     assert "box &lt;not&gt; delivered" in client.get(f"/acts/{act_id}/review").get_data(as_text=True)
     r = client.post(f"/acts/{act_id}/decide", data={"decision": "accepted"}, headers={"X-CSRFToken": token})
     assert r.status_code == 302  # refused with a message: there are discrepancies
     assert client.get(f"/acts/{act_id}/review").get_data(as_text=True).count("status-closed") >= 1
-    r = client.post(f"/acts/{act_id}/decide", data={"decision": "accepted_with_discrepancies", "reason": "shortage"},
-                    headers={"X-CSRFToken": token})
+    r = client.post(
+        f"/acts/{act_id}/decide",
+        data={"decision": "accepted_with_discrepancies", "reason": "shortage"},
+        headers={"X-CSRFToken": token},
+    )
     assert r.status_code == 302
     page = client.get(f"/acts/{act_id}/review").get_data(as_text=True)
     assert "status-decided" in page
@@ -124,8 +136,9 @@ def test_staff_closes_but_only_a_lead_decides(app: Flask, client: FlaskClient, a
     assert "act.decided" in audit_page and "act.closed" in audit_page and "line.resolved" in audit_page
 
 
-def test_resolving_a_line_of_another_act_is_refused(app: Flask, client: FlaskClient, auth: Auth,
-                                                    tmp_path: Path) -> None:
+def test_resolving_a_line_of_another_act_is_refused(
+    app: Flask, client: FlaskClient, auth: Auth, tmp_path: Path
+) -> None:
     act_id, _f = _act(app, tmp_path)
     other_id = importing.import_act(get_db(app), ActFactory(number="B", start=500).write(tmp_path / "b.json")).act_id
     from warehouse.services import receiving
@@ -139,8 +152,11 @@ def test_resolving_a_line_of_another_act_is_refused(app: Flask, client: FlaskCli
 
     with get_db(app).read() as s:
         foreign_code = s.execute(select(ActCode.id).where(ActCode.act_id == other_id).limit(1)).scalar()
-    r = client.post(f"/acts/{act_id}/lines", data={"act_code_id": str(foreign_code), "resolution": "accept"},
-                    headers={"X-CSRFToken": token})
+    r = client.post(
+        f"/acts/{act_id}/lines",
+        data={"act_code_id": str(foreign_code), "resolution": "accept"},
+        headers={"X-CSRFToken": token},
+    )
     assert r.status_code == 400
 
 
@@ -166,8 +182,7 @@ def test_tree_shows_what_each_aggregate_holds(app: Flask, client: FlaskClient, a
     assert "<script" not in blocks
 
 
-def test_printed_command_codes_read_back_and_work(app: Flask, client: FlaskClient, auth: Auth,
-                                                  tmp_path: Path) -> None:
+def test_printed_command_codes_read_back_and_work(app: Flask, client: FlaskClient, auth: Auth, tmp_path: Path) -> None:
     import io
 
     import zxingcpp

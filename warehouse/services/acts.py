@@ -29,8 +29,12 @@ def list_acts(session: Session, f: ActFilter, limit: int = 200) -> list[Act]:
     if f.partner:
         like = f"%{f.partner.strip()}%"
         stmt = stmt.where(
-            or_(Act.sender_name.ilike(like), Act.sender_bin.like(like),
-                Act.receiver_name.ilike(like), Act.receiver_bin.like(like))
+            or_(
+                Act.sender_name.ilike(like),
+                Act.sender_bin.like(like),
+                Act.receiver_name.ilike(like),
+                Act.receiver_bin.like(like),
+            )
         )
     if f.date_from:
         stmt = stmt.where(Act.date >= f.date_from)

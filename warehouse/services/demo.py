@@ -41,8 +41,9 @@ def _demo_act(db: Database, codes_file: Path | None = None) -> list[str]:
         existing = s.execute(select(Act.id).where(Act.number == DEMO_ACT_NUMBER)).scalar()
     if existing is not None:
         return [f"act {DEMO_ACT_NUMBER} already loaded (id {existing})"]
-    header, generated = acts.generate_act(pallets=1, boxes_per_pallet=4, blocks_per_box=5, packs_per_block=10,
-                                          seed=2026, number=DEMO_ACT_NUMBER)
+    header, generated = acts.generate_act(
+        pallets=1, boxes_per_pallet=4, blocks_per_box=5, packs_per_block=10, seed=2026, number=DEMO_ACT_NUMBER
+    )
     lines = list(generated)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "demo.json"

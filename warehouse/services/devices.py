@@ -40,8 +40,13 @@ def issue_token(s: Session, name: str, station: str, user: User | None, by: User
     scanner.user_id = user.id if user else None
     scanner.token_digest = token_digest(token)
     s.flush()
-    audit.record(s, "device.token_issued", user=by, actor=None if by else "cli",
-                 details={"device": name, "station": station, "user": user.username if user else None})
+    audit.record(
+        s,
+        "device.token_issued",
+        user=by,
+        actor=None if by else "cli",
+        details={"device": name, "station": station, "user": user.username if user else None},
+    )
     return token
 
 

@@ -128,8 +128,13 @@ def import_act(
             text("INSERT INTO act_counters (act_id, level, gtin, expected, credited) VALUES (:a, :l, :g, :n, 0)"),
             [{"a": act.id, "l": level, "g": gtin, "n": n} for (level, gtin), n in sorted(loaded.counters.items())],
         )
-        audit.record(s, "act.imported", user=user, act_id=act.id,
-                     details={"file": path.name, "sha256": sha, "codes": loaded.count, "number": header.number})
+        audit.record(
+            s,
+            "act.imported",
+            user=user,
+            act_id=act.id,
+            details={"file": path.name, "sha256": sha, "codes": loaded.count, "number": header.number},
+        )
         result = ImportResult(act.id, act.number, loaded.count)
     if not db.is_sqlite and loaded.count >= ANALYZE_MIN_CODES:
         # Statistics now, not when autovacuum comes round: until then the planner may take a table that
@@ -145,8 +150,22 @@ PARALLEL_MIN_BYTES = 8 << 20  # from about 70,000 codes up, the file is read in 
 READ_AHEAD = 3  # chunks of rows the writer may have waiting from the reader process (about 8 MB each)
 
 # One row of act_codes as the driver gets it: a list, so pos/last can still be set until it is written.
-_COLUMNS = ("id", "act_id", "parent_id", "identity", "code", "level", "gtin", "name", "price", "vat",
-            "declared_children", "credited_scan_id", "pos", "last")
+_COLUMNS = (
+    "id",
+    "act_id",
+    "parent_id",
+    "identity",
+    "code",
+    "level",
+    "gtin",
+    "name",
+    "price",
+    "vat",
+    "declared_children",
+    "credited_scan_id",
+    "pos",
+    "last",
+)
 _COLUMN_LIST = ", ".join(_COLUMNS)
 _ID, _PARENT, _LEVEL, _POS, _LAST = 0, 2, 5, 12, 13
 # Which children are a skipped packaging level under which parent (see _check_tree).
@@ -175,7 +194,8 @@ class _Plan:
     problems: list[Problem] = field(default_factory=list)
     preorder: bool = True  # the file was in depth-first preorder: pos and last are set in the rows
     skipped: dict[tuple[str, str], list[tuple[int, Problem]]] = field(  # (parent, child level): first rows, by id
-        default_factory=lambda: {pair: [] for pair in _SKIPS})
+        default_factory=lambda: {pair: [] for pair in _SKIPS}
+    )
     counters: Counter[tuple[str, str]] = field(default_factory=Counter)  # codes per (level, gtin or "")
 
 
@@ -233,8 +253,22 @@ class _Planner:
                         detail = f"{level} in {parent[1]} {parent[2]}"
                         skipped[pair].append((new_id, Problem(line.code, "level_skipped", detail)))
             gtin = line.gtin
-            row = [new_id, act_id, parent_id, identity, line.code, level, gtin, line.name, line.price, line.vat,
-                   line.declared_children, None, count, count]
+            row = [
+                new_id,
+                act_id,
+                parent_id,
+                identity,
+                line.code,
+                level,
+                gtin,
+                line.name,
+                line.price,
+                line.vat,
+                line.declared_children,
+                None,
+                count,
+                count,
+            ]
             if preorder:
                 while open_rows and open_rows[-1][0] != parent_code:
                     close(open_rows.pop()[1], count - 1)
@@ -290,7 +324,9 @@ class _ProcessSource:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
         self.proc = subprocess.Popen(  # noqa: S603 (our own interpreter and module, a path as the argument)
             [sys.executable, "-m", "warehouse.services.importing", str(path), str(act_id), str(base)],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            env=env,
         )
         self.problems: list[Problem] = []
         self.plan = _Plan()
@@ -369,8 +405,9 @@ def _few_collections() -> Iterator[None]:
 
 
 @contextmanager
-def _line_source(path: Path, reader: acts.ActReader, act_id: int,
-                 base: int) -> Iterator[_InlineSource | _ProcessSource]:
+def _line_source(
+    path: Path, reader: acts.ActReader, act_id: int, base: int
+) -> Iterator[_InlineSource | _ProcessSource]:
     source: _InlineSource | _ProcessSource
     try:
         big = path.stat().st_size >= PARALLEL_MIN_BYTES
@@ -429,10 +466,14 @@ class _PgIds:
 
     def apply(self, chunk: _Chunk) -> None:
         rows = chunk.rows
-        got = self.conn.execute(
-            text("SELECT nextval(pg_get_serial_sequence('act_codes', 'id')) FROM generate_series(1, :n)"),
-            {"n": len(rows)},
-        ).scalars().all()
+        got = (
+            self.conn.execute(
+                text("SELECT nextval(pg_get_serial_sequence('act_codes', 'id')) FROM generate_series(1, :n)"),
+                {"n": len(rows)},
+            )
+            .scalars()
+            .all()
+        )
         ours = self.aggregates
         mine = {row[_ID]: new for row, new in zip(rows, got, strict=True)}
         for row in rows:
@@ -479,8 +520,11 @@ class _RowWriter:
         integrity_error = self.conn.dialect.loaded_dbapi.IntegrityError
         try:
             # A savepoint: a duplicate must not abort the whole import, whose report lists every problem.
-            with self.conn.begin_nested(), self.raw.cursor() as cur, \
-                    cur.copy(f"COPY act_codes ({_COLUMN_LIST}) FROM STDIN") as copy:
+            with (
+                self.conn.begin_nested(),
+                self.raw.cursor() as cur,
+                cur.copy(f"COPY act_codes ({_COLUMN_LIST}) FROM STDIN") as copy,
+            ):
                 for row in rows:
                     copy.write_row(row)
             return len(rows)
@@ -500,12 +544,15 @@ class _RowWriter:
 
     def set_last(self, updates: list[tuple[int, int]]) -> None:
         if updates:
-            self.conn.execute(text("UPDATE act_codes SET last = :last WHERE id = :id"),
-                              [{"last": last, "id": row_id} for last, row_id in updates])
+            self.conn.execute(
+                text("UPDATE act_codes SET last = :last WHERE id = :id"),
+                [{"last": last, "id": row_id} for last, row_id in updates],
+            )
 
 
-def _load_lines(conn: Connection, act_id: int, source: _InlineSource | _ProcessSource,
-                progress: Progress | None) -> _Loaded:
+def _load_lines(
+    conn: Connection, act_id: int, source: _InlineSource | _ProcessSource, progress: Progress | None
+) -> _Loaded:
     """Write the planned rows chunk by chunk; duplicates are found by the unique index as they go in."""
     problems: list[Problem] = []
     have_pending = False
@@ -518,10 +565,12 @@ def _load_lines(conn: Connection, act_id: int, source: _InlineSource | _ProcessS
                 ids.apply(chunk)
             if rows and writer.write(rows) != len(rows):
                 ids_in = [row[_ID] for row in rows]
-                kept = set(conn.execute(
-                    text("SELECT id FROM act_codes WHERE act_id = :a AND id BETWEEN :lo AND :hi"),
-                    {"a": act_id, "lo": min(ids_in), "hi": max(ids_in)},
-                ).scalars())
+                kept = set(
+                    conn.execute(
+                        text("SELECT id FROM act_codes WHERE act_id = :a AND id BETWEEN :lo AND :hi"),
+                        {"a": act_id, "lo": min(ids_in), "hi": max(ids_in)},
+                    ).scalars()
+                )
                 for row, location in zip(rows, chunk.locations.split("\n"), strict=True):
                     if row[_ID] not in kept:
                         problems.append(Problem(location, "duplicate_code", row[4]))
@@ -534,17 +583,30 @@ def _load_lines(conn: Connection, act_id: int, source: _InlineSource | _ProcessS
                 progress(count)
     plan = source.plan
     levels = {level for level, _ in plan.counters}
-    return _Loaded(plan.count, [*source.problems, *plan.problems, *problems], have_pending, plan.preorder, levels,
-                   plan.skipped, plan.counters)
+    return _Loaded(
+        plan.count,
+        [*source.problems, *plan.problems, *problems],
+        have_pending,
+        plan.preorder,
+        levels,
+        plan.skipped,
+        plan.counters,
+    )
 
 
 def _stash_pending(conn: Connection, pending: list[tuple[int, str, str]], *, create: bool) -> None:
     """Children whose parent was not seen yet: resolved in SQL once the whole file is in."""
     if create:
-        conn.execute(text("CREATE TEMPORARY TABLE import_pending "
-                          "(child_id BIGINT PRIMARY KEY, parent_identity VARCHAR(100), location VARCHAR(200))"))
-    conn.execute(text("INSERT INTO import_pending VALUES (:c, :p, :l)"),
-                 [{"c": child, "p": parent, "l": location} for child, parent, location in pending])
+        conn.execute(
+            text(
+                "CREATE TEMPORARY TABLE import_pending "
+                "(child_id BIGINT PRIMARY KEY, parent_identity VARCHAR(100), location VARCHAR(200))"
+            )
+        )
+    conn.execute(
+        text("INSERT INTO import_pending VALUES (:c, :p, :l)"),
+        [{"c": child, "p": parent, "l": location} for child, parent, location in pending],
+    )
 
 
 def _level_rank_sql(column: str) -> str:
@@ -559,19 +621,29 @@ def _check_tree(conn: Connection, act_id: int, loaded: _Loaded) -> list[Problem]
     """
     problems: list[Problem] = []
     if loaded.pending:
-        conn.execute(text(
-            "UPDATE act_codes SET parent_id = (SELECT p.id FROM import_pending ip JOIN act_codes p "
-            "ON p.act_id = :a AND p.identity = ip.parent_identity WHERE ip.child_id = act_codes.id) "
-            "WHERE id IN (SELECT child_id FROM import_pending)"), {"a": act_id})
-        for location, parent in conn.execute(text(
-            "SELECT ip.location, ip.parent_identity FROM import_pending ip JOIN act_codes c ON c.id = ip.child_id "
-            "WHERE c.parent_id IS NULL ORDER BY ip.child_id LIMIT 1000")):
+        conn.execute(
+            text(
+                "UPDATE act_codes SET parent_id = (SELECT p.id FROM import_pending ip JOIN act_codes p "
+                "ON p.act_id = :a AND p.identity = ip.parent_identity WHERE ip.child_id = act_codes.id) "
+                "WHERE id IN (SELECT child_id FROM import_pending)"
+            ),
+            {"a": act_id},
+        )
+        for location, parent in conn.execute(
+            text(
+                "SELECT ip.location, ip.parent_identity FROM import_pending ip JOIN act_codes c ON c.id = ip.child_id "
+                "WHERE c.parent_id IS NULL ORDER BY ip.child_id LIMIT 1000"
+            )
+        ):
             problems.append(Problem(location, "unknown_parent", parent))
         # Ranks must fall from parent to child; this also rules out cycles (a cycle would need a rise).
         rank_p, rank_c = _level_rank_sql("p.level"), _level_rank_sql("c.level")  # constant SQL, no user input
-        for location, child_level, parent_level in conn.execute(text(
-            "SELECT ip.location, c.level, p.level FROM import_pending ip JOIN act_codes c ON c.id = ip.child_id "  # noqa: S608
-            f"JOIN act_codes p ON p.id = c.parent_id WHERE {rank_p} <= {rank_c} ORDER BY ip.child_id LIMIT 1000")):
+        for location, child_level, parent_level in conn.execute(
+            text(
+                "SELECT ip.location, c.level, p.level FROM import_pending ip JOIN act_codes c ON c.id = ip.child_id "  # noqa: S608
+                f"JOIN act_codes p ON p.id = c.parent_id WHERE {rank_p} <= {rank_c} ORDER BY ip.child_id LIMIT 1000"
+            )
+        ):
             problems.append(Problem(location, "level_order", f"{child_level} in {parent_level}"))
         conn.execute(text("DROP TABLE import_pending"))
     # A pack or block straight under a pallet, when the file has boxes, is a box that went missing from it.
@@ -582,14 +654,19 @@ def _check_tree(conn: Connection, act_id: int, loaded: _Loaded) -> list[Problem]
         skips.append(("box", ("pack",)))
     for parent_level, child_levels in skips:
         if not loaded.pending:
-            found = sorted((item for child in child_levels for item in loaded.skipped[(parent_level, child)]),
-                           key=lambda item: item[0])
+            found = sorted(
+                (item for child in child_levels for item in loaded.skipped[(parent_level, child)]),
+                key=lambda item: item[0],
+            )
             problems += [problem for _, problem in found[:_MAX_SKIPPED]]
             continue
-        rows = conn.execute(text(
-            "SELECT c.code, c.level, p.code FROM act_codes c JOIN act_codes p ON p.id = c.parent_id "
-            "WHERE c.act_id = :a AND p.level = :pl AND c.level IN :cl ORDER BY c.id LIMIT 100"
-        ).bindparams(_expanding("cl")), {"a": act_id, "pl": parent_level, "cl": list(child_levels)})
+        rows = conn.execute(
+            text(
+                "SELECT c.code, c.level, p.code FROM act_codes c JOIN act_codes p ON p.id = c.parent_id "
+                "WHERE c.act_id = :a AND p.level = :pl AND c.level IN :cl ORDER BY c.id LIMIT 100"
+            ).bindparams(_expanding("cl")),
+            {"a": act_id, "pl": parent_level, "cl": list(child_levels)},
+        )
         for code, level, parent_code in rows:
             problems.append(Problem(code, "level_skipped", f"{level} in {parent_level} {parent_code}"))
     return problems
@@ -610,18 +687,30 @@ def number_tree(conn: Connection, act_id: int) -> None:
     p = {"a": act_id}
     conn.execute(text("UPDATE act_codes SET last = 0 WHERE act_id = :a"), p)
     for level in ("block", "box", "pallet"):
-        conn.execute(text(
-            "UPDATE act_codes SET last = coalesce((SELECT sum(c.last + 1) FROM act_codes c "
-            "WHERE c.parent_id = act_codes.id), 0) WHERE act_id = :a AND level = :l"), {**p, "l": level})
-    conn.execute(text(
-        "UPDATE act_codes SET pos = w.pos FROM (SELECT id, sum(last + 1) OVER (ORDER BY id) - (last + 1) AS pos "
-        "FROM act_codes WHERE act_id = :a AND parent_id IS NULL) w WHERE act_codes.id = w.id"), p)
+        conn.execute(
+            text(
+                "UPDATE act_codes SET last = coalesce((SELECT sum(c.last + 1) FROM act_codes c "
+                "WHERE c.parent_id = act_codes.id), 0) WHERE act_id = :a AND level = :l"
+            ),
+            {**p, "l": level},
+        )
+    conn.execute(
+        text(
+            "UPDATE act_codes SET pos = w.pos FROM (SELECT id, sum(last + 1) OVER (ORDER BY id) - (last + 1) AS pos "
+            "FROM act_codes WHERE act_id = :a AND parent_id IS NULL) w WHERE act_codes.id = w.id"
+        ),
+        p,
+    )
     for level in ("pallet", "box", "block"):
-        conn.execute(text(
-            "UPDATE act_codes SET pos = w.pos FROM (SELECT c.id, p.pos + 1 + sum(c.last + 1) OVER "
-            "(PARTITION BY c.parent_id ORDER BY c.id) - (c.last + 1) AS pos FROM act_codes c "
-            "JOIN act_codes p ON p.id = c.parent_id WHERE c.act_id = :a AND p.level = :l) w "
-            "WHERE act_codes.id = w.id"), {**p, "l": level})
+        conn.execute(
+            text(
+                "UPDATE act_codes SET pos = w.pos FROM (SELECT c.id, p.pos + 1 + sum(c.last + 1) OVER "
+                "(PARTITION BY c.parent_id ORDER BY c.id) - (c.last + 1) AS pos FROM act_codes c "
+                "JOIN act_codes p ON p.id = c.parent_id WHERE c.act_id = :a AND p.level = :l) w "
+                "WHERE act_codes.id = w.id"
+            ),
+            {**p, "l": level},
+        )
     conn.execute(text("UPDATE act_codes SET last = pos + last WHERE act_id = :a"), p)
 
 

@@ -143,8 +143,11 @@ class Summary:
 
     @property
     def surplus(self) -> int:
-        return self.tallies.get(ScanClass.SURPLUS, 0) + self.tallies.get(ScanClass.FOREIGN, 0) + self.tallies.get(
-            ScanClass.WRONG_PRODUCT, 0)
+        return (
+            self.tallies.get(ScanClass.SURPLUS, 0)
+            + self.tallies.get(ScanClass.FOREIGN, 0)
+            + self.tallies.get(ScanClass.WRONG_PRODUCT, 0)
+        )
 
     @property
     def complete(self) -> bool:
@@ -164,8 +167,10 @@ class Summary:
             "duplicate": self.tallies.get(ScanClass.DUPLICATE, 0),
             "invalid": self.tallies.get(ScanClass.INVALID, 0) + self.tallies.get(ScanClass.PRODUCT, 0),
             "scans": dict(sorted(self.tallies.items())),
-            "by_gtin": {g: {lvl: {"expected": c.expected, "credited": c.credited} for lvl, c in per.items()}
-                        for g, per in sorted(self.by_gtin.items())},
+            "by_gtin": {
+                g: {lvl: {"expected": c.expected, "credited": c.credited} for lvl, c in per.items()}
+                for g, per in sorted(self.by_gtin.items())
+            },
         }
 
 
@@ -176,8 +181,9 @@ def _lock_act(s: Session, act_id: int) -> Act | None:
     merely reference the act (scans, sessions) are not blocked by it. SQLite: the write transaction already
     holds the database's write lock."""
     if s.get_bind().dialect.name == "postgresql":
-        act: Act | None = s.execute(_LOCK_ACT, {"act_id": act_id},
-                                    execution_options={"populate_existing": True}).scalar()
+        act: Act | None = s.execute(
+            _LOCK_ACT, {"act_id": act_id}, execution_options={"populate_existing": True}
+        ).scalar()
         return act
     return None
 
@@ -194,8 +200,14 @@ def find_act(s: Session, ref: str | int) -> Act:
     return act
 
 
-def record_scan(db: Database, act_id: int, scan: ScanInput, *, gs_substitutes: Sequence[str] | None = None,
-                found_later: bool = False) -> ScanResult:
+def record_scan(
+    db: Database,
+    act_id: int,
+    scan: ScanInput,
+    *,
+    gs_substitutes: Sequence[str] | None = None,
+    found_later: bool = False,
+) -> ScanResult:
     """Journal and apply one scan to an incoming act, in one transaction. Raises ReceivingError when refused.
 
     Screens learn of the scan after the commit, never before: what they show is what is stored.
@@ -214,8 +226,9 @@ def _announce(s: Session, event: Event) -> None:
         s.connection().execute(_NOTIFY, {"channel": CHANNEL, "payload": payload(event)})
 
 
-def _record(db: Database, act_id: int, scan: ScanInput, gs_substitutes: Sequence[str] | None,
-            found_later: bool) -> ScanResult:
+def _record(
+    db: Database, act_id: int, scan: ScanInput, gs_substitutes: Sequence[str] | None, found_later: bool
+) -> ScanResult:
     # Pure work first: on SQLite every station waits while one holds the write lock.
     command = command_of(scan.raw)
     parsed = None if command else codes.parse(scan.raw, gs_substitutes=gs_substitutes or codes.DEFAULT_GS_SUBSTITUTES)
@@ -256,8 +269,15 @@ def _station_id(db: Database, s: Session, name: str | None) -> int | None:
     return found
 
 
-def _journal(s: Session, act: Act, session_id: int, scan: ScanInput, station_id: int | None,
-             parsed: codes.ParsedCode | None, command: Command | None) -> tuple[Scan, Outcome]:
+def _journal(
+    s: Session,
+    act: Act,
+    session_id: int,
+    scan: ScanInput,
+    station_id: int | None,
+    parsed: codes.ParsedCode | None,
+    command: Command | None,
+) -> tuple[Scan, Outcome]:
     """One scan's journal row and its effect on the act, in the caller's transaction under the act's lock.
     Shared by record_scan and the batch of receiving_batch: one set of rules for every source."""
     conn = s.connection()
@@ -290,9 +310,18 @@ def _journal(s: Session, act: Act, session_id: int, scan: ScanInput, station_id:
     row.reason = outcome.reason.value
     row.detail = dict(outcome.args)
     row.credited = credited
-    conn.execute(_FINISH_SCAN, {"b_id": row.id, "b_class": row.scan_class, "b_reason": row.reason,
-                                "b_detail": row.detail, "b_credited": credited, "b_code": row.act_code_id,
-                                "b_reverses": row.reverses_scan_id})
+    conn.execute(
+        _FINISH_SCAN,
+        {
+            "b_id": row.id,
+            "b_class": row.scan_class,
+            "b_reason": row.reason,
+            "b_detail": row.detail,
+            "b_credited": credited,
+            "b_code": row.act_code_id,
+            "b_reverses": row.reverses_scan_id,
+        },
+    )
     return row, outcome
 
 
@@ -302,8 +331,12 @@ def _open_session(s: Session, act: Act, scan: ScanInput) -> ReceivingSession:
     ).scalar()
     if session is None:
         if act.status == ActStatus.CLOSED:  # found later: journal it in the last, closed session
-            session = s.execute(select(ReceivingSession).where(ReceivingSession.act_id == act.id)
-                                .order_by(ReceivingSession.id.desc()).limit(1)).scalar()
+            session = s.execute(
+                select(ReceivingSession)
+                .where(ReceivingSession.act_id == act.id)
+                .order_by(ReceivingSession.id.desc())
+                .limit(1)
+            ).scalar()
             if session is not None:
                 return session
         session = ReceivingSession(act_id=act.id, user_id=scan.user_id, mode=act.mode)
@@ -315,8 +348,9 @@ def _open_session(s: Session, act: Act, scan: ScanInput) -> ReceivingSession:
 
 def _result_of(row: Scan, replayed: bool = False) -> ScanResult:
     outcome = Outcome(ScanClass(row.scan_class), Reason(row.reason or Reason.UNREADABLE), row.detail or {})
-    return ScanResult(row.id, row.act_id or 0, row.raw, outcome, row.credited, row.kind, row.normalized,
-                      row.created_at, replayed)
+    return ScanResult(
+        row.id, row.act_id or 0, row.raw, outcome, row.credited, row.kind, row.normalized, row.created_at, replayed
+    )
 
 
 def _apply(s: Session, act: Act, row: Scan, parsed: codes.ParsedCode) -> tuple[Outcome, int]:
@@ -342,15 +376,19 @@ def _apply(s: Session, act: Act, row: Scan, parsed: codes.ParsedCode) -> tuple[O
     subtree = _credit_subtree(s, act.id, code, row.id, changed)
     above = _roll_up(s, act.id, code, row.id, changed)
     _count(s, act.id, changed)
-    return Outcome(ScanClass.MATCHED, Reason.CREDITED,
-                   {"level": code.level, "code": code.code, "inside": str(max(subtree - 1, 0))}), subtree + above
+    return Outcome(
+        ScanClass.MATCHED, Reason.CREDITED, {"level": code.level, "code": code.code, "inside": str(max(subtree - 1, 0))}
+    ), subtree + above
 
 
 def _open_requested(s: Session, act_id: int, row: Scan) -> bool:
     """Did this station's previous scan on the act ask to open the next aggregate? Read from the journal,
     so the request survives a restart and belongs to the station that scanned it."""
-    previous = s.connection().execute(
-        _PREVIOUS_REASON, {"act_id": act_id, "station_id": row.station_id, "scan_id": row.id}).scalar()
+    previous = (
+        s.connection()
+        .execute(_PREVIOUS_REASON, {"act_id": act_id, "station_id": row.station_id, "scan_id": row.id})
+        .scalar()
+    )
     return previous == Reason.OPEN_NEXT
 
 
@@ -371,15 +409,26 @@ def _undo(s: Session, act: Act, row: Scan) -> tuple[Outcome, int]:
     deleted; the journal keeps both rows."""
     reversed_ids = select(Scan.reverses_scan_id).where(Scan.act_id == act.id, Scan.reverses_scan_id.is_not(None))
     target = s.execute(
-        select(Scan).where(Scan.act_id == act.id, Scan.station_id == row.station_id, Scan.credited > 0,
-                           Scan.id < row.id, Scan.id.not_in(reversed_ids))
-        .order_by(Scan.id.desc()).limit(1)
+        select(Scan)
+        .where(
+            Scan.act_id == act.id,
+            Scan.station_id == row.station_id,
+            Scan.credited > 0,
+            Scan.id < row.id,
+            Scan.id.not_in(reversed_ids),
+        )
+        .order_by(Scan.id.desc())
+        .limit(1)
     ).scalar()
     if target is None:
         return Outcome(ScanClass.COMMAND, Reason.NOTHING_TO_UNDO), 0
-    stmt = (update(ActCode).where(ActCode.act_id == act.id, ActCode.credited_scan_id == target.id)
-            .values(credited_scan_id=None).returning(ActCode.level, ActCode.gtin)
-            .execution_options(synchronize_session=False))
+    stmt = (
+        update(ActCode)
+        .where(ActCode.act_id == act.id, ActCode.credited_scan_id == target.id)
+        .values(credited_scan_id=None)
+        .returning(ActCode.level, ActCode.gtin)
+        .execution_options(synchronize_session=False)
+    )
     changed = Counter((lvl, gtin or "") for lvl, gtin in s.execute(stmt))
     # An aggregate counted because all its contents were (a roll-up, maybe by another scan) is no longer whole.
     parent_id = s.get(ActCode, target.act_code_id).parent_id if target.act_code_id else None  # type: ignore[union-attr]
@@ -399,33 +448,73 @@ def _undo(s: Session, act: Act, row: Scan) -> tuple[Outcome, int]:
 
 # The statements of the scan path, built once (SQLAlchemy then reuses their compiled form): one scan is a
 # dozen statements, and building them anew each time cost more than running them.
-_CODE_COLUMNS = (ActCode.id, ActCode.parent_id, ActCode.code, ActCode.level, ActCode.gtin, ActCode.credited_scan_id,
-                 ActCode.pos, ActCode.last)
-_INSERTED = ("client_scan_id", "act_id", "session_id", "station_id", "user_id", "scanner_id", "source", "raw",
-             "raw_events", "kind", "identity", "normalized", "scan_class", "created_at")
+_CODE_COLUMNS = (
+    ActCode.id,
+    ActCode.parent_id,
+    ActCode.code,
+    ActCode.level,
+    ActCode.gtin,
+    ActCode.credited_scan_id,
+    ActCode.pos,
+    ActCode.last,
+)
+_INSERTED = (
+    "client_scan_id",
+    "act_id",
+    "session_id",
+    "station_id",
+    "user_id",
+    "scanner_id",
+    "source",
+    "raw",
+    "raw_events",
+    "kind",
+    "identity",
+    "normalized",
+    "scan_class",
+    "created_at",
+)
 _INSERT_SCAN = insert(Scan).returning(Scan.id)
-_FINISH_SCAN = (update(Scan).where(Scan.id == bindparam("b_id"))
-                .values(scan_class=bindparam("b_class"), reason=bindparam("b_reason"),
-                        detail=bindparam("b_detail", type_=Scan.__table__.c.detail.type),
-                        credited=bindparam("b_credited"), act_code_id=bindparam("b_code"),
-                        reverses_scan_id=bindparam("b_reverses")))
-_OPEN_SESSION = select(ReceivingSession.id).where(ReceivingSession.act_id == bindparam("act_id"),
-                                                  ReceivingSession.closed_at.is_(None)).limit(1)
+_FINISH_SCAN = (
+    update(Scan)
+    .where(Scan.id == bindparam("b_id"))
+    .values(
+        scan_class=bindparam("b_class"),
+        reason=bindparam("b_reason"),
+        detail=bindparam("b_detail", type_=Scan.__table__.c.detail.type),
+        credited=bindparam("b_credited"),
+        act_code_id=bindparam("b_code"),
+        reverses_scan_id=bindparam("b_reverses"),
+    )
+)
+_OPEN_SESSION = (
+    select(ReceivingSession.id)
+    .where(ReceivingSession.act_id == bindparam("act_id"), ReceivingSession.closed_at.is_(None))
+    .limit(1)
+)
 _NOTIFY = select(func.pg_notify(bindparam("channel"), bindparam("payload")))
 _LOCK_ACT = select(Act).where(Act.id == bindparam("act_id")).with_for_update(key_share=True)
-_FIND_CODE = select(*_CODE_COLUMNS).where(ActCode.act_id == bindparam("act_id"),
-                                          ActCode.identity == bindparam("identity"))
+_FIND_CODE = select(*_CODE_COLUMNS).where(
+    ActCode.act_id == bindparam("act_id"), ActCode.identity == bindparam("identity")
+)
 _GET_CODE = select(*_CODE_COLUMNS).where(ActCode.id == bindparam("id"))
 _GET_SCAN = select(Scan.created_at, Scan.act_code_id).where(Scan.id == bindparam("id"))
 _STATION_ID = select(Station.id).where(Station.name == bindparam("name"))
-_PREVIOUS_REASON = (select(Scan.reason).where(Scan.act_id == bindparam("act_id"),
-                                              Scan.station_id == bindparam("station_id"),
-                                              Scan.id < bindparam("scan_id"))
-                    .order_by(Scan.id.desc()).limit(1))
+_PREVIOUS_REASON = (
+    select(Scan.reason)
+    .where(
+        Scan.act_id == bindparam("act_id"), Scan.station_id == bindparam("station_id"), Scan.id < bindparam("scan_id")
+    )
+    .order_by(Scan.id.desc())
+    .limit(1)
+)
 _CREDIT_SUBTREE = (
     update(ActCode)
-    .where(ActCode.act_id == bindparam("b_act"), ActCode.pos.between(bindparam("first"), bindparam("last_pos")),
-           ActCode.credited_scan_id.is_(None))
+    .where(
+        ActCode.act_id == bindparam("b_act"),
+        ActCode.pos.between(bindparam("first"), bindparam("last_pos")),
+        ActCode.credited_scan_id.is_(None),
+    )
     .values(credited_scan_id=bindparam("scan_id"))
     .returning(ActCode.level, ActCode.gtin)
 )
@@ -434,16 +523,25 @@ _CREDIT_SUBTREE = (
 _children = ActCode.__table__.alias("children")
 _CREDIT_IF_COMPLETE = (
     update(ActCode)
-    .where(ActCode.id == bindparam("b_parent"), ActCode.credited_scan_id.is_(None),
-           ~select(_children.c.id).where(_children.c.parent_id == bindparam("b_parent"),
-                                         _children.c.credited_scan_id.is_(None)).exists())
+    .where(
+        ActCode.id == bindparam("b_parent"),
+        ActCode.credited_scan_id.is_(None),
+        ~select(_children.c.id)
+        .where(_children.c.parent_id == bindparam("b_parent"), _children.c.credited_scan_id.is_(None))
+        .exists(),
+    )
     .values(credited_scan_id=bindparam("scan_id"))
     .returning(ActCode.level, ActCode.gtin, ActCode.parent_id)
 )
-_COUNT = (update(ActCounter)
-          .where(ActCounter.act_id == bindparam("b_act"), ActCounter.level == bindparam("lvl"),
-                 ActCounter.gtin == bindparam("gtin_key"))
-          .values(credited=ActCounter.credited + bindparam("n")))
+_COUNT = (
+    update(ActCounter)
+    .where(
+        ActCounter.act_id == bindparam("b_act"),
+        ActCounter.level == bindparam("lvl"),
+        ActCounter.gtin == bindparam("gtin_key"),
+    )
+    .values(credited=ActCounter.credited + bindparam("n"))
+)
 _TALLY: dict[str, Any] = {}
 
 
@@ -453,7 +551,8 @@ def _tally_statement(dialect: str) -> Any:
         insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
         stmt = insert(ScanTally).values(act_id=bindparam("b_act"), scan_class=bindparam("cls"), count=bindparam("n"))
         stmt = _TALLY[dialect] = stmt.on_conflict_do_update(
-            index_elements=["act_id", "scan_class"], set_={"count": ScanTally.count + stmt.excluded.count})
+            index_elements=["act_id", "scan_class"], set_={"count": ScanTally.count + stmt.excluded.count}
+        )
     return stmt
 
 
@@ -461,13 +560,15 @@ def _tally_statement(dialect: str) -> Any:
 _TALLY_AND_NOTIFY = _NOTIFY.select_from(_tally_statement("postgresql").returning(ScanTally.count).cte("tally"))
 
 
-def _credit_subtree(s: Session, act_id: int, code: Any, scan_id: int,
-                    changed: Counter[tuple[str, str]] | None = None) -> int:
+def _credit_subtree(
+    s: Session, act_id: int, code: Any, scan_id: int, changed: Counter[tuple[str, str]] | None = None
+) -> int:
     """Credit `code` (an ActCode or a row with its columns) and its declared contents not yet credited.
 
     The counters are updated here, or added to `changed` for the caller to update once."""
-    rows = s.connection().execute(_CREDIT_SUBTREE, {"b_act": act_id, "first": code.pos, "last_pos": code.last,
-                                                    "scan_id": scan_id})
+    rows = s.connection().execute(
+        _CREDIT_SUBTREE, {"b_act": act_id, "first": code.pos, "last_pos": code.last, "scan_id": scan_id}
+    )
     credited = Counter((lvl, gtin or "") for lvl, gtin in rows)
     if changed is None:
         _count(s, act_id, credited)
@@ -476,8 +577,7 @@ def _credit_subtree(s: Session, act_id: int, code: Any, scan_id: int,
     return sum(credited.values())
 
 
-def _roll_up(s: Session, act_id: int, code: Any, scan_id: int,
-             changed: Counter[tuple[str, str]] | None = None) -> int:
+def _roll_up(s: Session, act_id: int, code: Any, scan_id: int, changed: Counter[tuple[str, str]] | None = None) -> int:
     """An aggregate whose every declared child is now counted is counted too (counters as `_credit_subtree`)."""
     conn = s.connection()
     credited = Counter[tuple[str, str]]()
@@ -497,15 +597,19 @@ def _roll_up(s: Session, act_id: int, code: Any, scan_id: int,
 
 def _count(s: Session, act_id: int, changed: Counter[tuple[str, str]]) -> None:
     if changed:
-        s.connection().execute(_COUNT, [{"b_act": act_id, "lvl": level, "gtin_key": gtin, "n": n}
-                                        for (level, gtin), n in sorted(changed.items())])
+        s.connection().execute(
+            _COUNT,
+            [{"b_act": act_id, "lvl": level, "gtin_key": gtin, "n": n} for (level, gtin), n in sorted(changed.items())],
+        )
 
 
 def _tally_and_announce(s: Session, act_id: int, scan_class: ScanClass, event: Event) -> None:
     conn = s.connection()
     if conn.dialect.name == "postgresql":
-        conn.execute(_TALLY_AND_NOTIFY, {"b_act": act_id, "cls": scan_class.value, "n": 1,
-                                                  "channel": CHANNEL, "payload": payload(event)})
+        conn.execute(
+            _TALLY_AND_NOTIFY,
+            {"b_act": act_id, "cls": scan_class.value, "n": 1, "channel": CHANNEL, "payload": payload(event)},
+        )
     else:  # SQLite: screens hear of the scan from this process after the commit (record_scan)
         _tally(s, act_id, scan_class)
 
@@ -524,8 +628,11 @@ def _duplicate(s: Session, code: Any) -> Outcome:
         return Outcome(ScanClass.DUPLICATE, Reason.ALREADY_SCANNED, {"time": when, "code": code.code})
     if source.pos is not None and code.pos is not None and code.last is not None and code.pos < source.pos <= code.last:
         return Outcome(ScanClass.DUPLICATE, Reason.CONTENTS_SCANNED, {"code": code.code})
-    return Outcome(ScanClass.DUPLICATE, Reason.INSIDE_CREDITED,
-                   {"code": code.code, "parent_level": source.level, "parent": source.code})
+    return Outcome(
+        ScanClass.DUPLICATE,
+        Reason.INSIDE_CREDITED,
+        {"code": code.code, "parent_level": source.level, "parent": source.code},
+    )
 
 
 def _unmatched(s: Session, act: Act, parsed: codes.ParsedCode) -> Outcome:
@@ -534,24 +641,37 @@ def _unmatched(s: Session, act: Act, parsed: codes.ParsedCode) -> Outcome:
     other = s.execute(
         select(Act.id, Act.number, Act.date)
         .join(ActCode, ActCode.act_id == Act.id)
-        .where(ActCode.identity == parsed.identity, Act.id != act.id, Act.direction == Direction.INCOMING,
-               Act.status.in_(OPEN_STATUSES))
+        .where(
+            ActCode.identity == parsed.identity,
+            Act.id != act.id,
+            Act.direction == Direction.INCOMING,
+            Act.status.in_(OPEN_STATUSES),
+        )
         .limit(1)
     ).first()
     if other is not None:
-        return Outcome(ScanClass.FOREIGN, Reason.OTHER_ACT,
-                       {"code": parsed.normalized or "", "act_id": str(other.id), "number": other.number,
-                        "date": other.date.isoformat()})
+        return Outcome(
+            ScanClass.FOREIGN,
+            Reason.OTHER_ACT,
+            {
+                "code": parsed.normalized or "",
+                "act_id": str(other.id),
+                "number": other.number,
+                "date": other.date.isoformat(),
+            },
+        )
     if parsed.gtin:
-        gtins = set(s.execute(
-            select(ActCounter.gtin).where(ActCounter.act_id == act.id, ActCounter.gtin != "")
-        ).scalars())
+        gtins = set(
+            s.execute(select(ActCounter.gtin).where(ActCounter.act_id == act.id, ActCounter.gtin != "")).scalars()
+        )
         if gtins and parsed.gtin not in gtins:
-            return Outcome(ScanClass.WRONG_PRODUCT, Reason.GTIN_NOT_IN_ACT,
-                           {"code": parsed.normalized or "", "gtin": parsed.gtin})
+            return Outcome(
+                ScanClass.WRONG_PRODUCT, Reason.GTIN_NOT_IN_ACT, {"code": parsed.normalized or "", "gtin": parsed.gtin}
+            )
     seen = s.execute(
-        select(Scan.id).where(Scan.act_id == act.id, Scan.identity == parsed.identity,
-                              Scan.scan_class == ScanClass.SURPLUS).limit(1)
+        select(Scan.id)
+        .where(Scan.act_id == act.id, Scan.identity == parsed.identity, Scan.scan_class == ScanClass.SURPLUS)
+        .limit(1)
     ).first()
     if seen is not None:
         return Outcome(ScanClass.DUPLICATE, Reason.SURPLUS_AGAIN, {"code": parsed.normalized or ""})
@@ -589,18 +709,30 @@ def missing(s: Session, act_id: int, limit: int = 10_000) -> list[MissingGroup]:
     # Top-most missing: uncredited, and its parent (if any) has something credited inside it or is credited.
     inner = ActCode.__table__.alias("inner")
     any_credited_in_parent = (
-        select(inner.c.id).where(inner.c.act_id == act_id, inner.c.pos.between(parent.c.pos, parent.c.last),
-                                 inner.c.credited_scan_id.is_not(None)).limit(1).exists()
+        select(inner.c.id)
+        .where(
+            inner.c.act_id == act_id,
+            inner.c.pos.between(parent.c.pos, parent.c.last),
+            inner.c.credited_scan_id.is_not(None),
+        )
+        .limit(1)
+        .exists()
     )
     nothing_credited_in_c = ~(
-        select(inner.c.id).where(inner.c.act_id == act_id, inner.c.pos.between(c.c.pos, c.c.last),
-                                 inner.c.credited_scan_id.is_not(None)).limit(1).exists()
+        select(inner.c.id)
+        .where(inner.c.act_id == act_id, inner.c.pos.between(c.c.pos, c.c.last), inner.c.credited_scan_id.is_not(None))
+        .limit(1)
+        .exists()
     )
     stmt = (
         select(parent.c.code, parent.c.level, c.c.level, c.c.code)
         .select_from(c.outerjoin(parent, parent.c.id == c.c.parent_id))
-        .where(c.c.act_id == act_id, c.c.credited_scan_id.is_(None), nothing_credited_in_c,
-               (parent.c.id.is_(None)) | any_credited_in_parent)
+        .where(
+            c.c.act_id == act_id,
+            c.c.credited_scan_id.is_(None),
+            nothing_credited_in_c,
+            (parent.c.id.is_(None)) | any_credited_in_parent,
+        )
         .order_by(c.c.pos)
         .limit(limit)
     )
@@ -619,8 +751,9 @@ def close_act(db: Database, ref: str | int, user: User | None = None, actor: str
             raise ReceivingError("act_not_open")
         result = summary(s, act)
         now = utcnow()
-        for sess in s.execute(select(ReceivingSession).where(ReceivingSession.act_id == act.id,
-                                                             ReceivingSession.closed_at.is_(None))).scalars():
+        for sess in s.execute(
+            select(ReceivingSession).where(ReceivingSession.act_id == act.id, ReceivingSession.closed_at.is_(None))
+        ).scalars():
             sess.closed_at = now
             sess.result = result.to_json()
         act.status = ActStatus.CLOSED
@@ -632,8 +765,16 @@ def close_act(db: Database, ref: str | int, user: User | None = None, actor: str
     return closed
 
 
-def decide(db: Database, ref: str | int, decision: str, *, reason: str | None = None, comment: str | None = None,
-           user: User | None = None, actor: str | None = None) -> Decision:
+def decide(
+    db: Database,
+    ref: str | int,
+    decision: str,
+    *,
+    reason: str | None = None,
+    comment: str | None = None,
+    user: User | None = None,
+    actor: str | None = None,
+) -> Decision:
     if decision not in DECISIONS:
         raise ReceivingError("bad_decision")
     if reason and reason not in REASON_CODES:
@@ -647,13 +788,20 @@ def decide(db: Database, ref: str | int, decision: str, *, reason: str | None = 
         result = summary(s, act)
         if decision == "accepted" and (not result.complete or result.surplus):
             raise ReceivingError("decision_contradicts")
-        row = Decision(act_id=act.id, decision=decision, reason=reason, comment=comment,
-                       user_id=user.id if user else None)
+        row = Decision(
+            act_id=act.id, decision=decision, reason=reason, comment=comment, user_id=user.id if user else None
+        )
         s.add(row)
         act.status = ActStatus.DECIDED
         s.flush()
-        audit.record(s, "act.decided", user=user, actor=actor, act_id=act.id,
-                     details={"decision": decision, "reason": reason, "comment": comment})
+        audit.record(
+            s,
+            "act.decided",
+            user=user,
+            actor=actor,
+            act_id=act.id,
+            details={"decision": decision, "reason": reason, "comment": comment},
+        )
         return row
 
 

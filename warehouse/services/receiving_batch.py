@@ -40,8 +40,9 @@ from warehouse.services.receiving import (
 from warehouse.services.users import ensure_station
 
 
-def record_scans(db: Database, act_id: int, inputs: Sequence[ScanInput], *,
-                 gs_substitutes: Sequence[str] | None = None) -> list[ScanResult]:
+def record_scans(
+    db: Database, act_id: int, inputs: Sequence[ScanInput], *, gs_substitutes: Sequence[str] | None = None
+) -> list[ScanResult]:
     """Journal and apply `inputs`, in order, to an incoming act in one transaction; one result per input
     recorded, in order.
 
@@ -58,8 +59,9 @@ def record_scans(db: Database, act_id: int, inputs: Sequence[ScanInput], *,
     substitutes = gs_substitutes or codes.DEFAULT_GS_SUBSTITUTES
     # Pure work first, as record_scan does: on SQLite every station waits while one holds the write lock.
     commands = [command_of(i.raw) for i in inputs]
-    parsed_all = [None if c else codes.parse(i.raw, gs_substitutes=substitutes) for i, c in zip(inputs, commands,
-                                                                                                  strict=True)]
+    parsed_all = [
+        None if c else codes.parse(i.raw, gs_substitutes=substitutes) for i, c in zip(inputs, commands, strict=True)
+    ]
     closing = False
     with db.write() as s:
         _lock_act(s, act_id)

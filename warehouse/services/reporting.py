@@ -49,9 +49,12 @@ class ReportFormat(StrEnum):
 # Which renderer makes which file. The workbook carries the summary, the discrepancies and every code,
 # so it answers the acceptance, discrepancy and code-list requests alike; labels exist only on paper.
 SUPPORTED: Final = {
-    (ReportKind.ACCEPTANCE, ReportFormat.PDF), (ReportKind.DISCREPANCIES, ReportFormat.PDF),
-    (ReportKind.LABELS, ReportFormat.PDF), (ReportKind.CODES, ReportFormat.PDF),
-    (ReportKind.ACCEPTANCE, ReportFormat.XLSX), (ReportKind.DISCREPANCIES, ReportFormat.XLSX),
+    (ReportKind.ACCEPTANCE, ReportFormat.PDF),
+    (ReportKind.DISCREPANCIES, ReportFormat.PDF),
+    (ReportKind.LABELS, ReportFormat.PDF),
+    (ReportKind.CODES, ReportFormat.PDF),
+    (ReportKind.ACCEPTANCE, ReportFormat.XLSX),
+    (ReportKind.DISCREPANCIES, ReportFormat.XLSX),
     (ReportKind.CODES, ReportFormat.XLSX),
 }
 _LEVELS: Final = frozenset({"pallet", "box", "block", "pack"})
@@ -63,9 +66,11 @@ class ReportError(Exception):
     """A report that cannot be made; `reason` selects the message."""
 
     MESSAGES: Final = {
-        "unsupported": {"ru": "Такой отчёт в этом формате не формируется.",
-                        "kk": "Мұндай есеп бұл форматта жасалмайды.",
-                        "en": "This report is not made in that format."},
+        "unsupported": {
+            "ru": "Такой отчёт в этом формате не формируется.",
+            "kk": "Мұндай есеп бұл форматта жасалмайды.",
+            "en": "This report is not made in that format.",
+        },
     }
 
     def __init__(self, reason: str) -> None:
@@ -82,8 +87,15 @@ def file_name(act: Act, kind: ReportKind, fmt: ReportFormat) -> str:
     return f"{safe}-{kind.value}.{fmt.value}"
 
 
-def render(db: Database, act_ref: str | int, kind: ReportKind, fmt: ReportFormat, out: Path, lang: str = "ru",
-           progress: Progress | None = None) -> Path:
+def render(
+    db: Database,
+    act_ref: str | int,
+    kind: ReportKind,
+    fmt: ReportFormat,
+    out: Path,
+    lang: str = "ru",
+    progress: Progress | None = None,
+) -> Path:
     """Write the report to `out` (atomically: a failed report leaves no half file behind)."""
     if (kind, fmt) not in SUPPORTED:
         raise ReportError("unsupported")
@@ -94,20 +106,25 @@ def render(db: Database, act_ref: str | int, kind: ReportKind, fmt: ReportFormat
             act = receiving.find_act(s, act_ref)
             info = act_info(act)
             if fmt is ReportFormat.XLSX:
-                excel.codes_xlsx(partial, info, gtin_lines(s, act), discrepancy_lines(s, act, lang),
-                                 code_rows(s, act), language, progress=progress)
+                excel.codes_xlsx(
+                    partial,
+                    info,
+                    gtin_lines(s, act),
+                    discrepancy_lines(s, act, lang),
+                    code_rows(s, act),
+                    language,
+                    progress=progress,
+                )
             elif kind is ReportKind.ACCEPTANCE:
-                pdf.acceptance_pdf(partial, info, gtin_lines(s, act), decision_of(s, act), signature_of(s, act),
-                                   language)
+                pdf.acceptance_pdf(
+                    partial, info, gtin_lines(s, act), decision_of(s, act), signature_of(s, act), language
+                )
             elif kind is ReportKind.DISCREPANCIES:
-                pdf.discrepancy_pdf(partial, info, discrepancy_lines(s, act, lang), language,
-                                    progress=progress)
+                pdf.discrepancy_pdf(partial, info, discrepancy_lines(s, act, lang), language, progress=progress)
             elif kind is ReportKind.LABELS:
-                pdf.labels_pdf(partial, label_items(s, act), language, reference=f"{act.number}",
-                               progress=progress)
+                pdf.labels_pdf(partial, label_items(s, act), language, reference=f"{act.number}", progress=progress)
             else:
-                pdf.outgoing_act_pdf(partial, info, gtin_lines(s, act), code_rows(s, act), language,
-                                     progress=progress)
+                pdf.outgoing_act_pdf(partial, info, gtin_lines(s, act), code_rows(s, act), language, progress=progress)
         partial.replace(out)
     finally:
         partial.unlink(missing_ok=True)
@@ -116,57 +133,105 @@ def render(db: Database, act_ref: str | int, kind: ReportKind, fmt: ReportFormat
 
 # --- plain data -------------------------------------------------------------------------------------------
 
+
 def act_info(act: Act) -> ActInfo:
     basis = []
     for item in act.basis or []:
         if isinstance(item, dict):
             date = item.get("date")
-            basis.append(BasisDoc(str(item.get("type", "")), str(item.get("number", "")),
-                                  dt.date.fromisoformat(date) if isinstance(date, str) and date else None))
-    return ActInfo(number=act.number, date=act.date, sender=Party(act.sender_name, act.sender_bin),
-                   receiver=Party(act.receiver_name, act.receiver_bin), basis=basis, turnover=act.turnover,
-                   status=act.status, mode=act.mode)
+            basis.append(
+                BasisDoc(
+                    str(item.get("type", "")),
+                    str(item.get("number", "")),
+                    dt.date.fromisoformat(date) if isinstance(date, str) and date else None,
+                )
+            )
+    return ActInfo(
+        number=act.number,
+        date=act.date,
+        sender=Party(act.sender_name, act.sender_bin),
+        receiver=Party(act.receiver_name, act.receiver_bin),
+        basis=basis,
+        turnover=act.turnover,
+        status=act.status,
+        mode=act.mode,
+    )
 
 
 def gtin_lines(s: Session, act: Act) -> list[GtinLine]:
     names: dict[str, tuple[str | None, int | None]] = {}
     for gtin, name, price in s.execute(
-            select(ActCode.gtin, ActCode.name, ActCode.price)
-            .where(ActCode.act_id == act.id, ActCode.gtin.is_not(None), ActCode.name.is_not(None))
-            .distinct().limit(10_000)):
+        select(ActCode.gtin, ActCode.name, ActCode.price)
+        .where(ActCode.act_id == act.id, ActCode.gtin.is_not(None), ActCode.name.is_not(None))
+        .distinct()
+        .limit(10_000)
+    ):
         if gtin:
             names.setdefault(gtin, (name, price))
     out = []
-    for c in s.execute(select(ActCounter).where(ActCounter.act_id == act.id)
-                       .order_by(ActCounter.gtin, ActCounter.level)).scalars():
+    for c in s.execute(
+        select(ActCounter).where(ActCounter.act_id == act.id).order_by(ActCounter.gtin, ActCounter.level)
+    ).scalars():
         if c.level not in _LEVELS:
             continue
         name, price = names.get(c.gtin, (None, None))
-        out.append(GtinLine(gtin=c.gtin, name=name, level=c.level, expected=c.expected, credited=c.credited,
-                            price_tiyn=price if c.level == "block" else None))
+        out.append(
+            GtinLine(
+                gtin=c.gtin,
+                name=name,
+                level=c.level,
+                expected=c.expected,
+                credited=c.credited,
+                price_tiyn=price if c.level == "block" else None,
+            )
+        )
     return out
 
 
 def decision_of(s: Session, act: Act) -> DecisionInfo | None:
-    row = s.execute(select(Decision, User.full_name, User.username).outerjoin(User, User.id == Decision.user_id)
-                    .where(Decision.act_id == act.id).order_by(Decision.id.desc()).limit(1)).first()
+    row = s.execute(
+        select(Decision, User.full_name, User.username)
+        .outerjoin(User, User.id == Decision.user_id)
+        .where(Decision.act_id == act.id)
+        .order_by(Decision.id.desc())
+        .limit(1)
+    ).first()
     if row is None:
         return None
     decision, full_name, username = row
     reasons = [decision.reason] if decision.reason else []
-    reasons += sorted({r for (r,) in s.execute(select(LineResolution.reason).where(
-        LineResolution.act_id == act.id, LineResolution.reason.is_not(None))) if r and r not in reasons})
-    return DecisionInfo(decision=decision.decision, reason_codes=reasons, comment=decision.comment,
-                        decided_by=full_name or username, decided_at=decision.created_at)
+    reasons += sorted(
+        {
+            r
+            for (r,) in s.execute(
+                select(LineResolution.reason).where(LineResolution.act_id == act.id, LineResolution.reason.is_not(None))
+            )
+            if r and r not in reasons
+        }
+    )
+    return DecisionInfo(
+        decision=decision.decision,
+        reason_codes=reasons,
+        comment=decision.comment,
+        decided_by=full_name or username,
+        decided_at=decision.created_at,
+    )
 
 
 def signature_of(s: Session, act: Act) -> SignatureInfo | None:
-    doc = s.execute(select(SignedDocument).where(SignedDocument.act_id == act.id)
-                    .order_by(SignedDocument.id.desc()).limit(1)).scalar()
+    doc = s.execute(
+        select(SignedDocument).where(SignedDocument.act_id == act.id).order_by(SignedDocument.id.desc()).limit(1)
+    ).scalar()
     if doc is None:
         return None
-    return SignatureInfo(signer=doc.signer, iin=doc.signer_iin, bin=doc.signer_bin, organisation=None,
-                         cert_sha256=doc.cert_sha256, signed_at=doc.created_at)
+    return SignatureInfo(
+        signer=doc.signer,
+        iin=doc.signer_iin,
+        bin=doc.signer_bin,
+        organisation=None,
+        cert_sha256=doc.cert_sha256,
+        signed_at=doc.created_at,
+    )
 
 
 def discrepancy_lines(s: Session, act: Act, lang: str) -> Iterator[DiscrepancyLine]:
@@ -176,9 +241,16 @@ def discrepancy_lines(s: Session, act: Act, lang: str) -> Iterator[DiscrepancyLi
     for line in lines:
         level = line.level if line.level in _LEVELS else _KIND_LEVEL.get(line.level or "")
         reason = line.reason or (line.message if line.kind != "missing" else None)
-        yield DiscrepancyLine(kind=line.kind, code=line.code, level=level, parent_code=line.parent_code,
-                              parent_level=line.parent_level if line.parent_code else None, gtin=_gtin_of(line.code),
-                              reason=reason, comment=line.comment)
+        yield DiscrepancyLine(
+            kind=line.kind,
+            code=line.code,
+            level=level,
+            parent_code=line.parent_code,
+            parent_level=line.parent_level if line.parent_code else None,
+            gtin=_gtin_of(line.code),
+            reason=reason,
+            comment=line.comment,
+        )
 
 
 def _gtin_of(code: str) -> str | None:
@@ -191,8 +263,11 @@ def _gtin_of(code: str) -> str | None:
 
 def label_items(s: Session, act: Act) -> Iterator[LabelItem]:
     """A label per pallet and box, in the order of the act's tree."""
-    stmt = (select(ActCode.code, ActCode.level, ActCode.pos, ActCode.last)
-            .where(ActCode.act_id == act.id, ActCode.level.in_(("pallet", "box"))).order_by(ActCode.pos))
+    stmt = (
+        select(ActCode.code, ActCode.level, ActCode.pos, ActCode.last)
+        .where(ActCode.act_id == act.id, ActCode.level.in_(("pallet", "box")))
+        .order_by(ActCode.pos)
+    )
     for code, level, pos, last in s.execute(stmt):
         inside = (last - pos) if pos is not None and last is not None else None
         yield LabelItem(code=code, level=level, caption=f"{act.number} · {inside}" if inside else act.number)
@@ -201,10 +276,18 @@ def label_items(s: Session, act: Act) -> Iterator[LabelItem]:
 def code_rows(s: Session, act: Act) -> Iterator[CodeRow]:
     """Every code with its aggregate and status, streamed in tree order."""
     parent = aliased(ActCode)
-    stmt = (select(ActCode.code, ActCode.level, parent.code, ActCode.gtin, ActCode.credited_scan_id)
-            .outerjoin(parent, parent.id == ActCode.parent_id)
-            .where(ActCode.act_id == act.id).order_by(ActCode.pos, ActCode.id)
-            .execution_options(yield_per=5_000))
+    stmt = (
+        select(ActCode.code, ActCode.level, parent.code, ActCode.gtin, ActCode.credited_scan_id)
+        .outerjoin(parent, parent.id == ActCode.parent_id)
+        .where(ActCode.act_id == act.id)
+        .order_by(ActCode.pos, ActCode.id)
+        .execution_options(yield_per=5_000)
+    )
     for code, level, parent_code, gtin, credited in s.execute(stmt):
-        yield CodeRow(code=code, level=level, parent_code=parent_code, gtin=gtin,
-                      status="credited" if credited is not None else "missing")
+        yield CodeRow(
+            code=code,
+            level=level,
+            parent_code=parent_code,
+            gtin=gtin,
+            status="credited" if credited is not None else "missing",
+        )

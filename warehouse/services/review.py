@@ -49,27 +49,70 @@ def lines(s: Session, act: Act, lang: str = "ru", limit: int = 2000) -> list[Lin
     ids = {}
     wanted = [code for g in missing for _lvl, code in g.codes]
     for i in range(0, len(wanted), 500):
-        chunk = wanted[i:i + 500]
-        ids.update(dict(s.execute(select(ActCode.code, ActCode.id).where(ActCode.act_id == act.id,
-                                                                          ActCode.code.in_(chunk))).all()))
+        chunk = wanted[i : i + 500]
+        ids.update(
+            dict(
+                s.execute(
+                    select(ActCode.code, ActCode.id).where(ActCode.act_id == act.id, ActCode.code.in_(chunk))
+                ).all()
+            )
+        )
     for group in missing:
         for level, code in group.codes:
             code_id = ids.get(code)
             r = resolved.get(("code", code_id or 0))
-            out.append(Line("missing", code, level, group.parent_code, group.parent_level, code_id, None, None,
-                            r.resolution if r else None, r.reason if r else None, r.comment if r else None))
-    scans = s.execute(select(Scan).where(Scan.act_id == act.id, Scan.scan_class.in_(list(SURPLUS_CLASSES)))
-                      .order_by(Scan.id).limit(limit)).scalars()
+            out.append(
+                Line(
+                    "missing",
+                    code,
+                    level,
+                    group.parent_code,
+                    group.parent_level,
+                    code_id,
+                    None,
+                    None,
+                    r.resolution if r else None,
+                    r.reason if r else None,
+                    r.comment if r else None,
+                )
+            )
+    scans = s.execute(
+        select(Scan)
+        .where(Scan.act_id == act.id, Scan.scan_class.in_(list(SURPLUS_CLASSES)))
+        .order_by(Scan.id)
+        .limit(limit)
+    ).scalars()
     for scan in scans:
         r = resolved.get(("scan", scan.id))
-        out.append(Line(scan.scan_class, scan.normalized or scan.raw, scan.kind, None, None, None, scan.id,
-                        receiving._result_of(scan).message(lang), r.resolution if r else None,
-                        r.reason if r else None, r.comment if r else None))
+        out.append(
+            Line(
+                scan.scan_class,
+                scan.normalized or scan.raw,
+                scan.kind,
+                None,
+                None,
+                None,
+                scan.id,
+                receiving._result_of(scan).message(lang),
+                r.resolution if r else None,
+                r.reason if r else None,
+                r.comment if r else None,
+            )
+        )
     return out
 
 
-def resolve(db: Database, act_id: int, *, resolution: str, reason: str | None, comment: str | None,
-            user: User, act_code_id: int | None = None, scan_id: int | None = None) -> LineResolution:
+def resolve(
+    db: Database,
+    act_id: int,
+    *,
+    resolution: str,
+    reason: str | None,
+    comment: str | None,
+    user: User,
+    act_code_id: int | None = None,
+    scan_id: int | None = None,
+) -> LineResolution:
     if resolution not in RESOLUTIONS:
         raise ReceivingError("bad_decision")
     if reason and reason not in REASON_CODES:
@@ -83,17 +126,38 @@ def resolve(db: Database, act_id: int, *, resolution: str, reason: str | None, c
         if act.status != ActStatus.CLOSED:
             raise ReceivingError("not_closed")
         # The line must belong to this act: ids from a form are not trusted.
-        if act_code_id is not None and s.execute(select(ActCode.id).where(
-                ActCode.id == act_code_id, ActCode.act_id == act_id)).first() is None:
+        if (
+            act_code_id is not None
+            and s.execute(select(ActCode.id).where(ActCode.id == act_code_id, ActCode.act_id == act_id)).first() is None
+        ):
             raise ReceivingError("no_act")
-        if scan_id is not None and s.execute(select(Scan.id).where(
-                Scan.id == scan_id, Scan.act_id == act_id)).first() is None:
+        if (
+            scan_id is not None
+            and s.execute(select(Scan.id).where(Scan.id == scan_id, Scan.act_id == act_id)).first() is None
+        ):
             raise ReceivingError("no_act")
-        row = LineResolution(act_id=act_id, act_code_id=act_code_id, scan_id=scan_id, resolution=resolution,
-                             reason=reason or None, comment=(comment or "").strip() or None, user_id=user.id)
+        row = LineResolution(
+            act_id=act_id,
+            act_code_id=act_code_id,
+            scan_id=scan_id,
+            resolution=resolution,
+            reason=reason or None,
+            comment=(comment or "").strip() or None,
+            user_id=user.id,
+        )
         s.add(row)
         s.flush()
-        audit.record(s, "line.resolved", user=user, act_id=act_id,
-                     details={"act_code_id": act_code_id, "scan_id": scan_id, "resolution": resolution,
-                              "reason": reason, "comment": row.comment})
+        audit.record(
+            s,
+            "line.resolved",
+            user=user,
+            act_id=act_id,
+            details={
+                "act_code_id": act_code_id,
+                "scan_id": scan_id,
+                "resolution": resolution,
+                "reason": reason,
+                "comment": row.comment,
+            },
+        )
         return row

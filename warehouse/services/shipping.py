@@ -83,8 +83,11 @@ class OutgoingStatus(StrEnum):
     REJECTED = "rejected"
 
 
-DECISION_STATUS: Final = {"accepted": OutgoingStatus.ACCEPTED, "accepted_with_discrepancies":
-                          OutgoingStatus.DISCREPANCIES, "rejected": OutgoingStatus.REJECTED}
+DECISION_STATUS: Final = {
+    "accepted": OutgoingStatus.ACCEPTED,
+    "accepted_with_discrepancies": OutgoingStatus.DISCREPANCIES,
+    "rejected": OutgoingStatus.REJECTED,
+}
 AWAITING_ACCEPTANCE: Final = (OutgoingStatus.SIGNED.value, OutgoingStatus.SENT.value)
 
 
@@ -122,6 +125,7 @@ def valid_bin(value: str) -> bool:
 
 # --- errors ------------------------------------------------------------------------------------------------------
 
+
 class ShippingError(Exception):
     """The action was refused and nothing was written; `reason` keys the message."""
 
@@ -153,7 +157,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "БИН/ИИН {bin} is not valid: 12 digits with a correct check digit are needed",
     },
     "no_name": {
-        "ru": "Укажите наименование получателя", "kk": "Алушының атауын көрсетіңіз",
+        "ru": "Укажите наименование получателя",
+        "kk": "Алушының атауын көрсетіңіз",
         "en": "Enter the receiver's name",
     },
     "own_bin": {
@@ -177,7 +182,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Basis document: a type, a number and a YYYY-MM-DD date are needed ({value})",
     },
     "bad_turnover": {
-        "ru": "Неизвестный вид оборота: {value}", "kk": "Белгісіз айналым түрі: {value}",
+        "ru": "Неизвестный вид оборота: {value}",
+        "kk": "Белгісіз айналым түрі: {value}",
         "en": "Unknown turnover type: {value}",
     },
     "bad_price": {
@@ -186,7 +192,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "A price is a whole number of tiyn, not negative, for a block or a pack of a 14-digit GTIN",
     },
     "empty_act": {
-        "ru": "В акте нет ни одного кода: подписывать нечего", "kk": "Актіде бірде-бір код жоқ: қол қоятын ештеңе жоқ",
+        "ru": "В акте нет ни одного кода: подписывать нечего",
+        "kk": "Актіде бірде-бір код жоқ: қол қоятын ештеңе жоқ",
         "en": "The act holds no code: there is nothing to sign",
     },
     "too_big": {
@@ -195,33 +202,42 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "{level} {code} holds {count} codes, more than the {max} a document carries: open it",
     },
     "not_signed": {
-        "ru": "Акт ещё не подписан", "kk": "Актіге әлі қол қойылмаған", "en": "The act is not signed yet",
+        "ru": "Акт ещё не подписан",
+        "kk": "Актіге әлі қол қойылмаған",
+        "en": "The act is not signed yet",
     },
     "bad_format": {
-        "ru": "Формат выгрузки: .json, .csv или .xlsx", "kk": "Жүктеу форматы: .json, .csv немесе .xlsx",
+        "ru": "Формат выгрузки: .json, .csv или .xlsx",
+        "kk": "Жүктеу форматы: .json, .csv немесе .xlsx",
         "en": "Export as .json, .csv or .xlsx",
     },
     "changed": stock.MESSAGES["changed"],
     # scanning
     "added": {
-        "ru": "Добавлено: {level} {code}{inside}", "kk": "Қосылды: {level} {code}{inside}",
+        "ru": "Добавлено: {level} {code}{inside}",
+        "kk": "Қосылды: {level} {code}{inside}",
         "en": "Added: {level} {code}{inside}",
     },
     "removed": {
-        "ru": "Убрано из акта: {level} {code}{inside}", "kk": "Актіден алынды: {level} {code}{inside}",
+        "ru": "Убрано из акта: {level} {code}{inside}",
+        "kk": "Актіден алынды: {level} {code}{inside}",
         "en": "Taken off the act: {level} {code}{inside}",
     },
     "empty": {"ru": "Пустое сканирование", "kk": "Бос сканерлеу", "en": "Empty scan"},
     "invalid": {
-        "ru": "Код не распознан: {error}", "kk": "Код танылмады: {error}", "en": "Code not recognised: {error}",
+        "ru": "Код не распознан: {error}",
+        "kk": "Код танылмады: {error}",
+        "en": "Code not recognised: {error}",
     },
     "product": {
-        "ru": "Это штрихкод товара: сканируйте Data Matrix", "kk": "Бұл тауардың штрихкоды: Data Matrix-ті сканерлеңіз",
+        "ru": "Это штрихкод товара: сканируйте Data Matrix",
+        "kk": "Бұл тауардың штрихкоды: Data Matrix-ті сканерлеңіз",
         "en": "This is the product barcode: scan the Data Matrix",
     },
     "not_in_stock": stock.MESSAGES["not_in_stock"],
     "already_shipped": {
-        "ru": "Уже отгружен по акту {act}: {level} {code}", "kk": "{act} актісімен жөнелтілген: {level} {code}",
+        "ru": "Уже отгружен по акту {act}: {level} {code}",
+        "kk": "{act} актісімен жөнелтілген: {level} {code}",
         "en": "Already shipped with act {act}: {level} {code}",
     },
     "on_other_draft": {
@@ -230,7 +246,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "Already on another outgoing act {act}: {level} {code}",
     },
     "on_this_act": {
-        "ru": "Уже в этом акте: {level} {code}", "kk": "Осы актіде бар: {level} {code}",
+        "ru": "Уже в этом акте: {level} {code}",
+        "kk": "Осы актіде бар: {level} {code}",
         "en": "Already on this act: {level} {code}",
     },
     "inside_on_this_act": {
@@ -249,7 +266,8 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "{level} {code} was opened: scan what was inside it",
     },
     "not_on_act": {
-        "ru": "Этого кода нет в акте: {code}", "kk": "Бұл код актіде жоқ: {code}",
+        "ru": "Этого кода нет в акте: {code}",
+        "kk": "Бұл код актіде жоқ: {code}",
         "en": "This code is not on the act: {code}",
     },
     "remove_parent": {
@@ -274,11 +292,13 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "The acceptance lists a code that is not on this act: {code}",
     },
     "already_applied": {
-        "ru": "Эта часть приёмки уже применена", "kk": "Қабылдаудың бұл бөлігі қолданылған",
+        "ru": "Эта часть приёмки уже применена",
+        "kk": "Қабылдаудың бұл бөлігі қолданылған",
         "en": "This part of the acceptance has already been applied",
     },
     "act_closed": {
-        "ru": "По акту уже получен ответ получателя", "kk": "Акт бойынша алушының жауабы алынған",
+        "ru": "По акту уже получен ответ получателя",
+        "kk": "Акт бойынша алушының жауабы алынған",
         "en": "The receiver's answer to this act is already in",
     },
     "wrong_signer": {
@@ -295,6 +315,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
 
 
 # --- the company and new acts -------------------------------------------------------------------------------
+
 
 def company(config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> acts.Party | None:
     """Our company as the sender: COMPANY_NAME / COMPANY_BIN from the Flask config, else WAREHOUSE_COMPANY_NAME /
@@ -331,8 +352,13 @@ def _checked_basis(items: Sequence[Basis], on: date) -> list[dict[str, str]]:
             date.fromisoformat(when)
         except ValueError:
             raise ShippingError("bad_basis", value=f"{b.type}:{b.number}:{when}") from None
-        if not b.type or not b.number or len(b.type) > acts.MAX_SHORT_TEXT or len(b.number) > acts.MAX_NUMBER \
-                or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", when):
+        if (
+            not b.type
+            or not b.number
+            or len(b.type) > acts.MAX_SHORT_TEXT
+            or len(b.number) > acts.MAX_NUMBER
+            or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", when)
+        ):
             raise ShippingError("bad_basis", value=f"{b.type}:{b.number}:{when}")
         out.append({"type": b.type, "number": b.number, "date": when})
     return out
@@ -340,8 +366,12 @@ def _checked_basis(items: Sequence[Basis], on: date) -> list[dict[str, str]]:
 
 def _sender(s: Session, sender: acts.Party | None) -> acts.Party:
     if sender is None:
-        row = s.execute(select(Act.receiver_name, Act.receiver_bin).where(Act.direction == Direction.INCOMING)
-                        .order_by(Act.id.desc()).limit(1)).first()
+        row = s.execute(
+            select(Act.receiver_name, Act.receiver_bin)
+            .where(Act.direction == Direction.INCOMING)
+            .order_by(Act.id.desc())
+            .limit(1)
+        ).first()
         if row is None:
             raise ShippingError("no_company")
         sender = acts.Party(row.receiver_name, row.receiver_bin)
@@ -350,9 +380,18 @@ def _sender(s: Session, sender: acts.Party | None) -> acts.Party:
     return sender
 
 
-def new_act(db: Database, *, receiver_bin: str, receiver_name: str, sender: acts.Party | None = None,
-            basis: Sequence[Basis] = (), turnover: str = "sale", user: User | None = None,
-            actor: str | None = None, on: date | None = None) -> Act:
+def new_act(
+    db: Database,
+    *,
+    receiver_bin: str,
+    receiver_name: str,
+    sender: acts.Party | None = None,
+    basis: Sequence[Basis] = (),
+    turnover: str = "sale",
+    user: User | None = None,
+    actor: str | None = None,
+    on: date | None = None,
+) -> Act:
     """A new draft outgoing act numbered ТА-<id>. Raises ShippingError "bad_bin", "no_name", "own_bin",
     "no_company", "bad_company_bin", "bad_basis", "bad_turnover"."""
     receiver_bin, receiver_name = receiver_bin.strip(), " ".join(receiver_name.split())
@@ -368,17 +407,38 @@ def new_act(db: Database, *, receiver_bin: str, receiver_name: str, sender: acts
         party = _sender(s, sender)
         if party.bin == receiver_bin:
             raise ShippingError("own_bin")
-        act = Act(direction=Direction.OUTGOING.value, number=f"draft-{uuid.uuid4().hex}", date=day,
-                  sender_name=party.name, sender_bin=party.bin, receiver_name=receiver_name,
-                  receiver_bin=receiver_bin, basis=documents, turnover=turnover, status=OutgoingStatus.DRAFT.value,
-                  created_by=user.id if user else None)
+        act = Act(
+            direction=Direction.OUTGOING.value,
+            number=f"draft-{uuid.uuid4().hex}",
+            date=day,
+            sender_name=party.name,
+            sender_bin=party.bin,
+            receiver_name=receiver_name,
+            receiver_bin=receiver_bin,
+            basis=documents,
+            turnover=turnover,
+            status=OutgoingStatus.DRAFT.value,
+            created_by=user.id if user else None,
+        )
         s.add(act)
         s.flush()
         act.number = f"ТА-{act.id:06d}"
         s.flush()
-        audit.record(s, "act.created", user=user, actor=actor, act_id=act.id,
-                     details={"direction": "outgoing", "number": act.number, "receiver_bin": receiver_bin,
-                              "receiver_name": receiver_name, "basis": documents, "turnover": turnover})
+        audit.record(
+            s,
+            "act.created",
+            user=user,
+            actor=actor,
+            act_id=act.id,
+            details={
+                "direction": "outgoing",
+                "number": act.number,
+                "receiver_bin": receiver_bin,
+                "receiver_name": receiver_name,
+                "basis": documents,
+                "turnover": turnover,
+            },
+        )
         return act
 
 
@@ -404,6 +464,7 @@ def _draft(s: Session, ref: str | int) -> Act:
 
 # --- scanning what ships -----------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class AddResult:
     """What became of one scan at the shipping dock."""
@@ -428,8 +489,15 @@ class AddResult:
         return _say(self.reason, lang, args)
 
     def to_json(self, lang: str = "en") -> dict[str, Any]:
-        return {"input": self.input, "class": self.scan_class, "message": self.message(lang), "reason": self.reason,
-                "code": self.args.get("code"), "level": self.args.get("level") or None, "codes": self.codes}
+        return {
+            "input": self.input,
+            "class": self.scan_class,
+            "message": self.message(lang),
+            "reason": self.reason,
+            "code": self.args.get("code"),
+            "level": self.args.get("level") or None,
+            "codes": self.codes,
+        }
 
 
 def stock_inside(n: int, lang: str) -> str:
@@ -440,8 +508,16 @@ class _Changed(Exception):
     """A compare-and-set found fewer rows than expected: another station got there first."""
 
 
-def add_code(db: Database, act_ref: str | int, raw: str, *, user: User | None = None, station: str | None = None,
-             actor: str | None = None, gs_substitutes: Sequence[str] | None = None) -> AddResult:
+def add_code(
+    db: Database,
+    act_ref: str | int,
+    raw: str,
+    *,
+    user: User | None = None,
+    station: str | None = None,
+    actor: str | None = None,
+    gs_substitutes: Sequence[str] | None = None,
+) -> AddResult:
     """Put one scanned code (any level) on a draft with everything inside it, or say why not.
 
     Refusals (nothing written): empty, invalid, product, not_in_stock, already_shipped, opened,
@@ -466,21 +542,53 @@ def add_code(db: Database, act_ref: str | int, raw: str, *, user: User | None = 
             args = {"code": row.code, "level": row.level}
             conn = s.connection()
             # Compare-and-set, root first: it must still be in stock, loose and on no act.
-            if conn.execute(update(StockCode).where(
-                    StockCode.id == row.id, StockCode.status == StockStatus.IN_STOCK, StockCode.parent_id.is_(None),
-                    StockCode.act_id.is_(None)).values(status=StockStatus.RESERVED.value, act_id=act.id,
-                                                       updated_at=at)).rowcount != 1:
+            if (
+                conn.execute(
+                    update(StockCode)
+                    .where(
+                        StockCode.id == row.id,
+                        StockCode.status == StockStatus.IN_STOCK,
+                        StockCode.parent_id.is_(None),
+                        StockCode.act_id.is_(None),
+                    )
+                    .values(status=StockStatus.RESERVED.value, act_id=act.id, updated_at=at)
+                ).rowcount
+                != 1
+            ):
                 raise _Changed
             expected = stock.count_subtree(s, row.id) - 1
-            if expected and conn.execute(update(StockCode).where(
-                    StockCode.id.in_(stock.subtree(row.id)), StockCode.id != row.id,
-                    StockCode.status == StockStatus.IN_STOCK, StockCode.act_id.is_(None))
-                    .values(status=StockStatus.RESERVED.value, act_id=act.id, updated_at=at)).rowcount != expected:
+            if (
+                expected
+                and conn.execute(
+                    update(StockCode)
+                    .where(
+                        StockCode.id.in_(stock.subtree(row.id)),
+                        StockCode.id != row.id,
+                        StockCode.status == StockStatus.IN_STOCK,
+                        StockCode.act_id.is_(None),
+                    )
+                    .values(status=StockStatus.RESERVED.value, act_id=act.id, updated_at=at)
+                ).rowcount
+                != expected
+            ):
                 raise _Changed
-            stock.move(s, stock.subtree(row.id), MoveKind.RESERVED, act_id=act.id,
-                       user_id=user.id if user else None, station=station, at=at)
-            audit.record(s, "act.code_added", user=user, actor=actor, act_id=act.id,
-                         details={"code": row.code, "level": row.level, "codes": expected + 1, "station": station})
+            stock.move(
+                s,
+                stock.subtree(row.id),
+                MoveKind.RESERVED,
+                act_id=act.id,
+                user_id=user.id if user else None,
+                station=station,
+                at=at,
+            )
+            audit.record(
+                s,
+                "act.code_added",
+                user=user,
+                actor=actor,
+                act_id=act.id,
+                details={"code": row.code, "level": row.level, "codes": expected + 1, "station": station},
+            )
             return AddResult(raw, True, "added", args, expected + 1)
     except _Changed:
         return AddResult(raw, False, "changed")
@@ -499,16 +607,25 @@ def _refusal(s: Session, act: Act, row: StockCode | None, raw: str, code: str) -
         if row.act_id != act.id:
             return AddResult(raw, False, "on_other_draft", {**args, "act": stock._act_number(s, row.act_id)})
         if parent is not None:
-            return AddResult(raw, False, "inside_on_this_act", {**args, "parent": parent.code,
-                                                                 "parent_level": parent.level})
+            return AddResult(
+                raw, False, "inside_on_this_act", {**args, "parent": parent.code, "parent_level": parent.level}
+            )
         return AddResult(raw, False, "on_this_act", args)
     if parent is not None:
         return AddResult(raw, False, "inside_aggregate", {**args, "parent": parent.code, "parent_level": parent.level})
     return None
 
 
-def remove_code(db: Database, act_ref: str | int, raw: str, *, user: User | None = None, station: str | None = None,
-                actor: str | None = None, gs_substitutes: Sequence[str] | None = None) -> AddResult:
+def remove_code(
+    db: Database,
+    act_ref: str | int,
+    raw: str,
+    *,
+    user: User | None = None,
+    station: str | None = None,
+    actor: str | None = None,
+    gs_substitutes: Sequence[str] | None = None,
+) -> AddResult:
     """Take a code (with what is inside it) off a draft: it is in stock again. `added` is True when it was."""
     _parsed, identity = stock.identity_of(raw, gs_substitutes)
     at = utcnow()
@@ -521,28 +638,66 @@ def remove_code(db: Database, act_ref: str | int, raw: str, *, user: User | None
             args = {"code": row.code, "level": row.level}
             if row.parent_id is not None:
                 parent = s.get(StockCode, row.parent_id)
-                return AddResult(raw, False, "remove_parent", {**args, "parent": parent.code if parent else "",
-                                                               "parent_level": parent.level if parent else ""})
+                return AddResult(
+                    raw,
+                    False,
+                    "remove_parent",
+                    {**args, "parent": parent.code if parent else "", "parent_level": parent.level if parent else ""},
+                )
             expected = stock.count_subtree(s, row.id)
-            stock.move(s, stock.subtree(row.id), MoveKind.RELEASED, act_id=act.id,
-                       user_id=user.id if user else None, station=station, at=at)
-            if s.connection().execute(update(StockCode).where(
-                    StockCode.id.in_(stock.subtree(row.id)), StockCode.status == StockStatus.RESERVED,
-                    StockCode.act_id == act.id).values(status=StockStatus.IN_STOCK.value, act_id=None,
-                                                       updated_at=at)).rowcount != expected:
+            stock.move(
+                s,
+                stock.subtree(row.id),
+                MoveKind.RELEASED,
+                act_id=act.id,
+                user_id=user.id if user else None,
+                station=station,
+                at=at,
+            )
+            if (
+                s.connection()
+                .execute(
+                    update(StockCode)
+                    .where(
+                        StockCode.id.in_(stock.subtree(row.id)),
+                        StockCode.status == StockStatus.RESERVED,
+                        StockCode.act_id == act.id,
+                    )
+                    .values(status=StockStatus.IN_STOCK.value, act_id=None, updated_at=at)
+                )
+                .rowcount
+                != expected
+            ):
                 raise _Changed
-            audit.record(s, "act.code_removed", user=user, actor=actor, act_id=act.id,
-                         details={"code": row.code, "level": row.level, "codes": expected, "station": station})
+            audit.record(
+                s,
+                "act.code_removed",
+                user=user,
+                actor=actor,
+                act_id=act.id,
+                details={"code": row.code, "level": row.level, "codes": expected, "station": station},
+            )
             return AddResult(raw, True, "removed", args, expected)
     except _Changed:
         return AddResult(raw, False, "changed")
 
 
-def set_price(db: Database, act_ref: str | int, gtin: str, level: str, price: int | None, *,
-              user: User | None = None, actor: str | None = None) -> None:
+def set_price(
+    db: Database,
+    act_ref: str | int,
+    gtin: str,
+    level: str,
+    price: int | None,
+    *,
+    user: User | None = None,
+    actor: str | None = None,
+) -> None:
     """The price of a GTIN's blocks or packs on a draft, in tiyn (None clears it). Raises ShippingError."""
-    if level not in PRICED_LEVELS or not re.fullmatch(r"\d{14}", gtin) or (price is not None and not
-                                                                          0 <= price <= acts.MAX_PRICE):
+    if (
+        level not in PRICED_LEVELS
+        or not re.fullmatch(r"\d{14}", gtin)
+        or (price is not None and not 0 <= price <= acts.MAX_PRICE)
+    ):
         raise ShippingError("bad_price")
     with db.write() as s:
         act = _draft(s, act_ref)
@@ -550,11 +705,18 @@ def set_price(db: Database, act_ref: str | int, gtin: str, level: str, price: in
         if price is not None:
             s.add(ActPrice(act_id=act.id, gtin=gtin, level=level, price=price))
         s.flush()
-        audit.record(s, "act.price_set", user=user, actor=actor, act_id=act.id,
-                     details={"gtin": gtin, "level": level, "price": price})
+        audit.record(
+            s,
+            "act.price_set",
+            user=user,
+            actor=actor,
+            act_id=act.id,
+            details={"gtin": gtin, "level": level, "price": price},
+        )
 
 
 # --- totals -----------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class GtinLine:
@@ -583,10 +745,25 @@ class Totals:
         return sum(g.amount for g in self.by_gtin)
 
     def to_json(self) -> dict[str, Any]:
-        return {"codes": self.codes, "levels": self.levels, "amount": self.amount, "undeclared": self.undeclared,
-                "by_gtin": [{"gtin": g.gtin, "name": g.name, "blocks": g.blocks, "packs": g.packs,
-                             "packs_total": g.packs_total, "block_price": g.block_price, "pack_price": g.pack_price,
-                             "amount": g.amount} for g in self.by_gtin]}
+        return {
+            "codes": self.codes,
+            "levels": self.levels,
+            "amount": self.amount,
+            "undeclared": self.undeclared,
+            "by_gtin": [
+                {
+                    "gtin": g.gtin,
+                    "name": g.name,
+                    "blocks": g.blocks,
+                    "packs": g.packs,
+                    "packs_total": g.packs_total,
+                    "block_price": g.block_price,
+                    "pack_price": g.pack_price,
+                    "amount": g.amount,
+                }
+                for g in self.by_gtin
+            ],
+        }
 
 
 def prices(s: Session, act_id: int) -> dict[tuple[str, str], int]:
@@ -603,9 +780,12 @@ def totals(s: Session, act: Act) -> Totals:
         table = ActCode
         where = [ActCode.act_id == act.id]
     parent = aliased(table)
-    stmt = (select(table.gtin, table.level, table.declared_children, parent.level, func.count(), func.max(table.name))
-            .outerjoin(parent, parent.id == table.parent_id).where(*where)
-            .group_by(table.gtin, table.level, table.declared_children, parent.level))
+    stmt = (
+        select(table.gtin, table.level, table.declared_children, parent.level, func.count(), func.max(table.name))
+        .outerjoin(parent, parent.id == table.parent_id)
+        .where(*where)
+        .group_by(table.gtin, table.level, table.declared_children, parent.level)
+    )
     levels = dict.fromkeys(stock.LEVELS, 0)
     per: dict[str, dict[str, int]] = {}
     names: dict[str, str | None] = {}
@@ -633,8 +813,18 @@ def totals(s: Session, act: Act) -> Totals:
         amount = g["blocks"] * (block_price or 0)
         paid_packs = g["packs"] - (g["in_blocks"] if block_price is not None else 0)
         amount += paid_packs * (pack_price or 0)
-        lines.append(GtinLine(gtin, names.get(gtin), g["blocks"], g["packs"], g["packs"] + g["implied"],
-                              block_price, pack_price, amount))
+        lines.append(
+            GtinLine(
+                gtin,
+                names.get(gtin),
+                g["blocks"],
+                g["packs"],
+                g["packs"] + g["implied"],
+                block_price,
+                pack_price,
+                amount,
+            )
+        )
     return Totals(levels, lines, undeclared)
 
 
@@ -667,25 +857,55 @@ class Summary:
 
     def to_json(self) -> dict[str, Any]:
         a = self.act
-        return {"id": a.id, "number": a.number, "date": a.date.isoformat(), "status": a.status,
-                "sender": {"name": a.sender_name, "bin": a.sender_bin},
-                "receiver": {"name": a.receiver_name, "bin": a.receiver_bin}, "basis": a.basis,
-                "turnover": a.turnover, **self.totals.to_json(),
-                "documents": [{"part": p.part, "number": p.number, "codes": p.codes, "sha256": p.sha256}
-                              for p in self.parts],
-                "acceptances": [{"transfer_part": r.transfer_part, "part": r.part, "parts": r.parts,
-                                 "decision": r.decision, "returned": r.returned, "signer": r.signer,
-                                 "at": r.at.isoformat()} for r in self.receipts]}
+        return {
+            "id": a.id,
+            "number": a.number,
+            "date": a.date.isoformat(),
+            "status": a.status,
+            "sender": {"name": a.sender_name, "bin": a.sender_bin},
+            "receiver": {"name": a.receiver_name, "bin": a.receiver_bin},
+            "basis": a.basis,
+            "turnover": a.turnover,
+            **self.totals.to_json(),
+            "documents": [
+                {"part": p.part, "number": p.number, "codes": p.codes, "sha256": p.sha256} for p in self.parts
+            ],
+            "acceptances": [
+                {
+                    "transfer_part": r.transfer_part,
+                    "part": r.part,
+                    "parts": r.parts,
+                    "decision": r.decision,
+                    "returned": r.returned,
+                    "signer": r.signer,
+                    "at": r.at.isoformat(),
+                }
+                for r in self.receipts
+            ],
+        }
 
 
 def summary(s: Session, act: Act) -> Summary:
     documents = _transfer_documents(s, act.id)
-    parts = [PartInfo(doc.part, part_number(act.number, doc.part, len(documents)), _count_lines(doc.content),
-                      hashlib.sha256(doc.content).hexdigest(), doc.id) for doc in documents]
-    receipts = [ReceiptInfo(r.transfer_part, r.part, r.parts, r.decision, r.returned, signer, r.created_at)
-                for r, signer in s.execute(select(AcceptanceReceipt, SignedDocument.signer)
-                                           .join(SignedDocument, SignedDocument.id == AcceptanceReceipt.document_id)
-                                           .where(AcceptanceReceipt.act_id == act.id).order_by(AcceptanceReceipt.id))]
+    parts = [
+        PartInfo(
+            doc.part,
+            part_number(act.number, doc.part, len(documents)),
+            _count_lines(doc.content),
+            hashlib.sha256(doc.content).hexdigest(),
+            doc.id,
+        )
+        for doc in documents
+    ]
+    receipts = [
+        ReceiptInfo(r.transfer_part, r.part, r.parts, r.decision, r.returned, signer, r.created_at)
+        for r, signer in s.execute(
+            select(AcceptanceReceipt, SignedDocument.signer)
+            .join(SignedDocument, SignedDocument.id == AcceptanceReceipt.document_id)
+            .where(AcceptanceReceipt.act_id == act.id)
+            .order_by(AcceptanceReceipt.id)
+        )
+    ]
     return Summary(act, totals(s, act), parts, receipts)
 
 
@@ -696,19 +916,25 @@ def act_summary(db: Database, ref: str | int) -> Summary:
 
 def roots(s: Session, act_id: int, limit: int = 500) -> list[tuple[str, str]]:
     """(code, level) of what was scanned onto a draft, newest first: the codes at the top of its tree."""
-    return [(code, level) for code, level in s.execute(
-        select(StockCode.code, StockCode.level).where(StockCode.act_id == act_id,
-                                                      StockCode.status == StockStatus.RESERVED,
-                                                      StockCode.parent_id.is_(None))
-        .order_by(StockCode.updated_at.desc(), StockCode.id.desc()).limit(limit))]
+    return [
+        (code, level)
+        for code, level in s.execute(
+            select(StockCode.code, StockCode.level)
+            .where(StockCode.act_id == act_id, StockCode.status == StockStatus.RESERVED, StockCode.parent_id.is_(None))
+            .order_by(StockCode.updated_at.desc(), StockCode.id.desc())
+            .limit(limit)
+        )
+    ]
 
 
 def drafts(s: Session, limit: int = 200) -> list[Act]:
-    return list(s.execute(select(Act).where(Act.direction == Direction.OUTGOING)
-                          .order_by(Act.id.desc()).limit(limit)).scalars())
+    return list(
+        s.execute(select(Act).where(Act.direction == Direction.OUTGOING).order_by(Act.id.desc()).limit(limit)).scalars()
+    )
 
 
 # --- the documents ---------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class TransferDocument:
@@ -727,12 +953,19 @@ def _pad(dialect: str, column: str) -> str:
 
 def _roots(s: Session, act_id: int) -> list[tuple[int, int, str, str]]:
     """(root id, codes in its subtree, code, level) of a draft, in id order."""
-    return [(int(r[0]), int(r[1]), r[2], r[3]) for r in s.execute(text(
-        "WITH RECURSIVE t(id, root) AS ("
-        " SELECT id, id FROM stock_codes WHERE act_id = :act AND status = :st AND parent_id IS NULL"
-        " UNION ALL SELECT c.id, t.root FROM stock_codes c JOIN t ON c.parent_id = t.id WHERE c.act_id = :act)"
-        " SELECT t.root, count(*), r.code, r.level FROM t JOIN stock_codes r ON r.id = t.root"
-        " GROUP BY t.root, r.code, r.level ORDER BY t.root"), {"act": act_id, "st": StockStatus.RESERVED.value})]
+    return [
+        (int(r[0]), int(r[1]), r[2], r[3])
+        for r in s.execute(
+            text(
+                "WITH RECURSIVE t(id, root) AS ("
+                " SELECT id, id FROM stock_codes WHERE act_id = :act AND status = :st AND parent_id IS NULL"
+                " UNION ALL SELECT c.id, t.root FROM stock_codes c JOIN t ON c.parent_id = t.id WHERE c.act_id = :act)"
+                " SELECT t.root, count(*), r.code, r.level FROM t JOIN stock_codes r ON r.id = t.root"
+                " GROUP BY t.root, r.code, r.level ORDER BY t.root"
+            ),
+            {"act": act_id, "st": StockStatus.RESERVED.value},
+        )
+    ]
 
 
 def _kind(level: str, code: str) -> Kind:
@@ -747,27 +980,51 @@ def _lines(s: Session, act_id: int) -> Iterator[tuple[int | None, acts.ActLine]]
     """A draft's codes in preorder, as act lines; the first item is the root id on a root line."""
     pad = _pad(s.get_bind().dialect.name, "id")
     pad_c = _pad(s.get_bind().dialect.name, "c.id")
-    rows = s.execute(text(
-        f"WITH RECURSIVE t(id, path) AS ("  # noqa: S608 - constant SQL: no user input is formatted in
-        f" SELECT id, {pad} FROM stock_codes WHERE act_id = :act AND status = :st AND parent_id IS NULL"
-        f" UNION ALL SELECT c.id, t.path || {pad_c} FROM stock_codes c JOIN t ON c.parent_id = t.id"
-        f" WHERE c.act_id = :act)"
-        " SELECT s.id, s.identity, s.code, s.level, s.gtin, s.name, s.declared_children, p.identity, ap.price"
-        " FROM t JOIN stock_codes s ON s.id = t.id LEFT JOIN stock_codes p ON p.id = s.parent_id"
-        " LEFT JOIN act_prices ap ON ap.act_id = :act AND ap.gtin = s.gtin AND ap.level = s.level"
-        " ORDER BY t.path").execution_options(yield_per=20_000), {"act": act_id, "st": StockStatus.RESERVED.value})
+    rows = s.execute(
+        text(
+            f"WITH RECURSIVE t(id, path) AS ("  # noqa: S608 - constant SQL: no user input is formatted in
+            f" SELECT id, {pad} FROM stock_codes WHERE act_id = :act AND status = :st AND parent_id IS NULL"
+            f" UNION ALL SELECT c.id, t.path || {pad_c} FROM stock_codes c JOIN t ON c.parent_id = t.id"
+            f" WHERE c.act_id = :act)"
+            " SELECT s.id, s.identity, s.code, s.level, s.gtin, s.name, s.declared_children, p.identity, ap.price"
+            " FROM t JOIN stock_codes s ON s.id = t.id LEFT JOIN stock_codes p ON p.id = s.parent_id"
+            " LEFT JOIN act_prices ap ON ap.act_id = :act AND ap.gtin = s.gtin AND ap.level = s.level"
+            " ORDER BY t.path"
+        ).execution_options(yield_per=20_000),
+        {"act": act_id, "st": StockStatus.RESERVED.value},
+    )
     for code_id, identity, code, level, gtin, name, declared, parent, price in rows:
-        line = acts.ActLine("", code, identity, _kind(level, code), acts.Level(level), parent, gtin, name,
-                            int(price) if price is not None else None, None,
-                            bool(declared) and level != "pack")
+        line = acts.ActLine(
+            "",
+            code,
+            identity,
+            _kind(level, code),
+            acts.Level(level),
+            parent,
+            gtin,
+            name,
+            int(price) if price is not None else None,
+            None,
+            bool(declared) and level != "pack",
+        )
         yield (code_id if parent is None else None), line
 
 
 def _header(act: Act, number: str) -> acts.ActHeader:
-    basis = tuple(acts.BasisDocument(str(b.get("type", "")), str(b.get("number", "")), str(b.get("date", "")))
-                  for b in (act.basis or []) if isinstance(b, dict))
-    return acts.ActHeader(FORMAT, number, act.date, acts.Party(act.sender_name, act.sender_bin),
-                          acts.Party(act.receiver_name, act.receiver_bin), basis, act.turnover)
+    basis = tuple(
+        acts.BasisDocument(str(b.get("type", "")), str(b.get("number", "")), str(b.get("date", "")))
+        for b in (act.basis or [])
+        if isinstance(b, dict)
+    )
+    return acts.ActHeader(
+        FORMAT,
+        number,
+        act.date,
+        acts.Party(act.sender_name, act.sender_bin),
+        acts.Party(act.receiver_name, act.receiver_bin),
+        basis,
+        act.turnover,
+    )
 
 
 def part_number(number: str, part: int, parts: int) -> str:
@@ -797,8 +1054,9 @@ def _documents(s: Session, act: Act, max_codes: int) -> list[TransferDocument]:
             number = part_number(act.number, index + 1, parts)
             acts.write_json(path, _header(act, number), lines)
             content = path.read_bytes()
-            documents.append(TransferDocument(index + 1, parts, number, len(lines), content,
-                                              hashlib.sha256(content).hexdigest()))
+            documents.append(
+                TransferDocument(index + 1, parts, number, len(lines), content, hashlib.sha256(content).hexdigest())
+            )
 
         current, lines = 0, list[acts.ActLine]()
         for root, line in _lines(s, act.id):
@@ -841,8 +1099,16 @@ def _verify(settings: SigningSettings, content: bytes, signature: bytes) -> Veri
     return signing_service.verify(settings, content, signature)
 
 
-def sign(db: Database, ref: str | int, signer: Signer, *, settings: SigningSettings, user: User | None = None,
-         actor: str | None = None, max_codes: int = MAX_CODES) -> SignOutcome:
+def sign(
+    db: Database,
+    ref: str | int,
+    signer: Signer,
+    *,
+    settings: SigningSettings,
+    user: User | None = None,
+    actor: str | None = None,
+    max_codes: int = MAX_CODES,
+) -> SignOutcome:
     """Sign a draft with a server-side signer (PKCS#12 key file, NCANode): documents, signatures, codes shipped.
     Raises SigningError or ShippingError; nothing is written then."""
     warnings = check_for_signing(signer.certificate, settings, signer.chain)
@@ -862,14 +1128,21 @@ def sign(db: Database, ref: str | int, signer: Signer, *, settings: SigningSetti
     return _store(db, prepared, signatures, signer.certificate, warnings, user, actor, max_codes, signer.backend)
 
 
-def accept_signatures(db: Database, ref: str | int, signatures: Sequence[bytes], *, settings: SigningSettings,
-                      user: User | None = None, actor: str | None = None, backend: str = "ncalayer",
-                      max_codes: int = MAX_CODES) -> SignOutcome:
+def accept_signatures(
+    db: Database,
+    ref: str | int,
+    signatures: Sequence[bytes],
+    *,
+    settings: SigningSettings,
+    user: User | None = None,
+    actor: str | None = None,
+    backend: str = "ncalayer",
+    max_codes: int = MAX_CODES,
+) -> SignOutcome:
     """Store signatures made in the browser (NCALayer) over the documents `prepare` gives now: each must
     verify against its part, all with one certificate that may sign here. Raises SigningError."""
     prepared = prepare(db, ref, max_codes=max_codes)
-    certificate, warnings = signing_service.posted_signer(settings, [d.content for d in prepared.documents],
-                                                          signatures)
+    certificate, warnings = signing_service.posted_signer(settings, [d.content for d in prepared.documents], signatures)
     return _store(db, prepared, list(signatures), certificate, warnings, user, actor, max_codes, backend)
 
 
@@ -877,28 +1150,49 @@ def _freeze(s: Session, act_id: int) -> None:
     """Copy the draft's tree into act_codes: the act's permanent record (reports, totals after signing)."""
     conn = s.connection()
     params = {"act": act_id, "st": StockStatus.RESERVED.value}
-    conn.execute(text(
-        "INSERT INTO act_codes (act_id, parent_id, identity, code, level, gtin, name, price, vat, declared_children,"
-        " credited_scan_id, pos, last)"
-        " SELECT :act, NULL, s.identity, s.code, s.level, s.gtin, s.name, ap.price, NULL, s.declared_children,"
-        " NULL, NULL, NULL FROM stock_codes s"
-        " LEFT JOIN act_prices ap ON ap.act_id = :act AND ap.gtin = s.gtin AND ap.level = s.level"
-        " WHERE s.act_id = :act AND s.status = :st ORDER BY s.id"), params)
-    conn.execute(text(
-        "UPDATE act_codes SET parent_id = (SELECT pa.id FROM stock_codes sc"
-        " JOIN stock_codes sp ON sp.id = sc.parent_id"
-        " JOIN act_codes pa ON pa.act_id = :act AND pa.identity = sp.identity"
-        " WHERE sc.identity = act_codes.identity) WHERE act_id = :act"), {"act": act_id})
+    conn.execute(
+        text(
+            "INSERT INTO act_codes (act_id, parent_id, identity, code, level, gtin, name, price, vat, "
+            "declared_children,"
+            " credited_scan_id, pos, last)"
+            " SELECT :act, NULL, s.identity, s.code, s.level, s.gtin, s.name, ap.price, NULL, s.declared_children,"
+            " NULL, NULL, NULL FROM stock_codes s"
+            " LEFT JOIN act_prices ap ON ap.act_id = :act AND ap.gtin = s.gtin AND ap.level = s.level"
+            " WHERE s.act_id = :act AND s.status = :st ORDER BY s.id"
+        ),
+        params,
+    )
+    conn.execute(
+        text(
+            "UPDATE act_codes SET parent_id = (SELECT pa.id FROM stock_codes sc"
+            " JOIN stock_codes sp ON sp.id = sc.parent_id"
+            " JOIN act_codes pa ON pa.act_id = :act AND pa.identity = sp.identity"
+            " WHERE sc.identity = act_codes.identity) WHERE act_id = :act"
+        ),
+        {"act": act_id},
+    )
     importing.number_tree(conn, act_id)
-    conn.execute(text(
-        "INSERT INTO act_counters (act_id, level, gtin, expected, credited) "
-        "SELECT act_id, level, coalesce(gtin, ''), count(*), 0 FROM act_codes WHERE act_id = :act "
-        "GROUP BY act_id, level, coalesce(gtin, '')"), {"act": act_id})
+    conn.execute(
+        text(
+            "INSERT INTO act_counters (act_id, level, gtin, expected, credited) "
+            "SELECT act_id, level, coalesce(gtin, ''), count(*), 0 FROM act_codes WHERE act_id = :act "
+            "GROUP BY act_id, level, coalesce(gtin, '')"
+        ),
+        {"act": act_id},
+    )
 
 
-def _store(db: Database, prepared: Prepared, signatures: list[bytes], certificate: x509.Certificate,
-           warnings: tuple[str, ...], user: User | None, actor: str | None, max_codes: int,
-           backend: str) -> SignOutcome:
+def _store(
+    db: Database,
+    prepared: Prepared,
+    signatures: list[bytes],
+    certificate: x509.Certificate,
+    warnings: tuple[str, ...],
+    user: User | None,
+    actor: str | None,
+    max_codes: int,
+    backend: str,
+) -> SignOutcome:
     info = CertificateInfo.from_certificate(certificate)
     der = certificate.public_bytes(Encoding.DER)
     at = utcnow()
@@ -909,38 +1203,81 @@ def _store(db: Database, prepared: Prepared, signatures: list[bytes], certificat
             raise SigningError("stale_document")  # a scan changed the draft while it was being signed
         expected = sum(d.codes for d in documents)
         _freeze(s, act.id)
-        stock.move(s, select(StockCode.id).where(StockCode.act_id == act.id,
-                                                 StockCode.status == StockStatus.RESERVED),
-                   MoveKind.SHIPPED, act_id=act.id, user_id=user.id if user else None, station=None, at=at)
-        shipped = s.connection().execute(update(StockCode).where(
-            StockCode.act_id == act.id, StockCode.status == StockStatus.RESERVED).values(
-            status=StockStatus.SHIPPED.value, updated_at=at)).rowcount
+        stock.move(
+            s,
+            select(StockCode.id).where(StockCode.act_id == act.id, StockCode.status == StockStatus.RESERVED),
+            MoveKind.SHIPPED,
+            act_id=act.id,
+            user_id=user.id if user else None,
+            station=None,
+            at=at,
+        )
+        shipped = (
+            s.connection()
+            .execute(
+                update(StockCode)
+                .where(StockCode.act_id == act.id, StockCode.status == StockStatus.RESERVED)
+                .values(status=StockStatus.SHIPPED.value, updated_at=at)
+            )
+            .rowcount
+        )
         if shipped != expected:
             raise ShippingError("changed")
         rows = []
         for doc, signature in zip(documents, signatures, strict=True):
-            row = SignedDocument(act_id=act.id, kind=FORMAT, part=doc.part, content=doc.content, signature=signature,
-                                 certificate=der, signer=(info.name or info.subject or "")[:300],
-                                 signer_iin=info.iin, signer_bin=info.bin, cert_sha256=info.fingerprint_sha256,
-                                 user_id=user.id if user else None)
+            row = SignedDocument(
+                act_id=act.id,
+                kind=FORMAT,
+                part=doc.part,
+                content=doc.content,
+                signature=signature,
+                certificate=der,
+                signer=(info.name or info.subject or "")[:300],
+                signer_iin=info.iin,
+                signer_bin=info.bin,
+                cert_sha256=info.fingerprint_sha256,
+                user_id=user.id if user else None,
+            )
             s.add(row)
             rows.append(row)
         act.status = OutgoingStatus.SIGNED.value
         s.flush()
-        audit.record(s, "act.signed", user=user, actor=actor, act_id=act.id, details={
-            "kind": FORMAT, "parts": len(rows), "codes": expected, "backend": backend, "signer": info.name,
-            "iin": info.iin, "bin": info.bin, "certificate_sha256": info.fingerprint_sha256,
-            "documents": [{"id": r.id, "part": d.part, "number": d.number, "codes": d.codes, "sha256": d.sha256}
-                          for r, d in zip(rows, documents, strict=True)],
-            "warnings": list(warnings)})
+        audit.record(
+            s,
+            "act.signed",
+            user=user,
+            actor=actor,
+            act_id=act.id,
+            details={
+                "kind": FORMAT,
+                "parts": len(rows),
+                "codes": expected,
+                "backend": backend,
+                "signer": info.name,
+                "iin": info.iin,
+                "bin": info.bin,
+                "certificate_sha256": info.fingerprint_sha256,
+                "documents": [
+                    {"id": r.id, "part": d.part, "number": d.number, "codes": d.codes, "sha256": d.sha256}
+                    for r, d in zip(rows, documents, strict=True)
+                ],
+                "warnings": list(warnings),
+            },
+        )
         return SignOutcome(act.id, act.number, documents, info, warnings)
 
 
 # --- export ---------------------------------------------------------------------------------------------------
 
+
 def _transfer_documents(s: Session, act_id: int) -> list[SignedDocument]:
-    return list(s.execute(select(SignedDocument).where(SignedDocument.act_id == act_id, SignedDocument.kind == FORMAT)
-                          .order_by(SignedDocument.part)).scalars())
+    return list(
+        s.execute(
+            select(SignedDocument)
+            .where(SignedDocument.act_id == act_id, SignedDocument.kind == FORMAT)
+            .order_by(SignedDocument.part)
+        ).scalars()
+    )
 
 
 def _document_head(content: bytes) -> dict[str, Any]:
@@ -963,8 +1300,12 @@ class ExportFile:
     mimetype: str
 
 
-_MIME: Final = {"json": "application/json", "p7s": "application/pkcs7-signature", "csv": "text/csv",
-                "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+_MIME: Final = {
+    "json": "application/json",
+    "p7s": "application/pkcs7-signature",
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 
 
 def _table(content: bytes, fmt: str) -> bytes:
@@ -977,8 +1318,9 @@ def _table(content: bytes, fmt: str) -> bytes:
         return target.read_bytes()
 
 
-def export_files(db: Database, ref: str | int, fmt: str, stem: str | None = None,
-                 part: int | None = None) -> list[ExportFile]:
+def export_files(
+    db: Database, ref: str | int, fmt: str, stem: str | None = None, part: int | None = None
+) -> list[ExportFile]:
     """The files of a signed act: per part `stem.json` + `stem.p7s` (the signed bytes and their signature), or
     `stem.csv` / `stem.xlsx`; `stem.N.…` when there are several parts. Raises ShippingError."""
     if fmt not in EXPORT_FORMATS:
@@ -995,8 +1337,10 @@ def export_files(db: Database, ref: str | int, fmt: str, stem: str | None = None
             continue
         name = base if len(documents) == 1 else f"{base}.{doc.part}"
         if fmt == "json":
-            out += [ExportFile(f"{name}.json", doc.content, _MIME["json"]),
-                    ExportFile(f"{name}.p7s", doc.signature, _MIME["p7s"])]
+            out += [
+                ExportFile(f"{name}.json", doc.content, _MIME["json"]),
+                ExportFile(f"{name}.p7s", doc.signature, _MIME["p7s"]),
+            ]
         else:
             out.append(ExportFile(f"{name}.{fmt}", _table(doc.content, fmt), _MIME[fmt]))
     return out
@@ -1007,8 +1351,9 @@ def file_stem(number: str) -> str:
     return f"act-{safe}"
 
 
-def mark_exported(db: Database, ref: str | int, files: Sequence[str], *, user: User | None = None,
-                  actor: str | None = None) -> str:
+def mark_exported(
+    db: Database, ref: str | int, files: Sequence[str], *, user: User | None = None, actor: str | None = None
+) -> str:
     """Record an export; the first one of a signed act marks it sent. Returns the act's status."""
     with db.write() as s:
         act = find_act(s, ref)
@@ -1022,8 +1367,9 @@ def mark_exported(db: Database, ref: str | int, files: Sequence[str], *, user: U
         return act.status
 
 
-def export(db: Database, ref: str | int, out: Path, *, user: User | None = None,
-           actor: str | None = None) -> list[Path]:
+def export(
+    db: Database, ref: str | int, out: Path, *, user: User | None = None, actor: str | None = None
+) -> list[Path]:
     """Write a signed act beside `out` by its extension (.json also writes .p7s); returns the files written."""
     fmt = out.suffix.lower().lstrip(".")
     files = export_files(db, ref, fmt, stem=out.stem)
@@ -1042,6 +1388,7 @@ def export(db: Database, ref: str | int, out: Path, *, user: User | None = None,
 
 
 # --- the receiver's acceptance ---------------------------------------------------------------------------------
+
 
 def verify_acceptance(settings: SigningSettings, content: bytes, signature: bytes) -> Verification:
     """Check the receiver's signature before anything is applied. Every problem refuses (whose signature it is
@@ -1081,11 +1428,21 @@ class ApplyResult:
     warnings: tuple[str, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.act_id, "number": self.number, "status": self.status, "decision": self.decision,
-                "transfer_part": self.transfer_part, "part": self.part, "parts": self.parts,
-                "returned": self.returned, "returned_codes": self.returned_codes, "broken_up": self.broken_up,
-                "surplus": [{"code": c.code, "accepted": c.accepted, "ours": c.ours} for c in self.surplus],
-                "signer": self.signer.summary() if self.signer else None, "warnings": list(self.warnings)}
+        return {
+            "id": self.act_id,
+            "number": self.number,
+            "status": self.status,
+            "decision": self.decision,
+            "transfer_part": self.transfer_part,
+            "part": self.part,
+            "parts": self.parts,
+            "returned": self.returned,
+            "returned_codes": self.returned_codes,
+            "broken_up": self.broken_up,
+            "surplus": [{"code": c.code, "accepted": c.accepted, "ours": c.ours} for c in self.surplus],
+            "signer": self.signer.summary() if self.signer else None,
+            "warnings": list(self.warnings),
+        }
 
 
 @dataclass
@@ -1126,15 +1483,32 @@ def _read_answer(content: bytes) -> _Answer:
 
         walk(data["products"])
         surplus = [(str(x["code"]), bool(x.get("accepted"))) for x in data.get("surplus") or []]
-        return _Answer(decision, str(ref["number"]), str(ref["date"]), str(ref["sender"]["bin"]),
-                       str(ref["receiver"]["bin"]), ref.get("source_sha256") or None, int(data["part"]),
-                       int(data["parts"]), nodes, surplus)
+        return _Answer(
+            decision,
+            str(ref["number"]),
+            str(ref["date"]),
+            str(ref["sender"]["bin"]),
+            str(ref["receiver"]["bin"]),
+            ref.get("source_sha256") or None,
+            int(data["part"]),
+            int(data["parts"]),
+            nodes,
+            surplus,
+        )
     except (UnicodeDecodeError, ValueError, KeyError, TypeError, AttributeError):
         raise ShippingError("not_acceptance") from None
 
 
-def apply_acceptance(db: Database, ref: str | int, content: bytes, signature: bytes, *, settings: SigningSettings,
-                     user: User | None = None, actor: str | None = None) -> ApplyResult:
+def apply_acceptance(
+    db: Database,
+    ref: str | int,
+    content: bytes,
+    signature: bytes,
+    *,
+    settings: SigningSettings,
+    user: User | None = None,
+    actor: str | None = None,
+) -> ApplyResult:
     """Apply the receiver's signed acceptance of one part of a signed outgoing act.
 
     The signature is verified first; then the document must answer this act (number, date, parties, and the
@@ -1155,12 +1529,22 @@ def apply_acceptance(db: Database, ref: str | int, content: bytes, signature: by
             raise ShippingError("not_signed")
         documents = _transfer_documents(s, act.id)
         transfer = _answered_part(act, documents, answer, warnings)
-        if answer.sender_bin != act.sender_bin or answer.receiver_bin != act.receiver_bin \
-                or answer.date != act.date.isoformat():
+        if (
+            answer.sender_bin != act.sender_bin
+            or answer.receiver_bin != act.receiver_bin
+            or answer.date != act.date.isoformat()
+        ):
             raise ShippingError("wrong_act", number=answer.number, date=answer.date)
-        if s.execute(select(AcceptanceReceipt.id).where(
-                AcceptanceReceipt.act_id == act.id, AcceptanceReceipt.transfer_part == transfer.part,
-                AcceptanceReceipt.part == answer.part)).first() is not None:
+        if (
+            s.execute(
+                select(AcceptanceReceipt.id).where(
+                    AcceptanceReceipt.act_id == act.id,
+                    AcceptanceReceipt.transfer_part == transfer.part,
+                    AcceptanceReceipt.part == answer.part,
+                )
+            ).first()
+            is not None
+        ):
             raise ShippingError("already_applied")
         if act.status not in AWAITING_ACCEPTANCE:
             raise ShippingError("act_closed")
@@ -1173,8 +1557,11 @@ def apply_acceptance(db: Database, ref: str | int, content: bytes, signature: by
             refused = [stock.identity_of(code)[1] for code in _top_codes(transfer.content)]
             broken: list[str] = []
         else:
-            refused = [ident for (code, accepted, expanded), (_c, ident) in zip(answer.nodes, identities, strict=True)
-                       if not accepted and not expanded]
+            refused = [
+                ident
+                for (code, accepted, expanded), (_c, ident) in zip(answer.nodes, identities, strict=True)
+                if not accepted and not expanded
+            ]
             broken = [code for code, _accepted, expanded in answer.nodes if expanded]
         returned, returned_codes = 0, []
         for identity in refused:
@@ -1185,32 +1572,81 @@ def apply_acceptance(db: Database, ref: str | int, content: bytes, signature: by
         ours = stock.held_identities_of(s, [stock.identity_of(code)[1] for code, _a in answer.surplus])
         surplus = [SurplusCode(code, accepted, stock.identity_of(code)[1] in ours) for code, accepted in answer.surplus]
         document = SignedDocument(
-            act_id=act.id, kind=ACCEPTANCE, part=answer.part, content=content, signature=signature,
+            act_id=act.id,
+            kind=ACCEPTANCE,
+            part=answer.part,
+            content=content,
+            signature=signature,
             certificate=check.certificate.public_bytes(Encoding.DER) if check.certificate is not None else b"",
-            signer=((info.name or info.subject or "") if info else "")[:300], signer_iin=info.iin if info else None,
-            signer_bin=info.bin if info else None, cert_sha256=info.fingerprint_sha256 if info else "",
-            user_id=user.id if user else None)
+            signer=((info.name or info.subject or "") if info else "")[:300],
+            signer_iin=info.iin if info else None,
+            signer_bin=info.bin if info else None,
+            cert_sha256=info.fingerprint_sha256 if info else "",
+            user_id=user.id if user else None,
+        )
         s.add(document)
         s.flush()
-        s.add(AcceptanceReceipt(act_id=act.id, transfer_part=transfer.part, part=answer.part, parts=answer.parts,
-                                decision=answer.decision, document_id=document.id, returned=returned,
-                                detail={"returned": returned_codes[:1000], "broken_up": broken[:1000],
-                                        "surplus": [c.code for c in surplus][:1000], "warnings": warnings},
-                                user_id=user.id if user else None, created_at=at))
+        s.add(
+            AcceptanceReceipt(
+                act_id=act.id,
+                transfer_part=transfer.part,
+                part=answer.part,
+                parts=answer.parts,
+                decision=answer.decision,
+                document_id=document.id,
+                returned=returned,
+                detail={
+                    "returned": returned_codes[:1000],
+                    "broken_up": broken[:1000],
+                    "surplus": [c.code for c in surplus][:1000],
+                    "warnings": warnings,
+                },
+                user_id=user.id if user else None,
+                created_at=at,
+            )
+        )
         s.flush()
         act.status = _status_after(s, act.id, len(documents))
-        audit.record(s, "act.acceptance_applied", user=user, actor=actor, act_id=act.id, details={
-            "decision": answer.decision, "transfer_part": transfer.part, "part": answer.part, "parts": answer.parts,
-            "returned": returned, "broken_up": len(broken), "surplus": len(surplus), "status": act.status,
-            "document_sha256": hashlib.sha256(content).hexdigest(), "signer": info.name if info else None,
-            "iin": info.iin if info else None, "certificate_sha256": info.fingerprint_sha256 if info else None,
-            "warnings": warnings})
-        return ApplyResult(act.id, act.number, act.status, answer.decision, transfer.part, answer.part,
-                           answer.parts, returned, returned_codes, broken, surplus, info, tuple(warnings))
+        audit.record(
+            s,
+            "act.acceptance_applied",
+            user=user,
+            actor=actor,
+            act_id=act.id,
+            details={
+                "decision": answer.decision,
+                "transfer_part": transfer.part,
+                "part": answer.part,
+                "parts": answer.parts,
+                "returned": returned,
+                "broken_up": len(broken),
+                "surplus": len(surplus),
+                "status": act.status,
+                "document_sha256": hashlib.sha256(content).hexdigest(),
+                "signer": info.name if info else None,
+                "iin": info.iin if info else None,
+                "certificate_sha256": info.fingerprint_sha256 if info else None,
+                "warnings": warnings,
+            },
+        )
+        return ApplyResult(
+            act.id,
+            act.number,
+            act.status,
+            answer.decision,
+            transfer.part,
+            answer.part,
+            answer.parts,
+            returned,
+            returned_codes,
+            broken,
+            surplus,
+            info,
+            tuple(warnings),
+        )
 
 
-def _answered_part(act: Act, documents: list[SignedDocument], answer: _Answer,
-                   warnings: list[str]) -> SignedDocument:
+def _answered_part(act: Act, documents: list[SignedDocument], answer: _Answer, warnings: list[str]) -> SignedDocument:
     """Which of our documents the acceptance answers: the one whose SHA-256 it names, else by number."""
     if not documents:
         raise ShippingError("not_signed")
@@ -1229,9 +1665,10 @@ def _check_listed(s: Session, act_id: int, identities: list[tuple[str, str]]) ->
     wanted = sorted({ident for _code, ident in identities})
     known: set[str] = set()
     for i in range(0, len(wanted), 1000):
-        chunk = wanted[i:i + 1000]
-        known.update(s.execute(select(ActCode.identity).where(ActCode.act_id == act_id,
-                                                              ActCode.identity.in_(chunk))).scalars())
+        chunk = wanted[i : i + 1000]
+        known.update(
+            s.execute(select(ActCode.identity).where(ActCode.act_id == act_id, ActCode.identity.in_(chunk))).scalars()
+        )
     for code, ident in identities:
         if ident not in known:
             raise ShippingError("unknown_code", code=code)
@@ -1248,13 +1685,16 @@ def _return(s: Session, act_id: int, identity: str, user: User | None, at: datet
     if row is None or row.act_id != act_id or row.status != StockStatus.SHIPPED:
         return 0, ""  # returned already (an earlier part, a rejected whole), or never left with this act
     tree = stock.subtree(row.id)
-    mine = select(StockCode.id).where(StockCode.id.in_(tree), StockCode.status == StockStatus.SHIPPED,
-                                      StockCode.act_id == act_id)
+    mine = select(StockCode.id).where(
+        StockCode.id.in_(tree), StockCode.status == StockStatus.SHIPPED, StockCode.act_id == act_id
+    )
     stock.move(s, mine, MoveKind.RETURNED, act_id=act_id, user_id=user.id if user else None, station=None, at=at)
     conn = s.connection()
-    n = conn.execute(update(StockCode).where(StockCode.id.in_(tree), StockCode.status == StockStatus.SHIPPED,
-                                             StockCode.act_id == act_id)
-                     .values(status=StockStatus.IN_STOCK.value, act_id=None, updated_at=at)).rowcount
+    n = conn.execute(
+        update(StockCode)
+        .where(StockCode.id.in_(tree), StockCode.status == StockStatus.SHIPPED, StockCode.act_id == act_id)
+        .values(status=StockStatus.IN_STOCK.value, act_id=None, updated_at=at)
+    ).rowcount
     conn.execute(update(StockCode).where(StockCode.id == row.id).values(parent_id=None))
     return int(n), row.code
 

@@ -40,8 +40,17 @@ from warehouse.timeutil import utcnow
 KIND = acceptance.FORMAT
 SURPLUS_CLASSES = (ScanClass.SURPLUS, ScanClass.FOREIGN, ScanClass.WRONG_PRODUCT)
 # Failures of the signature itself; anything else a verification reports is about the certificate.
-SIGNATURE_PROBLEMS = frozenset({"not_cms", "multiple_signers", "signer_not_found", "content_mismatch",
-                                "bad_signature", "unsupported_algorithm", "gost_unsupported"})
+SIGNATURE_PROBLEMS = frozenset(
+    {
+        "not_cms",
+        "multiple_signers",
+        "signer_not_found",
+        "content_mismatch",
+        "bad_signature",
+        "unsupported_algorithm",
+        "gost_unsupported",
+    }
+)
 # How long a page may hold a document before its signature is posted back (NCALayer path).
 MAX_DOCUMENT_AGE = timedelta(hours=12)
 _CODES_BATCH = 20_000
@@ -111,86 +120,120 @@ def _latest_resolutions(s: Session, act_id: int) -> tuple[dict[int, LineResoluti
     return by_code, by_scan
 
 
-def _code_lines(s: Session, act_id: int, decision: str,
-                resolutions: dict[int, LineResolution]) -> Iterator[acceptance.CodeLine]:
+def _code_lines(
+    s: Session, act_id: int, decision: str, resolutions: dict[int, LineResolution]
+) -> Iterator[acceptance.CodeLine]:
     """The act's codes in preorder with their flags. A resolution on a missing aggregate covers the
     codes inside it, which carry no resolution of their own (`inherited` stays as small as they are)."""
-    stmt = (select(ActCode.id, ActCode.parent_id, ActCode.level, ActCode.credited_scan_id)
-            .where(ActCode.act_id == act_id).order_by(ActCode.pos, ActCode.id)
-            .execution_options(yield_per=_CODES_BATCH))
+    stmt = (
+        select(ActCode.id, ActCode.parent_id, ActCode.level, ActCode.credited_scan_id)
+        .where(ActCode.act_id == act_id)
+        .order_by(ActCode.pos, ActCode.id)
+        .execution_options(yield_per=_CODES_BATCH)
+    )
     inherited: dict[int, LineResolution] = {}
     for code_id, parent_id, level, credited_scan_id in s.connection().execute(stmt):  # Core: no ORM rows
         own = resolutions.get(code_id)
         resolution = own or (inherited.get(parent_id) if parent_id is not None else None)
         if resolution is not None:
             inherited[code_id] = resolution
-        accepted = acceptance.code_accepted(decision, credited_scan_id is not None,
-                                            resolution.resolution if resolution else None)
+        accepted = acceptance.code_accepted(
+            decision, credited_scan_id is not None, resolution.resolution if resolution else None
+        )
         # Without the code's text: the document lists few codes of a truck; code_text fetches those.
-        yield acceptance.CodeLine(code_id, parent_id, None, level, accepted,
-                                  own.reason if own else None, own.comment if own else None)
+        yield acceptance.CodeLine(
+            code_id, parent_id, None, level, accepted, own.reason if own else None, own.comment if own else None
+        )
 
 
 def _code_text(s: Session) -> acceptance.CodeText:
     def code_text(ids: list[int]) -> dict[int, str]:
         found: dict[int, str] = {}
         for start in range(0, len(ids), _IDS_BATCH):
-            rows = s.execute(select(ActCode.id, ActCode.code).where(ActCode.id.in_(ids[start:start + _IDS_BATCH])))
+            rows = s.execute(select(ActCode.id, ActCode.code).where(ActCode.id.in_(ids[start : start + _IDS_BATCH])))
             found.update((code_id, code) for code_id, code in rows)  # a Result has keys(): not a mapping
         return found
 
     return code_text
 
 
-def _surplus_lines(s: Session, act_id: int, decision: str,
-                   resolutions: dict[int, LineResolution]) -> list[acceptance.SurplusLine]:
+def _surplus_lines(
+    s: Session, act_id: int, decision: str, resolutions: dict[int, LineResolution]
+) -> list[acceptance.SurplusLine]:
     lines: list[acceptance.SurplusLine] = []
     seen: set[str] = set()
-    stmt = (select(Scan).where(Scan.act_id == act_id, Scan.scan_class.in_([c.value for c in SURPLUS_CLASSES]))
-            .order_by(Scan.id))
+    stmt = (
+        select(Scan)
+        .where(Scan.act_id == act_id, Scan.scan_class.in_([c.value for c in SURPLUS_CLASSES]))
+        .order_by(Scan.id)
+    )
     for scan in s.execute(stmt).scalars():
         code = scan.normalized or scan.raw
         if code in seen:  # the same foreign code scanned twice is one line
             continue
         seen.add(code)
         r = resolutions.get(scan.id)
-        lines.append(acceptance.SurplusLine(code, scan.kind, scan.scan_class,
-                                            acceptance.surplus_accepted(decision, r.resolution if r else None),
-                                            r.reason if r else None, r.comment if r else None))
+        lines.append(
+            acceptance.SurplusLine(
+                code,
+                scan.kind,
+                scan.scan_class,
+                acceptance.surplus_accepted(decision, r.resolution if r else None),
+                r.reason if r else None,
+                r.comment if r else None,
+            )
+        )
     return lines
 
 
 def _act_ref(act: Act) -> acceptance.ActRef:
     basis = tuple(
-        acceptance.BasisDoc(str(b.get("type", "")), str(b.get("number", "")),
-                            str(b["date"]) if b.get("date") else None)
-        for b in (act.basis or []) if isinstance(b, dict)
+        acceptance.BasisDoc(str(b.get("type", "")), str(b.get("number", "")), str(b["date"]) if b.get("date") else None)
+        for b in (act.basis or [])
+        if isinstance(b, dict)
     )
-    return acceptance.ActRef(act.number, act.date, acceptance.Party(act.sender_name, act.sender_bin),
-                             acceptance.Party(act.receiver_name, act.receiver_bin), basis, act.turnover,
-                             act.source_sha256)
+    return acceptance.ActRef(
+        act.number,
+        act.date,
+        acceptance.Party(act.sender_name, act.sender_bin),
+        acceptance.Party(act.receiver_name, act.receiver_bin),
+        basis,
+        act.turnover,
+        act.source_sha256,
+    )
 
 
-def prepare(db: Database, ref: str | int, *, signer: SignerRef, created_at: datetime,
-            max_codes: int = acceptance.MAX_CODES) -> Prepared:
+def prepare(
+    db: Database, ref: str | int, *, signer: SignerRef, created_at: datetime, max_codes: int = acceptance.MAX_CODES
+) -> Prepared:
     """The acceptance document(s) of a decided act. Raises SigningError "no_act", "act_not_decided",
     "already_signed". Deterministic for the same act state, signer and `created_at`."""
     with db.read() as s:
         act = _find_act(s, ref)
         decision = _signable(s, act)
         by_code, by_scan = _latest_resolutions(s, act.id)
-        info = acceptance.DecisionInfo(decision.decision, decision.reason, decision.comment, decision.created_at,
-                                       _username(s, decision.user_id))
-        documents = acceptance.build(_act_ref(act), info, _code_lines(s, act.id, decision.decision, by_code),
-                                     _surplus_lines(s, act.id, decision.decision, by_scan), signer,
-                                     created_at.replace(microsecond=0), max_codes=max_codes,
-                                     code_text=_code_text(s))
+        info = acceptance.DecisionInfo(
+            decision.decision, decision.reason, decision.comment, decision.created_at, _username(s, decision.user_id)
+        )
+        documents = acceptance.build(
+            _act_ref(act),
+            info,
+            _code_lines(s, act.id, decision.decision, by_code),
+            _surplus_lines(s, act.id, decision.decision, by_scan),
+            signer,
+            created_at.replace(microsecond=0),
+            max_codes=max_codes,
+            code_text=_code_text(s),
+        )
         return Prepared(act.id, act.number, decision.id, created_at.replace(microsecond=0), documents)
 
 
 def signer_ref(user: User | None, actor: str | None, certificate: x509.Certificate | None) -> SignerRef:
-    return SignerRef(user.username if user else actor, (user.full_name or None) if user else None,
-                     CertificateInfo.from_certificate(certificate) if certificate is not None else None)
+    return SignerRef(
+        user.username if user else actor,
+        (user.full_name or None) if user else None,
+        CertificateInfo.from_certificate(certificate) if certificate is not None else None,
+    )
 
 
 def verify(settings: SigningSettings, content: bytes, signature: bytes) -> Verification:
@@ -201,27 +244,57 @@ def verify(settings: SigningSettings, content: bytes, signature: bytes) -> Verif
     result = verify_detached(content, signature, trusted=settings.trusted, crls=settings.crls)
     if result.gost and settings.ncanode_url:
         valid = NcaNodeClient(settings.ncanode_url).verify(content, signature)
-        result = Verification(() if valid else ("bad_signature",), ("verified_by_ncanode",), result.certificate,
-                              result.info, result.signing_time, result.digest_algorithm, None, True)
+        result = Verification(
+            () if valid else ("bad_signature",),
+            ("verified_by_ncanode",),
+            result.certificate,
+            result.info,
+            result.signing_time,
+            result.digest_algorithm,
+            None,
+            True,
+        )
     summary = acceptance.read_summary(content)
-    if (summary is not None and summary.certificate_sha256 and result.info is not None
-            and summary.certificate_sha256 != result.info.fingerprint_sha256):
-        result = Verification((*result.problems, "signer_mismatch"), result.warnings, result.certificate,
-                              result.info, result.signing_time, result.digest_algorithm, result.status, result.gost)
+    if (
+        summary is not None
+        and summary.certificate_sha256
+        and result.info is not None
+        and summary.certificate_sha256 != result.info.fingerprint_sha256
+    ):
+        result = Verification(
+            (*result.problems, "signer_mismatch"),
+            result.warnings,
+            result.certificate,
+            result.info,
+            result.signing_time,
+            result.digest_algorithm,
+            result.status,
+            result.gost,
+        )
     return result
 
 
-def sign_act(db: Database, ref: str | int, signer: Signer, *, settings: SigningSettings, user: User | None = None,
-             actor: str | None = None, now: datetime | None = None, max_codes: int = acceptance.MAX_CODES,
-             before_commit: Callable[[SigningOutcome], None] | None = None) -> SigningOutcome:
+def sign_act(
+    db: Database,
+    ref: str | int,
+    signer: Signer,
+    *,
+    settings: SigningSettings,
+    user: User | None = None,
+    actor: str | None = None,
+    now: datetime | None = None,
+    max_codes: int = acceptance.MAX_CODES,
+    before_commit: Callable[[SigningOutcome], None] | None = None,
+) -> SigningOutcome:
     """Sign the acceptance document(s) of a decided act with a server-side signer and store them.
 
     `before_commit` runs inside the storing transaction (the CLI moves its files into place there):
     if it raises, nothing is stored. Raises SigningError; nothing is written then.
     """
     warnings = check_for_signing(signer.certificate, settings, signer.chain)
-    prepared = prepare(db, ref, signer=signer_ref(user, actor, signer.certificate), created_at=now or utcnow(),
-                       max_codes=max_codes)
+    prepared = prepare(
+        db, ref, signer=signer_ref(user, actor, signer.certificate), created_at=now or utcnow(), max_codes=max_codes
+    )
     try:
         signatures = [signer.sign(doc.content) for doc in prepared.documents]
     finally:
@@ -237,9 +310,18 @@ def sign_act(db: Database, ref: str | int, signer: Signer, *, settings: SigningS
     return _store(db, prepared, signatures, signer.certificate, warnings, signer.backend, user, actor, before_commit)
 
 
-def accept_signatures(db: Database, ref: str | int, signatures: Sequence[bytes], *, created_at: datetime,
-                      settings: SigningSettings, user: User | None = None, actor: str | None = None,
-                      backend: str = "ncalayer", now: datetime | None = None) -> SigningOutcome:
+def accept_signatures(
+    db: Database,
+    ref: str | int,
+    signatures: Sequence[bytes],
+    *,
+    created_at: datetime,
+    settings: SigningSettings,
+    user: User | None = None,
+    actor: str | None = None,
+    backend: str = "ncalayer",
+    now: datetime | None = None,
+) -> SigningOutcome:
     """Store signatures made elsewhere (NCALayer) over the documents `prepare` gives for `created_at`.
 
     Each must verify against its part, all by one certificate that may sign here. Raises SigningError.
@@ -252,8 +334,9 @@ def accept_signatures(db: Database, ref: str | int, signatures: Sequence[bytes],
     return _store(db, prepared, list(signatures), certificate, warnings, backend, user, actor, None)
 
 
-def posted_signer(settings: SigningSettings, contents: Sequence[bytes],
-                  signatures: Sequence[bytes]) -> tuple[x509.Certificate, tuple[str, ...]]:
+def posted_signer(
+    settings: SigningSettings, contents: Sequence[bytes], signatures: Sequence[bytes]
+) -> tuple[x509.Certificate, tuple[str, ...]]:
     """Signatures made elsewhere (NCALayer), one per document part: each must verify against its part, all
     by one certificate that may sign here. Its certificate and the warnings; raises SigningError."""
     if len(signatures) != len(contents):
@@ -275,9 +358,17 @@ def _fingerprint(cert: x509.Certificate) -> str:
     return CertificateInfo.from_certificate(cert).fingerprint_sha256
 
 
-def _store(db: Database, prepared: Prepared, signatures: list[bytes], certificate: x509.Certificate,
-           warnings: tuple[str, ...], backend: str, user: User | None, actor: str | None,
-           before_commit: Callable[[SigningOutcome], None] | None) -> SigningOutcome:
+def _store(
+    db: Database,
+    prepared: Prepared,
+    signatures: list[bytes],
+    certificate: x509.Certificate,
+    warnings: tuple[str, ...],
+    backend: str,
+    user: User | None,
+    actor: str | None,
+    before_commit: Callable[[SigningOutcome], None] | None,
+) -> SigningOutcome:
     info = CertificateInfo.from_certificate(certificate)
     cert_der = certificate.public_bytes(Encoding.DER)
     with db.write() as s:
@@ -289,24 +380,43 @@ def _store(db: Database, prepared: Prepared, signatures: list[bytes], certificat
             raise SigningError("stale_document")
         rows = []
         for doc, signature in zip(prepared.documents, signatures, strict=True):
-            row = SignedDocument(act_id=act.id, kind=KIND, part=doc.part, content=doc.content, signature=signature,
-                                 certificate=cert_der, signer=(info.name or info.subject or "")[:300],
-                                 signer_iin=info.iin, signer_bin=info.bin, cert_sha256=info.fingerprint_sha256,
-                                 user_id=user.id if user else None)
+            row = SignedDocument(
+                act_id=act.id,
+                kind=KIND,
+                part=doc.part,
+                content=doc.content,
+                signature=signature,
+                certificate=cert_der,
+                signer=(info.name or info.subject or "")[:300],
+                signer_iin=info.iin,
+                signer_bin=info.bin,
+                cert_sha256=info.fingerprint_sha256,
+                user_id=user.id if user else None,
+            )
             s.add(row)
             rows.append(row)
         act.status = ActStatus.SIGNED
         s.flush()
         details: dict[str, Any] = {
-            "kind": KIND, "parts": len(rows), "backend": backend, "signer": info.name, "iin": info.iin,
-            "bin": info.bin, "certificate_sha256": info.fingerprint_sha256, "issuer": info.issuer,
-            "documents": [{"id": r.id, "part": d.part, "codes": d.codes, "sha256": d.sha256}
-                          for r, d in zip(rows, prepared.documents, strict=True)],
-            "warnings": list(warnings), "decision_id": decision.id,
+            "kind": KIND,
+            "parts": len(rows),
+            "backend": backend,
+            "signer": info.name,
+            "iin": info.iin,
+            "bin": info.bin,
+            "certificate_sha256": info.fingerprint_sha256,
+            "issuer": info.issuer,
+            "documents": [
+                {"id": r.id, "part": d.part, "codes": d.codes, "sha256": d.sha256}
+                for r, d in zip(rows, prepared.documents, strict=True)
+            ],
+            "warnings": list(warnings),
+            "decision_id": decision.id,
         }
         audit.record(s, "act.signed", user=user, actor=actor, act_id=act.id, details=details)
-        outcome = SigningOutcome(act.id, act.number, [r.id for r in rows], prepared.documents, signatures, info,
-                                 warnings, backend)
+        outcome = SigningOutcome(
+            act.id, act.number, [r.id for r in rows], prepared.documents, signatures, info, warnings, backend
+        )
         if before_commit is not None:
             before_commit(outcome)
         return outcome

@@ -82,13 +82,18 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "The act has no decision yet: only what was accepted enters the stock",
     },
     "not_incoming": {
-        "ru": "Это не входящий акт", "kk": "Бұл кіріс акті емес", "en": "This is not an incoming act",
+        "ru": "Это не входящий акт",
+        "kk": "Бұл кіріс акті емес",
+        "en": "This is not an incoming act",
     },
     "not_in_stock": {
-        "ru": "Кода нет на складе: {code}", "kk": "Код қоймада жоқ: {code}", "en": "Not in stock: {code}",
+        "ru": "Кода нет на складе: {code}",
+        "kk": "Код қоймада жоқ: {code}",
+        "en": "Not in stock: {code}",
     },
     "not_an_aggregate": {
-        "ru": "Пачку нельзя вскрыть: {code}", "kk": "Қорапты ашуға болмайды: {code}",
+        "ru": "Пачку нельзя вскрыть: {code}",
+        "kk": "Қорапты ашуға болмайды: {code}",
         "en": "A pack cannot be opened: {code}",
     },
     "contents_unknown": {
@@ -107,7 +112,9 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         "en": "{level} {code} cannot be opened: it is on outgoing act {act}",
     },
     "already_opened": {
-        "ru": "{level} {code} уже вскрыт", "kk": "{level} {code} бұрын ашылған", "en": "{level} {code} is already open",
+        "ru": "{level} {code} уже вскрыт",
+        "kk": "{level} {code} бұрын ашылған",
+        "en": "{level} {code} is already open",
     },
     "changed": {
         "ru": "Код изменили на другой станции в это же время: повторите",
@@ -125,8 +132,11 @@ def say(texts: Mapping[str, str] | None, reason: str, lang: str, args: Mapping[s
     """A refusal in the person's language (English, then the reason itself, when there is none), with the
     levels in words; a template whose value is missing is shown as it stands."""
     template = (texts or {}).get(lang) or (texts or {}).get("en") or reason
-    values = {**args, "level": level_word(args.get("level", ""), lang),
-              "parent_level": level_word(args.get("parent_level", ""), lang)}
+    values = {
+        **args,
+        "level": level_word(args.get("level", ""), lang),
+        "parent_level": level_word(args.get("parent_level", ""), lang),
+    }
     try:
         return template.format(**values)
     except (KeyError, IndexError):
@@ -134,6 +144,7 @@ def say(texts: Mapping[str, str] | None, reason: str, lang: str, args: Mapping[s
 
 
 # --- the tree --------------------------------------------------------------------------------------------------
+
 
 def subtree(root_id: int | ColumnElement[Any]) -> Select[int]:
     """Ids of a stock code and everything inside it (a recursive CTE: four levels at most)."""
@@ -150,15 +161,31 @@ def count_subtree(s: Session, root_id: int) -> int:
     return int(s.execute(select(func.count()).select_from(subtree(root_id).subquery())).scalar_one())
 
 
-def move(s: Session, ids: Select[int], kind: MoveKind, *, act_id: int | None, user_id: int | None,
-         station: str | None, at: datetime) -> None:
+def move(
+    s: Session,
+    ids: Select[int],
+    kind: MoveKind,
+    *,
+    act_id: int | None,
+    user_id: int | None,
+    station: str | None,
+    at: datetime,
+) -> None:
     """Journal one movement for every code `ids` selects (INSERT … SELECT: no row crosses into Python)."""
     source = ids.subquery()
-    s.execute(insert(StockMove).from_select(
-        ["stock_code_id", "kind", "act_id", "user_id", "station", "at"],
-        select(source.c.id, literal(kind.value), literal(act_id), literal(user_id), literal(station),
-               literal(at, UTCDateTime())),
-    ))
+    s.execute(
+        insert(StockMove).from_select(
+            ["stock_code_id", "kind", "act_id", "user_id", "station", "at"],
+            select(
+                source.c.id,
+                literal(kind.value),
+                literal(act_id),
+                literal(user_id),
+                literal(station),
+                literal(at, UTCDateTime()),
+            ),
+        )
+    )
 
 
 def identity_of(text: str, gs_substitutes: Sequence[str] | None = None) -> tuple[codes.ParsedCode, str]:
@@ -168,6 +195,7 @@ def identity_of(text: str, gs_substitutes: Sequence[str] | None = None) -> tuple
 
 
 # --- entering accepted codes -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class EntryResult:
@@ -192,25 +220,60 @@ def _insert_stock(s: Session, source: Rows, at: datetime) -> None:
     excluded = stmt.excluded
     stmt = stmt.on_conflict_do_update(
         index_elements=["identity"],
-        set_={"code": excluded.code, "level": excluded.level, "gtin": excluded.gtin, "name": excluded.name,
-              "price": excluded.price, "declared_children": excluded.declared_children, "parent_id": None,
-              "status": StockStatus.IN_STOCK.value, "source_act_id": excluded.source_act_id,
-              "source_code_id": excluded.source_code_id, "act_id": None, "updated_at": at},
+        set_={
+            "code": excluded.code,
+            "level": excluded.level,
+            "gtin": excluded.gtin,
+            "name": excluded.name,
+            "price": excluded.price,
+            "declared_children": excluded.declared_children,
+            "parent_id": None,
+            "status": StockStatus.IN_STOCK.value,
+            "source_act_id": excluded.source_act_id,
+            "source_code_id": excluded.source_code_id,
+            "act_id": None,
+            "updated_at": at,
+        },
         where=StockCode.status == StockStatus.SHIPPED.value,
     )
     s.execute(stmt)
 
 
-_STOCK_COLUMNS: Final = ("identity", "code", "level", "gtin", "name", "price", "declared_children", "parent_id",
-                         "status", "source_act_id", "source_code_id", "act_id", "created_at", "updated_at")
+_STOCK_COLUMNS: Final = (
+    "identity",
+    "code",
+    "level",
+    "gtin",
+    "name",
+    "price",
+    "declared_children",
+    "parent_id",
+    "status",
+    "source_act_id",
+    "source_code_id",
+    "act_id",
+    "created_at",
+    "updated_at",
+)
 
 
 def _act_code_rows(act_id: int, at: datetime) -> Rows:
-    return select(ActCode.identity, ActCode.code, ActCode.level, ActCode.gtin, ActCode.name, ActCode.price,
-                  ActCode.declared_children, literal(None, StockCode.parent_id.type),
-                  literal(StockStatus.IN_STOCK.value), literal(act_id), ActCode.id,
-                  literal(None, StockCode.act_id.type), literal(at, UTCDateTime()),
-                  literal(at, UTCDateTime())).where(ActCode.act_id == act_id)
+    return select(
+        ActCode.identity,
+        ActCode.code,
+        ActCode.level,
+        ActCode.gtin,
+        ActCode.name,
+        ActCode.price,
+        ActCode.declared_children,
+        literal(None, StockCode.parent_id.type),
+        literal(StockStatus.IN_STOCK.value),
+        literal(act_id),
+        ActCode.id,
+        literal(None, StockCode.act_id.type),
+        literal(at, UTCDateTime()),
+        literal(at, UTCDateTime()),
+    ).where(ActCode.act_id == act_id)
 
 
 @dataclass
@@ -232,12 +295,17 @@ def accepted_code_ids(s: Session, act_id: int, decision: str) -> Iterator[int]:
     """
     resolutions: dict[int | None, str] = {}
     for code_id, resolution in s.execute(
-            select(LineResolution.act_code_id, LineResolution.resolution)
-            .where(LineResolution.act_id == act_id, LineResolution.act_code_id.is_not(None))
-            .order_by(LineResolution.id)):
+        select(LineResolution.act_code_id, LineResolution.resolution)
+        .where(LineResolution.act_id == act_id, LineResolution.act_code_id.is_not(None))
+        .order_by(LineResolution.id)
+    ):
         resolutions[code_id] = resolution  # append-only: the newest is in force
-    stmt = (select(ActCode.id, ActCode.pos, ActCode.last, ActCode.credited_scan_id)
-            .where(ActCode.act_id == act_id).order_by(ActCode.pos, ActCode.id).execution_options(yield_per=20_000))
+    stmt = (
+        select(ActCode.id, ActCode.pos, ActCode.last, ActCode.credited_scan_id)
+        .where(ActCode.act_id == act_id)
+        .order_by(ActCode.pos, ActCode.id)
+        .execution_options(yield_per=20_000)
+    )
     stack: list[_Open] = []
 
     def close(entry: _Open) -> Iterator[int]:
@@ -266,13 +334,16 @@ def accepted_code_ids(s: Session, act_id: int, decision: str) -> Iterator[int]:
 def _accepted_surplus(s: Session, act_id: int, decision: str) -> list[Scan]:
     latest: dict[int | None, str] = {}
     for scan_id, resolution in s.execute(
-            select(LineResolution.scan_id, LineResolution.resolution)
-            .where(LineResolution.act_id == act_id, LineResolution.scan_id.is_not(None)).order_by(LineResolution.id)):
+        select(LineResolution.scan_id, LineResolution.resolution)
+        .where(LineResolution.act_id == act_id, LineResolution.scan_id.is_not(None))
+        .order_by(LineResolution.id)
+    ):
         latest[scan_id] = resolution
     seen: set[str] = set()
     out = []
-    for scan in s.execute(select(Scan).where(Scan.act_id == act_id, Scan.scan_class.in_(SURPLUS_CLASSES))
-                          .order_by(Scan.id)).scalars():
+    for scan in s.execute(
+        select(Scan).where(Scan.act_id == act_id, Scan.scan_class.in_(SURPLUS_CLASSES)).order_by(Scan.id)
+    ).scalars():
         if not scan.identity or scan.identity in seen:
             continue
         seen.add(scan.identity)
@@ -281,8 +352,9 @@ def _accepted_surplus(s: Session, act_id: int, decision: str) -> list[Scan]:
     return out
 
 
-def enter_accepted(db: Database, act_ref: int | str, *, user: User | None = None,
-                   actor: str | None = None) -> EntryResult:
+def enter_accepted(
+    db: Database, act_ref: int | str, *, user: User | None = None, actor: str | None = None
+) -> EntryResult:
     """Enter into stock what the decision on an incoming act accepted. Call it after `receiving.decide`.
 
     Idempotent: an act is entered once (the receipt's primary key); calling again returns the first
@@ -296,10 +368,12 @@ def enter_accepted(db: Database, act_ref: int | str, *, user: User | None = None
             raise StockError("not_incoming")
         receipt = s.get(StockReceipt, act.id)
         if receipt is not None:
-            return EntryResult(act.id, act.number, receipt.decision, receipt.codes, receipt.surplus,
-                               receipt.conflicts, already=True)
-        decision = s.execute(select(Decision).where(Decision.act_id == act.id)
-                             .order_by(Decision.id.desc()).limit(1)).scalar()
+            return EntryResult(
+                act.id, act.number, receipt.decision, receipt.codes, receipt.surplus, receipt.conflicts, already=True
+            )
+        decision = s.execute(
+            select(Decision).where(Decision.act_id == act.id).order_by(Decision.id.desc()).limit(1)
+        ).scalar()
         if decision is None or act.status not in (ActStatus.DECIDED, ActStatus.SIGNED):
             raise StockError("not_decided")
         wanted = 0
@@ -318,19 +392,45 @@ def enter_accepted(db: Database, act_ref: int | str, *, user: User | None = None
         surplus = 0
         for scan in _accepted_surplus(s, act.id, decision.decision):
             surplus += _insert_surplus(s, act.id, scan, at)
-        entered_surplus = int(s.execute(select(func.count()).where(
-            StockCode.source_act_id == act.id, StockCode.source_code_id.is_(None))).scalar_one())
+        entered_surplus = int(
+            s.execute(
+                select(func.count()).where(StockCode.source_act_id == act.id, StockCode.source_code_id.is_(None))
+            ).scalar_one()
+        )
         conflicts = (wanted - entered) + (surplus - entered_surplus)
-        move(s, select(StockCode.id).where(StockCode.source_act_id == act.id), MoveKind.RECEIVED, act_id=act.id,
-             user_id=user.id if user else None, station=None, at=at)
-        receipt = StockReceipt(act_id=act.id, decision=decision.decision, codes=entered,
-                               surplus=entered_surplus, conflicts=conflicts, user_id=user.id if user else None,
-                               created_at=at)
+        move(
+            s,
+            select(StockCode.id).where(StockCode.source_act_id == act.id),
+            MoveKind.RECEIVED,
+            act_id=act.id,
+            user_id=user.id if user else None,
+            station=None,
+            at=at,
+        )
+        receipt = StockReceipt(
+            act_id=act.id,
+            decision=decision.decision,
+            codes=entered,
+            surplus=entered_surplus,
+            conflicts=conflicts,
+            user_id=user.id if user else None,
+            created_at=at,
+        )
         s.add(receipt)
         s.flush()
-        audit.record(s, "stock.entered", user=user, actor=actor, act_id=act.id,
-                     details={"decision": decision.decision, "codes": entered, "surplus": entered_surplus,
-                              "conflicts": conflicts})
+        audit.record(
+            s,
+            "stock.entered",
+            user=user,
+            actor=actor,
+            act_id=act.id,
+            details={
+                "decision": decision.decision,
+                "codes": entered,
+                "surplus": entered_surplus,
+                "conflicts": conflicts,
+            },
+        )
         return EntryResult(act.id, act.number, decision.decision, entered, entered_surplus, conflicts)
 
 
@@ -346,14 +446,21 @@ def _insert_batch(s: Session, act_id: int, batch: list[int], at: datetime) -> in
 def _link_parents(s: Session, act_id: int) -> None:
     """Each entered code sits in its act parent when that parent was entered too (accepted as a whole)."""
     parent_stock = aliased(StockCode)
-    parent_of = (select(parent_stock.id)
-                 .select_from(ActCode)
-                 .join(parent_stock, and_(parent_stock.source_code_id == ActCode.parent_id,
-                                          parent_stock.source_act_id == act_id))
-                 .where(ActCode.id == StockCode.source_code_id)
-                 .scalar_subquery())
-    s.execute(update(StockCode).where(StockCode.source_act_id == act_id, StockCode.source_code_id.is_not(None))
-              .values(parent_id=parent_of).execution_options(synchronize_session=False))
+    parent_of = (
+        select(parent_stock.id)
+        .select_from(ActCode)
+        .join(
+            parent_stock, and_(parent_stock.source_code_id == ActCode.parent_id, parent_stock.source_act_id == act_id)
+        )
+        .where(ActCode.id == StockCode.source_code_id)
+        .scalar_subquery()
+    )
+    s.execute(
+        update(StockCode)
+        .where(StockCode.source_act_id == act_id, StockCode.source_code_id.is_not(None))
+        .values(parent_id=parent_of)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _insert_surplus(s: Session, act_id: int, scan: Scan, at: datetime) -> int:
@@ -363,11 +470,22 @@ def _insert_surplus(s: Session, act_id: int, scan: Scan, at: datetime) -> int:
     level = KIND_LEVEL.get(parsed.kind.value)
     if level is None:
         return 0
-    row = select(literal(parsed.identity), literal(parsed.normalized), literal(level),
-                 literal(parsed.gtin, StockCode.gtin.type), literal(None, StockCode.name.type),
-                 literal(None, StockCode.price.type), literal(False), literal(None, StockCode.parent_id.type),
-                 literal(StockStatus.IN_STOCK.value), literal(act_id), literal(None, StockCode.source_code_id.type),
-                 literal(None, StockCode.act_id.type), literal(at, UTCDateTime()), literal(at, UTCDateTime()))
+    row = select(
+        literal(parsed.identity),
+        literal(parsed.normalized),
+        literal(level),
+        literal(parsed.gtin, StockCode.gtin.type),
+        literal(None, StockCode.name.type),
+        literal(None, StockCode.price.type),
+        literal(False),
+        literal(None, StockCode.parent_id.type),
+        literal(StockStatus.IN_STOCK.value),
+        literal(act_id),
+        literal(None, StockCode.source_code_id.type),
+        literal(None, StockCode.act_id.type),
+        literal(at, UTCDateTime()),
+        literal(at, UTCDateTime()),
+    )
     _insert_stock(s, row.where(literal(True)), at)  # SQLite parses INSERT … SELECT … ON CONFLICT only after WHERE
     return 1
 
@@ -375,11 +493,17 @@ def _insert_surplus(s: Session, act_id: int, scan: Scan, at: datetime) -> int:
 def enter_pending(db: Database, *, user: User | None = None, actor: str | None = None) -> list[EntryResult]:
     """Enter every decided incoming act not entered yet (a catch-up after an interruption)."""
     with db.read() as s:
-        pending = list(s.execute(
-            select(Act.id).where(Act.direction == Direction.INCOMING,
-                                 Act.status.in_([ActStatus.DECIDED.value, ActStatus.SIGNED.value]),
-                                 ~select(StockReceipt.act_id).where(StockReceipt.act_id == Act.id).exists())
-            .order_by(Act.id)).scalars())
+        pending = list(
+            s.execute(
+                select(Act.id)
+                .where(
+                    Act.direction == Direction.INCOMING,
+                    Act.status.in_([ActStatus.DECIDED.value, ActStatus.SIGNED.value]),
+                    ~select(StockReceipt.act_id).where(StockReceipt.act_id == Act.id).exists(),
+                )
+                .order_by(Act.id)
+            ).scalars()
+        )
     return [enter_accepted(db, act_id, user=user, actor=actor) for act_id in pending]
 
 
@@ -392,6 +516,7 @@ def _find_act(s: Session, ref: int | str) -> Act:
 
 # --- opening an aggregate ---------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class OpenResult:
     code: str
@@ -399,8 +524,15 @@ class OpenResult:
     contents: int  # codes directly inside, now held one by one
 
 
-def open_aggregate(db: Database, text: str, *, user: User | None = None, actor: str | None = None,
-                   station: str | None = None, gs_substitutes: Sequence[str] | None = None) -> OpenResult:
+def open_aggregate(
+    db: Database,
+    text: str,
+    *,
+    user: User | None = None,
+    actor: str | None = None,
+    station: str | None = None,
+    gs_substitutes: Sequence[str] | None = None,
+) -> OpenResult:
     """Open a box, pallet or block in stock: its contents become loose codes of the ledger, the aggregate's own
     code is retired (status disaggregated). Raises StockError; nothing is written then."""
     _parsed, identity = identity_of(text, gs_substitutes)
@@ -420,22 +552,46 @@ def open_aggregate(db: Database, text: str, *, user: User | None = None, actor: 
             raise StockError("not_available", act=_act_number(s, row.act_id), **args)
         if row.parent_id is not None:
             parent = s.get(StockCode, row.parent_id)
-            raise StockError("inside_aggregate", parent=parent.code if parent else "",
-                             parent_level=parent.level if parent else "", **args)
+            raise StockError(
+                "inside_aggregate",
+                parent=parent.code if parent else "",
+                parent_level=parent.level if parent else "",
+                **args,
+            )
         if not row.declared_children:
             raise StockError("contents_unknown", **args)
-        changed = s.connection().execute(
-            update(StockCode).where(StockCode.id == row.id, StockCode.status == StockStatus.IN_STOCK,
-                                    StockCode.parent_id.is_(None))
-            .values(status=StockStatus.DISAGGREGATED.value, updated_at=at)).rowcount
+        changed = (
+            s.connection()
+            .execute(
+                update(StockCode)
+                .where(StockCode.id == row.id, StockCode.status == StockStatus.IN_STOCK, StockCode.parent_id.is_(None))
+                .values(status=StockStatus.DISAGGREGATED.value, updated_at=at)
+            )
+            .rowcount
+        )
         if changed != 1:
             raise StockError("changed")
-        contents = s.connection().execute(
-            update(StockCode).where(StockCode.parent_id == row.id).values(parent_id=None, updated_at=at)).rowcount
-        move(s, select(literal(row.id).label("id")), MoveKind.DISAGGREGATED, act_id=None,
-             user_id=user.id if user else None, station=station, at=at)
-        audit.record(s, "stock.opened", user=user, actor=actor,
-                     details={"code": row.code, "level": row.level, "contents": contents, "station": station})
+        contents = (
+            s.connection()
+            .execute(update(StockCode).where(StockCode.parent_id == row.id).values(parent_id=None, updated_at=at))
+            .rowcount
+        )
+        move(
+            s,
+            select(literal(row.id).label("id")),
+            MoveKind.DISAGGREGATED,
+            act_id=None,
+            user_id=user.id if user else None,
+            station=station,
+            at=at,
+        )
+        audit.record(
+            s,
+            "stock.opened",
+            user=user,
+            actor=actor,
+            details={"code": row.code, "level": row.level, "contents": contents, "station": station},
+        )
         return OpenResult(row.code, row.level, contents)
 
 
@@ -447,6 +603,7 @@ def _act_number(s: Session, act_id: int | None) -> str:
 
 
 # --- reading ------------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class LevelCount:
@@ -474,8 +631,11 @@ class StockTotals:
         def counts(levels: dict[str, LevelCount]) -> dict[str, dict[str, int]]:
             return {lvl: {"in_stock": c.in_stock, "reserved": c.reserved} for lvl, c in levels.items()}
 
-        return {"codes": self.codes, "levels": counts(self.levels),
-                "by_gtin": [{"gtin": g.gtin, "name": g.name, "levels": counts(g.levels)} for g in self.by_gtin]}
+        return {
+            "codes": self.codes,
+            "levels": counts(self.levels),
+            "by_gtin": [{"gtin": g.gtin, "name": g.name, "levels": counts(g.levels)} for g in self.by_gtin],
+        }
 
 
 def _plus(a: LevelCount, b: LevelCount) -> LevelCount:
@@ -487,8 +647,11 @@ def totals(s: Session) -> StockTotals:
     levels = {lvl: LevelCount() for lvl in LEVELS}
     per: dict[str, dict[str, LevelCount]] = {}
     names: dict[str, str | None] = {}
-    stmt = (select(StockCode.gtin, StockCode.level, StockCode.status, func.count(), func.max(StockCode.name))
-            .where(StockCode.status.in_(HELD)).group_by(StockCode.gtin, StockCode.level, StockCode.status))
+    stmt = (
+        select(StockCode.gtin, StockCode.level, StockCode.status, func.count(), func.max(StockCode.name))
+        .where(StockCode.status.in_(HELD))
+        .group_by(StockCode.gtin, StockCode.level, StockCode.status)
+    )
     for gtin, level, status, n, name in s.execute(stmt):
         here = LevelCount(n if status == StockStatus.IN_STOCK else 0, n if status == StockStatus.RESERVED else 0)
         levels[level] = _plus(levels.get(level, LevelCount()), here)
@@ -496,8 +659,10 @@ def totals(s: Session) -> StockTotals:
             g = per.setdefault(gtin, {})
             g[level] = _plus(g.get(level, LevelCount()), here)
             names[gtin] = names.get(gtin) or name
-    by_gtin = [GtinTotal(g, names.get(g), dict(sorted(v.items(), key=lambda kv: LEVELS.index(kv[0]))))
-               for g, v in sorted(per.items())]
+    by_gtin = [
+        GtinTotal(g, names.get(g), dict(sorted(v.items(), key=lambda kv: LEVELS.index(kv[0]))))
+        for g, v in sorted(per.items())
+    ]
     return StockTotals(levels, by_gtin)
 
 
@@ -515,13 +680,23 @@ class AggregateRow:
 def aggregates(s: Session, limit: int = 500, offset: int = 0) -> list[AggregateRow]:
     """Pallets and boxes the company holds at the top of the tree, with how many codes sit directly inside."""
     inner = aliased(StockCode)
-    contents = (select(func.count()).where(inner.parent_id == StockCode.id).scalar_subquery())
-    stmt = (select(StockCode.id, StockCode.code, StockCode.level, StockCode.status, contents,
-                   StockCode.declared_children, Act.number)
-            .outerjoin(Act, Act.id == StockCode.act_id)
-            .where(StockCode.status.in_(HELD), StockCode.parent_id.is_(None),
-                   StockCode.level.in_(("pallet", "box")))
-            .order_by(StockCode.level.desc(), StockCode.id).limit(limit).offset(offset))
+    contents = select(func.count()).where(inner.parent_id == StockCode.id).scalar_subquery()
+    stmt = (
+        select(
+            StockCode.id,
+            StockCode.code,
+            StockCode.level,
+            StockCode.status,
+            contents,
+            StockCode.declared_children,
+            Act.number,
+        )
+        .outerjoin(Act, Act.id == StockCode.act_id)
+        .where(StockCode.status.in_(HELD), StockCode.parent_id.is_(None), StockCode.level.in_(("pallet", "box")))
+        .order_by(StockCode.level.desc(), StockCode.id)
+        .limit(limit)
+        .offset(offset)
+    )
     return [AggregateRow(*row) for row in s.execute(stmt)]
 
 
@@ -550,13 +725,25 @@ class CodeView:
 
     def to_json(self) -> dict[str, Any]:
         r = self.row
-        return {"identity": r.identity, "code": r.code, "level": r.level, "gtin": r.gtin, "name": r.name,
-                "status": r.status, "declared_children": r.declared_children,
-                "parents": [{"code": a.code, "level": a.level} for a in self.ancestors],
-                "contents": self.contents, "inside": self.inside,
-                "source_act": self.source_number, "act": self.act_number, "act_status": self.act_status,
-                "moves": [{"at": m.at.isoformat(), "kind": m.kind, "act": m.act_number, "user": m.user,
-                           "station": m.station} for m in self.moves]}
+        return {
+            "identity": r.identity,
+            "code": r.code,
+            "level": r.level,
+            "gtin": r.gtin,
+            "name": r.name,
+            "status": r.status,
+            "declared_children": r.declared_children,
+            "parents": [{"code": a.code, "level": a.level} for a in self.ancestors],
+            "contents": self.contents,
+            "inside": self.inside,
+            "source_act": self.source_number,
+            "act": self.act_number,
+            "act_status": self.act_status,
+            "moves": [
+                {"at": m.at.isoformat(), "kind": m.kind, "act": m.act_number, "user": m.user, "station": m.station}
+                for m in self.moves
+            ],
+        }
 
 
 def find(s: Session, text: str, gs_substitutes: Sequence[str] | None = None, history: int = 50) -> CodeView | None:
@@ -578,13 +765,27 @@ def find(s: Session, text: str, gs_substitutes: Sequence[str] | None = None, his
     contents = int(s.execute(select(func.count()).where(StockCode.parent_id == row.id)).scalar_one())
     inside = count_subtree(s, row.id) - 1 if contents else 0
     act = s.get(Act, row.act_id) if row.act_id is not None else None
-    moves = [MoveRow(at, kind, act_id, number, username, station) for at, kind, act_id, number, username, station in
-             s.execute(select(StockMove.at, StockMove.kind, StockMove.act_id, Act.number, User.username,
-                              StockMove.station)
-                       .outerjoin(Act, Act.id == StockMove.act_id).outerjoin(User, User.id == StockMove.user_id)
-                       .where(StockMove.stock_code_id == row.id).order_by(StockMove.id.desc()).limit(history))]
-    return CodeView(row, ancestors, contents, inside, _act_number(s, row.source_act_id) or None,
-                    act.number if act else None, act.status if act else None, moves)
+    moves = [
+        MoveRow(at, kind, act_id, number, username, station)
+        for at, kind, act_id, number, username, station in s.execute(
+            select(StockMove.at, StockMove.kind, StockMove.act_id, Act.number, User.username, StockMove.station)
+            .outerjoin(Act, Act.id == StockMove.act_id)
+            .outerjoin(User, User.id == StockMove.user_id)
+            .where(StockMove.stock_code_id == row.id)
+            .order_by(StockMove.id.desc())
+            .limit(history)
+        )
+    ]
+    return CodeView(
+        row,
+        ancestors,
+        contents,
+        inside,
+        _act_number(s, row.source_act_id) or None,
+        act.number if act else None,
+        act.status if act else None,
+        moves,
+    )
 
 
 def held_identities(s: Session, status: str = StockStatus.IN_STOCK.value) -> set[str]:
@@ -597,7 +798,11 @@ def held_identities_of(s: Session, identities: Sequence[str], status: str = Stoc
     found: set[str] = set()
     wanted = sorted(set(identities))
     for i in range(0, len(wanted), 1000):
-        found.update(s.execute(select(StockCode.identity).where(StockCode.identity.in_(wanted[i:i + 1000]),
-                                                                StockCode.status == status)).scalars())
+        found.update(
+            s.execute(
+                select(StockCode.identity).where(
+                    StockCode.identity.in_(wanted[i : i + 1000]), StockCode.status == status
+                )
+            ).scalars()
+        )
     return found
-

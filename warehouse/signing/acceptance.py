@@ -108,8 +108,11 @@ class SignerRef:
     certificate: CertificateInfo | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"user": self.user, "user_name": self.user_name or None,
-                "certificate": self.certificate.summary() if self.certificate else None}
+        return {
+            "user": self.user,
+            "user_name": self.user_name or None,
+            "certificate": self.certificate.summary() if self.certificate else None,
+        }
 
 
 class CodeLine(NamedTuple):
@@ -288,9 +291,17 @@ def _forest(entries: Sequence[tuple[int, dict[str, Any], bool]]) -> list[dict[st
     return roots
 
 
-def build(act: ActRef, decision: DecisionInfo, codes: Iterable[CodeLine], surplus: Sequence[SurplusLine],
-          signer: SignerRef, created_at: datetime, *, max_codes: int = MAX_CODES,
-          code_text: CodeText | None = None) -> list[AcceptanceDocument]:
+def build(
+    act: ActRef,
+    decision: DecisionInfo,
+    codes: Iterable[CodeLine],
+    surplus: Sequence[SurplusLine],
+    signer: SignerRef,
+    created_at: datetime,
+    *,
+    max_codes: int = MAX_CODES,
+    code_text: CodeText | None = None,
+) -> list[AcceptanceDocument]:
     """The acceptance document(s) for a decided act, each as the exact bytes to sign.
 
     Deterministic: the same data and `created_at` give the same bytes (the NCALayer path relies on it
@@ -338,14 +349,19 @@ def build(act: ActRef, decision: DecisionInfo, codes: Iterable[CodeLine], surplu
     head = {
         "format": FORMAT,
         "act": {
-            "number": act.number, "date": act.date.isoformat(),
+            "number": act.number,
+            "date": act.date.isoformat(),
             "sender": {"name": act.sender.name, "bin": act.sender.bin},
             "receiver": {"name": act.receiver.name, "bin": act.receiver.bin},
             "basis": [{"type": b.type, "number": b.number, "date": b.date} for b in act.basis],
-            "turnover": act.turnover, "source_sha256": act.source_sha256,
+            "turnover": act.turnover,
+            "source_sha256": act.source_sha256,
         },
-        "decision": decision.decision, "reason": decision.reason or None, "comment": decision.comment or None,
-        "decided_at": _iso(decision.decided_at), "decided_by": decision.decided_by,
+        "decision": decision.decision,
+        "reason": decision.reason or None,
+        "comment": decision.comment or None,
+        "decided_at": _iso(decision.decided_at),
+        "decided_by": decision.decided_by,
         "created_at": _iso(created_at),
         "signer": signer.to_json(),
     }
@@ -365,8 +381,14 @@ def build(act: ActRef, decision: DecisionInfo, codes: Iterable[CodeLine], surplu
                 if line.comment:
                     node["comment"] = line.comment
                 surplus_nodes.append(node)
-        body = {**head, "part": number, "parts": parts, "codes": len(chunk),
-                "products": _forest(tree_entries), "surplus": surplus_nodes}
+        body = {
+            **head,
+            "part": number,
+            "parts": parts,
+            "codes": len(chunk),
+            "products": _forest(tree_entries),
+            "surplus": surplus_nodes,
+        }
         content = canonical.dumps(body)
         if len(content) > MAX_BYTES:
             raise ValueError(f"part {number} is {len(content)} bytes, above the operator's 30 MB")
@@ -399,8 +421,15 @@ def read_summary(content: bytes) -> DocumentSummary | None:
     try:
         act = data["act"]
         cert = (data.get("signer") or {}).get("certificate") or {}
-        return DocumentSummary(str(act["number"]), str(act["date"]), str(data["decision"]), int(data["part"]),
-                               int(data["parts"]), int(data["codes"]), str(data["created_at"]),
-                               cert.get("certificate_sha256"))
+        return DocumentSummary(
+            str(act["number"]),
+            str(act["date"]),
+            str(data["decision"]),
+            int(data["part"]),
+            int(data["parts"]),
+            int(data["codes"]),
+            str(data["created_at"]),
+            cert.get("certificate_sha256"),
+        )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None

@@ -64,10 +64,10 @@ def _attr(name: x509.Name, oid: x509.ObjectIdentifier) -> str | None:
 
 
 def _prefixed(value: str | None, prefix: str) -> str | None:
-    """"IIN123456789011" -> "123456789011"; anything that is not prefix + 12 digits -> None."""
+    """ "IIN123456789011" -> "123456789011"; anything that is not prefix + 12 digits -> None."""
     if value is None or not value.upper().startswith(prefix):
         return None
-    digits = value[len(prefix):]
+    digits = value[len(prefix) :]
     return digits if _TWELVE_DIGITS.fullmatch(digits) else None
 
 
@@ -102,8 +102,11 @@ def _can_sign(cert: x509.Certificate) -> bool:
         if not usage.digital_signature:
             return False
     if purposes is not None:
-        signing = {ExtendedKeyUsageOID.EMAIL_PROTECTION, ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE,
-                   ExtendedKeyUsageOID.CODE_SIGNING}
+        signing = {
+            ExtendedKeyUsageOID.EMAIL_PROTECTION,
+            ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE,
+            ExtendedKeyUsageOID.CODE_SIGNING,
+        }
         if ExtendedKeyUsageOID.CLIENT_AUTH in purposes and not purposes & signing:
             return False
     return True
@@ -147,8 +150,7 @@ class CertificateInfo:
     def _read(cls, cert: x509.Certificate) -> CertificateInfo:
         subject = cert.subject
         serial_number = _attr(subject, NameOID.SERIAL_NUMBER)
-        bin_ = _prefixed(_attr(subject, NameOID.ORGANIZATIONAL_UNIT_NAME), "BIN") \
-            or _prefixed(serial_number, "BIN")
+        bin_ = _prefixed(_attr(subject, NameOID.ORGANIZATIONAL_UNIT_NAME), "BIN") or _prefixed(serial_number, "BIN")
         return cls(
             name=_full_name(subject),
             iin=_prefixed(serial_number, "IIN"),
@@ -174,15 +176,23 @@ class CertificateInfo:
     def summary(self) -> dict[str, str | None]:
         """The signer as written into a signed document (strings only, canonical-JSON friendly)."""
         return {
-            "name": self.name, "iin": self.iin, "bin": self.bin, "organization": self.organization,
-            "issuer": self.issuer, "serial": self.serial, "certificate_sha256": self.fingerprint_sha256,
+            "name": self.name,
+            "iin": self.iin,
+            "bin": self.bin,
+            "organization": self.organization,
+            "issuer": self.issuer,
+            "serial": self.serial,
+            "certificate_sha256": self.fingerprint_sha256,
         }
 
     def to_json(self) -> dict[str, object]:
         return {
             **self.summary(),
-            "not_before": _iso(self.not_before), "not_after": _iso(self.not_after),
-            "key_algorithm": self.key_algorithm, "can_sign": self.can_sign, "subject": self.subject,
+            "not_before": _iso(self.not_before),
+            "not_after": _iso(self.not_after),
+            "key_algorithm": self.key_algorithm,
+            "can_sign": self.can_sign,
+            "subject": self.subject,
         }
 
 
@@ -225,8 +235,9 @@ def _is_ca(cert: x509.Certificate) -> bool:
         return False
 
 
-def _chain(cert: x509.Certificate, trusted: Sequence[x509.Certificate],
-           intermediates: Sequence[x509.Certificate]) -> tuple[bool, x509.Certificate | None]:
+def _chain(
+    cert: x509.Certificate, trusted: Sequence[x509.Certificate], intermediates: Sequence[x509.Certificate]
+) -> tuple[bool, x509.Certificate | None]:
     """(chains to a trusted certificate, the certificate that issued `cert` if found).
 
     A trusted certificate is an anchor wherever it sits (OpenSSL's -partial_chain): NCA's issuing
@@ -255,9 +266,14 @@ def _crl_signed_by(crl: x509.CertificateRevocationList, ca: x509.Certificate) ->
         return False
 
 
-def assess(cert: x509.Certificate, *, trusted: Sequence[x509.Certificate] = (),
-           crls: Sequence[x509.CertificateRevocationList] = (), at: datetime | None = None,
-           intermediates: Sequence[x509.Certificate] = ()) -> CertificateStatus:
+def assess(
+    cert: x509.Certificate,
+    *,
+    trusted: Sequence[x509.Certificate] = (),
+    crls: Sequence[x509.CertificateRevocationList] = (),
+    at: datetime | None = None,
+    intermediates: Sequence[x509.Certificate] = (),
+) -> CertificateStatus:
     """Check `cert` against trust anchors and CRLs at time `at` (default: now).
 
     Problems: "no_trusted_ca", "untrusted", "revoked", "gost_unsupported" (a GOST issuer signature
@@ -269,8 +285,13 @@ def assess(cert: x509.Certificate, *, trusted: Sequence[x509.Certificate] = (),
         return _assess(cert, trusted, crls, at or datetime.now(UTC), intermediates)
 
 
-def _assess(cert: x509.Certificate, trusted: Sequence[x509.Certificate], crls: Sequence[x509.CertificateRevocationList],
-            when: datetime, intermediates: Sequence[x509.Certificate]) -> CertificateStatus:
+def _assess(
+    cert: x509.Certificate,
+    trusted: Sequence[x509.Certificate],
+    crls: Sequence[x509.CertificateRevocationList],
+    when: datetime,
+    intermediates: Sequence[x509.Certificate],
+) -> CertificateStatus:
     problems: list[str] = []
     warnings: list[str] = []
     chain_ok, issuer = _chain(cert, trusted, intermediates)
@@ -306,9 +327,16 @@ def _assess(cert: x509.Certificate, trusted: Sequence[x509.Certificate], crls: S
         warnings.append("expired")
     if not_yet_valid:
         warnings.append("not_yet_valid")
-    return CertificateStatus(chain_ok=chain_ok, revoked=revoked, revoked_at=revoked_at, expired=expired,
-                             not_yet_valid=not_yet_valid, issuer_certificate=issuer, problems=problems,
-                             warnings=warnings)
+    return CertificateStatus(
+        chain_ok=chain_ok,
+        revoked=revoked,
+        revoked_at=revoked_at,
+        expired=expired,
+        not_yet_valid=not_yet_valid,
+        issuer_certificate=issuer,
+        problems=problems,
+        warnings=warnings,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -335,6 +363,6 @@ def _pem_blocks(data: bytes, label: bytes) -> list[bytes]:
         stop = data.find(end, start)
         if stop < 0:
             break
-        blocks.append(data[start:stop + len(end)])
+        blocks.append(data[start : stop + len(end)])
         pos = stop + len(end)
     return blocks

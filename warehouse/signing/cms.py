@@ -43,18 +43,31 @@ _DIGESTS = {
     "2.16.840.1.101.3.4.2.3": "sha512",
 }
 _HASH_CLASSES: dict[str, type[hashes.HashAlgorithm]] = {
-    "sha1": hashes.SHA1, "sha224": hashes.SHA224, "sha256": hashes.SHA256,
-    "sha384": hashes.SHA384, "sha512": hashes.SHA512,
+    "sha1": hashes.SHA1,
+    "sha224": hashes.SHA224,
+    "sha256": hashes.SHA256,
+    "sha384": hashes.SHA384,
+    "sha512": hashes.SHA512,
 }
-_RSA_PKCS1 = {"1.2.840.113549.1.1.1", "1.2.840.113549.1.1.5", "1.2.840.113549.1.1.11", "1.2.840.113549.1.1.12",
-              "1.2.840.113549.1.1.13", "1.2.840.113549.1.1.14"}
+_RSA_PKCS1 = {
+    "1.2.840.113549.1.1.1",
+    "1.2.840.113549.1.1.5",
+    "1.2.840.113549.1.1.11",
+    "1.2.840.113549.1.1.12",
+    "1.2.840.113549.1.1.13",
+    "1.2.840.113549.1.1.14",
+}
 _RSA_PSS = "1.2.840.113549.1.1.10"
 _ECDSA_PREFIX = "1.2.840.10045.4."
 _MAX_SIGNATURE = 1024 * 1024
 
 
-def sign_detached(content: bytes, certificate: x509.Certificate, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
-                  chain: Sequence[x509.Certificate] = ()) -> bytes:
+def sign_detached(
+    content: bytes,
+    certificate: x509.Certificate,
+    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+    chain: Sequence[x509.Certificate] = (),
+) -> bytes:
     """A detached CMS over `content` (SHA-256, signed attributes with signing time), DER-encoded.
 
     Binary: the bytes are signed as they are (no MIME canonicalisation of line ends). No S/MIME
@@ -161,8 +174,15 @@ def _signer_info(node: der.Node) -> _SignerInfo:
     if parts[pos].is_(0, der.CONTEXT):
         signed_attrs = parts[pos]
         pos += 1
-    return _SignerInfo(issuer, serial, key_id, parts[2].child(0).oid(), signed_attrs, parts[pos],
-                       parts[pos + 1].expect(der.OCTET_STRING).octets())
+    return _SignerInfo(
+        issuer,
+        serial,
+        key_id,
+        parts[2].child(0).oid(),
+        signed_attrs,
+        parts[pos],
+        parts[pos + 1].expect(der.OCTET_STRING).octets(),
+    )
 
 
 def _issuer_raw(cert: x509.Certificate) -> bytes:
@@ -217,8 +237,14 @@ def _check_signature(cert: x509.Certificate, signer: _SignerInfo, hash_name: str
     return True
 
 
-def verify_detached(content: bytes, cms: bytes, *, trusted: Sequence[x509.Certificate] = (),
-                    crls: Sequence[x509.CertificateRevocationList] = (), at: datetime | None = None) -> Verification:
+def verify_detached(
+    content: bytes,
+    cms: bytes,
+    *,
+    trusted: Sequence[x509.Certificate] = (),
+    crls: Sequence[x509.CertificateRevocationList] = (),
+    at: datetime | None = None,
+) -> Verification:
     """Check a detached CMS `cms` over exactly `content`, and its signer against `trusted` and `crls`.
 
     One signer is expected. Problems: "not_cms", "multiple_signers", "signer_not_found",
@@ -244,8 +270,9 @@ def verify_detached(content: bytes, cms: bytes, *, trusted: Sequence[x509.Certif
     info = CertificateInfo.from_certificate(cert)
     intermediates = [c for c in signed_data.certificates if c != cert]
 
-    def outcome(*problems: str, signing_time: datetime | None = None, digest: str | None = None,
-                gost: bool = False) -> Verification:
+    def outcome(
+        *problems: str, signing_time: datetime | None = None, digest: str | None = None, gost: bool = False
+    ) -> Verification:
         return Verification(tuple(problems), (), cert, info, signing_time, digest, None, gost)
 
     if signed_data.content is not None and signed_data.content != content:
@@ -280,5 +307,4 @@ def verify_detached(content: bytes, cms: bytes, *, trusted: Sequence[x509.Certif
         return outcome("bad_signature", signing_time=signing_time, digest=hash_name)
 
     status = assess(cert, trusted=trusted, crls=crls, at=at or signing_time, intermediates=intermediates)
-    return Verification(tuple(status.problems), tuple(status.warnings), cert, info, signing_time, hash_name,
-                        status)
+    return Verification(tuple(status.problems), tuple(status.warnings), cert, info, signing_time, hash_name, status)

@@ -123,7 +123,7 @@ def _header(data: bytes, pos: int, limit: int) -> tuple[int, bool, int, int, int
     count = first_len & 0x7F
     if count > 4 or pos + count > limit:
         raise DerError("bad length")
-    return cls, constructed, tag, pos + count, int.from_bytes(data[pos:pos + count], "big")
+    return cls, constructed, tag, pos + count, int.from_bytes(data[pos : pos + count], "big")
 
 
 def _scan(data: bytes, pos: int, limit: int, depth: int) -> tuple[int, bool, int, int, int, int]:

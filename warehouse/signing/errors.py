@@ -22,19 +22,18 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     },
     "gost_key": {
         "ru": "Это ключ ГОСТ: им можно подписать только через NCALayer. "
-              "Выберите «Подписать через NCALayer» и укажите этот файл в окне NCALayer.",
+        "Выберите «Подписать через NCALayer» и укажите этот файл в окне NCALayer.",
         "kk": "Бұл ГОСТ кілті: онымен тек NCALayer арқылы қол қоюға болады. "
-              "«NCALayer арқылы қол қою» тармағын таңдап, осы файлды NCALayer терезесінде көрсетіңіз.",
+        "«NCALayer арқылы қол қою» тармағын таңдап, осы файлды NCALayer терезесінде көрсетіңіз.",
         "en": "This is a GOST key: it can only sign through NCALayer. "
-              "Choose “Sign with NCALayer” and pick this file in the NCALayer window.",
+        "Choose “Sign with NCALayer” and pick this file in the NCALayer window.",
     },
     "auth_key": {
         "ru": "Это ключ для входа (AUTH_…), им нельзя подписывать документы. "
-              "Выберите ключ для подписи (RSA256_… или GOSTKNCA_…).",
+        "Выберите ключ для подписи (RSA256_… или GOSTKNCA_…).",
         "kk": "Бұл жүйеге кіруге арналған кілт (AUTH_…), онымен құжаттарға қол қоюға болмайды. "
-              "Қол қоюға арналған кілтті таңдаңыз (RSA256_… немесе GOSTKNCA_…).",
-        "en": "This is a login key (AUTH_…); it cannot sign documents. "
-              "Choose a signing key (RSA256_… or GOSTKNCA_…).",
+        "Қол қоюға арналған кілтті таңдаңыз (RSA256_… немесе GOSTKNCA_…).",
+        "en": "This is a login key (AUTH_…); it cannot sign documents. Choose a signing key (RSA256_… or GOSTKNCA_…).",
     },
     "not_a_key_file": {
         "ru": "Файл не является ключом PKCS#12 (.p12).",
@@ -79,8 +78,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     },
     "revocation_unchecked": {
         "ru": "Отзыв сертификата не проверен: нет списка отозванных сертификатов (CRL) этого УЦ.",
-        "kk": "Сертификаттың кері шақырылуы тексерілмеді: осы КО-ның кері шақырылған сертификаттар "
-              "тізімі (CRL) жоқ.",
+        "kk": "Сертификаттың кері шақырылуы тексерілмеді: осы КО-ның кері шақырылған сертификаттар тізімі (CRL) жоқ.",
         "en": "Revocation was not checked: no CRL of this certification authority was given.",
     },
     "crl_outdated": {
@@ -127,7 +125,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
     "gost_unsupported": {
         "ru": "Подпись ГОСТ нельзя проверить без NCANode: настройте NCANode для проверки таких подписей.",
         "kk": "ГОСТ қолтаңбасын NCANode-сыз тексеру мүмкін емес: мұндай қолтаңбаларды тексеру үшін "
-              "NCANode-ты баптаңыз.",
+        "NCANode-ты баптаңыз.",
         "en": "A GOST signature cannot be checked without NCANode: configure NCANode to verify it.",
     },
     "chain_unchecked": {
@@ -232,8 +230,7 @@ class SigningError(Exception):
     certificate was readable, so the page can still say whose key it was.
     """
 
-    def __init__(self, reason: str, detail: str | None = None, *,
-                 certificate: CertificateInfo | None = None) -> None:
+    def __init__(self, reason: str, detail: str | None = None, *, certificate: CertificateInfo | None = None) -> None:
         if reason not in MESSAGES:
             raise ValueError(f"unknown signing reason {reason!r}")
         super().__init__(f"{reason}: {detail}" if detail else reason)

@@ -29,8 +29,7 @@ from warehouse.signing import cms, pkcs12
 from warehouse.signing.certs import CertificateInfo
 from warehouse.signing.errors import SigningError
 
-__all__ = ["KeyFileView", "NcaNodeClient", "NcaNodeSigner", "Pkcs12Signer", "Signer", "open_signer",
-           "read_key_file"]
+__all__ = ["KeyFileView", "NcaNodeClient", "NcaNodeSigner", "Pkcs12Signer", "Signer", "open_signer", "read_key_file"]
 
 
 class Signer(Protocol):
@@ -71,8 +70,12 @@ def read_key_file(data: bytes, password: str) -> KeyFileView:
 class Pkcs12Signer:
     backend = "pkcs12"
 
-    def __init__(self, key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey, certificate: x509.Certificate,
-                 chain: Sequence[x509.Certificate] = ()) -> None:
+    def __init__(
+        self,
+        key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey,
+        certificate: x509.Certificate,
+        chain: Sequence[x509.Certificate] = (),
+    ) -> None:
         self._key = key
         self._certificate = certificate
         self._chain = tuple(chain)
@@ -127,8 +130,11 @@ class NcaNodeClient:
 
     def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
-            self.url + path, data=json.dumps(body).encode("utf-8"),
-            headers={"Content-Type": "application/json", "Accept": "application/json"}, method="POST")
+            self.url + path,
+            data=json.dumps(body).encode("utf-8"),
+            headers={"Content-Type": "application/json", "Accept": "application/json"},
+            method="POST",
+        )
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
                 answer = json.loads(response.read(16 * 1024 * 1024))
@@ -143,23 +149,31 @@ class NcaNodeClient:
         return answer
 
     def sign(self, content: bytes, key_file: bytes, password: str) -> bytes:
-        answer = self._post("/cms/sign", {
-            "data": base64.b64encode(content).decode("ascii"),
-            "signers": [{"key": base64.b64encode(key_file).decode("ascii"), "password": password, "keyAlias": None}],
-            "withTsp": False,
-            "detached": True,
-        })
+        answer = self._post(
+            "/cms/sign",
+            {
+                "data": base64.b64encode(content).decode("ascii"),
+                "signers": [
+                    {"key": base64.b64encode(key_file).decode("ascii"), "password": password, "keyAlias": None}
+                ],
+                "withTsp": False,
+                "detached": True,
+            },
+        )
         try:
             return base64.b64decode(answer["cms"], validate=True)
         except (KeyError, TypeError, ValueError):
             raise SigningError("ncanode_error", "no CMS in the answer") from None
 
     def verify(self, content: bytes, signature: bytes) -> bool:
-        answer = self._post("/cms/verify", {
-            "cms": base64.b64encode(signature).decode("ascii"),
-            "data": base64.b64encode(content).decode("ascii"),
-            "revocationCheck": ["CRL"],
-        })
+        answer = self._post(
+            "/cms/verify",
+            {
+                "cms": base64.b64encode(signature).decode("ascii"),
+                "data": base64.b64encode(content).decode("ascii"),
+                "revocationCheck": ["CRL"],
+            },
+        )
         return answer.get("valid") is True
 
 

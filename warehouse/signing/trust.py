@@ -66,8 +66,13 @@ def _read_all(paths: Iterable[Path], loader: Any) -> list[Any]:
     return loaded
 
 
-def load_settings(config: Mapping[str, Any], environ: Mapping[str, str] | None = None, *,
-                  extra_ca: Sequence[Path] = (), extra_crl: Sequence[Path] = ()) -> SigningSettings:
+def load_settings(
+    config: Mapping[str, Any],
+    environ: Mapping[str, str] | None = None,
+    *,
+    extra_ca: Sequence[Path] = (),
+    extra_crl: Sequence[Path] = (),
+) -> SigningSettings:
     """Settings from a Flask config, falling back to the environment. Raises SigningError "trust_file"
     when a configured file cannot be read."""
     env = os.environ if environ is None else environ
@@ -88,8 +93,9 @@ def load_settings(config: Mapping[str, Any], environ: Mapping[str, str] | None =
     )
 
 
-def check_for_signing(cert: x509.Certificate, settings: SigningSettings,
-                      chain: Sequence[x509.Certificate] = ()) -> tuple[str, ...]:
+def check_for_signing(
+    cert: x509.Certificate, settings: SigningSettings, chain: Sequence[x509.Certificate] = ()
+) -> tuple[str, ...]:
     """May this certificate sign a document here? Returns the warnings to show; raises SigningError.
 
     Always refused: an authentication-only key ("auth_key"); a certificate that does not chain to a

@@ -33,9 +33,15 @@ def user_list() -> str | Response | tuple[str, int]:
         form = request.form
         try:
             with db.write() as s:
-                users.create_user(s, form.get("username", ""), form.get("password", ""),
-                                  Role(form.get("role", "staff")), full_name=form.get("full_name", ""),
-                                  badge=form.get("badge") or None, by=g.user)
+                users.create_user(
+                    s,
+                    form.get("username", ""),
+                    form.get("password", ""),
+                    Role(form.get("role", "staff")),
+                    full_name=form.get("full_name", ""),
+                    badge=form.get("badge") or None,
+                    by=g.user,
+                )
         except users.UserError as e:
             flash(_user_error(e.reason), "error")
             status = 400

@@ -88,8 +88,9 @@ def import_act() -> Any:
             lang = _lang()
             problems = [{"location": p.location, "reason": p.reason, "message": p.message(lang)} for p in e.problems]
             status = 409 if e.existing_act_id else 422
-            return error(status, "not_imported", problems[0]["message"], problems=problems,
-                         existing_act_id=e.existing_act_id)
+            return error(
+                status, "not_imported", problems[0]["message"], problems=problems, existing_act_id=e.existing_act_id
+            )
     return jsonify({"id": result.act_id, "number": result.number, "codes": result.codes}), 201
 
 
@@ -98,34 +99,50 @@ def import_act() -> Any:
 def post_scans(act_id: int) -> Any:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return error(400, "bad_json", "The body must be a JSON object: {\"scans\": [{\"code\": …, \"scan_id\": …}]}")
+        return error(400, "bad_json", 'The body must be a JSON object: {"scans": [{"code": …, "scan_id": …}]}')
     items = body.get("scans", [body] if "code" in body else None)
     if not isinstance(items, list) or not items:
-        return error(400, "no_scans", "Give 'scans': a non-empty list of {\"code\", \"scan_id\"}")
+        return error(400, "no_scans", 'Give \'scans\': a non-empty list of {"code", "scan_id"}')
     if len(items) > MAX_BATCH:
         return error(413, "batch_too_large", f"At most {MAX_BATCH} scans per request")
     for item in items:
-        if not isinstance(item, dict) or not isinstance(item.get("code"), str) or not (
-            item.get("scan_id") is None or isinstance(item.get("scan_id"), str)
+        if (
+            not isinstance(item, dict)
+            or not isinstance(item.get("code"), str)
+            or not (item.get("scan_id") is None or isinstance(item.get("scan_id"), str))
         ):
-            return error(400, "bad_scan", "Each scan is {\"code\": string, \"scan_id\": string}")
+            return error(400, "bad_scan", 'Each scan is {"code": string, "scan_id": string}')
     lang = _lang()
     device = g.device
     results: list[dict[str, Any]] = []
     for item in items:
         try:
             r = receiving.record_scan(
-                get_db(), act_id,
-                receiving.ScanInput(raw=item["code"], source="api", station=device.station, user_id=device.user_id,
-                                    scanner_id=device.scanner_id,
-                                    client_scan_id=f"{device.scanner_id}:{item['scan_id']}" if item.get("scan_id")
-                                    else None),
+                get_db(),
+                act_id,
+                receiving.ScanInput(
+                    raw=item["code"],
+                    source="api",
+                    station=device.station,
+                    user_id=device.user_id,
+                    scanner_id=device.scanner_id,
+                    client_scan_id=f"{device.scanner_id}:{item['scan_id']}" if item.get("scan_id") else None,
+                ),
                 gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
             )
         except receiving.ReceivingError as e:
             status = 404 if e.reason == "no_act" else 409
             return error(status, e.reason, e.message(lang), accepted=results)
-        results.append({"input": item["code"], "scan_id": item.get("scan_id"), "class": r.scan_class.value,
-                        "reason": r.outcome.reason.value, "message": r.message(lang), "credited": r.credited,
-                        "replayed": r.replayed, "journal_id": r.scan_id})
+        results.append(
+            {
+                "input": item["code"],
+                "scan_id": item.get("scan_id"),
+                "class": r.scan_class.value,
+                "reason": r.outcome.reason.value,
+                "message": r.message(lang),
+                "credited": r.credited,
+                "replayed": r.replayed,
+                "journal_id": r.scan_id,
+            }
+        )
     return jsonify({"results": results})

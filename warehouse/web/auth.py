@@ -53,8 +53,12 @@ def login() -> Response | str | tuple[str, int]:
         if user is not None:
             return _login(user, method)
         with db.write() as s:
-            audit.record(s, "user.login_failed", actor="anonymous",
-                         details={"method": method, "username": request.form.get("username", "")[:64]})
+            audit.record(
+                s,
+                "user.login_failed",
+                actor="anonymous",
+                details={"method": method, "username": request.form.get("username", "")[:64]},
+            )
         flash(_("Badge not recognised.") if badge else _("Wrong username or password."), "error")
         return render_template("login.html"), 401
     return render_template("login.html")

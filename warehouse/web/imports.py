@@ -39,8 +39,7 @@ def upload() -> tuple[str, int] | str:
         return render_template("acts/_import_status.html", message=_("Choose an act file.")), 400
     suffix = Path(upload.filename).suffix.lower()
     if suffix not in SUFFIXES:
-        return render_template("acts/_import_status.html",
-                               message=_("The act file must be .json, .csv or .xlsx.")), 400
+        return render_template("acts/_import_status.html", message=_("The act file must be .json, .csv or .xlsx.")), 400
     mode = Mode.FULL_CHECK if request.form.get("mode") == "full_check" else Mode.TRUSTED
     folder = Path(tempfile.mkdtemp(prefix="act-upload-"))
     # Keep the sender's file name (for the audit trail), made safe for the file system.
@@ -69,8 +68,10 @@ def status(job_id: str) -> Response | str:
     if job is None or job.owner != g.user.id:
         abort(404)
     if job.finished and job.error is None:
-        response: Response = make_response(render_template("acts/_import_status.html", job=job),
-                                           redirect=url_for("receive.screen", act_id=job.result.act_id))
+        response: Response = make_response(
+            render_template("acts/_import_status.html", job=job),
+            redirect=url_for("receive.screen", act_id=job.result.act_id),
+        )
         return response
     problems = []
     if isinstance(job.error, importing.ActImportError):

@@ -72,10 +72,17 @@ def _label(table: dict[str, object]) -> object:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
-        role_label=_label(ROLE), direction_label=_label(DIRECTION), status_label=_label(STATUS),
-        mode_label=_label(MODE), level_label=_label(LEVEL), class_label=_label(SCAN_CLASS),
-        discrepancy_label=_label(DISCREPANCY), command_label=_label(COMMAND),
-        resolution_label=_label(RESOLUTION), reason_label=_label(REASON), decision_label=_label(DECISION),
+        role_label=_label(ROLE),
+        direction_label=_label(DIRECTION),
+        status_label=_label(STATUS),
+        mode_label=_label(MODE),
+        level_label=_label(LEVEL),
+        class_label=_label(SCAN_CLASS),
+        discrepancy_label=_label(DISCREPANCY),
+        command_label=_label(COMMAND),
+        resolution_label=_label(RESOLUTION),
+        reason_label=_label(REASON),
+        decision_label=_label(DECISION),
     )
     app.jinja_env.filters["gs"] = show_gs
 

@@ -42,16 +42,32 @@ def journal_rows(act_id: int, after: int = 0, limit: int = JOURNAL_ROWS) -> list
     """The newest scans of an act, with who and where, ready for the template."""
     lang = _lang()
     with get_db().read() as s:
-        stmt = (select(Scan, Station.name, User.username)
-                .outerjoin(Station, Station.id == Scan.station_id).outerjoin(User, User.id == Scan.user_id)
-                .where(Scan.act_id == act_id, Scan.id > after).order_by(Scan.id.desc()).limit(limit))
+        stmt = (
+            select(Scan, Station.name, User.username)
+            .outerjoin(Station, Station.id == Scan.station_id)
+            .outerjoin(User, User.id == Scan.user_id)
+            .where(Scan.act_id == act_id, Scan.id > after)
+            .order_by(Scan.id.desc())
+            .limit(limit)
+        )
         rows = []
         for scan, station, username in s.execute(stmt):
             result = receiving._result_of(scan)
-            rows.append({"id": scan.id, "time": scan.created_at, "raw": scan.raw, "code": scan.normalized or scan.raw,
-                         "class": scan.scan_class, "message": result.message(lang), "station": station or "",
-                         "user": username or "", "source": scan.source, "sound": sound_of(ScanClass(scan.scan_class)),
-                         "credited": scan.credited})
+            rows.append(
+                {
+                    "id": scan.id,
+                    "time": scan.created_at,
+                    "raw": scan.raw,
+                    "code": scan.normalized or scan.raw,
+                    "class": scan.scan_class,
+                    "message": result.message(lang),
+                    "station": station or "",
+                    "user": username or "",
+                    "source": scan.source,
+                    "sound": sound_of(ScanClass(scan.scan_class)),
+                    "credited": scan.credited,
+                }
+            )
     return rows
 
 
@@ -65,9 +81,11 @@ def gtin_names(act_id: int) -> dict[str, str]:
     names = _NAMES.get(key)
     if names is None:
         with db.read() as s:
-            rows = s.execute(select(ActCode.gtin, ActCode.name).where(ActCode.act_id == act_id,
-                                                                      ActCode.name.is_not(None))
-                             .group_by(ActCode.gtin, ActCode.name)).all()
+            rows = s.execute(
+                select(ActCode.gtin, ActCode.name)
+                .where(ActCode.act_id == act_id, ActCode.name.is_not(None))
+                .group_by(ActCode.gtin, ActCode.name)
+            ).all()
         names = {gtin: name for gtin, name in rows if gtin and name}
         if len(_NAMES) > 256:
             _NAMES.clear()
@@ -111,8 +129,11 @@ def command_png(name: str) -> Response:
         command = Command(name)
     except ValueError:
         abort(404)
-    return Response(datamatrix.png(COMMAND_PREFIX + command.value, scale=6, level="pack"), mimetype="image/png",
-                    headers={"Cache-Control": "max-age=86400"})
+    return Response(
+        datamatrix.png(COMMAND_PREFIX + command.value, scale=6, level="pack"),
+        mimetype="image/png",
+        headers={"Cache-Control": "max-age=86400"},
+    )
 
 
 @bp.get("/acts/<int:act_id>/tree")
@@ -144,15 +165,22 @@ def scan(act_id: int) -> tuple[str, int] | str:
         return render_template("receive/_result.html", error=error), 400
     try:
         result = receiving.record_scan(
-            get_db(), act_id,
-            receiving.ScanInput(raw=raw, source="browser", station=_station(), user_id=g.user.id,
-                                client_scan_id=f"web:{request.form.get('scan_id') or uuid.uuid4()}"),
+            get_db(),
+            act_id,
+            receiving.ScanInput(
+                raw=raw,
+                source="browser",
+                station=_station(),
+                user_id=g.user.id,
+                client_scan_id=f"web:{request.form.get('scan_id') or uuid.uuid4()}",
+            ),
             gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
         )
     except receiving.ReceivingError as e:
         return render_template("receive/_result.html", error=e.message(_lang())), 409
-    return render_template("receive/_result.html", result=result, message=result.message(_lang()),
-                           sound=sound_of(result.scan_class))
+    return render_template(
+        "receive/_result.html", result=result, message=result.message(_lang()), sound=sound_of(result.scan_class)
+    )
 
 
 @bp.get("/acts/<int:act_id>/events")
@@ -187,8 +215,11 @@ def events(act_id: int) -> Response:
         finally:
             broker.unsubscribe(act_id, subscription)
 
-    return Response(stream_with_context(stream()), mimetype="text/event-stream",
-                    headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return Response(
+        stream_with_context(stream()),
+        mimetype="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
 
 
 def _sse(event: str, html: str) -> str:

@@ -67,8 +67,11 @@ def status(job_id: str) -> str:
     message = None
     if job.error is not None:
         current_app.logger.error("report failed", exc_info=job.error)
-        message = job.error.message(_lang()) if isinstance(job.error, ReportError) \
+        message = (
+            job.error.message(_lang())
+            if isinstance(job.error, ReportError)
             else _("Something went wrong. The action was not carried out.")
+        )
     return render_template("reports/_status.html", job=job, message=message)
 
 

@@ -44,8 +44,15 @@ def page(act_id: int) -> str:
     with get_db().read() as s:
         lines = review.lines(s, act, _lang())
         summary = receiving.summary(s, act)
-    return render_template("review/page.html", act=act, lines=lines, summary=summary, reasons=REASON_CODES,
-                           decisions=DECISIONS, resolutions=review.RESOLUTIONS)
+    return render_template(
+        "review/page.html",
+        act=act,
+        lines=lines,
+        summary=summary,
+        reasons=REASON_CODES,
+        decisions=DECISIONS,
+        resolutions=review.RESOLUTIONS,
+    )
 
 
 @bp.post("/acts/<int:act_id>/lines")
@@ -53,13 +60,22 @@ def page(act_id: int) -> str:
 def resolve(act_id: int) -> Response | tuple[str, int]:
     form = request.form
     try:
-        review.resolve(get_db(), act_id, resolution=form.get("resolution", ""), reason=form.get("reason") or None,
-                       comment=form.get("comment"), user=g.user,
-                       act_code_id=int(form["act_code_id"]) if form.get("act_code_id") else None,
-                       scan_id=int(form["scan_id"]) if form.get("scan_id") else None)
+        review.resolve(
+            get_db(),
+            act_id,
+            resolution=form.get("resolution", ""),
+            reason=form.get("reason") or None,
+            comment=form.get("comment"),
+            user=g.user,
+            act_code_id=int(form["act_code_id"]) if form.get("act_code_id") else None,
+            scan_id=int(form["scan_id"]) if form.get("scan_id") else None,
+        )
     except (ReceivingError, ValueError) as e:
-        message = e.message(_lang()) if isinstance(e, ReceivingError) \
+        message = (
+            e.message(_lang())
+            if isinstance(e, ReceivingError)
             else _("Something went wrong. The action was not carried out.")
+        )
         return render_template("review/_saved.html", error=message), 400
     return render_template("review/_saved.html"), 200
 
@@ -70,10 +86,18 @@ def found(act_id: int) -> Response:
     raw = request.form.get("code", "")
     try:
         result = receiving.record_scan(
-            get_db(), act_id,
-            receiving.ScanInput(raw=raw, source="browser", station=str(current_app.config["STATION"]),
-                                user_id=g.user.id, client_scan_id=f"web:{request.form.get('scan_id') or uuid.uuid4()}"),
-            gs_substitutes=current_app.config.get("GS_SUBSTITUTES"), found_later=True)
+            get_db(),
+            act_id,
+            receiving.ScanInput(
+                raw=raw,
+                source="browser",
+                station=str(current_app.config["STATION"]),
+                user_id=g.user.id,
+                client_scan_id=f"web:{request.form.get('scan_id') or uuid.uuid4()}",
+            ),
+            gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
+            found_later=True,
+        )
         flash(result.message(_lang()), "info" if not result.scan_class.is_error else "error")
     except ReceivingError as e:
         flash(e.message(_lang()), "error")
@@ -85,8 +109,14 @@ def found(act_id: int) -> Response:
 def decide(act_id: int) -> Response:
     form = request.form
     try:
-        receiving.decide(get_db(), act_id, form.get("decision", ""), reason=form.get("reason") or None,
-                         comment=(form.get("comment") or "").strip() or None, user=g.user)
+        receiving.decide(
+            get_db(),
+            act_id,
+            form.get("decision", ""),
+            reason=form.get("reason") or None,
+            comment=(form.get("comment") or "").strip() or None,
+            user=g.user,
+        )
         stock.enter_accepted(get_db(), act_id, user=g.user)  # what was accepted is ours now
     except (ReceivingError, stock.StockError) as e:
         flash(e.message(_lang()), "error")

@@ -86,20 +86,55 @@ def _devices(station: ScannerStation | None) -> list[DeviceRow]:
             seen.add(status.device)
             info = status.info
             label, where, person = bound.get(status.device, ("", None, None))
-            rows.append(DeviceRow(status.device, info.kind if info else "", label or (info.name if info else ""),
-                                  info.usb_id if info else "", True, status.state.value, status.error, where, person,
-                                  takes_unbound and where is None))
+            rows.append(
+                DeviceRow(
+                    status.device,
+                    info.kind if info else "",
+                    label or (info.name if info else ""),
+                    info.usb_id if info else "",
+                    True,
+                    status.state.value,
+                    status.error,
+                    where,
+                    person,
+                    takes_unbound and where is None,
+                )
+            )
     else:
         states = read_status(current_app.instance_path)  # a `warehouse run` elsewhere may have written them
         for key, state in states.items():
             seen.add(key)
             label, where, person = bound.get(key, ("", None, None))
-            rows.append(DeviceRow(key, "serial" if key.startswith("serial:") else "evdev", label, "", True,
-                                  state.get("state"), state.get("error"), where, person, False))
+            rows.append(
+                DeviceRow(
+                    key,
+                    "serial" if key.startswith("serial:") else "evdev",
+                    label,
+                    "",
+                    True,
+                    state.get("state"),
+                    state.get("error"),
+                    where,
+                    person,
+                    False,
+                )
+            )
     for key in sorted(set(bound) - seen):  # bound, but not connected now: still this station's scanner
         label, where, person = bound[key]
-        rows.append(DeviceRow(key, "serial" if key.startswith("serial:") else "evdev", label, "", False, None, None,
-                              where, person, False))
+        rows.append(
+            DeviceRow(
+                key,
+                "serial" if key.startswith("serial:") else "evdev",
+                label,
+                "",
+                False,
+                None,
+                None,
+                where,
+                person,
+                False,
+            )
+        )
     return rows
 
 
@@ -125,20 +160,34 @@ def _people() -> list[User]:
 
 def _context(station: ScannerStation | None) -> dict[str, object]:
     devices = _devices(station)
-    return {"scanners": station, "station_name": current_app.config["STATION"], "devices": devices,
-            "tray": _tray(station, devices), "state_labels": _state_labels(), "reason_labels": _reason_labels(),
-            "kind_labels": {"evdev": _("USB, keyboard mode"), "serial": _("Serial / USB-COM")}}
+    return {
+        "scanners": station,
+        "station_name": current_app.config["STATION"],
+        "devices": devices,
+        "tray": _tray(station, devices),
+        "state_labels": _state_labels(),
+        "reason_labels": _reason_labels(),
+        "kind_labels": {"evdev": _("USB, keyboard mode"), "serial": _("Serial / USB-COM")},
+    }
 
 
 def _state_labels() -> dict[str, str]:
-    return {ReaderState.RUNNING.value: _("reading"), ReaderState.STOPPED.value: _("stopped"),
-            ReaderState.UNPLUGGED.value: _("unplugged"), ReaderState.FAILED.value: _("cannot be read")}
+    return {
+        ReaderState.RUNNING.value: _("reading"),
+        ReaderState.STOPPED.value: _("stopped"),
+        ReaderState.UNPLUGGED.value: _("unplugged"),
+        ReaderState.FAILED.value: _("cannot be read"),
+    }
 
 
 def _reason_labels() -> dict[str, str]:
-    return {"unbound": _("Not bound to a station"), "no_act": _("No act open at its station"),
-            "refused": _("The act refused the scan"), "error": _("Not recorded: database error"),
-            "registration": _("Registration code not used")}
+    return {
+        "unbound": _("Not bound to a station"),
+        "no_act": _("No act open at its station"),
+        "refused": _("The act refused the scan"),
+        "error": _("Not recorded: database error"),
+        "registration": _("Registration code not used"),
+    }
 
 
 @bp.get("")
@@ -183,11 +232,15 @@ def register() -> tuple[str, int] | str:
             html = render_template("scanners/_registration.html", error=_("No such person."))
             return html, 400
     registration = station.router.issue_registration(
-        station.station, issued_by=g.user.username, issued_by_id=g.user.id,
-        user_id=person.id if person else None, username=person.username if person else None,
-        name=(request.form.get("name") or "").strip()[:200], rebind=request.form.get("rebind") == "1")
-    context = {"registration": registration, "image": _image(registration), "person": person,
-               **_status(registration)}
+        station.station,
+        issued_by=g.user.username,
+        issued_by_id=g.user.id,
+        user_id=person.id if person else None,
+        username=person.username if person else None,
+        name=(request.form.get("name") or "").strip()[:200],
+        rebind=request.form.get("rebind") == "1",
+    )
+    context = {"registration": registration, "image": _image(registration), "person": person, **_status(registration)}
     if not request.headers.get("HX-Request"):  # without htmx: the whole page, with the code on it
         return render_template("scanners/page.html", people=_people(), **context, **_context(station))
     return render_template("scanners/_registration.html", **context)
@@ -206,8 +259,12 @@ def registration_status(registration_id: str) -> Response | str:
         return render_template("scanners/_registration_status.html", registration=registration, **status)
     html = render_template("scanners/_registration.html", registration=registration, done=True, **status)
     # The whole card, code and all, gives way to the outcome; the device list reloads.
-    response: Response = make_response(html, retarget="#registration", reswap="outerHTML",
-                                       trigger=CHANGED if status["state"] is RegistrationState.BOUND else None)
+    response: Response = make_response(
+        html,
+        retarget="#registration",
+        reswap="outerHTML",
+        trigger=CHANGED if status["state"] is RegistrationState.BOUND else None,
+    )
     return response
 
 

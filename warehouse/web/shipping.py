@@ -32,16 +32,35 @@ from warehouse.web.sign_flow import settings as _settings
 bp = Blueprint("shipping", __name__)
 LEADS = (Role.LEAD, Role.ADMIN)
 MAX_DOCUMENT = 64 * 1024 * 1024  # an acceptance document: the operator's 30 MB, with room
-STATUS = {"draft": _l("Draft"), "signed": _l("Signed"), "sent": _l("Sent"), "accepted": _l("Accepted"),
-          "discrepancies": _l("Accepted with discrepancies"), "rejected": _l("Rejected")}
-STOCK_STATUS = {"in_stock": _l("In stock"), "reserved": _l("On a draft act"), "shipped": _l("Shipped"),
-                "disaggregated": _l("Opened")}
-MOVE = {"received": _l("Received"), "disaggregated": _l("Opened"), "reserved": _l("Put on an act"),
-        "released": _l("Taken off an act"), "shipped": _l("Shipped"), "returned": _l("Returned by the receiver")}
+STATUS = {
+    "draft": _l("Draft"),
+    "signed": _l("Signed"),
+    "sent": _l("Sent"),
+    "accepted": _l("Accepted"),
+    "discrepancies": _l("Accepted with discrepancies"),
+    "rejected": _l("Rejected"),
+}
+STOCK_STATUS = {
+    "in_stock": _l("In stock"),
+    "reserved": _l("On a draft act"),
+    "shipped": _l("Shipped"),
+    "disaggregated": _l("Opened"),
+}
+MOVE = {
+    "received": _l("Received"),
+    "disaggregated": _l("Opened"),
+    "reserved": _l("Put on an act"),
+    "released": _l("Taken off an act"),
+    "shipped": _l("Shipped"),
+    "returned": _l("Returned by the receiver"),
+}
 TURNOVER = {"sale": _l("Sale"), "commission": _l("Commission"), "return": _l("Return"), "transfer": _l("Transfer")}
 LEVEL = {"pallet": _l("Pallet"), "box": _l("Box"), "block": _l("Block"), "pack": _l("Pack")}
-DECISION = {"accepted": _l("Accepted"), "accepted_with_discrepancies": _l("Accepted with discrepancies"),
-            "rejected": _l("Rejected")}
+DECISION = {
+    "accepted": _l("Accepted"),
+    "accepted_with_discrepancies": _l("Accepted with discrepancies"),
+    "rejected": _l("Rejected"),
+}
 
 
 @bp.app_context_processor
@@ -49,9 +68,14 @@ def _labels() -> dict[str, object]:
     def label(table: dict[str, object]) -> object:
         return lambda value: str(table.get(value, value))
 
-    return {"ship_status_label": label(STATUS), "stock_status_label": label(STOCK_STATUS),
-            "move_label": label(MOVE), "turnover_label": label(TURNOVER), "level_label": label(LEVEL),
-            "ship_decision_label": label(DECISION)}
+    return {
+        "ship_status_label": label(STATUS),
+        "stock_status_label": label(STOCK_STATUS),
+        "move_label": label(MOVE),
+        "turnover_label": label(TURNOVER),
+        "level_label": label(LEVEL),
+        "ship_decision_label": label(DECISION),
+    }
 
 
 def _act(act_id: int) -> Act:
@@ -63,6 +87,7 @@ def _act(act_id: int) -> Act:
 
 
 # --- stock ---------------------------------------------------------------------------------------------------
+
 
 @bp.get("/stock")
 @roles()
@@ -82,8 +107,13 @@ def stock_page() -> str:
 def open_aggregate() -> Response:
     code = request.form.get("code", "")
     try:
-        result = stock.open_aggregate(get_db(), code, user=g.user, station=str(current_app.config["STATION"]),
-                                      gs_substitutes=current_app.config.get("GS_SUBSTITUTES"))
+        result = stock.open_aggregate(
+            get_db(),
+            code,
+            user=g.user,
+            station=str(current_app.config["STATION"]),
+            gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
+        )
     except stock.StockError as e:
         flash(e.message(_lang()), "error")
         return redirect(url_for("shipping.stock_page", q=code))
@@ -92,6 +122,7 @@ def open_aggregate() -> Response:
 
 
 # --- outgoing acts ---------------------------------------------------------------------------------------------
+
 
 @bp.get("/ship")
 @roles()
@@ -113,16 +144,27 @@ def create() -> Response | tuple[str, int]:
     form = request.form
     basis = []
     if form.get("basis_number", "").strip():
-        basis.append(shipping.Basis(form.get("basis_type", "ESF").strip(), form["basis_number"].strip(),
-                                    form.get("basis_date", "").strip() or None))
+        basis.append(
+            shipping.Basis(
+                form.get("basis_type", "ESF").strip(),
+                form["basis_number"].strip(),
+                form.get("basis_date", "").strip() or None,
+            )
+        )
     try:
-        act = shipping.new_act(get_db(), receiver_bin=form.get("receiver_bin", ""),
-                               receiver_name=form.get("receiver_name", ""),
-                               sender=shipping.company(current_app.config), basis=basis,
-                               turnover=form.get("turnover", "sale"), user=g.user)
+        act = shipping.new_act(
+            get_db(),
+            receiver_bin=form.get("receiver_bin", ""),
+            receiver_name=form.get("receiver_name", ""),
+            sender=shipping.company(current_app.config),
+            basis=basis,
+            turnover=form.get("turnover", "sale"),
+            user=g.user,
+        )
     except ShippingError as e:
-        return render_template("shipping/new.html", form=form, error=e.message(_lang()),
-                               turnovers=shipping.TURNOVERS), 400
+        return render_template(
+            "shipping/new.html", form=form, error=e.message(_lang()), turnovers=shipping.TURNOVERS
+        ), 400
     return redirect(url_for("shipping.page", act_id=act.id))
 
 
@@ -131,8 +173,14 @@ def _page_context(act: Act) -> dict[str, object]:
         summary = shipping.summary(s, act)
         prices = shipping.prices(s, act.id)
         roots = shipping.roots(s, act.id) if act.status == OutgoingStatus.DRAFT else []
-    return {"act": act, "summary": summary, "totals": summary.totals, "prices": prices, "roots": roots,
-            "station": current_app.config["STATION"]}
+    return {
+        "act": act,
+        "summary": summary,
+        "totals": summary.totals,
+        "prices": prices,
+        "roots": roots,
+        "station": current_app.config["STATION"],
+    }
 
 
 @bp.get("/ship/<int:act_id>")
@@ -160,16 +208,23 @@ def add(act_id: int) -> Response | tuple[str, int]:
     remove = request.form.get("action") == "remove"
     try:
         call = shipping.remove_code if remove else shipping.add_code
-        result = call(get_db(), act_id, raw, user=g.user, station=str(current_app.config["STATION"]),
-                      gs_substitutes=current_app.config.get("GS_SUBSTITUTES"))
+        result = call(
+            get_db(),
+            act_id,
+            raw,
+            user=g.user,
+            station=str(current_app.config["STATION"]),
+            gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
+        )
     except ShippingError as e:
         return render_template("shipping/_result.html", error=e.message(_lang())), 409
     html = render_template("shipping/_result.html", result=result, message=result.message(_lang()))
     if not request.headers.get("HX-Request"):
         flash(result.message(_lang()), "info" if result.added else "error")
         return redirect(url_for("shipping.page", act_id=act_id))
-    response: Response = make_response(html, 200 if result.added else 422,
-                                       trigger={"ship-changed": True} if result.added else None)
+    response: Response = make_response(
+        html, 200 if result.added else 422, trigger={"ship-changed": True} if result.added else None
+    )
     return response
 
 
@@ -186,14 +241,16 @@ def set_prices(act_id: int) -> Response:
             price = round(float(text) * 100) if text else None  # tenge on the page, tiyn in the act
             shipping.set_price(get_db(), act_id, gtin, level, price, user=g.user)
     except (ShippingError, ValueError) as e:
-        flash(e.message(_lang()) if isinstance(e, ShippingError) else
-              ShippingError("bad_price").message(_lang()), "error")
+        flash(
+            e.message(_lang()) if isinstance(e, ShippingError) else ShippingError("bad_price").message(_lang()), "error"
+        )
         return redirect(url_for("shipping.page", act_id=act_id))
     flash(_("Prices saved."), "info")
     return redirect(url_for("shipping.page", act_id=act_id))
 
 
 # --- signing --------------------------------------------------------------------------------------------------
+
 
 class _Outgoing(SignFlow):
     """An outgoing transfer act: once signed, its codes leave the stock."""
@@ -208,8 +265,9 @@ class _Outgoing(SignFlow):
     def sign(self, act: Act, signer: Signer, settings: SigningSettings) -> shipping.SignOutcome:
         return shipping.sign(get_db(), act.id, signer, settings=settings, user=g.user)
 
-    def accept(self, act: Act, signatures: list[bytes], created_at: datetime | None,
-               settings: SigningSettings) -> shipping.SignOutcome:
+    def accept(
+        self, act: Act, signatures: list[bytes], created_at: datetime | None, settings: SigningSettings
+    ) -> shipping.SignOutcome:
         return shipping.accept_signatures(get_db(), act.id, signatures, settings=settings, user=g.user)
 
     def signed_message(self) -> str:
@@ -252,6 +310,7 @@ def sign_with_ncalayer(act_id: int) -> Response | tuple[str, int]:
 
 # --- export and the receiver's answer -----------------------------------------------------------------------------
 
+
 @bp.get("/ship/<int:act_id>/export/<int:part>.<fmt>")
 @roles()
 def download(act_id: int, part: int, fmt: str) -> Response:
@@ -280,11 +339,19 @@ def apply_acceptance(act_id: int) -> Response | str | tuple[str, int]:
         flash(_("Choose the acceptance document and its signature."), "error")
         return redirect(url_for("shipping.page", act_id=act_id))
     try:
-        result = shipping.apply_acceptance(get_db(), act_id, document.read(MAX_DOCUMENT), signature.read(MAX_DOCUMENT),
-                                           settings=_settings(), user=g.user)
+        result = shipping.apply_acceptance(
+            get_db(),
+            act_id,
+            document.read(MAX_DOCUMENT),
+            signature.read(MAX_DOCUMENT),
+            settings=_settings(),
+            user=g.user,
+        )
     except (ShippingError, SigningError) as e:
         return render_template("shipping/act.html", **_page_context(act), error=e.message(_lang())), 400
     lang = _lang()
-    warnings = [shipping.MESSAGES[w].get(lang, w) if w in shipping.MESSAGES else errors.message(w, lang)
-                for w in result.warnings]
+    warnings = [
+        shipping.MESSAGES[w].get(lang, w) if w in shipping.MESSAGES else errors.message(w, lang)
+        for w in result.warnings
+    ]
     return render_template("shipping/applied.html", act=_act(act_id), result=result, warnings=warnings)

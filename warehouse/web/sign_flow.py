@@ -71,8 +71,12 @@ def certificate_card(view: KeyFileView, settings: SigningSettings) -> dict[str, 
     if settings.strict:
         blocking += [n for n in notes if n in ("revoked", "expired", "not_yet_valid")]
     lang = ui_lang()
-    return {"info": view.info, "gost": view.gost, "blocking": [errors.message(b, lang) for b in blocking],
-            "warnings": [errors.message(w, lang) for w in notes if w not in blocking]}
+    return {
+        "info": view.info,
+        "gost": view.gost,
+        "blocking": [errors.message(b, lang) for b in blocking],
+        "warnings": [errors.message(w, lang) for w in notes if w not in blocking],
+    }
 
 
 class SignFlow(ABC):
@@ -91,8 +95,9 @@ class SignFlow(ABC):
     def sign(self, act: Act, signer: Signer, settings: SigningSettings) -> Outcome: ...
 
     @abstractmethod
-    def accept(self, act: Act, signatures: list[bytes], created_at: datetime | None,
-               settings: SigningSettings) -> Outcome: ...
+    def accept(
+        self, act: Act, signatures: list[bytes], created_at: datetime | None, settings: SigningSettings
+    ) -> Outcome: ...
 
     @abstractmethod
     def signed_message(self) -> str: ...
@@ -104,8 +109,9 @@ class SignFlow(ABC):
         refusal: Refusal = e  # type: ignore[assignment]  # one of self.refusals
         return refusal.message(ui_lang())
 
-    def page(self, act: Act, *, error: str | None = None, card: dict[str, object] | None = None,
-             status: int = 200) -> tuple[str, int]:
+    def page(
+        self, act: Act, *, error: str | None = None, card: dict[str, object] | None = None, status: int = 200
+    ) -> tuple[str, int]:
         """What will be signed, the key-file form and the NCALayer button."""
         prepared = None
         current = None
@@ -119,10 +125,17 @@ class SignFlow(ABC):
             text = json.dumps(json.loads(prepared.documents[0].content), ensure_ascii=False, indent=1)
             preview = text[:PREVIEW_CHARS] + ("\n…" if len(text) > PREVIEW_CHARS else "")
         documents = [base64.b64encode(d.content).decode("ascii") for d in prepared.documents] if prepared else []
-        return render_template(self.template, **self.context(act), prepared=prepared, error=error, card=card,
-                               preview=preview, documents=documents,
-                               ncalayer_url=current.ncalayer_url if current else "",
-                               ncanode=bool(current and current.ncanode_url)), status
+        return render_template(
+            self.template,
+            **self.context(act),
+            prepared=prepared,
+            error=error,
+            card=card,
+            preview=preview,
+            documents=documents,
+            ncalayer_url=current.ncalayer_url if current else "",
+            ncanode=bool(current and current.ncanode_url),
+        ), status
 
     def certificate(self) -> tuple[str, int]:
         """htmx: read the key file's certificate (nothing is stored) and show it before signing."""

@@ -40,11 +40,13 @@ class _Decision(SignFlow):
     def sign(self, act: Act, signer: Signer, settings: SigningSettings) -> service.SigningOutcome:
         return service.sign_act(get_db(), act.id, signer, settings=settings, user=g.user)
 
-    def accept(self, act: Act, signatures: list[bytes], created_at: datetime | None,
-               settings: SigningSettings) -> service.SigningOutcome:
+    def accept(
+        self, act: Act, signatures: list[bytes], created_at: datetime | None, settings: SigningSettings
+    ) -> service.SigningOutcome:
         assert created_at is not None  # dated: the flow checked it
-        return service.accept_signatures(get_db(), act.id, signatures, created_at=created_at, settings=settings,
-                                         user=g.user)
+        return service.accept_signatures(
+            get_db(), act.id, signatures, created_at=created_at, settings=settings, user=g.user
+        )
 
     def signed_message(self) -> str:
         return str(_("The decision is signed."))
@@ -83,9 +85,13 @@ def sign_with_ncalayer(act_id: int) -> Response | tuple[str, int]:
 
 def _verification_view(result: Verification) -> dict[str, object]:
     lang = _lang()
-    return {"valid": result.valid, "info": result.info, "signing_time": result.signing_time,
-            "problems": [errors.message(p, lang) for p in result.problems],
-            "warnings": [errors.message(w, lang) for w in result.warnings]}
+    return {
+        "valid": result.valid,
+        "info": result.info,
+        "signing_time": result.signing_time,
+        "problems": [errors.message(p, lang) for p in result.problems],
+        "warnings": [errors.message(w, lang) for w in result.warnings],
+    }
 
 
 @bp.get("/acts/<int:act_id>/signed")
@@ -111,8 +117,11 @@ def _download(document_id: int, what: str) -> Response:
         abort(404)
     act = _act(doc.act_id)
     stem = f"act-{act.id}-acceptance" + (f".{doc.part}" if doc.part > 1 or _parts(doc.act_id) > 1 else "")
-    data, suffix, mime = ((doc.content, "json", "application/json") if what == "json"
-                          else (doc.signature, "p7s", "application/pkcs7-signature"))
+    data, suffix, mime = (
+        (doc.content, "json", "application/json")
+        if what == "json"
+        else (doc.signature, "p7s", "application/pkcs7-signature")
+    )
     response = current_app.response_class(data, mimetype=mime)
     response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{suffix}"'
     return response
@@ -142,12 +151,14 @@ def verify() -> tuple[str, int]:
         return render_template("signing/verify.html", result=None, error=None), 200
     document, signature = request.files.get("document"), request.files.get("signature")
     if document is None or signature is None or not document.filename or not signature.filename:
-        return render_template("signing/verify.html", result=None,
-                               error=_("Choose the document and its signature.")), 400
+        return render_template(
+            "signing/verify.html", result=None, error=_("Choose the document and its signature.")
+        ), 400
     content = document.read()
     try:
         result = service.verify(_settings(), content, signature.read())
     except SigningError as e:
         return render_template("signing/verify.html", result=None, error=e.message(_lang())), 400
-    return render_template("signing/verify.html", result=_verification_view(result),
-                           summary=acceptance.read_summary(content), error=None), 200 if result.valid else 422
+    return render_template(
+        "signing/verify.html", result=_verification_view(result), summary=acceptance.read_summary(content), error=None
+    ), 200 if result.valid else 422

@@ -9,6 +9,7 @@ SQLite has no such setting; nothing changes there.
 Revision ID: 0004
 Revises: 0003
 """
+
 from collections.abc import Sequence
 
 from alembic import op

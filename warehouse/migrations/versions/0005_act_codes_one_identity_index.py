@@ -7,6 +7,7 @@ That question is now answered by probing (act_id, identity) for each open incomi
 Revision ID: 0005
 Revises: 0004
 """
+
 from collections.abc import Sequence
 
 from alembic import op
