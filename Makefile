@@ -49,8 +49,8 @@ lint: setup
 
 # Extract, update and compile the Russian, Kazakh and English catalogs.
 i18n: setup
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o warehouse/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i warehouse/translations/messages.pot -d warehouse/translations --no-fuzzy-matching
+	$(VENV)/bin/pybabel extract -w 120 -F babel.cfg -k _l -k lazy_gettext -k N_ -o warehouse/translations/messages.pot .
+	$(VENV)/bin/pybabel update -w 120 -i warehouse/translations/messages.pot -d warehouse/translations --no-fuzzy-matching
 	$(VENV)/bin/pybabel compile -d warehouse/translations
 
 # Refresh the vendored htmx from npm; the files and their sha256 are committed, so set-up never needs npm.

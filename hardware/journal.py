@@ -31,11 +31,12 @@ from hardware.bindings import BindingError, bind_scanner
 from hardware.routing import RegistrationError, Route, StationRouter, TrayReason, registration_token
 from hardware.scan import UNKNOWN, Scan
 from warehouse.db import Database
-from warehouse.models import Act, Direction
+from warehouse.models import Act
 from warehouse.services import shipping
 from warehouse.services.receiving import ReceivingError, ScanInput, ScanResult, record_scan
 from warehouse.services.receiving_batch import record_scans
 from warehouse.services.shipping import ShippingError
+from warehouse.vocab import Direction
 
 log = logging.getLogger("hardware")
 

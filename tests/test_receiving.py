@@ -11,9 +11,10 @@ from sqlalchemy import func, literal_column, select
 from tests.factories import GS, ActFactory, gtin, pack, sscc
 from warehouse.db import Database
 from warehouse.matching import Reason, ScanClass
-from warehouse.models import ActCode, ActCounter, Mode, Scan
+from warehouse.models import ActCode, ActCounter, Scan
 from warehouse.services import importing, receiving
 from warehouse.services.receiving import ScanInput
+from warehouse.vocab import Mode
 
 
 def _import(db: Database, tmp_path: Path, factory: ActFactory, mode: Mode = Mode.TRUSTED) -> int:

@@ -27,7 +27,7 @@ acts_cli = click.Group("acts", help="Incoming transfer acts.")
 @with_appcontext
 def import_cmd(file: Path, mode: str, quiet: bool) -> None:
     """Import an act file (.json, .csv, .xlsx); the new act's id is the last line."""
-    from warehouse.models import Mode
+    from warehouse.vocab import Mode
 
     def progress(n: int) -> None:
         if not quiet:

@@ -22,6 +22,8 @@ from typing import Any, Final, NamedTuple
 from urllib.parse import quote
 from xml.sax.saxutils import escape as _xml_escape
 
+from warehouse.identifiers import gs1_key_ok
+
 GS: Final = "\x1d"
 GS_PICTURE: Final = "\u241d"  # "␝": what some tools print for GS; never part of a real code
 DEFAULT_GS_SUBSTITUTES: Final[tuple[str, ...]] = ("<GS>", "{GS}", "~")
@@ -182,21 +184,6 @@ class ParsedCode(NamedTuple):
 
 
 # --- check digits -------------------------------------------------------------------------------------------
-
-
-def gs1_check_digit(digits: str) -> int:
-    """Mod-10 check digit of a GS1 key (GTIN, SSCC) given without its check digit."""
-    total = 0
-    weight = 3
-    for ch in reversed(digits):
-        total += (ord(ch) - 48) * weight
-        weight = 4 - weight
-    return (10 - total % 10) % 10
-
-
-def gs1_key_ok(key: str) -> bool:
-    """True when the last digit of a GTIN-8/12/13/14 or SSCC-18 is its check digit."""
-    return len(key) >= 2 and key.isascii() and key.isdigit() and gs1_check_digit(key[:-1]) == ord(key[-1]) - 48
 
 
 _GTIN_OK: dict[str, bool] = {}  # a truck carries a handful of GTINs: memoise, it is most of a pack's parse

@@ -30,6 +30,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from warehouse.timeutil import UTC, utcnow
+from warehouse.vocab import Mode
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -63,32 +64,6 @@ class UTCDateTime(TypeDecorator[datetime]):
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
-
-
-class Role(StrEnum):
-    STAFF = "staff"
-    LEAD = "lead"
-    ADMIN = "admin"
-
-
-class Direction(StrEnum):
-    INCOMING = "incoming"
-    OUTGOING = "outgoing"
-
-
-class ActStatus(StrEnum):
-    NEW = "new"  # imported, nobody scanned yet
-    RECEIVING = "receiving"
-    CLOSED = "closed"  # receiving ended; waits for the lead's decision
-    DECIDED = "decided"
-    SIGNED = "signed"
-    DRAFT = "draft"  # outgoing, being built
-    SENT = "sent"
-
-
-class Mode(StrEnum):
-    TRUSTED = "trusted"
-    FULL_CHECK = "full_check"
 
 
 class User(Base):

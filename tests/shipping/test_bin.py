@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from warehouse.services.shipping import bin_check_digit, valid_bin
+from warehouse.identifiers import bin_check_digit, valid_bin
 
 
 def reference(body: str) -> int | None:

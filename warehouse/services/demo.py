@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from warehouse import acts, codes
 from warehouse.db import Database
-from warehouse.models import Act, Role, User
+from warehouse.models import Act, User
 from warehouse.services import importing, users
+from warehouse.vocab import Role
 
 DEMO_ACT_NUMBER = "ДЕМО-000001"
 

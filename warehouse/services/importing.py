@@ -36,8 +36,9 @@ from sqlalchemy import Connection, select, text
 from warehouse import acts
 from warehouse.acts import ActFormatError, Problem
 from warehouse.db import Database
-from warehouse.models import Act, ActStatus, Direction, Mode, User
+from warehouse.models import Act, User
 from warehouse.services import audit
+from warehouse.vocab import ActStatus, Direction, Mode
 
 CHUNK = 20_000
 log = logging.getLogger(__name__)

@@ -24,24 +24,12 @@ from warehouse import codes
 from warehouse.db import Database
 from warehouse.events import CHANNEL, Event, broker, payload
 from warehouse.matching import Command, Outcome, Reason, ScanClass, command_of
-from warehouse.models import (
-    Act,
-    ActCode,
-    ActCounter,
-    ActStatus,
-    Decision,
-    Direction,
-    Mode,
-    ReceivingSession,
-    Scan,
-    ScanTally,
-    Station,
-    User,
-)
+from warehouse.models import Act, ActCode, ActCounter, Decision, ReceivingSession, Scan, ScanTally, Station, User
 from warehouse.services import audit
 from warehouse.services.acts import lookup_act
 from warehouse.services.users import ensure_station
 from warehouse.timeutil import utcnow
+from warehouse.vocab import ActStatus, Direction, Mode
 
 LEVELS = ("pallet", "box", "block", "pack")
 OPEN_STATUSES = (ActStatus.NEW, ActStatus.RECEIVING)

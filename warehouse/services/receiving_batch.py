@@ -23,7 +23,7 @@ from warehouse import codes
 from warehouse.db import Database
 from warehouse.events import Event, broker
 from warehouse.matching import Reason, ScanClass, command_of
-from warehouse.models import Act, Direction, Scan
+from warehouse.models import Act, Scan
 from warehouse.services.receiving import (
     OPEN_STATUSES,
     ReceivingError,
@@ -38,6 +38,7 @@ from warehouse.services.receiving import (
     close_act,
 )
 from warehouse.services.users import ensure_station
+from warehouse.vocab import Direction
 
 
 def record_scans(

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 
 from warehouse.db import Database
 from warehouse.matching import ScanClass
-from warehouse.models import Act, ActCode, ActStatus, LineResolution, Scan, User
+from warehouse.models import Act, ActCode, LineResolution, Scan, User
 from warehouse.services import audit, receiving
 from warehouse.services.receiving import REASON_CODES, ReceivingError
+from warehouse.vocab import ActStatus
 
 RESOLUTIONS = ("accept", "reject", "found_later")
 SURPLUS_CLASSES = (ScanClass.SURPLUS, ScanClass.FOREIGN, ScanClass.WRONG_PRODUCT)

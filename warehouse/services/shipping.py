@@ -39,13 +39,12 @@ from sqlalchemy.orm import Session, aliased
 from warehouse import acts
 from warehouse.codes import CodeError, Kind
 from warehouse.db import Database
+from warehouse.identifiers import valid_bin
 from warehouse.models import (
     AcceptanceReceipt,
     Act,
     ActCode,
     ActPrice,
-    ActStatus,
-    Direction,
     MoveKind,
     SignedDocument,
     StockCode,
@@ -61,6 +60,7 @@ from warehouse.signing.errors import SigningError
 from warehouse.signing.signers import Signer
 from warehouse.signing.trust import SigningSettings, check_for_signing
 from warehouse.timeutil import utcnow
+from warehouse.vocab import ActStatus, Direction
 
 FORMAT: Final = acts.FORMAT  # transfer-act/1
 ACCEPTANCE: Final = acceptance.FORMAT
@@ -89,38 +89,6 @@ DECISION_STATUS: Final = {
     "rejected": OutgoingStatus.REJECTED,
 }
 AWAITING_ACCEPTANCE: Final = (OutgoingStatus.SIGNED.value, OutgoingStatus.SENT.value)
-
-
-# --- БИН / ИИН ---------------------------------------------------------------------------------------------------
-
-_WEIGHTS_1: Final = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)
-_WEIGHTS_2: Final = (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2)
-
-
-def bin_check_digit(body: str) -> int | None:
-    """The 12th digit of a Kazakh БИН/ИИН for its first eleven digits, or None when no number has them.
-
-    Weights 1..11 mod 11; a result of 10 means a second round with weights 3..11, 1, 2; 10 again: invalid.
-
-    >>> bin_check_digit("12345678901")  # the first round gives 10, the second 3
-    3
-    """
-    digits = [int(d) for d in body]
-    check = sum(w * d for w, d in zip(_WEIGHTS_1, digits, strict=True)) % 11
-    if check == 10:
-        check = sum(w * d for w, d in zip(_WEIGHTS_2, digits, strict=True)) % 11
-    return None if check == 10 else check
-
-
-def valid_bin(value: str) -> bool:
-    """Twelve digits whose last is the check digit of the first eleven.
-
-    >>> valid_bin("123456789013"), valid_bin("123456789012"), valid_bin("12345678901")
-    (True, False, False)
-    """
-    if len(value) != 12 or not value.isascii() or not value.isdigit():
-        return False
-    return bin_check_digit(value[:11]) == int(value[11])
 
 
 # --- errors ------------------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from warehouse.db import Database
 from warehouse.matching import ScanClass
-from warehouse.models import Act, ActCode, ActStatus, Decision, Direction, LineResolution, Scan, SignedDocument, User
+from warehouse.models import Act, ActCode, Decision, LineResolution, Scan, SignedDocument, User
 from warehouse.services import audit
 from warehouse.services.acts import lookup_act
 from warehouse.signing import acceptance
@@ -36,6 +36,7 @@ from warehouse.signing.errors import SigningError
 from warehouse.signing.signers import NcaNodeClient, Signer
 from warehouse.signing.trust import SigningSettings, check_for_signing
 from warehouse.timeutil import utcnow
+from warehouse.vocab import ActStatus, Direction
 
 KIND = acceptance.FORMAT
 SURPLUS_CLASSES = (ScanClass.SURPLUS, ScanClass.FOREIGN, ScanClass.WRONG_PRODUCT)

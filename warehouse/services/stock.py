@@ -33,9 +33,7 @@ from warehouse.matching import LEVEL_WORDS, ScanClass
 from warehouse.models import (
     Act,
     ActCode,
-    ActStatus,
     Decision,
-    Direction,
     LineResolution,
     MoveKind,
     Scan,
@@ -50,6 +48,7 @@ from warehouse.services import audit
 from warehouse.services.acts import lookup_act
 from warehouse.signing.acceptance import code_accepted, surplus_accepted
 from warehouse.timeutil import utcnow
+from warehouse.vocab import ActStatus, Direction
 
 LEVELS: Final = ("pallet", "box", "block", "pack")
 AGGREGATE_LEVELS: Final = frozenset({"pallet", "box", "block"})

@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from warehouse.models import Role, Station, User
+from warehouse.models import Station, User
 from warehouse.services import audit
+from warehouse.vocab import Role
 
 # Verified against when the user does not exist, so a wrong username costs the same time as a wrong
 # password and names cannot be probed.

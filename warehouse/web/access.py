@@ -13,7 +13,8 @@ from flask import Response, abort, current_app, g, redirect, request, session, u
 from flask_htmx import make_response
 
 from warehouse.factory import get_db
-from warehouse.models import Role, User
+from warehouse.models import User
+from warehouse.vocab import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
 ACCESS_ATTR = "_warehouse_access"

@@ -8,8 +8,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from warehouse.factory import get_db
-from warehouse.models import ActStatus, Direction
 from warehouse.services.acts import ActFilter, list_acts
+from warehouse.vocab import ActStatus, Direction
 from warehouse.web.access import roles
 
 bp = Blueprint("acts", __name__)

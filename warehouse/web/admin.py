@@ -8,8 +8,9 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from warehouse.factory import get_db
-from warehouse.models import Role, User
+from warehouse.models import User
 from warehouse.services import users
+from warehouse.vocab import Role
 from warehouse.web.access import roles
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

@@ -15,9 +15,9 @@ from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
 from warehouse.factory import get_db
-from warehouse.models import Mode, Role
 from warehouse.services import importing
 from warehouse.services.jobs import Job, jobs
+from warehouse.vocab import Mode, Role
 from warehouse.web.access import roles
 
 bp = Blueprint("imports", __name__)

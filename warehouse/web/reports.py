@@ -11,9 +11,10 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from warehouse.factory import get_db
-from warehouse.models import Act, Role
+from warehouse.models import Act
 from warehouse.services.jobs import Job, jobs
 from warehouse.services.reporting import SUPPORTED, ReportError, ReportFormat, ReportKind, file_name, render
+from warehouse.vocab import Role
 from warehouse.web.access import roles
 from warehouse.web.common import ui_lang as _lang
 

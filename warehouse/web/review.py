@@ -10,9 +10,9 @@ from werkzeug.wrappers import Response
 
 from hardware.station import scanners_of
 from warehouse.factory import get_db
-from warehouse.models import Role
 from warehouse.services import audit, receiving, review, stock
 from warehouse.services.receiving import DECISIONS, REASON_CODES, ReceivingError
+from warehouse.vocab import Role
 from warehouse.web.access import roles
 from warehouse.web.common import act_or_404 as _act
 from warehouse.web.common import ui_lang as _lang

@@ -24,7 +24,8 @@ from hardware.scan import ReaderState
 from hardware.station import ScannerStation, read_status, scanners_of
 from reports import datamatrix
 from warehouse.factory import get_db
-from warehouse.models import Role, Scanner, Station, User
+from warehouse.models import Scanner, Station, User
+from warehouse.vocab import Role
 from warehouse.web.access import roles
 
 bp = Blueprint("scanners", __name__, url_prefix="/scanners")

@@ -17,13 +17,14 @@ from werkzeug.wrappers import Response
 
 from hardware.station import scanners_of
 from warehouse.factory import get_db
-from warehouse.models import Act, ActStatus, Role
+from warehouse.models import Act
 from warehouse.services import shipping, stock
 from warehouse.services.shipping import OutgoingStatus, ShippingError
 from warehouse.signing import errors
 from warehouse.signing.errors import SigningError
 from warehouse.signing.signers import Signer
 from warehouse.signing.trust import SigningSettings
+from warehouse.vocab import ActStatus, Role
 from warehouse.web.access import roles
 from warehouse.web.common import ui_lang as _lang
 from warehouse.web.sign_flow import SignFlow

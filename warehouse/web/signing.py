@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from warehouse.factory import get_db
-from warehouse.models import Act, Role
+from warehouse.models import Act
 from warehouse.services import signing as service
 from warehouse.signing import acceptance, errors
 from warehouse.signing.cms import Verification
@@ -17,6 +17,7 @@ from warehouse.signing.errors import SigningError
 from warehouse.signing.signers import Signer
 from warehouse.signing.trust import SigningSettings
 from warehouse.timeutil import utcnow
+from warehouse.vocab import Role
 from warehouse.web.access import roles
 from warehouse.web.common import act_or_404 as _act
 from warehouse.web.common import ui_lang as _lang

@@ -1,0 +1,228 @@
+"""The closed sets of the domain, defined once, each value with the word people read for it.
+
+Models store these as typed columns, services and templates compare members, never bare strings, and
+`label(lang)` gives the word from the catalogs (the msgids below are marked for `make i18n`).
+
+>>> Level.BOX.label("ru"), Level("pack").rank, ScanClass.SURPLUS.is_error
+('Короб', 0, True)
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+from warehouse.messages import N_, say
+
+__all__ = [
+    "ActStatus",
+    "Command",
+    "Decision",
+    "Direction",
+    "DiscrepancyKind",
+    "Level",
+    "Mode",
+    "ReasonCode",
+    "Resolution",
+    "Role",
+    "ScanClass",
+]
+
+
+class Word(StrEnum):
+    """A member of a closed set that people read: its label comes from the catalogs."""
+
+    def label(self, lang: str) -> str:
+        return say(_LABELS[type(self)][self.value], lang)
+
+    @classmethod
+    def labels(cls) -> dict[str, str]:
+        """value → English msgid, for the whole set (the templates' label helpers use it)."""
+        return dict(_LABELS[cls])
+
+
+class Role(Word):
+    STAFF = "staff"
+    LEAD = "lead"
+    ADMIN = "admin"
+
+
+class Direction(Word):
+    INCOMING = "incoming"
+    OUTGOING = "outgoing"
+
+
+class Level(Word):
+    """Packaging level of a code in an act."""
+
+    PALLET = "pallet"
+    BOX = "box"
+    BLOCK = "block"
+    PACK = "pack"
+
+    @property
+    def rank(self) -> int:
+        """pallet 3 > box 2 > block 1 > pack 0: a code's rank is below the rank of what contains it."""
+        return _RANK[self.value]
+
+
+_RANK: Final = {"pallet": 3, "box": 2, "block": 1, "pack": 0}
+LEVELS: Final = tuple(Level)  # from the top down
+
+
+class Mode(Word):
+    TRUSTED = "trusted"  # an aggregate's label credits its declared contents
+    FULL_CHECK = "full_check"  # an aggregate scan opens it; its contents must be scanned
+
+
+class ActStatus(Word):
+    """Statuses of an act. acts.status is 16 characters, so "accepted with discrepancies" of an outgoing act
+    is stored as "discrepancies"; the receiver's decision itself is kept whole on the acceptance receipt."""
+
+    NEW = "new"  # incoming: imported, nobody scanned yet
+    RECEIVING = "receiving"
+    CLOSED = "closed"  # receiving ended; waits for the lead's decision
+    DECIDED = "decided"
+    SIGNED = "signed"  # incoming: the decision signed; outgoing: the act signed
+    DRAFT = "draft"  # outgoing, being built
+    SENT = "sent"
+    ACCEPTED = "accepted"  # outgoing, once the receiver's signed acceptance is applied
+    DISCREPANCIES = "discrepancies"
+    REJECTED = "rejected"
+
+
+INCOMING_STATUSES: Final = (
+    ActStatus.NEW,
+    ActStatus.RECEIVING,
+    ActStatus.CLOSED,
+    ActStatus.DECIDED,
+    ActStatus.SIGNED,
+)
+OUTGOING_STATUSES: Final = (
+    ActStatus.DRAFT,
+    ActStatus.SIGNED,
+    ActStatus.SENT,
+    ActStatus.ACCEPTED,
+    ActStatus.DISCREPANCIES,
+    ActStatus.REJECTED,
+)
+
+
+class Decision(Word):
+    """The receiver's decision on an incoming act (the acceptance document's `decision`)."""
+
+    ACCEPTED = "accepted"
+    ACCEPTED_WITH_DISCREPANCIES = "accepted_with_discrepancies"
+    REJECTED = "rejected"
+
+
+class ScanClass(Word):
+    MATCHED = "matched"
+    DUPLICATE = "duplicate"
+    SURPLUS = "surplus"
+    FOREIGN = "foreign"
+    WRONG_PRODUCT = "wrong_product"
+    PRODUCT = "product"
+    INVALID = "invalid"
+    REVERSED = "reversed"  # an undo: the journal keeps both the scan and its reversal
+    COMMAND = "command"  # a printed command code: mode switch, open a box, end receiving
+
+    @property
+    def is_error(self) -> bool:
+        return self not in (ScanClass.MATCHED, ScanClass.REVERSED, ScanClass.COMMAND)
+
+
+class DiscrepancyKind(Word):
+    MISSING = "missing"  # declared in the act, never credited
+    SURPLUS = "surplus"  # a valid code found only on the goods
+    DUPLICATE = "duplicate"  # scanned again, or inside an aggregate already counted
+    FOREIGN = "foreign"  # belongs to another open act
+    WRONG_PRODUCT = "wrong_product"  # a GTIN the act does not have
+    INVALID = "invalid"  # not a marking code at all
+
+
+class Resolution(Word):
+    """What the lead decided for one discrepancy line."""
+
+    ACCEPT = "accept"
+    REJECT = "reject"
+    FOUND_LATER = "found_later"
+
+
+class ReasonCode(Word):
+    """Why a line of the acceptance is not accepted as declared."""
+
+    SHORTAGE = "shortage"
+    DAMAGE = "damage"
+    SURPLUS = "surplus"
+    WRONG_PRODUCT = "wrong_product"
+    MIS_SORTED = "mis_sorted"
+
+
+class Command(Word):
+    """Printed command codes (`#WH:<NAME>`) staff scan instead of touching the screen."""
+
+    UNDO = "UNDO"
+    FULL_CHECK = "FULL_CHECK"
+    TRUSTED = "TRUSTED"
+    OPEN = "OPEN"
+    CLOSE = "CLOSE"
+
+
+_LABELS: Final[dict[type[Word], dict[str, str]]] = {
+    Role: {"staff": N_("Warehouse staff"), "lead": N_("Logistics lead"), "admin": N_("Administrator")},
+    Direction: {"incoming": N_("Incoming"), "outgoing": N_("Outgoing")},
+    Level: {"pallet": N_("Pallet"), "box": N_("Box"), "block": N_("Block"), "pack": N_("Pack")},
+    Mode: {"trusted": N_("Trusted mode"), "full_check": N_("Full check")},
+    ActStatus: {
+        "new": N_("New"),
+        "receiving": N_("Receiving"),
+        "closed": N_("Awaiting decision"),
+        "decided": N_("Decided"),
+        "signed": N_("Signed"),
+        "draft": N_("Draft"),
+        "sent": N_("Sent"),
+        "accepted": N_("Accepted"),
+        "discrepancies": N_("Accepted with discrepancies"),
+        "rejected": N_("Rejected"),
+    },
+    Decision: {
+        "accepted": N_("Accept"),
+        "accepted_with_discrepancies": N_("Accept with discrepancies"),
+        "rejected": N_("Reject the act"),
+    },
+    ScanClass: {
+        "matched": N_("Counted"),
+        "duplicate": N_("Duplicate"),
+        "surplus": N_("Surplus"),
+        "foreign": N_("Another act"),
+        "wrong_product": N_("Wrong product"),
+        "product": N_("Product barcode"),
+        "invalid": N_("Not a marking code"),
+        "reversed": N_("Undone"),
+        "command": N_("Command"),
+    },
+    DiscrepancyKind: {
+        "missing": N_("Missing"),
+        "surplus": N_("Surplus"),
+        "duplicate": N_("Duplicate"),
+        "foreign": N_("From another act"),
+        "wrong_product": N_("Wrong product"),
+        "invalid": N_("Not a marking code"),
+    },
+    Resolution: {"accept": N_("Accept as is"), "reject": N_("Reject the line"), "found_later": N_("Found later")},
+    ReasonCode: {
+        "shortage": N_("Shortage"),
+        "damage": N_("Damage"),
+        "surplus": N_("Surplus"),
+        "wrong_product": N_("Wrong product"),
+        "mis_sorted": N_("Mis-sorted"),
+    },
+    Command: {
+        "UNDO": N_("Undo my last scan"),
+        "FULL_CHECK": N_("Switch to full check"),
+        "TRUSTED": N_("Switch to trusted mode"),
+        "OPEN": N_("Open the next box or pallet"),
+        "CLOSE": N_("End receiving"),
+    },
+}
