@@ -14,8 +14,8 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from werkzeug.serving import make_server
 
 from tests.pg import Cluster
-from warehouse.db import Database
-from warehouse.factory import create_app, get_db
+from warehouse.db import Database, get_db
+from warehouse.factory import create_app
 from warehouse.services import demo
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"

@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from tests.conftest import make_app
 from warehouse import config
-from warehouse.factory import get_db
+from warehouse.db import get_db
 
 ROOT = Path(__file__).resolve().parent.parent
 

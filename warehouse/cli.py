@@ -11,7 +11,8 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from warehouse import migrate
-from warehouse.factory import create_app, get_db
+from warehouse.db import get_db
+from warehouse.factory import create_app
 
 
 def _app_factory() -> Any:

@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 from warehouse.cli_common import cli_actor as _actor
 from warehouse.cli_common import cli_fail as _fail
 from warehouse.cli_common import cli_lang as _lang
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.services import importing, receiving, stock
 
 acts_cli = click.Group("acts", help="Incoming transfer acts.")

@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.models import User
 from warehouse.services import devices
 

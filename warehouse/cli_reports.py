@@ -9,7 +9,7 @@ import click
 from flask.cli import with_appcontext
 
 from warehouse.cli_common import cli_lang
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.services import receiving
 from warehouse.services.reporting import ReportError, ReportFormat, ReportKind, render
 

@@ -21,7 +21,7 @@ from flask.cli import with_appcontext
 from warehouse.cli_common import cli_actor as _actor
 from warehouse.cli_common import cli_fail as _fail
 from warehouse.cli_common import cli_lang as _lang
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.services import signing as service
 from warehouse.signing import acceptance
 from warehouse.signing.certs import CertificateInfo

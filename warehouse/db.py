@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -76,3 +79,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def get_db(app: Flask | None = None) -> Database:
+    """The station's database, as the app factory registered it (the web layer and the CLI use this)."""
+    from flask import current_app  # only the edges call this; the services get a Database passed in
+
+    db: Database = (app or current_app).extensions["warehouse.db"]
+    return db

@@ -42,10 +42,3 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: Path | st
 
     register(app)
     return app
-
-
-def get_db(app: Flask | None = None) -> Database:
-    from flask import current_app
-
-    db: Database = (app or current_app).extensions["warehouse.db"]
-    return db

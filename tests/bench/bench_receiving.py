@@ -95,7 +95,8 @@ def sqlite_url(folder: Path) -> str:
 
 def make_database(url: str, instance: Path) -> Database:
     """The application's own database object, schema upgraded by the app factory (Alembic)."""
-    from warehouse.factory import create_app, get_db
+    from warehouse.db import get_db
+    from warehouse.factory import create_app
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "AUTO_MIGRATE": True}, instance_path=instance)
     return get_db(app)

@@ -27,7 +27,8 @@ from werkzeug.serving import make_server
 
 from tests.conftest import CHROMIUM_ARGS
 from warehouse import acts
-from warehouse.factory import create_app, get_db
+from warehouse.db import get_db
+from warehouse.factory import create_app
 from warehouse.services import demo, importing, receiving
 from warehouse.services.receiving import ScanInput
 

@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 from tests.conftest import LiveServer
 from tests.factories import GS, ActFactory, gtin, pack
 from warehouse import codes
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.models import User
 from warehouse.services import devices
 

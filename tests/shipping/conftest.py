@@ -16,8 +16,7 @@ from flask import Flask
 from tests.conftest import make_app
 from tests.factories import ActFactory
 from tests.signing.pki import NCA, NCA_PASSWORD, RSA_CA, RSA_CRL, RSA_KEY
-from warehouse.db import Database
-from warehouse.factory import get_db
+from warehouse.db import Database, get_db
 from warehouse.services import importing, receiving, stock
 from warehouse.signing.signers import Pkcs12Signer
 from warehouse.signing.trust import SigningSettings, load_settings

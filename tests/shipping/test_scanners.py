@@ -12,7 +12,7 @@ from hardware.routing import Binding, StationRouter
 from hardware.scan import Scan
 from tests.factories import pack
 from tests.shipping.conftest import SHOP_BIN, stocked
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.services import shipping, stock
 
 KBD = "/dev/input/by-id/usb-Honeywell_Imaging___Mobility_1950-event-kbd"

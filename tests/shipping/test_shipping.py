@@ -17,8 +17,7 @@ from sqlalchemy import func, select
 from tests.factories import pack
 from tests.shipping.conftest import SHOP_BIN, WHOLESALER_BIN, settings, signer, stocked
 from warehouse import acts
-from warehouse.db import Database
-from warehouse.factory import get_db
+from warehouse.db import Database, get_db
 from warehouse.models import Act, ActCode, AuditEntry, StockCode, StockMove
 from warehouse.services import shipping, stock
 from warehouse.services.shipping import ShippingError

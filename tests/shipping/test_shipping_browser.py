@@ -15,7 +15,7 @@ from tests.browser.test_receiving_flow import log_in, russian_keystrokes
 from tests.conftest import LiveServer
 from tests.shipping.conftest import SHOP_BIN, stocked, wholesaler_app
 from tests.signing.fake_ncalayer import FakeNcaLayer
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.services import shipping
 
 pytestmark = pytest.mark.browser

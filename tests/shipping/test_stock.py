@@ -15,7 +15,7 @@ from tests.conftest import Auth
 from tests.factories import ActFactory, pack
 from tests.shipping.conftest import SHOP_BIN, settings, signer
 from warehouse.codes import parse
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.models import Act, StockCode, StockMove, User
 from warehouse.services import importing, receiving, review, shipping, stock
 

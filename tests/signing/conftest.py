@@ -12,7 +12,7 @@ from flask import Flask
 from tests.conftest import make_app
 from tests.factories import ActFactory
 from tests.signing.pki import NCA, RSA_CA, RSA_CRL, Pki, make_pki
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.services import importing, receiving
 from warehouse.web import signing as signing_web
 

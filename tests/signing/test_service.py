@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from tests.signing.conftest import decided_act
 from tests.signing.pki import NCA_PASSWORD, RSA_KEY
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.models import Act, AuditEntry, LineResolution, SignedDocument
 from warehouse.services import audit, review
 from warehouse.services import signing as service

@@ -14,7 +14,7 @@ from tests.conftest import LiveServer
 from tests.signing.conftest import decided_act, signing_app
 from tests.signing.fake_ncalayer import FakeNcaLayer
 from tests.signing.pki import NCA_PASSWORD, RSA_KEY
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.services import signing as service
 
 pytestmark = pytest.mark.browser

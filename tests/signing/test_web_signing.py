@@ -13,7 +13,7 @@ from flask.testing import FlaskClient
 from tests.conftest import Auth
 from tests.signing.conftest import decided_act
 from tests.signing.pki import GOST_2004_KEY, NCA_PASSWORD, PASSWORD, RSA_KEY, Pki
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.services import signing as service
 from warehouse.signing.signers import Pkcs12Signer
 

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.factories import ActFactory
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.services import devices
 from warehouse.services.users import authenticate
 

@@ -7,7 +7,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.conftest import Auth
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.models import AuditEntry, User
 from warehouse.web.access import policy_of
 

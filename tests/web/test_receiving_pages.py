@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import Auth, LiveServer
 from tests.factories import ActFactory
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.services import importing
 
 

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 from flask import Response, abort, current_app, g, redirect, request, session, url_for
 from flask_htmx import make_response
 
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.models import User
 from warehouse.vocab import Role
 

@@ -7,7 +7,7 @@ from datetime import date
 from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.services.acts import ActFilter, list_acts
 from warehouse.vocab import ActStatus, Direction
 from warehouse.web.access import roles

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.models import User
 from warehouse.services import users
 from warehouse.vocab import Role

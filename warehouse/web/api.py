@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from warehouse.factory import csrf, get_db
+from warehouse.db import get_db
+from warehouse.factory import csrf
 from warehouse.services import devices, importing, receiving
 from warehouse.web.access import token_auth
 from warehouse.web.openapi import SPEC

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, flash, g, redirect, render_template, requ
 from flask_babel import gettext as _
 
 from warehouse.config import LANGUAGES
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.models import User
 from warehouse.services import audit, users
 from warehouse.web.access import public, roles

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import abort
 from flask_babel import get_locale
 
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.models import Act
 
 

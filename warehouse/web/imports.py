@@ -14,7 +14,7 @@ from flask_htmx import make_response
 from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.services import importing
 from warehouse.services.jobs import Job, jobs
 from warehouse.vocab import Mode, Role

@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from hardware.station import scanners_of
 from reports import datamatrix
+from warehouse.db import get_db
 from warehouse.events import Event, broker, ensure_relay
-from warehouse.factory import get_db
 from warehouse.matching import COMMAND_PREFIX, Command, ScanClass, sound_of
 from warehouse.models import Act, ActCode, Scan, Station, User
 from warehouse.services import receiving, tree

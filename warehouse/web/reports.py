@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, g, render_template, request, se
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.models import Act
 from warehouse.services.jobs import Job, jobs
 from warehouse.services.reporting import SUPPORTED, ReportError, ReportFormat, ReportKind, file_name, render

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from hardware.station import scanners_of
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.services import audit, receiving, review, stock
 from warehouse.services.receiving import DECISIONS, REASON_CODES, ReceivingError
 from warehouse.vocab import Role

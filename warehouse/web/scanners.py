@@ -23,7 +23,7 @@ from hardware.routing import Registration, RegistrationState, TrayItem, registra
 from hardware.scan import ReaderState
 from hardware.station import ScannerStation, read_status, scanners_of
 from reports import datamatrix
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.models import Scanner, Station, User
 from warehouse.vocab import Role
 from warehouse.web.access import roles

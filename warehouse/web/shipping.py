@@ -16,7 +16,7 @@ from flask_htmx import make_response
 from werkzeug.wrappers import Response
 
 from hardware.station import scanners_of
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.models import Act
 from warehouse.services import shipping, stock
 from warehouse.services.shipping import OutgoingStatus, ShippingError

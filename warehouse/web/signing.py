@@ -8,7 +8,7 @@ from flask import Blueprint, abort, current_app, g, redirect, render_template, r
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from warehouse.factory import get_db
+from warehouse.db import get_db
 from warehouse.models import Act
 from warehouse.services import signing as service
 from warehouse.signing import acceptance, errors
