@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -9,6 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from warehouse.models import Act
+from warehouse.vocab import Direction
 
 
 @dataclass(frozen=True)
@@ -50,4 +52,19 @@ def lookup_act(s: Session, ref: str | int) -> Act | None:
         act = s.get(Act, int(ref))
     if act is None:
         act = s.execute(select(Act).where(Act.number == str(ref)).order_by(Act.id.desc()).limit(1)).scalar()
+    return act
+
+
+def find_act(
+    s: Session, ref: str | int, *, refuse: Callable[[str], Exception], direction: Direction | None = None
+) -> Act:
+    """The act `lookup_act` finds, else `refuse("no_act")`; of another direction, `refuse("not_<direction>")`.
+
+    Each area passes its own error type, so a caller catches the one error its area raises.
+    """
+    act = lookup_act(s, ref)
+    if act is None:
+        raise refuse("no_act")
+    if direction is not None and act.direction != direction:
+        raise refuse(f"not_{direction.value}")
     return act
