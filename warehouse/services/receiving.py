@@ -86,6 +86,7 @@ class ScanInput:
     scanner_id: int | None = None
     client_scan_id: str | None = None
     raw_events: bytes | None = None
+    received_at: datetime | None = None  # when the scanner sent its terminator; None: now
 
 
 @dataclass(frozen=True)
