@@ -12,7 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from warehouse import codes
-from warehouse.cli_codes import codes_cli
+from warehouse.cli.codes import codes_cli
 from warehouse.codes import GS, CodeReason, Kind, Repair
 
 SET82 = string.digits + string.ascii_letters + "!\"%&'()*+,-./:;<=>?_"

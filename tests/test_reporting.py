@@ -15,7 +15,7 @@ from tests.conftest import Auth
 from tests.factories import ActFactory, gtin, pack
 from tests.reports.pdftools import pdf_text, read_symbols
 from warehouse import codes
-from warehouse.cli_reports import report_cmd
+from warehouse.cli.reports import report_cmd
 from warehouse.db import Database, get_db
 from warehouse.services import importing, receiving
 from warehouse.services.receiving import ScanInput

@@ -8,9 +8,9 @@ from pathlib import Path
 from click.testing import CliRunner
 from evdev import ecodes as e
 
-from hardware.cli import scanners_cli
 from hardware.record import EventWriter
 from tests.hardware.test_discovery import fake_system
+from warehouse.cli.scanners import scanners_cli
 
 BLOCK = "010460043993125621JgXJ5.T\x1d8005112000\x1d930001"
 

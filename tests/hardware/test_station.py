@@ -20,7 +20,6 @@ from flask.cli import ScriptInfo
 from sqlalchemy import select
 
 from hardware.bindings import BindingError, bind_scanner
-from hardware.cli import scanners_cli
 from hardware.record import EventWriter, events_for_text
 from hardware.replay import replay_events
 from hardware.routing import TrayReason
@@ -30,6 +29,7 @@ from tests.conftest import make_app
 from tests.factories import ActFactory
 from tests.hardware.conftest import Bench, wait_until
 from tests.hardware.test_serial_reader import Cable
+from warehouse.cli.scanners import scanners_cli
 from warehouse.db import Database
 from warehouse.matching import ScanClass
 from warehouse.models import Scan, Station

@@ -11,10 +11,10 @@ from flask import Flask
 
 from tests.shipping.conftest import SHOP_BIN, Stations, stocked
 from tests.signing.pki import NCA_PASSWORD, RSA_KEY
-from warehouse.cli_acts import acts_cli, scan_cmd
-from warehouse.cli_ship import ship_cli
-from warehouse.cli_sign import sign_cmd
-from warehouse.cli_stock import stock_cli
+from warehouse.cli.acts import acts_cli, scan_cmd
+from warehouse.cli.ship import ship_cli
+from warehouse.cli.sign import sign_cmd
+from warehouse.cli.stock import stock_cli
 
 
 def run(app: Flask, command: Command, *args: str, ok: bool = True) -> str:

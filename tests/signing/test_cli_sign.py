@@ -12,7 +12,7 @@ from flask.testing import FlaskCliRunner
 
 from tests.signing.conftest import decided_act
 from tests.signing.pki import GOST_2004_KEY, NCA_PASSWORD, PASSWORD, RSA_CA, RSA_KEY, Pki
-from warehouse.cli_sign import sign_cmd, verify_cmd
+from warehouse.cli.sign import sign_cmd, verify_cmd
 from warehouse.db import get_db
 from warehouse.services import signing as service
 

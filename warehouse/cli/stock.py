@@ -8,16 +8,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from warehouse.cli_common import cli_actor as _actor
-from warehouse.cli_common import cli_fail as _fail
-from warehouse.cli_common import cli_lang as _lang
+from warehouse.cli.common import CliError, cli_actor, cli_lang, shown
 from warehouse.db import get_db
 from warehouse.services import stock
-
-
-def _shown(code: str) -> str:
-    return json.dumps(code, ensure_ascii=False)[1:-1]  # GS as \u001d, quotes escaped: one line, unambiguous
-
 
 stock_cli = click.Group("stock", help="The stock ledger: what the company owns, code by code.")
 
@@ -57,16 +50,15 @@ def find_cmd(code: str, as_json: bool) -> None:
         view = stock.find(s, code, current_app.config.get("GS_SUBSTITUTES"))
         data = view.to_json() if view is not None else None
     if data is None:
-        _fail(stock.StockError("not_in_stock", code=code).message(_lang()))
-        return
+        raise CliError(stock.StockError("not_in_stock", code=code).message(cli_lang()))
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
         return
     click.echo(
-        f"{data['level']} {_shown(data['code'])}: {data['status']}" + (f" on act {data['act']}" if data["act"] else "")
+        f"{data['level']} {shown(data['code'])}: {data['status']}" + (f" on act {data['act']}" if data["act"] else "")
     )
     for parent in data["parents"]:
-        click.echo(f"  in {parent['level']} {_shown(parent['code'])}")
+        click.echo(f"  in {parent['level']} {shown(parent['code'])}")
     if data["contents"]:
         click.echo(f"  holds {data['contents']} code(s) directly, {data['inside']} in all")
     for m in data["moves"]:
@@ -83,14 +75,13 @@ def open_cmd(code: str, station: str | None) -> None:
         result = stock.open_aggregate(
             get_db(),
             code,
-            actor=_actor(),
+            actor=cli_actor(),
             station=station or current_app.config.get("STATION"),
             gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
         )
     except stock.StockError as e:
-        _fail(e.message(_lang()))
-        return
-    click.echo(f"{result.level} {_shown(result.code)} opened: {result.contents} code(s) now held one by one")
+        raise CliError(e.message(cli_lang())) from e
+    click.echo(f"{result.level} {shown(result.code)} opened: {result.contents} code(s) now held one by one")
 
 
 @stock_cli.command("enter")
@@ -98,12 +89,11 @@ def open_cmd(code: str, station: str | None) -> None:
 @with_appcontext
 def enter_cmd(act: str | None) -> None:
     """Enter what an incoming act's decision accepted (every decided act not entered yet, without ACT)."""
-    db = get_db()
+    db, actor = get_db(), cli_actor()
     try:
-        results = [stock.enter_accepted(db, act, actor=_actor())] if act else stock.enter_pending(db, actor=_actor())
+        results = [stock.enter_accepted(db, act, actor=actor)] if act else stock.enter_pending(db, actor=actor)
     except stock.StockError as e:
-        _fail(e.message(_lang()))
-        return
+        raise CliError(e.message(cli_lang())) from e
     for r in results:
         note = " (entered before)" if r.already else ""
         click.echo(

@@ -9,7 +9,7 @@ import sys
 import click
 
 from warehouse import codes
-from warehouse.cli_common import cli_lang as _lang
+from warehouse.cli.common import cli_lang
 
 codes_cli = click.Group("codes", help="Marking codes.")
 
@@ -26,7 +26,7 @@ codes_cli = click.Group("codes", help="Marking codes.")
 @click.argument("code", nargs=-1)
 def parse_cmd(as_json: bool, lang: str | None, gs_substitutes: tuple[str, ...], code: tuple[str, ...]) -> None:
     """Parse CODE... (or stdin, one code a line) and print kind, identity, repairs and any error."""
-    language = lang or _lang()
+    language = lang or cli_lang()
     subs = gs_substitutes or tuple(
         s for s in os.environ.get("WAREHOUSE_GS_SUBSTITUTES", "|".join(codes.DEFAULT_GS_SUBSTITUTES)).split("|") if s
     )

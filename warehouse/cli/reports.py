@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
-from warehouse.cli_common import cli_lang
+from warehouse.cli.common import CliError, cli_lang
 from warehouse.db import get_db
 from warehouse.services import receiving
 from warehouse.services.reporting import ReportError, ReportFormat, ReportKind, render
@@ -25,8 +24,7 @@ from warehouse.services.reporting import ReportError, ReportFormat, ReportKind, 
 def report_cmd(act: str, kind: str, pdf_out: Path | None, xlsx_out: Path | None, lang: str | None, quiet: bool) -> None:
     """Write the KIND report of ACT (id or number) as --pdf OUT or --xlsx OUT."""
     if (pdf_out is None) == (xlsx_out is None):
-        click.echo("give exactly one of --pdf OUT or --xlsx OUT", err=True)
-        sys.exit(2)
+        raise CliError("give exactly one of --pdf OUT or --xlsx OUT", exit_code=2)  # a usage error
     out, fmt = (pdf_out, ReportFormat.PDF) if pdf_out is not None else (xlsx_out, ReportFormat.XLSX)
     assert out is not None
     language = lang or cli_lang("ru")
@@ -38,8 +36,7 @@ def report_cmd(act: str, kind: str, pdf_out: Path | None, xlsx_out: Path | None,
     try:
         render(get_db(), act, ReportKind(kind), fmt, out, language, progress=progress)
     except (ReportError, receiving.ReceivingError) as e:
-        click.echo(e.message(language), err=True)
-        sys.exit(1)
+        raise CliError(e.message(language)) from e
     if not quiet:
         click.echo("", err=True)
     click.echo(str(out))

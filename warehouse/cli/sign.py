@@ -18,9 +18,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from warehouse.cli_common import cli_actor as _actor
-from warehouse.cli_common import cli_fail as _fail
-from warehouse.cli_common import cli_lang as _lang
+from warehouse.cli.common import CliError, cli_actor, cli_lang
 from warehouse.db import get_db
 from warehouse.services import signing as service
 from warehouse.signing import acceptance
@@ -76,7 +74,7 @@ def _settings(ca: tuple[Path, ...] = (), crl: tuple[Path, ...] = ()) -> SigningS
 @with_appcontext
 def sign_cmd(act: str, key_file: Path, password_file: str, prefix: str, force: bool) -> None:
     """Sign the decision on ACT (id or number) with a key file; write the document and its signature."""
-    lang = _lang()
+    lang = cli_lang()
     moved: list[Path] = []
     temporary: list[Path] = []
     try:
@@ -106,15 +104,13 @@ def sign_cmd(act: str, key_file: Path, password_file: str, prefix: str, force: b
                 moved.append(final)
             temporary.clear()
 
-        outcome = service.sign_act(get_db(), act, signer, settings=settings, actor=_actor(), before_commit=place)
+        outcome = service.sign_act(get_db(), act, signer, settings=settings, actor=cli_actor(), before_commit=place)
     except SigningError as e:
         _cleanup(temporary, moved)
-        _fail(e.message(lang))
-        return
+        raise CliError(e.message(lang)) from e
     except OSError as e:
         _cleanup(temporary, moved)
-        _fail(f"not signed: {e.strerror or e}")
-        return
+        raise CliError(f"not signed: {e.strerror or e}") from e
     except BaseException:
         _cleanup(temporary, moved)
         raise
@@ -144,13 +140,12 @@ def _cleanup(temporary: list[Path], moved: list[Path]) -> None:
 @with_appcontext
 def verify_cmd(document: Path, signature: Path, ca: tuple[Path, ...], crl: tuple[Path, ...]) -> None:
     """Check that SIGNATURE (.p7s, DER or base64) signs exactly DOCUMENT, and by whom."""
-    lang = _lang()
+    lang = cli_lang()
     try:
         settings = _settings(ca, crl)
         result = service.verify(settings, document.read_bytes(), signature.read_bytes())
     except SigningError as e:
-        _fail(f"invalid: {e.message(lang)}")
-        return
+        raise CliError(f"invalid: {e.message(lang)}") from e
     if result.info is not None:
         click.echo(f"signer: {_describe(result.info)}")
         click.echo(f"certificate sha256: {result.info.fingerprint_sha256}")
@@ -166,6 +161,5 @@ def verify_cmd(document: Path, signature: Path, ca: tuple[Path, ...], crl: tuple
         click.echo(f"warning: {message(warning, lang)}")
     if not result.valid:
         click.echo("result: invalid")
-        _fail(f"invalid: {message(result.problems[0], lang)}")
-        return
+        raise CliError(f"invalid: {message(result.problems[0], lang)}")
     click.echo("result: valid")

@@ -11,9 +11,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from warehouse.cli_common import cli_actor as _actor
-from warehouse.cli_common import cli_fail as _fail
-from warehouse.cli_common import cli_lang as _lang
+from warehouse.cli.common import CliError, cli_actor, cli_lang, shown
 from warehouse.db import get_db
 from warehouse.services import importing, receiving, stock
 
@@ -33,7 +31,7 @@ def import_cmd(file: Path, mode: str, quiet: bool) -> None:
         if not quiet:
             click.echo(f"\r{n:,} codes read", nl=False, err=True)
 
-    lang = _lang()
+    lang = cli_lang()
     try:
         result = importing.import_act(get_db(), file, mode=Mode(mode), progress=progress)
     except importing.ActImportError as e:
@@ -42,8 +40,7 @@ def import_cmd(file: Path, mode: str, quiet: bool) -> None:
         for p in e.problems[1:]:
             click.echo(f"{p.location}: {p.message(lang)}", err=True)
         first = e.problems[0]
-        _fail(f"not imported ({len(e.problems)} problem(s)): {first.location}: {first.message(lang)}")
-        return
+        raise CliError(f"not imported ({len(e.problems)} problem(s)): {first.location}: {first.message(lang)}") from e
     if not quiet:
         click.echo("", err=True)
     click.echo(f"act {result.number}: {result.codes} codes imported")
@@ -59,8 +56,7 @@ def show_cmd(act: str, as_json: bool) -> None:
     try:
         summary = receiving.act_summary(get_db(), act)
     except receiving.ReceivingError as e:
-        _fail(e.message(_lang()))
-        return
+        raise CliError(e.message(cli_lang())) from e
     data = summary.to_json()
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
@@ -79,13 +75,12 @@ def show_cmd(act: str, as_json: bool) -> None:
 @with_appcontext
 def close_cmd(act: str) -> None:
     """End receiving; the result waits for the decision."""
-    lang = _lang()
+    lang = cli_lang()
     db = get_db()
     try:
-        summary = receiving.close_act(db, act, actor=_actor())
+        summary = receiving.close_act(db, act, actor=cli_actor())
     except receiving.ReceivingError as e:
-        _fail(e.message(lang))
-        return
+        raise CliError(e.message(lang)) from e
     data = summary.to_json()
     with db.read() as s:
         groups = receiving.missing(s, summary.act_id, limit=1000)
@@ -93,7 +88,7 @@ def close_cmd(act: str) -> None:
     for g in groups:
         click.echo(f"missing in {g.parent_level or 'act'} {g.parent_code or ''}:")
         for level, code in g.codes:
-            click.echo(f"  {level} {json.dumps(code, ensure_ascii=False)[1:-1]}")
+            click.echo(f"  {level} {shown(code)}")
 
 
 @acts_cli.command("decide")
@@ -106,11 +101,10 @@ def decide_cmd(act: str, decision: str, reason: str | None, comment: str | None)
     """Record the lead's decision on a closed act."""
     db = get_db()
     try:
-        receiving.decide(db, act, decision, reason=reason, comment=comment, actor=_actor())
-        entered = stock.enter_accepted(db, act, actor=_actor())  # what was accepted is ours now
+        receiving.decide(db, act, decision, reason=reason, comment=comment, actor=cli_actor())
+        entered = stock.enter_accepted(db, act, actor=cli_actor())  # what was accepted is ours now
     except (receiving.ReceivingError, stock.StockError) as e:
-        _fail(e.message(_lang()))
-        return
+        raise CliError(e.message(cli_lang())) from e
     click.echo(f"act {act}: {decision}; {entered.codes + entered.surplus} code(s) entered into stock")
 
 
@@ -122,15 +116,14 @@ def decide_cmd(act: str, decision: str, reason: str | None, comment: str | None)
 @with_appcontext
 def scan_cmd(act: str, codes: tuple[str, ...], station: str | None, as_json: bool) -> None:
     """Record scans of CODE… against an act (stdin lines when no code is given)."""
-    lang = _lang()
+    lang = cli_lang()
     db = get_db()
     items = list(codes) if codes else [line.rstrip("\r\n") for line in sys.stdin]
     try:
         with db.read() as s:
             act_id = receiving.find_act(s, act).id
     except receiving.ReceivingError as e:
-        _fail(e.message(lang))
-        return
+        raise CliError(e.message(lang)) from e
     gs = current_app.config.get("GS_SUBSTITUTES")
     for raw in items:
         try:
@@ -146,8 +139,7 @@ def scan_cmd(act: str, codes: tuple[str, ...], station: str | None, as_json: boo
                 gs_substitutes=gs,
             )
         except receiving.ReceivingError as e:
-            _fail(e.message(lang))
-            return
+            raise CliError(e.message(lang)) from e
         if as_json:
             click.echo(
                 json.dumps(

@@ -1,4 +1,4 @@
-"""`warehouse scanners …`: decode recordings, list scanner devices.
+"""`warehouse scanners …`: decode recordings, list and bind scanner devices.
 
 `scanners_cli` is a plain click group: `decode` and `list` work without the app. Mounted in the `warehouse`
 command (a Flask CLI group), `list` adds bindings and reader states from the station and `bind` writes
@@ -8,7 +8,6 @@ bindings. Failures exit non-zero with a one-line reason on stderr.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +22,9 @@ from hardware.replay import RECORD_SIZE, ReplayError, replay_file
 from hardware.routing import Binding
 from hardware.scan import Scan
 from hardware.serial_decoder import DEFAULT_TERMINATORS, SerialDecoder, parse_terminator
+from warehouse.cli.common import CliError
 
 scanners_cli = click.Group("scanners", help="Barcode scanners: recordings and devices.")
-
-
-def _fail(message: str) -> None:
-    click.echo(message.replace("\n", " "), err=True)
-    sys.exit(1)
 
 
 def scan_json(scan: Scan) -> dict[str, Any]:
@@ -82,7 +77,7 @@ def decode_cmd(
 ) -> None:
     """Decode a recording through the live readers' decoder; one JSON object per scan."""
     if (evdev_file is None) == (serial_file is None):
-        _fail("give one recording: --evdev FILE or --serial FILE")
+        raise CliError("give one recording: --evdev FILE or --serial FILE")
     try:
         if evdev_file is not None:
             scans = _decode_evdev(evdev_file, timeout_ms, gs_key, terminators, strict)
@@ -90,11 +85,9 @@ def decode_cmd(
             assert serial_file is not None
             scans = _decode_serial(serial_file, terminators)
     except OSError as exc:
-        _fail(f"cannot read {exc.filename}: {exc.strerror}")
-        return
+        raise CliError(f"cannot read {exc.filename}: {exc.strerror}") from exc
     except (ReplayError, ValueError) as exc:
-        _fail(str(exc))
-        return
+        raise CliError(str(exc)) from exc
     for scan in scans:
         click.echo(json.dumps(scan_json(scan)))
 
@@ -146,8 +139,7 @@ def list_cmd(show_all: bool, as_json: bool, config_file: Path | None) -> None:
     try:
         config = ScannerConfig.from_file(config_file) if config_file else _app_config(app)
     except ScannerConfigError as exc:
-        _fail(str(exc))
-        return
+        raise CliError(str(exc)) from exc
     bindings: dict[str, Binding] = {}
     states: dict[str, dict[str, Any]] = {}
     if app is not None:
@@ -196,15 +188,13 @@ def bind_cmd(device_key: str, station: str, username: str | None, name: str) -> 
     """Bind the scanner DEVICE_KEY (as `scanners list` shows it) to a station, and maybe a person."""
     app = _station_app()
     if app is None:
-        _fail("binding needs the station's database: run it as `warehouse scanners bind`")
-        return
+        raise CliError("binding needs the station's database: run it as `warehouse scanners bind`")
     from hardware.bindings import BindingError, bind_scanner
 
     try:
         binding = bind_scanner(app.extensions["warehouse.db"], device_key, station, username=username, name=name)
     except BindingError as exc:
-        _fail(str(exc))
-        return
+        raise CliError(str(exc)) from exc
     click.echo(f"{device_key} -> station {binding.station}" + (f", user {username}" if username else ""))
 
 

@@ -1,9 +1,11 @@
-"""The `warehouse` command: a Flask CLI group (see ../shared/design.md for the contract)."""
+"""The `warehouse` command: a Flask CLI group (see ../shared/design.md for the contract).
+
+One module a command group; each parses its arguments, calls a service and prints. A command that
+refuses raises `CliError` (warehouse.cli.common): a one-line reason on stderr, a non-zero exit.
+"""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable
 from typing import Any
 
 import click
@@ -11,6 +13,15 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from warehouse import migrate
+from warehouse.cli.acts import acts_cli, scan_cmd
+from warehouse.cli.codes import codes_cli
+from warehouse.cli.common import CliError
+from warehouse.cli.devices import devices_cli
+from warehouse.cli.reports import report_cmd
+from warehouse.cli.scanners import scanners_cli
+from warehouse.cli.ship import ship_cli
+from warehouse.cli.sign import sign_cmd, verify_cmd
+from warehouse.cli.stock import stock_cli
 from warehouse.db import get_db
 from warehouse.factory import create_app
 
@@ -27,19 +38,6 @@ cli = FlaskGroup(
 )
 
 
-def fail(message: str) -> None:
-    """Exit non-zero with a one-line reason on stderr, as every command that fails must."""
-    click.echo(message.replace("\n", " "), err=True)
-    sys.exit(1)
-
-
-def command(group: click.Group, name: str | None = None) -> Callable[[Callable[..., Any]], click.Command]:
-    def wrap(f: Callable[..., Any]) -> click.Command:
-        return group.command(name)(with_appcontext(f))
-
-    return wrap
-
-
 @cli.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -49,16 +47,16 @@ def run(host: str, port: int, threads: int) -> None:
     """Serve the workstation with waitress (bound to 127.0.0.1 unless told otherwise)."""
     from waitress import serve
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        click.echo(f"warning: serving on {host}: other machines on the network can reach this station", err=True)
     from hardware.config import ScannerConfigError
     from hardware.station import start_scanners
 
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        click.echo(f"warning: serving on {host}: other machines on the network can reach this station", err=True)
     try:
         scanners = start_scanners(app)
     except ScannerConfigError as e:  # a bad scanner configuration must say so, not start half a station
-        raise click.ClickException(f"scanners: {e}") from e
+        raise CliError(f"scanners: {e}") from e
     click.echo(f"Serving on http://{host}:{port}/")
     try:
         serve(app, host=host, port=port, threads=threads, channel_timeout=3600)
@@ -71,7 +69,8 @@ def db_group() -> None:
     """Database schema."""
 
 
-@command(db_group, "upgrade")
+@db_group.command("upgrade")
+@with_appcontext
 def db_upgrade() -> None:
     """Upgrade the schema to the newest revision."""
     db = get_db()
@@ -79,14 +78,16 @@ def db_upgrade() -> None:
     click.echo(f"schema at {migrate.current_revision(db.engine)}")
 
 
-@command(db_group, "current")
+@db_group.command("current")
+@with_appcontext
 def db_current() -> None:
-    db = get_db()
-    click.echo(migrate.current_revision(db.engine) or "empty")
+    """The schema's revision ("empty" before the first upgrade)."""
+    click.echo(migrate.current_revision(get_db().engine) or "empty")
 
 
-@command(db_group, "revision")
+@db_group.command("revision")
 @click.option("-m", "--message", required=True)
+@with_appcontext
 def db_revision(message: str) -> None:
     """Autogenerate a migration from the models (developers)."""
     migrate.revision(get_db().engine, message)
@@ -98,38 +99,23 @@ def demo() -> None:
     """Load demo users staff/staff, lead/lead, admin/admin and a demo act (idempotent)."""
     from warehouse.services import demo as demo_service
 
-    report = demo_service.load(get_db())
-    for line in report:
+    for line in demo_service.load(get_db()):
         click.echo(line)
 
 
-def _register() -> None:
-    # Command groups live beside their domain; registered here so `warehouse --help` lists them all.
-    from hardware.cli import scanners_cli
-    from warehouse.cli_acts import acts_cli, scan_cmd
-    from warehouse.cli_codes import codes_cli
-    from warehouse.cli_devices import devices_cli
-    from warehouse.cli_reports import report_cmd
-    from warehouse.cli_ship import ship_cli
-    from warehouse.cli_sign import sign_cmd, verify_cmd
-    from warehouse.cli_stock import stock_cli
-
-    for group in (
-        codes_cli,
-        acts_cli,
-        scan_cmd,
-        devices_cli,
-        report_cmd,
-        scanners_cli,
-        sign_cmd,
-        verify_cmd,
-        stock_cli,
-        ship_cli,
-    ):
-        cli.add_command(group)
-
-
-_register()
+for command in (
+    codes_cli,
+    acts_cli,
+    scan_cmd,
+    devices_cli,
+    report_cmd,
+    scanners_cli,
+    sign_cmd,
+    verify_cmd,
+    stock_cli,
+    ship_cli,
+):
+    cli.add_command(command)
 
 
 def main() -> None:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
-
 import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
+from warehouse.cli.common import CliError
 from warehouse.db import get_db
 from warehouse.models import User
 from warehouse.services import devices
@@ -27,7 +26,6 @@ def token_cmd(name: str, station: str, username: str | None) -> None:
         if username:
             user = s.execute(select(User).where(User.username == username)).scalar()
             if user is None:
-                click.echo(f"no such user: {username}", err=True)
-                sys.exit(1)
+                raise CliError(f"no such user: {username}")
         token = devices.issue_token(s, name, station, user)
     click.echo(token)

@@ -10,19 +10,13 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from warehouse.cli_common import cli_actor as _actor
-from warehouse.cli_common import cli_fail as _fail
-from warehouse.cli_common import cli_lang as _lang
+from warehouse.cli.common import CliError, cli_actor, cli_lang, shown
 from warehouse.db import get_db
 from warehouse.services import shipping
 from warehouse.services.shipping import ShippingError
 from warehouse.signing.errors import SigningError, message
 from warehouse.signing.signers import open_signer
 from warehouse.signing.trust import load_settings
-
-
-def _shown(code: str) -> str:
-    return json.dumps(code, ensure_ascii=False)[1:-1]
 
 
 def _act_id(act: str) -> int:
@@ -50,11 +44,10 @@ def new_cmd(receiver_bin: str, name: str, basis: tuple[str, ...], turnover: str)
             sender=shipping.company(current_app.config),
             basis=[shipping.parse_basis(b) for b in basis],
             turnover=turnover,
-            actor=_actor(),
+            actor=cli_actor(),
         )
     except ShippingError as e:
-        _fail(e.message(_lang()))
-        return
+        raise CliError(e.message(cli_lang())) from e
     click.echo(f"act {act.number}: draft to {act.receiver_name} ({act.receiver_bin})")
     click.echo(act.id)
 
@@ -81,25 +74,23 @@ def remove_cmd(act: str, codes: tuple[str, ...], as_json: bool) -> None:
 
 
 def _scan(act: str, codes: tuple[str, ...], as_json: bool, station: str | None, *, remove: bool) -> None:
-    lang = _lang()
+    lang = cli_lang()
     db = get_db()
     items = list(codes) if codes else [line.rstrip("\r\n") for line in sys.stdin]
     try:
         act_id = _act_id(act)
     except ShippingError as e:
-        _fail(e.message(lang))
-        return
+        raise CliError(e.message(lang)) from e
     gs = current_app.config.get("GS_SUBSTITUTES")
     where = station or current_app.config.get("STATION")
     for raw in items:
         try:
             if remove:
-                result = shipping.remove_code(db, act_id, raw, station=where, actor=_actor(), gs_substitutes=gs)
+                result = shipping.remove_code(db, act_id, raw, station=where, actor=cli_actor(), gs_substitutes=gs)
             else:
-                result = shipping.add_code(db, act_id, raw, station=where, actor=_actor(), gs_substitutes=gs)
+                result = shipping.add_code(db, act_id, raw, station=where, actor=cli_actor(), gs_substitutes=gs)
         except ShippingError as e:
-            _fail(e.message(lang))
-            return
+            raise CliError(e.message(lang)) from e
         if as_json:
             click.echo(json.dumps(result.to_json(lang), ensure_ascii=False))
         else:
@@ -115,10 +106,9 @@ def _scan(act: str, codes: tuple[str, ...], as_json: bool, station: str | None, 
 def price_cmd(act: str, gtin: str, level: str, price: int | None) -> None:
     """Set the price of a GTIN's blocks or packs on a draft, in tiyn (no PRICE: clear it)."""
     try:
-        shipping.set_price(get_db(), act, gtin, level, price, actor=_actor())
+        shipping.set_price(get_db(), act, gtin, level, price, actor=cli_actor())
     except ShippingError as e:
-        _fail(e.message(_lang()))
-        return
+        raise CliError(e.message(cli_lang())) from e
     click.echo(f"{gtin} {level}: {price if price is not None else 'no price'}")
 
 
@@ -131,8 +121,7 @@ def show_cmd(act: str, as_json: bool) -> None:
     try:
         data = shipping.act_summary(get_db(), act).to_json()
     except ShippingError as e:
-        _fail(e.message(_lang()))
-        return
+        raise CliError(e.message(cli_lang())) from e
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
         return
@@ -169,19 +158,17 @@ def show_cmd(act: str, as_json: bool) -> None:
 @with_appcontext
 def sign_cmd(act: str, key_file: Path, password_file: str) -> None:
     """Sign a draft: its documents are built, signed and stored, its codes leave the stock."""
-    lang = _lang()
+    lang = cli_lang()
     try:
         settings = load_settings(current_app.config)
         raw = sys.stdin.buffer.read() if password_file == _STDIN else Path(password_file).read_bytes()
         lines = raw.decode("utf-8").splitlines()
         signer = open_signer(key_file.read_bytes(), lines[0] if lines else "", ncanode_url=settings.ncanode_url)
-        outcome = shipping.sign(get_db(), act, signer, settings=settings, actor=_actor())
-    except (OSError, UnicodeDecodeError):
-        _fail(message("password_file", lang))
-        return
+        outcome = shipping.sign(get_db(), act, signer, settings=settings, actor=cli_actor())
+    except (OSError, UnicodeDecodeError) as e:
+        raise CliError(message("password_file", lang)) from e
     except (ShippingError, SigningError) as e:
-        _fail(e.message(lang))
-        return
+        raise CliError(e.message(lang)) from e
     click.echo(
         f"act {outcome.number}: signed by {outcome.certificate.name or outcome.certificate.subject}, "
         f"{len(outcome.documents)} document(s)"
@@ -198,13 +185,11 @@ def export_cmd(act: str, out: Path) -> None:
     """Write a signed act: OUT.json with OUT.p7s (its detached signature), or OUT.csv / OUT.xlsx; OUT.N.… per
     part when the act travels in several documents. The first export marks the act sent."""
     try:
-        written = shipping.export(get_db(), act, out, actor=_actor())
+        written = shipping.export(get_db(), act, out, actor=cli_actor())
     except ShippingError as e:
-        _fail(e.message(_lang()))
-        return
+        raise CliError(e.message(cli_lang())) from e
     except OSError as e:
-        _fail(f"not written: {e.strerror or e}")
-        return
+        raise CliError(f"not written: {e.strerror or e}") from e
     for path in written:
         click.echo(str(path))
 
@@ -217,7 +202,7 @@ def export_cmd(act: str, out: Path) -> None:
 @with_appcontext
 def apply_cmd(act: str, document: Path, signature: Path, as_json: bool) -> None:
     """Apply the receiver's signed acceptance (verified first): refused codes come back into stock."""
-    lang = _lang()
+    lang = cli_lang()
     try:
         result = shipping.apply_acceptance(
             get_db(),
@@ -225,11 +210,10 @@ def apply_cmd(act: str, document: Path, signature: Path, as_json: bool) -> None:
             document.read_bytes(),
             signature.read_bytes(),
             settings=load_settings(current_app.config),
-            actor=_actor(),
+            actor=cli_actor(),
         )
     except (ShippingError, SigningError) as e:
-        _fail(e.message(lang))
-        return
+        raise CliError(e.message(lang)) from e
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False))
         return
@@ -238,12 +222,12 @@ def apply_cmd(act: str, document: Path, signature: Path, as_json: bool) -> None:
         f"status {result.status}; {result.returned} code(s) back in stock"
     )
     for code in result.returned_codes:
-        click.echo(f"  back in stock: {_shown(code)}")
+        click.echo(f"  back in stock: {shown(code)}")
     for code in result.broken_up:
-        click.echo(f"  taken in part: {_shown(code)}")
+        click.echo(f"  taken in part: {shown(code)}")
     for item in result.surplus:
         note = " (still in our stock: ship it with a new act)" if item.ours else ""
-        click.echo(f"  surplus at the receiver: {_shown(item.code)}{note}")
+        click.echo(f"  surplus at the receiver: {shown(item.code)}{note}")
     for warning in result.warnings:
         text = shipping.MESSAGES[warning][lang] if warning in shipping.MESSAGES else message(warning, lang)
         click.echo(f"warning: {text}", err=True)
