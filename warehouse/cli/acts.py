@@ -40,7 +40,9 @@ def import_cmd(file: Path, mode: str, quiet: bool) -> None:
         for p in e.problems[1:]:
             click.echo(f"{p.location}: {p.message(lang)}", err=True)
         first = e.problems[0]
-        raise CliError(f"not imported ({len(e.problems)} problem(s)): {first.location}: {first.message(lang)}") from e
+        raise CliError.saying(
+            "not_imported", lang, count=len(e.problems), location=first.location, problem=first.message(lang)
+        ) from e
     if not quiet:
         click.echo("", err=True)
     click.echo(f"act {result.number}: {result.codes} codes imported")

@@ -10,13 +10,14 @@ import click
 
 from warehouse import codes
 from warehouse.cli.common import cli_lang
+from warehouse.messages import LANGS
 
 codes_cli = click.Group("codes", help="Marking codes.")
 
 
 @codes_cli.command("parse")
 @click.option("--json", "as_json", is_flag=True, help="one JSON object per code")
-@click.option("--lang", type=click.Choice(["ru", "kk", "en"]), default=None, help="language of the messages")
+@click.option("--lang", type=click.Choice(LANGS), default=None, help="language of the messages")
 @click.option(
     "--gs",
     "gs_substitutes",

@@ -8,7 +8,20 @@ from typing import IO, Any
 
 import click
 
-LANGUAGES = ("ru", "kk", "en")
+from warehouse.messages import LANGS, N_, Phrasebook
+
+# The command line's own refusals; a domain error brings its own words (`.message(lang)`).
+MESSAGES = Phrasebook(
+    "cli",
+    {
+        "not_imported": N_("not imported ({count} problem(s)): {location}: {problem}"),
+        "no_such_user": N_("no such user: {username}"),
+        "one_output": N_("give exactly one of {pdf} or {xlsx}"),
+        "not_written": N_("not written: {reason}"),
+        "not_signed": N_("not signed: {reason}"),
+        "invalid_signature": N_("invalid: {problem}"),
+    },
+)
 
 
 class CliError(click.ClickException):
@@ -23,6 +36,11 @@ class CliError(click.ClickException):
         super().__init__(" ".join(message.splitlines()))
         self.exit_code = exit_code  # type: ignore[misc]  # a ClassVar in click's stubs; main() reads the instance's
 
+    @classmethod
+    def saying(cls, reason: str, lang: str, /, *, exit_code: int = 1, **params: object) -> CliError:
+        """One of the command line's own refusals (`MESSAGES`), in `lang`."""
+        return cls(MESSAGES.say(reason, lang, **params), exit_code)
+
     def show(self, file: IO[Any] | None = None) -> None:
         click.echo(self.format_message(), file=file, err=True)  # stderr unless a file is given
 
@@ -30,7 +48,7 @@ class CliError(click.ClickException):
 def cli_lang(default: str = "en") -> str:
     """WAREHOUSE_LANG, else the locale's language when it is one of ours."""
     env = os.environ.get("WAREHOUSE_LANG") or os.environ.get("LANG", "")
-    return env[:2] if env[:2] in LANGUAGES else default
+    return env[:2] if env[:2] in LANGS else default
 
 
 def cli_actor() -> str:

@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from warehouse.cli.common import CliError
+from warehouse.cli.common import CliError, cli_lang
 from warehouse.db import get_db
 from warehouse.models import User
 from warehouse.services import devices
@@ -26,6 +26,6 @@ def token_cmd(name: str, station: str, username: str | None) -> None:
         if username:
             user = s.execute(select(User).where(User.username == username)).scalar()
             if user is None:
-                raise CliError(f"no such user: {username}")
+                raise CliError.saying("no_such_user", cli_lang(), username=username)
         token = devices.issue_token(s, name, station, user)
     click.echo(token)

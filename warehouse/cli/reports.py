@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from warehouse.cli.common import CliError, cli_lang
 from warehouse.db import get_db
+from warehouse.messages import LANGS
 from warehouse.services import receiving
 from warehouse.services.reporting import ReportError, ReportFormat, ReportKind, render
 
@@ -18,16 +19,16 @@ from warehouse.services.reporting import ReportError, ReportFormat, ReportKind, 
 @click.option("--kind", required=True, type=click.Choice([k.value for k in ReportKind]))
 @click.option("--pdf", "pdf_out", type=click.Path(dir_okay=False, path_type=Path), help="write a PDF here")
 @click.option("--xlsx", "xlsx_out", type=click.Path(dir_okay=False, path_type=Path), help="write an Excel workbook")
-@click.option("--lang", type=click.Choice(["ru", "kk", "en"]), default=None, help="language of the report")
+@click.option("--lang", type=click.Choice(LANGS), default=None, help="language of the report")
 @click.option("--quiet", is_flag=True, help="no progress on stderr")
 @with_appcontext
 def report_cmd(act: str, kind: str, pdf_out: Path | None, xlsx_out: Path | None, lang: str | None, quiet: bool) -> None:
     """Write the KIND report of ACT (id or number) as --pdf OUT or --xlsx OUT."""
+    language = lang or cli_lang("ru")
     if (pdf_out is None) == (xlsx_out is None):
-        raise CliError("give exactly one of --pdf OUT or --xlsx OUT", exit_code=2)  # a usage error
+        raise CliError.saying("one_output", language, pdf="--pdf OUT", xlsx="--xlsx OUT", exit_code=2)  # usage
     out, fmt = (pdf_out, ReportFormat.PDF) if pdf_out is not None else (xlsx_out, ReportFormat.XLSX)
     assert out is not None
-    language = lang or cli_lang("ru")
 
     def progress(n: int) -> None:
         if not quiet:

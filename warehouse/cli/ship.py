@@ -11,6 +11,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from warehouse.cli.common import CliError, cli_actor, cli_lang, shown
+from warehouse.cli.sign import read_password
 from warehouse.db import get_db
 from warehouse.services import shipping
 from warehouse.services.shipping import ShippingError
@@ -24,7 +25,6 @@ def _act_id(act: str) -> int:
         return shipping.find_act(s, act).id
 
 
-_STDIN = "-"
 ship_cli = click.Group("ship", help="Outgoing transfer acts.")
 
 
@@ -161,14 +161,12 @@ def sign_cmd(act: str, key_file: Path, password_file: str) -> None:
     lang = cli_lang()
     try:
         settings = load_settings(current_app.config)
-        raw = sys.stdin.buffer.read() if password_file == _STDIN else Path(password_file).read_bytes()
-        lines = raw.decode("utf-8").splitlines()
-        signer = open_signer(key_file.read_bytes(), lines[0] if lines else "", ncanode_url=settings.ncanode_url)
+        signer = open_signer(key_file.read_bytes(), read_password(password_file), ncanode_url=settings.ncanode_url)
         outcome = shipping.sign(get_db(), act, signer, settings=settings, actor=cli_actor())
-    except (OSError, UnicodeDecodeError) as e:
-        raise CliError(message("password_file", lang)) from e
     except (ShippingError, SigningError) as e:
         raise CliError(e.message(lang)) from e
+    except OSError as e:
+        raise CliError.saying("not_signed", lang, reason=e.strerror or e) from e
     click.echo(
         f"act {outcome.number}: signed by {outcome.certificate.name or outcome.certificate.subject}, "
         f"{len(outcome.documents)} document(s)"
@@ -189,7 +187,7 @@ def export_cmd(act: str, out: Path) -> None:
     except ShippingError as e:
         raise CliError(e.message(cli_lang())) from e
     except OSError as e:
-        raise CliError(f"not written: {e.strerror or e}") from e
+        raise CliError.saying("not_written", cli_lang(), reason=e.strerror or e) from e
     for path in written:
         click.echo(str(path))
 

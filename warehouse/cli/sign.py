@@ -28,7 +28,7 @@ from warehouse.signing.signers import open_signer
 from warehouse.signing.trust import SigningSettings, load_settings
 
 
-def _read_password(path: str) -> str:
+def read_password(path: str) -> str:
     """The first line of the file ('-' for stdin), without its line end. Never echoed or logged."""
     try:
         raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
@@ -79,7 +79,7 @@ def sign_cmd(act: str, key_file: Path, password_file: str, prefix: str, force: b
     temporary: list[Path] = []
     try:
         settings = _settings()
-        password = _read_password(password_file)
+        password = read_password(password_file)
         signer = open_signer(key_file.read_bytes(), password, ncanode_url=settings.ncanode_url)
         del password
 
@@ -110,7 +110,7 @@ def sign_cmd(act: str, key_file: Path, password_file: str, prefix: str, force: b
         raise CliError(e.message(lang)) from e
     except OSError as e:
         _cleanup(temporary, moved)
-        raise CliError(f"not signed: {e.strerror or e}") from e
+        raise CliError.saying("not_signed", lang, reason=e.strerror or e) from e
     except BaseException:
         _cleanup(temporary, moved)
         raise
@@ -145,7 +145,7 @@ def verify_cmd(document: Path, signature: Path, ca: tuple[Path, ...], crl: tuple
         settings = _settings(ca, crl)
         result = service.verify(settings, document.read_bytes(), signature.read_bytes())
     except SigningError as e:
-        raise CliError(f"invalid: {e.message(lang)}") from e
+        raise CliError.saying("invalid_signature", lang, problem=e.message(lang)) from e
     if result.info is not None:
         click.echo(f"signer: {_describe(result.info)}")
         click.echo(f"certificate sha256: {result.info.fingerprint_sha256}")
@@ -161,5 +161,5 @@ def verify_cmd(document: Path, signature: Path, ca: tuple[Path, ...], crl: tuple
         click.echo(f"warning: {message(warning, lang)}")
     if not result.valid:
         click.echo("result: invalid")
-        raise CliError(f"invalid: {message(result.problems[0], lang)}")
+        raise CliError.saying("invalid_signature", lang, problem=message(result.problems[0], lang))
     click.echo("result: valid")
