@@ -14,18 +14,18 @@ from flask.cli import with_appcontext
 from warehouse.cli.common import CliError, cli_actor, cli_lang, shown
 from warehouse.db import get_db
 from warehouse.services import importing, receiving, stock
+from warehouse.vocab import Decision, Level, Mode, ReasonCode
 
 acts_cli = click.Group("acts", help="Incoming transfer acts.")
 
 
 @acts_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--mode", type=click.Choice(["trusted", "full_check"]), default="trusted", show_default=True)
+@click.option("--mode", type=click.Choice([m.value for m in Mode]), default=Mode.TRUSTED.value, show_default=True)
 @click.option("--quiet", is_flag=True, help="no progress on stderr")
 @with_appcontext
 def import_cmd(file: Path, mode: str, quiet: bool) -> None:
     """Import an act file (.json, .csv, .xlsx); the new act's id is the last line."""
-    from warehouse.vocab import Mode
 
     def progress(n: int) -> None:
         if not quiet:
@@ -65,7 +65,7 @@ def show_cmd(act: str, as_json: bool) -> None:
         return
     click.echo(f"act {data['number']} of {data['date']} (#{data['id']}): {data['status']}, mode {data['mode']}")
     click.echo(f"{'level':<8}{'expected':>10}{'credited':>10}{'outstanding':>12}")
-    for level in receiving.LEVELS:
+    for level in Level:
         click.echo(
             f"{level:<8}{data['expected'][level]:>10}{data['credited'][level]:>10}{data['outstanding'][level]:>12}"
         )
@@ -95,8 +95,8 @@ def close_cmd(act: str) -> None:
 
 @acts_cli.command("decide")
 @click.argument("act")
-@click.option("--decision", required=True, type=click.Choice(list(receiving.DECISIONS)))
-@click.option("--reason", type=click.Choice(list(receiving.REASON_CODES)))
+@click.option("--decision", required=True, type=click.Choice([d.value for d in Decision]))
+@click.option("--reason", type=click.Choice([r.value for r in ReasonCode]))
 @click.option("--comment")
 @with_appcontext
 def decide_cmd(act: str, decision: str, reason: str | None, comment: str | None) -> None:
