@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import uuid
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from warehouse.cli.common import CliError, cli_actor, cli_lang, shown
+from warehouse.cli.common import CliError, cli_actor, cli_lang, codes_or_stdin, shown
 from warehouse.db import get_db
 from warehouse.services import importing, receiving, stock
 from warehouse.vocab import Decision, Level, Mode, ReasonCode
@@ -120,7 +119,7 @@ def scan_cmd(act: str, codes: tuple[str, ...], station: str | None, as_json: boo
     """Record scans of CODE… against an act (stdin lines when no code is given)."""
     lang = cli_lang()
     db = get_db()
-    items = list(codes) if codes else [line.rstrip("\r\n") for line in sys.stdin]
+    items = codes_or_stdin(codes)
     try:
         with db.read() as s:
             act_id = receiving.find_act(s, act).id

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from typing import IO, Any
 
 import click
@@ -54,6 +55,11 @@ def cli_lang(default: str = "en") -> str:
 def cli_actor() -> str:
     """Who the audit trail names for a shell command: the operating-system user."""
     return f"cli:{os.environ.get('USER') or os.getuid()}"
+
+
+def codes_or_stdin(codes: tuple[str, ...]) -> list[str]:
+    """The codes given, else stdin's lines (as a script pipes them, CR LF or LF)."""
+    return list(codes) if codes else [line.rstrip("\r\n") for line in sys.stdin]
 
 
 def shown(code: str) -> str:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from warehouse.cli.common import CliError, cli_actor, cli_lang, shown
+from warehouse.cli.common import CliError, cli_actor, cli_lang, codes_or_stdin, shown
 from warehouse.cli.sign import read_password
 from warehouse.db import get_db
 from warehouse.services import shipping
@@ -76,7 +75,7 @@ def remove_cmd(act: str, codes: tuple[str, ...], as_json: bool) -> None:
 def _scan(act: str, codes: tuple[str, ...], as_json: bool, station: str | None, *, remove: bool) -> None:
     lang = cli_lang()
     db = get_db()
-    items = list(codes) if codes else [line.rstrip("\r\n") for line in sys.stdin]
+    items = codes_or_stdin(codes)
     try:
         act_id = _act_id(act)
     except ShippingError as e:
