@@ -7,7 +7,7 @@
 - `dispatch`: one consumer thread for the sink, so readers never wait on the database
 - `routing`, `bindings`, `journal`, `station`: scanner -> station -> open act, scans into `record_scan`,
   the readers of a running station
-- `replay`, `record`, `cli`: recordings of raw events, `warehouse scanners decode|list|bind`
+- `replay`, `record`: recordings of raw events (the `warehouse scanners` commands are warehouse/cli/scanners.py)
 - `image`: Data Matrix from a photo, FNC1 kept (imports PIL and libdmtx: import it where needed)
 
 See docs/scanners.md.

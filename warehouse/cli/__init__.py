@@ -103,7 +103,7 @@ def demo() -> None:
         click.echo(line)
 
 
-for command in (
+for _command in (
     codes_cli,
     acts_cli,
     scan_cmd,
@@ -115,7 +115,7 @@ for command in (
     stock_cli,
     ship_cli,
 ):
-    cli.add_command(command)
+    cli.add_command(_command)
 
 
 def main() -> None:
