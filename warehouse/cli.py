@@ -53,7 +53,7 @@ def run(host: str, port: int, threads: int) -> None:
     if host not in ("127.0.0.1", "localhost", "::1"):
         click.echo(f"warning: serving on {host}: other machines on the network can reach this station", err=True)
     from hardware.config import ScannerConfigError
-    from hardware.station import start_scanners
+    from warehouse.station.scanners import start_scanners
 
     try:
         scanners = start_scanners(app)

@@ -51,11 +51,9 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import Connection
 
 from hardware.decoder import KeyDecoder
-from hardware.journal import ReceivingSink
 from hardware.manager import ReaderManager
 from hardware.record import EventWriter
 from hardware.replay import iter_events
-from hardware.routing import Binding, StationRouter
 from hardware.scan import ReaderState, Scan
 from tests.hardware.conftest import Bench, Collector, FakeScanner, wait_until
 from warehouse import acts, migrate
@@ -63,6 +61,8 @@ from warehouse.db import Database
 from warehouse.models import ActCode
 from warehouse.services import importing, receiving
 from warehouse.services.receiving import ScanInput, ScanResult
+from warehouse.station.routing import Binding, StationRouter
+from warehouse.station.sink import ReceivingSink
 
 TARGET_P99_MS = 20.0
 SEED = 5

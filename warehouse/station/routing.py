@@ -1,10 +1,10 @@
 """Where a scanner's scan goes: scanner -> station -> the act open at that station.
 
-A scanner is bound to a station (and maybe a person) in the database (`hardware.bindings`); the web layer
+A scanner is bound to a station (and maybe a person) in the database (`warehouse.station.bindings`); the web layer
 says which act is open at each station (`open_act` when a receiving screen opens, `close_act` when it is
 left or the act is closed). A scan that cannot be routed — its scanner is bound to no station, or no act
 is open there — is never credited to a guess: it waits in the tray ("whose scanner is this?"), where the
-screens can show it. Pure and thread-safe: readers, the dispatcher and web requests all call it.
+screens can show it. Pure and thread-safe: the sink's writer thread and web requests all call it.
 
 Registration: the scanners page shows a registration code (`issue_registration`); an unbound scanner that
 scans it is bound to the code's station (and person). The code is `#WHREG:` and a one-time token: `#` is

@@ -1,6 +1,6 @@
 """The scan sink that hands scanner scans to the receiving service.
 
-Each scan is routed (scanner -> station -> open act, `hardware.routing`) and recorded with its raw events
+Each scan is routed (scanner -> station -> open act, `warehouse.station.routing`) and recorded with its raw events
 as the journal row's evidence. A scan cut short (unplugged, reader stopped) or holding an input the decoder
 could not read is journaled but can never credit: its text ends with, or holds, U+FFFD, which the code
 parser refuses (not GS1 set 82) — the journal shows "not a marking code", the raw events show why.
@@ -12,8 +12,8 @@ sending at once pay for one BEGIN IMMEDIATE, one act check and one commit (one f
 Each scan still has its own journal row and classification, in arrival order. It is still one writer for
 every scanner of the station. A lone scan goes through `record_scan`, as before.
 
-Registration codes (`hardware.routing.registration_token`) never reach the journal: the sink binds the
-scanner that scanned one (`hardware.bindings.bind_scanner`) in arrival order, so the scans after it route
+Registration codes (`warehouse.station.routing.registration_token`) never reach the journal: the sink binds the
+scanner that scanned one (`warehouse.station.bindings.bind_scanner`) in arrival order, so the scans after it route
 by the new binding.
 """
 
@@ -27,8 +27,6 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from hardware.bindings import BindingError, bind_scanner
-from hardware.routing import RegistrationError, Route, StationRouter, TrayReason, registration_token
 from hardware.scan import UNKNOWN, Scan
 from warehouse.db import Database
 from warehouse.models import Act
@@ -36,6 +34,8 @@ from warehouse.services import shipping
 from warehouse.services.receiving import ReceivingError, ScanInput, ScanResult, record_scan
 from warehouse.services.receiving_batch import record_scans
 from warehouse.services.shipping import ShippingError
+from warehouse.station.bindings import BindingError, bind_scanner
+from warehouse.station.routing import RegistrationError, Route, StationRouter, TrayReason, registration_token
 from warehouse.vocab import Direction
 
 log = logging.getLogger("hardware")

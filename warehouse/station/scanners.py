@@ -19,18 +19,18 @@ from typing import Any
 
 from flask import Flask
 
-from hardware.bindings import load_bindings
 from hardware.config import ScannerConfig
 from hardware.discovery import DeviceInfo, discover
-from hardware.journal import ReceivingSink
 from hardware.manager import ReaderFactory, ReaderManager, ReaderStatus, default_reader_factory
-from hardware.routing import StationRouter
 from hardware.scan import ReaderState
 from warehouse.db import Database
+from warehouse.station.bindings import load_bindings
+from warehouse.station.routing import StationRouter
+from warehouse.station.sink import ReceivingSink
 
 log = logging.getLogger("hardware")
 
-EXTENSION = "hardware.scanners"
+EXTENSION = "warehouse.station"
 STATUS_FILE = "scanners-status.json"
 CONFIG_FILE = "scanners.json"
 

@@ -19,13 +19,10 @@ from flask import Flask
 from flask.cli import ScriptInfo
 from sqlalchemy import select
 
-from hardware.bindings import BindingError, bind_scanner
 from hardware.cli import scanners_cli
 from hardware.record import EventWriter, events_for_text
 from hardware.replay import replay_events
-from hardware.routing import TrayReason
 from hardware.scan import UNKNOWN, ReaderState
-from hardware.station import ScannerStation, read_status, scanners_of, start_scanners
 from tests.conftest import make_app
 from tests.factories import ActFactory
 from tests.hardware.conftest import Bench, wait_until
@@ -34,6 +31,9 @@ from warehouse.db import Database
 from warehouse.matching import ScanClass
 from warehouse.models import Scan, Station
 from warehouse.services import importing, receiving
+from warehouse.station.bindings import BindingError, bind_scanner
+from warehouse.station.routing import TrayReason
+from warehouse.station.scanners import ScannerStation, read_status, scanners_of, start_scanners
 
 KBD = "/dev/input/by-id/usb-Honeywell_Imaging___Mobility_1950-event-kbd"
 

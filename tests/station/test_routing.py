@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hardware.routing import Binding, Route, StationRouter, TrayItem, TrayReason
 from hardware.scan import Scan
+from warehouse.station.routing import Binding, Route, StationRouter, TrayItem, TrayReason
 
 
 def scan(device: str, text: str = "0001") -> Scan:

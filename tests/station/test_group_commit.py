@@ -18,9 +18,6 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.engine import Connection
 
-from hardware import journal
-from hardware.journal import ReceivingSink
-from hardware.routing import Binding, StationRouter, TrayReason
 from hardware.scan import Scan
 from tests.conftest import make_app
 from tests.factories import GS, ActFactory, gtin, pack
@@ -30,6 +27,9 @@ from warehouse.models import Scan as ScanRow
 from warehouse.services import importing, receiving
 from warehouse.services.receiving import ScanInput, ScanResult
 from warehouse.services.receiving_batch import record_scans
+from warehouse.station import sink as sink_module
+from warehouse.station.routing import Binding, StationRouter, TrayReason
+from warehouse.station.sink import ReceivingSink
 
 KBD = "/dev/input/by-id/usb-Honeywell_Imaging___Mobility_1950-event-kbd"
 
@@ -225,7 +225,7 @@ def test_a_batch_that_fails_is_recorded_one_scan_at_a_time(
     def broken(*args: object, **kwargs: object) -> list[ScanResult]:
         raise RuntimeError("a bug in the batch path")
 
-    monkeypatch.setattr(journal, "record_scans", broken)
+    monkeypatch.setattr(sink_module, "record_scans", broken)
     sink, router, seen = sink_for(db, act_id)
     blocks = factory.codes["block"]
     first, *rest = scans_of(blocks)
