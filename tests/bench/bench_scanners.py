@@ -9,7 +9,7 @@
   target p99 <= 20 ms.
 
 The path is the production one: evdev `read()` on a pipe (`tests/hardware/conftest.py`) -> `EvdevReader`
--> the manager's dispatcher thread -> `ReceivingSink` -> receiving service -> commit on a SQLite file
+-> `ReceivingSink` (its one writer thread) -> receiving service -> commit on a SQLite file
 (WAL, synchronous=FULL). The scanners are driven from a separate process, as real ones are outside
 this one: each writes a scan's keys, waits a key interval, then its terminator; the clock starts just
 before the terminator is written and stops when the sink reports the committed row. The senders run

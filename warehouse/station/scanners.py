@@ -98,7 +98,7 @@ class ScannerStation:
     def stop(self, timeout: float = 5.0) -> None:
         """Stop reading (scans in progress are journaled incomplete) and record what was queued."""
         self.manager.stop(timeout)
-        self.sink.flush(timeout)  # the group-commit writer has written everything handed to it
+        self.sink.close(timeout)  # the writer has written everything handed to it
         self._write_status(running=False)
 
     def statuses(self) -> list[ReaderStatus]:
