@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from hardware.base import StateCallback
 from hardware.config import ScannerConfig, SerialPortConfig
-from hardware.discovery import DeviceInfo, discover
+from hardware.discovery import DeviceInfo
 from hardware.evdev_reader import open_evdev_reader
 from hardware.scan import Reader, ReaderState, ScanSink
 from hardware.serial_reader import SerialReader
@@ -89,19 +89,6 @@ class ReaderManager:
         self._failed: dict[str, tuple[float, str]] = {}  # key -> (when, why) opening failed
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-
-    @classmethod
-    def from_config(
-        cls, config: ScannerConfig, sink: ScanSink, *, on_state: StateCallback | None = None
-    ) -> ReaderManager:
-        """The station's manager: allowed input devices and configured serial ports."""
-        return cls(
-            sink,
-            discover=lambda: discover(config),
-            reader_factory=default_reader_factory(config),
-            poll_interval=config.poll_interval,
-            on_state=on_state,
-        )
 
     def start(self) -> None:
         """Open what is there now, then follow hot-plug in a background thread."""

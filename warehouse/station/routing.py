@@ -193,10 +193,6 @@ class StationRouter:
         with self._lock:
             self._bindings[device] = binding
 
-    def unbind(self, device: str) -> None:
-        with self._lock:
-            self._bindings.pop(device, None)
-
     def binding_for(self, device: str) -> Binding | None:
         """The device's binding, or the default station's when it has none; None when neither."""
         with self._lock:
@@ -230,10 +226,6 @@ class StationRouter:
         with self._lock:
             current = self._acts.get(station)
         return None if current is None else current.act_id
-
-    def open_acts(self) -> dict[str, int]:
-        with self._lock:
-            return {station: a.act_id for station, a in self._acts.items()}
 
     # -- routing ---------------------------------------------------------------------------------
 
