@@ -28,8 +28,9 @@ from warehouse.services import importing, receiving
 from warehouse.services.receiving import ScanInput, ScanResult
 from warehouse.services.receiving_batch import record_scans
 from warehouse.station import sink as sink_module
-from warehouse.station.routing import Binding, Route, StationRouter, TrayReason
+from warehouse.station.routing import Binding, Route, StationRouter
 from warehouse.station.sink import ReceivingSink
+from warehouse.station.tray import TrayReason
 
 KBD = "/dev/input/by-id/usb-Honeywell_Imaging___Mobility_1950-event-kbd"
 

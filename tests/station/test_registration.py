@@ -33,17 +33,10 @@ from warehouse.matching import ScanClass
 from warehouse.models import AuditEntry, Scan, Scanner, User
 from warehouse.services import importing
 from warehouse.station.bindings import bind_scanner
-from warehouse.station.routing import (
-    REGISTRATION_PREFIX,
-    Binding,
-    RegistrationError,
-    RegistrationState,
-    Route,
-    StationRouter,
-    TrayReason,
-    registration_token,
-)
+from warehouse.station.registration import REGISTRATION_PREFIX, RegistrationError, RegistrationState, registration_token
+from warehouse.station.routing import Binding, Route, StationRouter
 from warehouse.station.scanners import ScannerStation, start_scanners
+from warehouse.station.tray import TrayReason
 from warehouse.web import scanners as scanners_web
 
 KBD = "/dev/input/by-id/usb-Honeywell_Imaging___Mobility_1950-event-kbd"

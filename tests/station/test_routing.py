@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from hardware.scan import Scan
-from warehouse.station.routing import Binding, Route, StationRouter, TrayItem, TrayReason
+from warehouse.station.routing import Binding, Route, StationRouter
+from warehouse.station.tray import TrayItem, TrayReason
 
 
 def scan(device: str, text: str = "0001") -> Scan:

@@ -33,8 +33,8 @@ from warehouse.matching import ScanClass
 from warehouse.models import Scan, Station
 from warehouse.services import importing, receiving
 from warehouse.station.bindings import BindingError, bind_scanner
-from warehouse.station.routing import TrayReason
 from warehouse.station.scanners import ScannerStation, read_status, scanners_of, start_scanners
+from warehouse.station.tray import TrayReason
 
 KBD = "/dev/input/by-id/usb-Honeywell_Imaging___Mobility_1950-event-kbd"
 

@@ -40,7 +40,9 @@ from warehouse.services.receiving import ReceivingError, ScanInput, ScanResult, 
 from warehouse.services.receiving_batch import record_scans
 from warehouse.services.shipping import ShippingError
 from warehouse.station.bindings import BindingError, bind_scanner
-from warehouse.station.routing import RegistrationError, Route, StationRouter, TrayReason, registration_token
+from warehouse.station.registration import RegistrationError, registration_token
+from warehouse.station.routing import Route, StationRouter
+from warehouse.station.tray import TrayReason
 from warehouse.vocab import Direction
 
 log = logging.getLogger("hardware")
