@@ -28,7 +28,7 @@ from warehouse.station.bindings import load_bindings
 from warehouse.station.routing import StationRouter
 from warehouse.station.sink import ReceivingSink
 
-log = logging.getLogger("hardware")
+log = logging.getLogger("hardware")  # the scanners' one logger: docs/scanners.md tells operators to follow it
 
 EXTENSION = "warehouse.station"
 STATUS_FILE = "scanners-status.json"

@@ -45,7 +45,7 @@ from warehouse.station.routing import Route, StationRouter
 from warehouse.station.tray import TrayReason
 from warehouse.vocab import Direction
 
-log = logging.getLogger("hardware")
+log = logging.getLogger("hardware")  # the scanners' one logger: docs/scanners.md tells operators to follow it
 
 RETRY_DELAYS = (0.05, 0.25, 1.0)
 """Seconds between attempts when the database fails (locked past its busy timeout, connection lost). The
