@@ -96,7 +96,8 @@ class ScannerStation:
         self.manager.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop reading (scans in progress are journaled incomplete) and record what was queued."""
+        """Stop reading (scans in progress are journaled incomplete) and record what was queued, before
+        returning; for good (the process is ending): the sink takes no more scans."""
         self.manager.stop(timeout)
         self.sink.close(timeout)  # the writer has written everything handed to it
         self._write_status(running=False)
