@@ -21,6 +21,7 @@ from flask.cli import ScriptInfo
 from sqlalchemy import select
 
 from hardware.cli import scanners_cli
+from hardware.evdev_reader import EvdevReader
 from hardware.record import EventWriter, events_for_text
 from hardware.replay import replay_events
 from hardware.scan import UNKNOWN, ReaderState
@@ -303,6 +304,7 @@ def test_readers_never_wait_on_a_busy_database_and_stop_writes_what_they_handed_
         station.router.open_act("dock-1", act_id)
         plugged(bench, station)
         reader = station.manager.readers()[KBD]
+        assert isinstance(reader, EvdevReader)
         other.execute("BEGIN IMMEDIATE")  # another station holds the write lock
         for pack in packs:
             bench.scanners[KBD].send(events_for_text(pack, start_time=time.time()))
