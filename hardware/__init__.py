@@ -1,12 +1,12 @@
 """Scanner readers: every source emits the same `Scan` through one `ScanSink`.
 
+Drivers only: nothing here imports `warehouse` (tests/hardware/test_layers.py). What a scan means —
+its station, its act, its journal row — is the application's (`warehouse.station`).
+
 - `scan`: `Scan`, `ScanSink`, `Reader`, `ReaderState`
 - `keymap`, `decoder`: the one decoder from Linux key events to text (live, replay, tests)
 - `evdev_reader`: USB HID keyboard-mode scanners, grabbed; `serial_reader` (+ `serial_decoder`): serial/CDC
 - `config`, `discovery`, `manager`: which devices are scanners; readers for all of them, with hot-plug
-- `dispatch`: one consumer thread for the sink, so readers never wait on the database
-- `routing`, `bindings`, `journal`, `station`: scanner -> station -> open act, scans into `record_scan`,
-  the readers of a running station
 - `replay`, `record`: recordings of raw events (the `warehouse scanners` commands are warehouse/cli/scanners.py)
 - `image`: Data Matrix from a photo, FNC1 kept (imports PIL and libdmtx: import it where needed)
 

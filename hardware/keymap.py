@@ -125,9 +125,6 @@ CONTROL: Final[Mapping[int, str]] = MappingProxyType(
 """Ctrl + key -> ASCII control character, as a terminal reads it. Scanners in a "control characters as
 Ctrl+key" mode send GS this way; the other control characters are kept so the parser can refuse them."""
 
-SHIFT: Final = frozenset({e.KEY_LEFTSHIFT, e.KEY_RIGHTSHIFT})
-CTRL: Final = frozenset({e.KEY_LEFTCTRL, e.KEY_RIGHTCTRL})
-ALT: Final = frozenset({e.KEY_LEFTALT, e.KEY_RIGHTALT})  # AltGr is plain Alt on a US layout
 META: Final = frozenset({e.KEY_LEFTMETA, e.KEY_RIGHTMETA})
 IGNORED: Final = frozenset({e.KEY_NUMLOCK, e.KEY_SCROLLLOCK})
 """Keys that change no text and are not unknown (lock keys whose state a scanner may poke)."""

@@ -5,6 +5,10 @@ a device that appeared gets a reader, a device that disappeared has its reader s
 ended (evdev device unplugged) or a device that could not be opened is retried after `retry_interval`.
 A scanner plugged in is therefore read within poll_interval + open time (well under the 2 s target).
 Discovery and the reader factory are injectable: tests add and remove pipe-backed devices.
+
+Each reader calls the sink from its own thread, so the sink must return at once: a reader that waits
+loses keystrokes once the kernel's event buffer fills. The application's sink only queues the scan and
+writes it from its own thread (`warehouse.station.sink`).
 """
 
 from __future__ import annotations
@@ -17,8 +21,7 @@ from dataclasses import dataclass
 
 from hardware.base import StateCallback
 from hardware.config import ScannerConfig, SerialPortConfig
-from hardware.discovery import DeviceInfo, discover
-from hardware.dispatch import ScanDispatcher
+from hardware.discovery import DeviceInfo
 from hardware.evdev_reader import open_evdev_reader
 from hardware.scan import Reader, ReaderState, ScanSink
 from hardware.serial_reader import SerialReader
@@ -61,8 +64,7 @@ def default_reader_factory(config: ScannerConfig) -> ReaderFactory:
 
 
 class ReaderManager:
-    """Owns the readers of one station. Scans of every reader reach `sink` through one dispatcher thread
-    (`dispatch=True`, the default), one at a time, so a slow sink never stalls a reader."""
+    """Owns the readers of one station. Every reader hands its scans to `sink`, which must not block."""
 
     def __init__(
         self,
@@ -72,11 +74,9 @@ class ReaderManager:
         reader_factory: ReaderFactory,
         poll_interval: float = 0.5,
         retry_interval: float = 1.0,
-        dispatch: bool = True,
         on_state: StateCallback | None = None,
     ) -> None:
-        self._dispatcher = ScanDispatcher(sink) if dispatch else None
-        self._sink: ScanSink = self._dispatcher if self._dispatcher is not None else sink
+        self._sink = sink
         self._discover = discover
         self._factory = reader_factory
         self._poll_interval = poll_interval
@@ -90,40 +90,23 @@ class ReaderManager:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
 
-    @classmethod
-    def from_config(
-        cls, config: ScannerConfig, sink: ScanSink, *, on_state: StateCallback | None = None
-    ) -> ReaderManager:
-        """The station's manager: allowed input devices and configured serial ports."""
-        return cls(
-            sink,
-            discover=lambda: discover(config),
-            reader_factory=default_reader_factory(config),
-            poll_interval=config.poll_interval,
-            on_state=on_state,
-        )
-
     def start(self) -> None:
         """Open what is there now, then follow hot-plug in a background thread."""
         if self._thread is not None and self._thread.is_alive():
             return
-        if self._dispatcher is not None:
-            self._dispatcher.start()
         self._stopping.clear()
         self.poll()
         self._thread = threading.Thread(target=self._main, name="scanner hot-plug", daemon=True)
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop every reader (scans in progress are emitted incomplete), then deliver what is queued."""
+        """Stop every reader; a scan in progress is handed to the sink, incomplete, before this returns."""
         self._stopping.set()
         if self._thread is not None:
             self._thread.join(timeout)
         with self._lock:
             for key in list(self._readers):
                 self._remove(key)
-        if self._dispatcher is not None:
-            self._dispatcher.close(timeout)
 
     def poll(self) -> None:
         """One reconciliation of readers with the devices present (the background thread's step)."""

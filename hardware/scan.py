@@ -49,7 +49,8 @@ class Scan:
 
 
 class ScanSink(Protocol):
-    """Receives each scan. Readers call it from their own thread; see `ScanDispatcher` to serialise."""
+    """Receives each scan. Readers call it from their own thread, so it must return at once: queue the scan
+    and write it from another thread (`warehouse.station.sink`)."""
 
     def __call__(self, scan: Scan, /) -> None: ...
 

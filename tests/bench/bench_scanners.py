@@ -9,7 +9,7 @@
   target p99 <= 20 ms.
 
 The path is the production one: evdev `read()` on a pipe (`tests/hardware/conftest.py`) -> `EvdevReader`
--> the manager's dispatcher thread -> `ReceivingSink` -> receiving service -> commit on a SQLite file
+-> `ReceivingSink` (its one writer thread) -> receiving service -> commit on a SQLite file
 (WAL, synchronous=FULL). The scanners are driven from a separate process, as real ones are outside
 this one: each writes a scan's keys, waits a key interval, then its terminator; the clock starts just
 before the terminator is written and stops when the sink reports the committed row. The senders run
@@ -51,11 +51,9 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import Connection
 
 from hardware.decoder import KeyDecoder
-from hardware.journal import ReceivingSink
 from hardware.manager import ReaderManager
 from hardware.record import EventWriter
 from hardware.replay import iter_events
-from hardware.routing import Binding, StationRouter
 from hardware.scan import ReaderState, Scan
 from tests.hardware.conftest import Bench, Collector, FakeScanner, wait_until
 from warehouse import acts, migrate
@@ -63,6 +61,8 @@ from warehouse.db import Database
 from warehouse.models import ActCode
 from warehouse.services import importing, receiving
 from warehouse.services.receiving import ScanInput, ScanResult
+from warehouse.station.routing import Binding, StationRouter
+from warehouse.station.sink import ReceivingSink
 
 TARGET_P99_MS = 20.0
 SEED = 5

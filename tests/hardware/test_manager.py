@@ -10,7 +10,7 @@ import pytest
 
 from hardware.manager import ReaderManager
 from hardware.record import EventWriter, events_for_text
-from hardware.scan import ReaderState, Scan
+from hardware.scan import ReaderState
 from tests.hardware.conftest import Bench, Collector, FakeScanner, wait_until
 
 
@@ -102,22 +102,17 @@ def test_four_scanners_at_once_each_scan_attributed(bench: Bench, manager: Reade
         assert mine == [f"{i}{n:04d}ABC" for n in range(per_device)]  # in order, none lost or mixed
 
 
-def test_stop_delivers_what_is_queued_and_releases_devices(bench: Bench, collector: Collector) -> None:
-    slow: list[Scan] = []
-
-    def sink(scan: Scan) -> None:
-        time.sleep(0.02)  # a slow database: the reader must not wait for it
-        slow.append(scan)
-
-    manager = ReaderManager(sink, discover=bench.discover, reader_factory=bench.factory, poll_interval=0.2)
+def test_stop_hands_over_every_scan_read_and_releases_devices(bench: Bench, collector: Collector) -> None:
+    manager = ReaderManager(collector, discover=bench.discover, reader_factory=bench.factory, poll_interval=0.2)
     fake = bench.plug("x")
     manager.start()
     assert wait_until(lambda: state_of(manager, "x") is ReaderState.RUNNING)
     w = EventWriter(start=time.time())
     for n in range(10):
         w.scan(f"{n}")
+    w.type("11")  # ... and the station stops mid-scan
     fake.send(w.data())
-    time.sleep(0.05)
+    assert wait_until(lambda: len(collector.scans) == 10)
     manager.stop()
-    assert [s.text for s in slow] == [str(n) for n in range(10)]
+    assert [(s.text, s.complete) for s in collector.scans] == [(str(n), True) for n in range(10)] + [("11", False)]
     assert manager.readers() == {}

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from flask import Flask
 
-from hardware.journal import ReceivingSink
-from hardware.routing import Binding, StationRouter
 from hardware.scan import Scan
 from tests.factories import pack
 from tests.shipping.conftest import SHOP_BIN, stocked
 from warehouse.db import get_db
 from warehouse.services import shipping, stock
+from warehouse.station.routing import Binding, StationRouter
+from warehouse.station.sink import ReceivingSink
 
 KBD = "/dev/input/by-id/usb-Honeywell_Imaging___Mobility_1950-event-kbd"
 

@@ -48,7 +48,7 @@ def run(host: str, port: int, threads: int) -> None:
     from waitress import serve
 
     from hardware.config import ScannerConfigError
-    from hardware.station import start_scanners
+    from warehouse.station.scanners import start_scanners
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if host not in ("127.0.0.1", "localhost", "::1"):

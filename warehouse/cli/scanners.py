@@ -19,10 +19,10 @@ from hardware.config import ScannerConfig, ScannerConfigError
 from hardware.decoder import DecoderConfig
 from hardware.discovery import DeviceInfo, list_devices
 from hardware.replay import RECORD_SIZE, ReplayError, replay_file
-from hardware.routing import Binding
 from hardware.scan import Scan
 from hardware.serial_decoder import DEFAULT_TERMINATORS, SerialDecoder, parse_terminator
 from warehouse.cli.common import CliError
+from warehouse.station.routing import Binding
 
 scanners_cli = click.Group("scanners", help="Barcode scanners: recordings and devices.")
 
@@ -143,8 +143,8 @@ def list_cmd(show_all: bool, as_json: bool, config_file: Path | None) -> None:
     bindings: dict[str, Binding] = {}
     states: dict[str, dict[str, Any]] = {}
     if app is not None:
-        from hardware.bindings import load_bindings
-        from hardware.station import read_status
+        from warehouse.station.bindings import load_bindings
+        from warehouse.station.scanners import read_status
 
         bindings = load_bindings(app.extensions["warehouse.db"])
         states = read_status(app.instance_path)
@@ -189,7 +189,7 @@ def bind_cmd(device_key: str, station: str, username: str | None, name: str) -> 
     app = _station_app()
     if app is None:
         raise CliError("binding needs the station's database: run it as `warehouse scanners bind`")
-    from hardware.bindings import BindingError, bind_scanner
+    from warehouse.station.bindings import BindingError, bind_scanner
 
     try:
         binding = bind_scanner(app.extensions["warehouse.db"], device_key, station, username=username, name=name)
@@ -232,6 +232,6 @@ def _station_app() -> Flask | None:
 def _app_config(app: Flask | None) -> ScannerConfig:
     if app is None:
         return ScannerConfig()
-    from hardware.station import scanner_config
+    from warehouse.station.scanners import scanner_config
 
     return scanner_config(app)

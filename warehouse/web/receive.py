@@ -18,13 +18,13 @@ from flask import (
 )
 from sqlalchemy import select
 
-from hardware.station import scanners_of
 from reports import datamatrix
 from warehouse.db import get_db
 from warehouse.events import Event, broker, ensure_relay
 from warehouse.matching import COMMAND_PREFIX, Command, ScanClass, sound_of
 from warehouse.models import Act, ActCode, Scan, Station, User
 from warehouse.services import receiving, tree
+from warehouse.station.scanners import scanners_of
 from warehouse.web.access import roles
 from warehouse.web.common import act_or_404 as _act
 from warehouse.web.common import ui_lang as _lang

@@ -8,10 +8,10 @@ from flask import Blueprint, current_app, flash, g, redirect, render_template, r
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from hardware.station import scanners_of
 from warehouse.db import get_db
 from warehouse.services import audit, receiving, review, stock
 from warehouse.services.receiving import DECISIONS, REASON_CODES, ReceivingError
+from warehouse.station.scanners import scanners_of
 from warehouse.vocab import Role
 from warehouse.web.access import roles
 from warehouse.web.common import act_or_404 as _act

@@ -18,13 +18,14 @@ from flask_htmx import make_response
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from hardware.bindings import READER_KINDS
-from hardware.routing import Registration, RegistrationState, TrayItem, registration_token
 from hardware.scan import ReaderState
-from hardware.station import ScannerStation, read_status, scanners_of
 from reports import datamatrix
 from warehouse.db import get_db
 from warehouse.models import Scanner, Station, User
+from warehouse.station.bindings import READER_KINDS
+from warehouse.station.registration import Registration, RegistrationState, registration_token
+from warehouse.station.scanners import ScannerStation, read_status, scanners_of
+from warehouse.station.tray import TrayItem
 from warehouse.vocab import Role
 from warehouse.web.access import roles
 

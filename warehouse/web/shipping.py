@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 from flask_htmx import make_response
 from werkzeug.wrappers import Response
 
-from hardware.station import scanners_of
 from warehouse.db import get_db
 from warehouse.models import Act
 from warehouse.services import shipping, stock
@@ -24,6 +23,7 @@ from warehouse.signing import errors
 from warehouse.signing.errors import SigningError
 from warehouse.signing.signers import Signer
 from warehouse.signing.trust import SigningSettings
+from warehouse.station.scanners import scanners_of
 from warehouse.vocab import ActStatus, Role
 from warehouse.web.access import roles
 from warehouse.web.common import ui_lang as _lang

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from hardware.routing import Binding
 from warehouse.db import Database
 from warehouse.models import Scanner, Station, User
 from warehouse.services import audit
 from warehouse.services.users import ensure_station
+from warehouse.station.routing import Binding
 
 READER_KINDS = ("evdev", "serial")
 """Scanners the station reads itself; handheld terminals (kind "api") post through the API instead."""

@@ -22,20 +22,8 @@ from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import select
 
-from hardware.bindings import bind_scanner
 from hardware.record import events_for_text
-from hardware.routing import (
-    REGISTRATION_PREFIX,
-    Binding,
-    RegistrationError,
-    RegistrationState,
-    Route,
-    StationRouter,
-    TrayReason,
-    registration_token,
-)
 from hardware.scan import ReaderState
-from hardware.station import ScannerStation, start_scanners
 from tests.conftest import Auth, make_app
 from tests.factories import ActFactory
 from tests.hardware.conftest import Bench, wait_until
@@ -44,6 +32,11 @@ from warehouse.db import Database
 from warehouse.matching import ScanClass
 from warehouse.models import AuditEntry, Scan, Scanner, User
 from warehouse.services import importing
+from warehouse.station.bindings import bind_scanner
+from warehouse.station.registration import REGISTRATION_PREFIX, RegistrationError, RegistrationState, registration_token
+from warehouse.station.routing import Binding, Route, StationRouter
+from warehouse.station.scanners import ScannerStation, start_scanners
+from warehouse.station.tray import TrayReason
 from warehouse.web import scanners as scanners_web
 
 KBD = "/dev/input/by-id/usb-Honeywell_Imaging___Mobility_1950-event-kbd"

@@ -18,9 +18,6 @@ import pytest
 from sqlalchemy import event, select
 from sqlalchemy.engine import Connection
 
-from hardware import journal
-from hardware.journal import ReceivingSink
-from hardware.routing import Binding, StationRouter, TrayReason
 from hardware.scan import Scan
 from tests.conftest import make_app
 from tests.factories import GS, ActFactory, gtin, pack
@@ -30,6 +27,10 @@ from warehouse.models import Scan as ScanRow
 from warehouse.services import importing, receiving
 from warehouse.services.receiving import ScanInput, ScanResult
 from warehouse.services.receiving_batch import record_scans
+from warehouse.station import sink as sink_module
+from warehouse.station.routing import Binding, Route, StationRouter
+from warehouse.station.sink import ReceivingSink
+from warehouse.station.tray import TrayReason
 
 KBD = "/dev/input/by-id/usb-Honeywell_Imaging___Mobility_1950-event-kbd"
 
@@ -225,7 +226,7 @@ def test_a_batch_that_fails_is_recorded_one_scan_at_a_time(
     def broken(*args: object, **kwargs: object) -> list[ScanResult]:
         raise RuntimeError("a bug in the batch path")
 
-    monkeypatch.setattr(journal, "record_scans", broken)
+    monkeypatch.setattr(sink_module, "record_scans", broken)
     sink, router, seen = sink_for(db, act_id)
     blocks = factory.codes["block"]
     first, *rest = scans_of(blocks)
@@ -272,3 +273,28 @@ def test_a_batch_on_each_database(db: Database, tmp_path: Path) -> None:
     assert all(r.replayed for r in record_scans(db, act_id, inputs))
     summary = receiving.act_summary(db, act_id).to_json()
     assert summary["credited"]["pack"] == 2 and summary["scans"] == {"duplicate": 1, "invalid": 1, "matched": 2}
+
+
+def test_the_input_keeps_the_moment_the_scanner_sent_its_terminator() -> None:
+    sent = datetime(2026, 3, 2, 9, 15, 7, 250_000, tzinfo=UTC)
+    scan = Scan("0104600", KBD, "evdev", "enter", b"", 2, sent)
+    assert sink_module.scan_input(scan, Route(1, "dock-1", None, None)).received_at == sent
+
+
+def test_close_writes_what_is_queued_and_takes_no_more(
+    template: tuple[Path, ActFactory, int], databases: list[Database], caplog: pytest.LogCaptureFixture
+) -> None:
+    _, factory, act_id = template
+    db = databases[0]
+    sink, router, seen = sink_for(db, act_id)
+    first, *rest = scans_of(factory.codes["pack"][:4])
+    with busy(db):
+        sink(first)
+        for scan in rest:
+            sink(scan)
+    assert sink.close()
+    assert [r[0] for r in journal_rows(db, act_id)] == factory.codes["pack"][:4]
+    late = scans_of([factory.codes["pack"][4]])[0]
+    sink(late)  # the station stopped: logged, not recorded
+    assert sink.flush(0.2) and len(journal_rows(db, act_id)) == 4
+    assert "not recorded" in caplog.text and router.tray() == [] and len(seen) == 4

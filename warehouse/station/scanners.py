@@ -19,18 +19,18 @@ from typing import Any
 
 from flask import Flask
 
-from hardware.bindings import load_bindings
 from hardware.config import ScannerConfig
 from hardware.discovery import DeviceInfo, discover
-from hardware.journal import ReceivingSink
 from hardware.manager import ReaderFactory, ReaderManager, ReaderStatus, default_reader_factory
-from hardware.routing import StationRouter
 from hardware.scan import ReaderState
 from warehouse.db import Database
+from warehouse.station.bindings import load_bindings
+from warehouse.station.routing import StationRouter
+from warehouse.station.sink import ReceivingSink
 
-log = logging.getLogger("hardware")
+log = logging.getLogger("hardware")  # the scanners' one logger: docs/scanners.md tells operators to follow it
 
-EXTENSION = "hardware.scanners"
+EXTENSION = "warehouse.station"
 STATUS_FILE = "scanners-status.json"
 CONFIG_FILE = "scanners.json"
 
@@ -96,9 +96,10 @@ class ScannerStation:
         self.manager.start()
 
     def stop(self, timeout: float = 5.0) -> None:
-        """Stop reading (scans in progress are journaled incomplete) and record what was queued."""
+        """Stop reading (scans in progress are journaled incomplete) and record what was queued, before
+        returning; for good (the process is ending): the sink takes no more scans."""
         self.manager.stop(timeout)
-        self.sink.flush(timeout)  # the group-commit writer has written everything handed to it
+        self.sink.close(timeout)  # the writer has written everything handed to it
         self._write_status(running=False)
 
     def statuses(self) -> list[ReaderStatus]:

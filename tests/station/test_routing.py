@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hardware.routing import Binding, Route, StationRouter, TrayItem, TrayReason
 from hardware.scan import Scan
+from warehouse.station.routing import Binding, Route, StationRouter
+from warehouse.station.tray import TrayItem, TrayReason
 
 
 def scan(device: str, text: str = "0001") -> Scan:
@@ -42,7 +43,7 @@ def test_a_stale_close_does_not_close_the_next_act() -> None:
     router.close_act("dock-1", 1)
     assert router.act_for("dock-1") == 2
     router.close_act("dock-1")
-    assert router.open_acts() == {}
+    assert router.act_for("dock-1") is None
 
 
 def test_the_tray_is_bounded_and_taken_per_device() -> None:

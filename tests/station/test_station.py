@@ -1,6 +1,6 @@
 """Scanners into receiving: the real app on a real SQLite file, evdev's reader on pipes, pyserial on a pty.
 
-The path under test is the one in production: reader -> dispatcher -> router -> `record_scan` -> journal.
+The path under test is the one in production: reader -> the sink's writer thread -> router -> `record_scan` -> journal.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import threading
 import time
 from collections.abc import Iterator
@@ -19,12 +20,10 @@ from flask import Flask
 from flask.cli import ScriptInfo
 from sqlalchemy import select
 
-from hardware.bindings import BindingError, bind_scanner
+from hardware.evdev_reader import EvdevReader
 from hardware.record import EventWriter, events_for_text
 from hardware.replay import replay_events
-from hardware.routing import TrayReason
 from hardware.scan import UNKNOWN, ReaderState
-from hardware.station import ScannerStation, read_status, scanners_of, start_scanners
 from tests.conftest import make_app
 from tests.factories import ActFactory
 from tests.hardware.conftest import Bench, wait_until
@@ -34,6 +33,9 @@ from warehouse.db import Database
 from warehouse.matching import ScanClass
 from warehouse.models import Scan, Station
 from warehouse.services import importing, receiving
+from warehouse.station.bindings import BindingError, bind_scanner
+from warehouse.station.scanners import ScannerStation, read_status, scanners_of, start_scanners
+from warehouse.station.tray import TrayReason
 
 KBD = "/dev/input/by-id/usb-Honeywell_Imaging___Mobility_1950-event-kbd"
 
@@ -287,3 +289,30 @@ def test_bind_refuses_what_it_cannot_do(sqlite_app: Flask, db: Database) -> None
         bind_scanner(db, "api:TSD-07", "dock-1")
     alone = CliRunner().invoke(scanners_cli, ["bind", KBD, "--station", "dock-1"])
     assert alone.exit_code == 1 and "warehouse scanners bind" in alone.stderr
+
+
+def test_readers_never_wait_on_a_busy_database_and_stop_writes_what_they_handed_over(
+    sqlite_app: Flask, db: Database, act: tuple[int, ActFactory], bench: Bench
+) -> None:
+    act_id, factory = act
+    bind_scanner(db, KBD, "dock-1")
+    station = start(sqlite_app, bench)
+    packs = factory.codes["pack"]
+    other = sqlite3.connect(db.engine.url.database or "", isolation_level=None)
+    try:
+        station.reload_bindings()
+        station.router.open_act("dock-1", act_id)
+        plugged(bench, station)
+        reader = station.manager.readers()[KBD]
+        assert isinstance(reader, EvdevReader)
+        other.execute("BEGIN IMMEDIATE")  # another station holds the write lock
+        for pack in packs:
+            bench.scanners[KBD].send(events_for_text(pack, start_time=time.time()))
+        # every scan decoded and handed over while the writer still waits for the lock
+        assert wait_until(lambda: reader.scans == len(packs))
+        assert journal(db, act_id) == []
+    finally:
+        other.execute("COMMIT")
+        other.close()
+        station.stop()  # at once: what is queued is written before stop returns
+    assert [r.raw for r in journal(db, act_id)] == packs  # in the order scanned

@@ -1,20 +1,25 @@
-"""The scan sink that hands scanner scans to the receiving service.
+"""The scan sink: the one hand-off between the scanner readers and the receiving and shipping services.
 
-Each scan is routed (scanner -> station -> open act, `hardware.routing`) and recorded with its raw events
-as the journal row's evidence. A scan cut short (unplugged, reader stopped) or holding an input the decoder
-could not read is journaled but can never credit: its text ends with, or holds, U+FFFD, which the code
-parser refuses (not GS1 set 82) — the journal shows "not a marking code", the raw events show why.
+A reader must never wait on the database: while it waits, the kernel's per-client event buffer fills and,
+once full, the kernel drops events (SYN_DROPPED) — lost keystrokes, mangled codes. So a reader calls the
+sink, which only queues the scan and returns; one writer thread drains the queue in arrival order (per
+device and across devices), routes each scan (scanner -> station -> open act, `warehouse.station.routing`)
+and records it with its raw events as the journal row's evidence, and the moment the scanner sent its
+terminator. It is the one writer for every scanner of the station.
 
-Group commit: the sink takes scans from the dispatcher's thread and returns at once; one writer thread,
-running while there is something to write (and `IDLE_S` after), records whatever gathered since its last
-commit in one transaction per act (`warehouse.services.receiving_batch.record_scans`): four scanners
-sending at once pay for one BEGIN IMMEDIATE, one act check and one commit (one fsync) instead of four.
-Each scan still has its own journal row and classification, in arrival order. It is still one writer for
-every scanner of the station. A lone scan goes through `record_scan`, as before.
+Group commit: the writer records whatever gathered since its last commit in one transaction per act
+(`record_scans`): four scanners sending at once pay for one BEGIN IMMEDIATE, one act check and one commit
+(one fsync) instead of four. Each scan still has its own journal row and classification, in arrival order.
+A lone scan goes through `record_scan`. The writer runs while there is something to write (and `IDLE_S`
+after); `close()` writes what is queued and takes no more.
 
-Registration codes (`hardware.routing.registration_token`) never reach the journal: the sink binds the
-scanner that scanned one (`hardware.bindings.bind_scanner`) in arrival order, so the scans after it route
-by the new binding.
+A scan cut short (unplugged, reader stopped) or holding an input the decoder could not read is journaled
+but can never credit: its text ends with, or holds, U+FFFD, which the code parser refuses (not GS1 set
+82) — the journal shows "not a marking code", the raw events show why.
+
+Registration codes (`warehouse.station.routing.registration_token`) never reach the journal: the writer
+binds the scanner that scanned one (`warehouse.station.bindings.bind_scanner`) in arrival order, so the
+scans after it route by the new binding.
 """
 
 from __future__ import annotations
@@ -27,8 +32,6 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from hardware.bindings import BindingError, bind_scanner
-from hardware.routing import RegistrationError, Route, StationRouter, TrayReason, registration_token
 from hardware.scan import UNKNOWN, Scan
 from warehouse.db import Database
 from warehouse.models import Act
@@ -36,9 +39,13 @@ from warehouse.services import shipping
 from warehouse.services.receiving import ReceivingError, ScanInput, ScanResult, record_scan
 from warehouse.services.receiving_batch import record_scans
 from warehouse.services.shipping import ShippingError
+from warehouse.station.bindings import BindingError, bind_scanner
+from warehouse.station.registration import RegistrationError, registration_token
+from warehouse.station.routing import Route, StationRouter
+from warehouse.station.tray import TrayReason
 from warehouse.vocab import Direction
 
-log = logging.getLogger("hardware")
+log = logging.getLogger("hardware")  # the scanners' one logger: docs/scanners.md tells operators to follow it
 
 RETRY_DELAYS = (0.05, 0.25, 1.0)
 """Seconds between attempts when the database fails (locked past its busy timeout, connection lost). The
@@ -74,17 +81,19 @@ def scan_input(scan: Scan, route: Route) -> ScanInput:
         scanner_id=route.scanner_id,
         client_scan_id=f"{scan.source}:{uuid.uuid4().hex}",
         raw_events=scan.raw or None,
+        received_at=scan.received_at,
     )
 
 
 class ReceivingSink:
-    """A `ScanSink` that records each scan into the act open at its scanner's station.
+    """A `hardware.scan.ScanSink` that records each scan into the act open at its scanner's station.
 
-    `reload_bindings`, when given, is called before routing, at most every `reload_interval` seconds: a
-    scanner bound or re-bound by another process (`warehouse scanners bind`) is honoured within that.
-    `on_result` sees every recorded scan after its commit (screens, the benchmark). Never raises: what
-    cannot be recorded goes to the router's tray and to the log. `group_commit=False` records each scan in
-    the caller's thread, one transaction each; `flush()` waits until what was handed over is written.
+    Calling it only queues the scan: the writer thread records it. `reload_bindings`, when given, is
+    called before routing, at most every `reload_interval` seconds: a scanner bound or re-bound by another
+    process (`warehouse scanners bind`) is honoured within that. `on_result` sees every recorded scan after
+    its commit (screens, the benchmark). Never raises: what cannot be recorded goes to the router's tray
+    and to the log. `group_commit=False` records each scan in a transaction of its own (the benchmark's
+    baseline). `flush()` waits until what was handed over is written; `close()` too, and then takes no more.
     """
 
     def __init__(
@@ -109,29 +118,30 @@ class ReceivingSink:
         self._reloaded = float("-inf")
         self._on_result = on_result
         self._delays = tuple(retry_delays)
-        self._group = group_commit
-        self._max_batch = max(1, max_batch)
+        self._max_batch = max(1, max_batch) if group_commit else 1
         self._cond = threading.Condition()
         self._pending: list[Scan] = []
         self._writer: threading.Thread | None = None
         self._idle = False  # the writer waits for scans, with nothing in hand
+        self._closed = False
 
     def __call__(self, scan: Scan, /) -> None:
-        if not self._group:
-            self._write([scan])
-            return
+        """Queue the scan for the writer thread; returns at once (a reader's thread calls this)."""
         with self._cond:
+            if self._closed:  # nothing would write it: say so instead of losing it quietly
+                log.error("scan sink closed: scan from %s not recorded: %r", scan.device, scan.text)
+                return
             self._pending.append(scan)
             if self._writer is not None:
                 self._cond.notify_all()
                 return
             # Not a daemon: the interpreter waits for it at exit, and it ends once all is written (+ IDLE_S).
-            self._writer = threading.Thread(target=self._drain, name="scan journal")
+            self._writer = threading.Thread(target=self._drain, name="scan writer")
             try:
                 self._writer.start()
                 return
             except RuntimeError:  # no thread to be had (resources exhausted): write here rather than not at all
-                log.exception("scan journal: no writer thread; writing in the caller's thread")
+                log.exception("scan sink: no writer thread; writing in the caller's thread")
                 self._writer = None
                 batch, self._pending = self._pending, []
         self._write(batch)
@@ -140,6 +150,14 @@ class ReceivingSink:
         """Wait until every scan handed over is written (or in the tray); False when `timeout` ran out."""
         with self._cond:
             return self._cond.wait_for(lambda: not self._pending and (self._writer is None or self._idle), timeout)
+
+    def close(self, timeout: float = 5.0) -> bool:
+        """Write what was handed over, then take no more scans (the station stops); False when `timeout`
+        ran out first."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()  # a waiting writer ends now rather than after IDLE_S
+        return self.flush(timeout)
 
     @property
     def backlog(self) -> int:
@@ -153,7 +171,7 @@ class ReceivingSink:
                 if not self._pending:
                     self._idle = True
                     self._cond.notify_all()  # flush() waits for this
-                    self._cond.wait_for(lambda: bool(self._pending), IDLE_S)
+                    self._cond.wait_for(lambda: bool(self._pending) or self._closed, IDLE_S)
                     self._idle = False
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
@@ -164,7 +182,7 @@ class ReceivingSink:
             try:
                 self._write(batch)
             except Exception:  # _write reports its own failures; this is a bug, and the writer must go on
-                log.exception("scan journal: %d scans not written", len(batch))
+                log.exception("scan sink: %d scans not written", len(batch))
 
     def _write(self, batch: list[Scan]) -> None:
         """Route the scans in arrival order and record them, one transaction per run of scans to one act."""
