@@ -253,7 +253,7 @@ def _fingerprint(hex_digest: str) -> str:
     return "\n".join(" ".join(groups[i : i + 8]) for i in range(0, len(groups), 8))
 
 
-def _signature_block(signature: SignatureInfo | None, t: Words, lang: Lang) -> list[Flowable]:
+def _signature_block(signature: SignatureInfo | None, lang: Lang) -> list[Flowable]:
     st = styles()
     flow = _heading(say(N_("Electronic digital signature"), lang))
     if signature is None:
@@ -328,7 +328,7 @@ def acceptance_pdf(
                 ]
             )
         )
-    flow += _signature_block(signature, t, lang)
+    flow += _signature_block(signature, lang)
     build(
         out,
         PageFurniture(title, _reference(act, lang), _page(lang)),
