@@ -395,9 +395,21 @@ def _checked_block(source: str, m: re.Match[str], repairs: tuple[Repair, ...]) -
 
 def _repaired(source: str, text: str, repairs: tuple[Repair, ...], substitutes: tuple[str, ...]) -> ParsedCode | None:
     """GS substitutes, bracketed text and missing GS, in that order; None when nothing GS1 comes out."""
+    subs = [s for s in (*substitutes, GS_PICTURE) if s and s in text]
+    found = _repaired_with(source, text, repairs, subs)
+    if found is None and len(subs) > 1:
+        # "<GS>" is also four characters a check code may hold: with two kinds of substitute in one read,
+        # one of them may be part of the code rather than a separator.
+        for s in subs:
+            alone = _strict(source, text.replace(s, GS).strip(GS), (*repairs, Repair.GS_SUBSTITUTE))
+            if alone is not None and alone.ok:
+                return alone
+    return found
+
+
+def _repaired_with(source: str, text: str, repairs: tuple[Repair, ...], subs: list[str]) -> ParsedCode | None:
     work = text
     done = list(repairs)
-    subs = [s for s in (*substitutes, GS_PICTURE) if s and s in work]
     if subs:
         for s in subs:
             work = work.replace(s, GS)
