@@ -5,7 +5,9 @@
 - ``reports.datamatrix``: GS1 / plain Data Matrix symbols (``encode``, ``module_matrix``, ``png``,
   ``DataMatrixFlowable``)
 - ``reports.codes_text``: ``hri``, ``visible_gs`` and their inverses
-- ``reports.texts``: every fixed text in Russian, Kazakh and English
+- ``reports.texts``: the report languages and the words of the closed sets (every word is in the
+  catalogs, warehouse/translations)
+- ``reports.errors``: ``ReportError``
 
 Nothing here touches the database or Flask; see docs/reports.md.
 """

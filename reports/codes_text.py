@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 
 GS = "\x1d"
-VISIBLE_GS = "\u241d"
 
 # AI length and, for the predefined fixed-length AIs, value length, keyed by the AI's first two digits
 # (GS1 General Specifications, fig. 7.8.5-2 and the AI table). Fixed-length values need no GS after

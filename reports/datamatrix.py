@@ -32,7 +32,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable
 
-from reports.codes_text import GS, split_ai
+from reports.codes_text import GS, split_ai, visible_gs
 from reports.errors import ReportError
 
 try:  # zxing-cpp is the preferred writer; without it libdmtx does everything
@@ -71,7 +71,7 @@ def encode(code: str, level: str | None = None, *, encoder: Encoder | None = Non
     Raises ReportError when no encoder can carry the code (empty, or too long for Data Matrix).
     """
     if not code:
-        raise ReportError("an empty code has no Data Matrix")
+        raise ReportError("empty_code")
     return _encode(code, level == "pack", encoder)
 
 
@@ -84,7 +84,7 @@ def _encode(code: str, plain: bool, encoder: Encoder | None) -> Symbol:
                 return Symbol(_zxing_matrix(code, gs1=False), gs1=False, encoder="zxing")
             except ValueError as exc:
                 if encoder == "zxing":
-                    raise ReportError(f"zxing-cpp refused {code!r}: {exc}") from exc
+                    raise ReportError("encoder_refused", f"zxing-cpp: {exc}", code=_shown(code)) from exc
         return Symbol(_dmtx_matrix(code, fnc1=False), gs1=False, encoder="libdmtx")
     bracketable = "[" not in code and "]" not in code
     if encoder != "libdmtx" and HAVE_ZXING and bracketable:
@@ -93,11 +93,17 @@ def _encode(code: str, plain: bool, encoder: Encoder | None) -> Symbol:
             return Symbol(_zxing_matrix(content, gs1=True), gs1=True, encoder="zxing")
         except ValueError as exc:
             if encoder == "zxing":
-                raise ReportError(f"zxing-cpp refused {code!r}: {exc}") from exc
+                raise ReportError("encoder_refused", f"zxing-cpp: {exc}", code=_shown(code)) from exc
             # zxing's GS1 checks refused the data: libdmtx encodes the bytes as they are.
     elif encoder == "zxing":
-        raise ReportError(f"zxing-cpp cannot write {code!r} as bracketed GS1 data")
+        raise ReportError("encoder_refused", "zxing-cpp: no bracketed GS1 form", code=_shown(code))
     return Symbol(_dmtx_matrix(code, fnc1=True), gs1=True, encoder="libdmtx")
+
+
+def _shown(code: str) -> str:
+    """The code as a message shows it: GS visible, a runaway input cut short."""
+    shown = visible_gs(code)
+    return shown if len(shown) <= 60 else shown[:57] + "…"
 
 
 def module_matrix(code: str, level: str | None = None) -> list[list[bool]]:
@@ -143,7 +149,7 @@ def _dmtx_matrix(code: str, *, fnc1: bool) -> Matrix:
         if fnc1:
             dmtxEncodeSetProp(enc, DmtxProperty.DmtxPropFnc1, ord(GS))
         if dmtxEncodeDataMatrix(enc, len(data), ctypes.cast(ctypes.c_char_p(data), c_ubyte_p)) == 0:
-            raise ReportError(f"no Data Matrix can hold {code!r}")
+            raise ReportError("no_symbol", code=_shown(code))
         image = enc[0].image
         width = dmtxImageGetProp(image, DmtxProperty.DmtxPropWidth)
         height = dmtxImageGetProp(image, DmtxProperty.DmtxPropHeight)

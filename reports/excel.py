@@ -33,7 +33,8 @@ from reports.codes_text import gs1_hri, visible_gs
 from reports.formatting import fmt_date
 from reports.model import LEVELS, ActInfo, CodeRow, DiscrepancyLine, GtinLine, Progress
 from reports.pdf_layout import Output, open_output
-from reports.texts import Lang, Texts, texts, word
+from reports.texts import GTIN, Lang, Words, word, words
+from warehouse.messages import N_, say
 
 __all__ = ["EXCEL_MAX_ROWS", "codes_xlsx"]
 
@@ -67,7 +68,7 @@ def codes_xlsx(
     """
     if max_rows < 2:
         raise ValueError("max_rows must leave room for a header and one row")
-    t = texts(lang)
+    t = words(lang)
     wb = Workbook(write_only=True)
     try:
         _fill(wb, act, gtin_lines, discrepancies, codes, t, lang, max_rows, progress)
@@ -99,7 +100,7 @@ def _fill(
     gtin_lines: Iterable[GtinLine],
     discrepancies: Iterable[DiscrepancyLine],
     codes: Iterable[CodeRow],
-    t: Texts,
+    t: Words,
     lang: Lang,
     max_rows: int,
     progress: Progress | None,
@@ -107,26 +108,28 @@ def _fill(
     _write_summary(wb, act, gtin_lines, t, lang)
     disc = _SheetStream(
         wb,
-        t.sheet_discrepancies,
+        say(N_("Discrepancies"), lang),
         [
-            (t.discrepancy, 18),
-            (t.col_code_exact, 52),
-            (t.col_code_hri, 56),
-            (t.level, 10),
-            (t.col_parent_exact, 52),
-            (t.col_parent_level, 12),
-            (t.gtin, 16),
-            (t.reason, 30),
-            (t.comment, 40),
+            (say(N_("Discrepancy"), lang), 18),
+            (say(N_("Code (exact, ␝ = GS)"), lang), 52),
+            (say(N_("Code (HRI)"), lang), 56),
+            (say(N_("Level"), lang), 10),
+            (say(N_("Aggregate (exact, ␝ = GS)"), lang), 52),
+            (say(N_("Aggregate level"), lang), 12),
+            (GTIN, 16),
+            (say(N_("Reason"), lang), 30),
+            (say(N_("Comment"), lang), 40),
         ],
         max_rows,
     )
     by_level: dict[str, _SheetStream] = {}
     for level in LEVELS:
-        columns = [(t.col_code_exact, 52)] + ([] if level == "pack" else [(t.col_code_hri, 56)])
-        columns += [(t.gtin, 16), (t.col_parent_exact, 52), (t.code_status, 18)]
+        columns = [(say(N_("Code (exact, ␝ = GS)"), lang), 52)] + (
+            [] if level == "pack" else [(say(N_("Code (HRI)"), lang), 56)]
+        )
+        columns += [(GTIN, 16), (say(N_("Aggregate (exact, ␝ = GS)"), lang), 52), (say(N_("Status"), lang), 18)]
         by_level[level] = _SheetStream(wb, word(t.levels_plural, level), columns, max_rows)
-    _write_notes(wb, t)
+    _write_notes(wb, t, lang)
 
     for line in discrepancies:
         parent = line.parent_code
@@ -226,32 +229,41 @@ def _cell(ws: Any, value: Any, *, font: Font | None = None, number_format: str |
     return cell
 
 
-def _write_summary(wb: Workbook, act: ActInfo, gtin_lines: Iterable[GtinLine], t: Texts, lang: Lang) -> None:
-    ws = wb.create_sheet(_sheet_title(t.sheet_summary, ""))
+def _write_summary(wb: Workbook, act: ActInfo, gtin_lines: Iterable[GtinLine], t: Words, lang: Lang) -> None:
+    ws = wb.create_sheet(_sheet_title(say(N_("Summary"), lang), ""))
     for letter, width in zip("ABCDEFGH", (18, 44, 12, 14, 14, 14, 14, 18), strict=True):
         ws.column_dimensions[letter].width = width
 
     def text(value: str | None) -> Any:
         return None if value is None else _cell(ws, _clean(value))
 
-    ws.append([_cell(ws, t.codes_title, font=Font(bold=True, size=14))])
+    ws.append([_cell(ws, say(N_("Marking codes of the act"), lang), font=Font(bold=True, size=14))])
     basis = "; ".join(f"{word(t.basis_types, doc[0])} № {doc[1]} {fmt_date(doc[2], lang)}".strip() for doc in act.basis)
     facts = [
-        (t.act_number, act.number),
-        (t.act_date, fmt_date(act.date, lang)),
-        (t.sender, act.sender.name),
-        (t.bin, act.sender.bin),
-        (t.receiver, act.receiver.name),
-        (t.bin, act.receiver.bin),
-        (t.basis, basis or None),
-        (t.turnover, word(t.turnovers, act.turnover) or None),
-        (t.mode, word(t.modes, act.mode) or None),
-        (t.status, word(t.statuses, act.status) or None),
+        (say(N_("Act number"), lang), act.number),
+        (say(N_("Act date"), lang), fmt_date(act.date, lang)),
+        (say(N_("Sender"), lang), act.sender.name),
+        (say(N_("BIN"), lang), act.sender.bin),
+        (say(N_("Receiver"), lang), act.receiver.name),
+        (say(N_("BIN"), lang), act.receiver.bin),
+        (say(N_("Basis"), lang), basis or None),
+        (say(N_("Turnover type"), lang), word(t.turnovers, act.turnover) or None),
+        (say(N_("Receiving mode"), lang), word(t.modes, act.mode) or None),
+        (say(N_("Act status"), lang), word(t.statuses, act.status) or None),
     ]
     for label, value in facts:
         ws.append([_cell(ws, label, font=_BOLD), text(value)])
     ws.append([])
-    header = [t.gtin, t.product, t.level, t.expected, t.credited, t.difference, t.price, t.amount]
+    header = [
+        GTIN,
+        say(N_("Product (report)"), lang),
+        say(N_("Level"), lang),
+        say(N_("Expected"), lang),
+        say(N_("Credited"), lang),
+        say(N_("Difference"), lang),
+        say(N_("Price, ₸"), lang),
+        say(N_("Credited amount, ₸"), lang),
+    ]
     ws.append([_cell(ws, name, font=_BOLD) for name in header])
     totals: dict[str, list[Any]] = {}  # expected, credited, amount
     for line in gtin_lines:
@@ -279,7 +291,7 @@ def _write_summary(wb: Workbook, act: ActInfo, gtin_lines: Iterable[GtinLine], t
             ws.append(
                 [
                     None,
-                    _cell(ws, t.total_level.format(level=word(t.levels, level)), font=_BOLD),
+                    _cell(ws, say(N_("Total, {level}"), lang, level=word(t.levels, level)), font=_BOLD),
                     None,
                     expected,
                     credited,
@@ -290,8 +302,8 @@ def _write_summary(wb: Workbook, act: ActInfo, gtin_lines: Iterable[GtinLine], t
             )
 
 
-def _write_notes(wb: Workbook, t: Texts) -> None:
-    ws = wb.create_sheet(_sheet_title(t.sheet_notes, ""))
+def _write_notes(wb: Workbook, t: Words, lang: Lang) -> None:
+    ws = wb.create_sheet(_sheet_title(say(N_("Notes"), lang), ""))
     ws.column_dimensions["A"].width = 120
     for note in t.notes:
         cell = _cell(ws, note)

@@ -4,9 +4,9 @@ Nothing here knows the database. Long lists (codes, discrepancy lines) are passe
 iterables and consumed once, in order, so the caller can stream them from a cursor: a full truck is a
 million codes and must never be a list in memory.
 
-Levels, kinds and decisions are StrEnums; fields are typed ``str`` so a value read from the database
-can be passed as it is, and ``__post_init__`` refuses a value outside the closed set early, with the
-offending value in the message.
+Levels, kinds and decisions are the StrEnums of `warehouse.vocab`; fields are typed ``str`` so a value
+read from the database can be passed as it is, and ``__post_init__`` refuses a value outside the closed
+set early, with the offending value in the message.
 """
 
 from __future__ import annotations
@@ -14,31 +14,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import NamedTuple
 
-
-class Level(StrEnum):
-    PALLET = "pallet"
-    BOX = "box"
-    BLOCK = "block"
-    PACK = "pack"
-
-
-class DiscrepancyKind(StrEnum):
-    MISSING = "missing"  # declared in the act, never credited
-    SURPLUS = "surplus"  # a valid code found only on the goods
-    DUPLICATE = "duplicate"  # scanned again, or inside an aggregate already counted
-    FOREIGN = "foreign"  # belongs to another open act
-    WRONG_PRODUCT = "wrong_product"  # a GTIN the act does not have
-    INVALID = "invalid"  # not a marking code at all
-
-
-class DecisionKind(StrEnum):
-    ACCEPTED = "accepted"
-    ACCEPTED_WITH_DISCREPANCIES = "accepted_with_discrepancies"
-    REJECTED = "rejected"
-
+from warehouse.vocab import Decision as DecisionKind
+from warehouse.vocab import DiscrepancyKind, Level
 
 Progress = Callable[[int], None]  # called with the number of rows (codes, lines, labels) done so far
 PROGRESS_STEP = 1_000

@@ -59,7 +59,8 @@ from reports.pdf_layout import (
     styles,
     wrap_parts,
 )
-from reports.texts import Lang, Texts, texts, word
+from reports.texts import GTIN, NONE, Lang, Words, word, words
+from warehouse.messages import N_, say
 
 __all__ = ["acceptance_pdf", "discrepancy_pdf", "display_code", "labels_pdf", "outgoing_act_pdf"]
 
@@ -75,18 +76,24 @@ def display_code(code: str, level: str | None = None) -> list[str]:
     return parts
 
 
-def _reference(act: ActInfo, t: Texts, lang: Lang) -> str:
-    return t.act_ref.format(number=act.number, date=fmt_date(act.date, lang))
+def _reference(act: ActInfo, lang: Lang) -> str:
+    return say(N_("Act No. {number} of {date}"), lang, number=act.number, date=fmt_date(act.date, lang))
+
+
+def _page(lang: Lang) -> str:
+    """ "Page 3 of ": the total page count is drawn right after this text, once it is known."""
+    return say(N_("Page {n} of "), lang)
 
 
 # --- shared blocks ---------------------------------------------------------------------------------
 
 
-def _act_header(title: str, act: ActInfo, t: Texts, lang: Lang) -> list[Flowable]:
+def _act_header(title: str, act: ActInfo, t: Words, lang: Lang) -> list[Flowable]:
     st = styles()
+    bin_word = say(N_("BIN"), lang)
     party_cells = [
-        Paragraph(f"<b>{esc(label)}</b><br/>{esc(party.name)}<br/>{esc(t.bin)} {esc(party.bin)}", st["body"])
-        for label, party in ((t.sender, act.sender), (t.receiver, act.receiver))
+        Paragraph(f"<b>{esc(label)}</b><br/>{esc(party.name)}<br/>{esc(bin_word)} {esc(party.bin)}", st["body"])
+        for label, party in ((say(N_("Sender"), lang), act.sender), (say(N_("Receiver"), lang), act.receiver))
     ]
     parties = Table([party_cells], colWidths=[FRAME_W / 2, FRAME_W / 2])
     parties.setStyle(
@@ -106,16 +113,16 @@ def _act_header(title: str, act: ActInfo, t: Texts, lang: Lang) -> list[Flowable
         for doc in act.basis
     )
     if basis:
-        facts.append((t.basis, basis))
+        facts.append((say(N_("Basis"), lang), basis))
     if act.turnover:
-        facts.append((t.turnover, word(t.turnovers, act.turnover)))
+        facts.append((say(N_("Turnover type"), lang), word(t.turnovers, act.turnover)))
     if act.mode:
-        facts.append((t.mode, word(t.modes, act.mode)))
+        facts.append((say(N_("Receiving mode"), lang), word(t.modes, act.mode)))
     if act.status:
-        facts.append((t.status, word(t.statuses, act.status)))
+        facts.append((say(N_("Act status"), lang), word(t.statuses, act.status)))
     flow: list[Flowable] = [
         Paragraph(esc(title), st["title"]),
-        Paragraph(esc(_reference(act, t, lang)), st["subtitle"]),
+        Paragraph(esc(_reference(act, lang)), st["subtitle"]),
         parties,
         Spacer(1, 3 * mm),
     ]
@@ -160,27 +167,27 @@ def _signed(n: int, lang: Lang) -> str:
     return f"+{fmt_int(n, lang)}" if n > 0 else fmt_int(n, lang).replace("-", "−")
 
 
-def _gtin_summary(lines: Iterable[GtinLine], t: Texts, lang: Lang, *, shipping: bool) -> list[Flowable]:
+def _gtin_summary(lines: Iterable[GtinLine], t: Words, lang: Lang, *, shipping: bool) -> list[Flowable]:
     """Counts per GTIN and level, and totals per level (computed while the lines stream past)."""
     if shipping:
         columns = [
-            Column(t.gtin, 27 * mm, mono=True),
-            Column(t.product, 75 * mm),
-            Column(t.level, 18 * mm),
-            Column(t.quantity, 20 * mm, align="right"),
-            Column(t.price, 22 * mm, align="right"),
-            Column(t.shipped_amount, FRAME_W - 162 * mm, align="right"),
+            Column(GTIN, 27 * mm, mono=True),
+            Column(say(N_("Product (report)"), lang), 75 * mm),
+            Column(say(N_("Level"), lang), 18 * mm),
+            Column(say(N_("Quantity"), lang), 20 * mm, align="right"),
+            Column(say(N_("Price, ₸"), lang), 22 * mm, align="right"),
+            Column(say(N_("Amount, ₸"), lang), FRAME_W - 162 * mm, align="right"),
         ]
     else:
         columns = [
-            Column(t.gtin, 27 * mm, mono=True),
-            Column(t.product, FRAME_W - 145 * mm),
-            Column(t.level, 16 * mm),
-            Column(t.expected, 19 * mm, align="right"),
-            Column(t.credited, 19 * mm, align="right"),
-            Column(t.difference, 18 * mm, align="right"),
-            Column(t.price, 20 * mm, align="right"),
-            Column(t.amount, 26 * mm, align="right"),
+            Column(GTIN, 27 * mm, mono=True),
+            Column(say(N_("Product (report)"), lang), FRAME_W - 145 * mm),
+            Column(say(N_("Level"), lang), 16 * mm),
+            Column(say(N_("Expected"), lang), 19 * mm, align="right"),
+            Column(say(N_("Credited"), lang), 19 * mm, align="right"),
+            Column(say(N_("Difference"), lang), 18 * mm, align="right"),
+            Column(say(N_("Price, ₸"), lang), 20 * mm, align="right"),
+            Column(say(N_("Credited amount, ₸"), lang), 26 * mm, align="right"),
         ]
     layout = TableLayout(columns)
 
@@ -220,7 +227,7 @@ def _gtin_summary(lines: Iterable[GtinLine], t: Texts, lang: Lang, *, shipping: 
         for level_key in LEVELS:
             if (sums := totals.get(level_key)) is None:
                 continue
-            label = t.total_level.format(level=word(t.levels, level_key))
+            label = say(N_("Total, {level}"), lang, level=word(t.levels, level_key))
             amount_text = fmt_money(sums.amount, lang) if sums.priced else ""
             if shipping:
                 values = ["", label, "", fmt_int(sums.expected, lang), "", amount_text]
@@ -237,7 +244,7 @@ def _gtin_summary(lines: Iterable[GtinLine], t: Texts, lang: Lang, *, shipping: 
                 ]
             yield layout.row(values, "total")
 
-    return [*_heading(t.summary_title), RowStream(layout, rows())]
+    return [*_heading(say(N_("Summary by GTIN and level"), lang)), RowStream(layout, rows())]
 
 
 def _fingerprint(hex_digest: str) -> str:
@@ -246,35 +253,39 @@ def _fingerprint(hex_digest: str) -> str:
     return "\n".join(" ".join(groups[i : i + 8]) for i in range(0, len(groups), 8))
 
 
-def _signature_block(signature: SignatureInfo | None, t: Texts, lang: Lang) -> list[Flowable]:
+def _signature_block(signature: SignatureInfo | None, lang: Lang) -> list[Flowable]:
     st = styles()
-    flow = _heading(t.signature_title)
+    flow = _heading(say(N_("Electronic digital signature"), lang))
     if signature is None:
-        flow.append(Paragraph(esc(t.not_signed), st["body"]))
+        flow.append(Paragraph(esc(say(N_("The document is not signed electronically."), lang)), st["body"]))
         return flow
     flow.append(
         _key_values(
             [
-                (t.signer, signature.signer),
-                (t.iin, signature.iin or t.none),
-                (t.bin, signature.bin or t.none),
-                (t.organisation, signature.organisation or t.none),
-                (t.fingerprint, para(_fingerprint(signature.cert_sha256), st["mono"])),
-                (t.signed_at, fmt_datetime(signature.signed_at, lang)),
+                (say(N_("Signer"), lang), signature.signer),
+                (say(N_("IIN"), lang), signature.iin or NONE),
+                (say(N_("BIN"), lang), signature.bin or NONE),
+                (say(N_("Organisation"), lang), signature.organisation or NONE),
+                (
+                    say(N_("Certificate fingerprint (SHA-256)"), lang),
+                    para(_fingerprint(signature.cert_sha256), st["mono"]),
+                ),
+                (say(N_("Signed at (report)"), lang), fmt_datetime(signature.signed_at, lang)),
             ]
         )
     )
     return flow
 
 
-def _hand_signatures(t: Texts) -> list[Flowable]:
+def _hand_signatures(lang: Lang) -> list[Flowable]:
     st = styles()
+    line = say(N_("signature, full name"), lang)
     cell = [
         Paragraph(
-            f"<b>{esc(label)}</b><br/><br/>______________________________<br/><font size=7>{esc(t.sign_line)}</font>",
+            f"<b>{esc(label)}</b><br/><br/>______________________________<br/><font size=7>{esc(line)}</font>",
             st["body"],
         )
-        for label in (t.handed_over, t.received_by)
+        for label in (say(N_("Handed over by"), lang), say(N_("Received by"), lang))
     ]
     return [CondPageBreak(35 * mm), Spacer(1, 8 * mm), Table([cell], colWidths=[FRAME_W / 2, FRAME_W / 2])]
 
@@ -292,12 +303,13 @@ def acceptance_pdf(
 ) -> None:
     """The acceptance act: parties, act reference, counts by GTIN and level, the decision with its
     reason codes and comment, and the signer with the certificate's SHA-256 fingerprint."""
-    t = texts(lang)
-    flow = _act_header(t.acceptance_title, act, t, lang)
+    t = words(lang)
+    title = say(N_("Acceptance act"), lang)
+    flow = _act_header(title, act, t, lang)
     flow += _gtin_summary(gtin_lines, t, lang, shipping=False)
-    flow += _heading(t.decision_title)
+    flow += _heading(say(N_("Decision"), lang))
     if decision is None:
-        flow.append(Paragraph(esc(t.no_decision), styles()["body"]))
+        flow.append(Paragraph(esc(say(N_("No decision recorded"), lang)), styles()["body"]))
     else:
         reasons = ", ".join(
             f"{word(t.reasons, code)} ({code})" if code in t.reasons else code for code in decision.reason_codes
@@ -305,16 +317,24 @@ def acceptance_pdf(
         flow.append(
             _key_values(
                 [
-                    (t.decision, Paragraph(f"<b>{esc(word(t.decisions, decision.decision))}</b>", styles()["body"])),
-                    (t.reason_codes, reasons or t.none),
-                    (t.comment, decision.comment or t.none),
-                    (t.decided_by, decision.decided_by or t.none),
-                    (t.decided_at, fmt_datetime(decision.decided_at, lang) or t.none),
+                    (
+                        say(N_("Decision"), lang),
+                        Paragraph(f"<b>{esc(word(t.decisions, decision.decision))}</b>", styles()["body"]),
+                    ),
+                    (say(N_("Reason codes"), lang), reasons or NONE),
+                    (say(N_("Comment"), lang), decision.comment or NONE),
+                    (say(N_("Decided by"), lang), decision.decided_by or NONE),
+                    (say(N_("Decided at"), lang), fmt_datetime(decision.decided_at, lang) or NONE),
                 ]
             )
         )
-    flow += _signature_block(signature, t, lang)
-    build(out, PageFurniture(t.acceptance_title, _reference(act, t, lang), t.page), flow, subject=act.number)
+    flow += _signature_block(signature, lang)
+    build(
+        out,
+        PageFurniture(title, _reference(act, lang), _page(lang)),
+        flow,
+        subject=act.number,
+    )
 
 
 def discrepancy_pdf(
@@ -324,15 +344,16 @@ def discrepancy_pdf(
     with the same parent form one group, so pass them ordered by parent), each with its reason and
     comment, a subtotal per aggregate and totals per kind at the end. ``progress`` gets the number
     of lines laid out, every 1,000."""
-    t = texts(lang)
+    t = words(lang)
+    title = say(N_("Notice of discrepancies"), lang)
     layout = TableLayout(
         [
-            Column(t.number, 9 * mm, align="right"),
-            Column(t.discrepancy, 25 * mm),
-            Column(t.code, 77 * mm, mono=True),
-            Column(t.level, 15 * mm),
-            Column(t.gtin, 23 * mm, mono=True),
-            Column(t.reason_comment, FRAME_W - 149 * mm),
+            Column(say(N_("No."), lang), 9 * mm, align="right"),
+            Column(say(N_("Discrepancy"), lang), 25 * mm),
+            Column(say(N_("Code"), lang), 77 * mm, mono=True),
+            Column(say(N_("Level"), lang), 15 * mm),
+            Column(GTIN, 23 * mm, mono=True),
+            Column(say(N_("Reason, comment"), lang), FRAME_W - 149 * mm),
         ]
     )
     tally: Counter[str] = Counter()
@@ -341,10 +362,10 @@ def discrepancy_pdf(
         n = 0
         for (parent, parent_level), group in groupby(lines, key=lambda line: (line.parent_code, line.parent_level)):
             if parent is None:
-                yield layout.span(t.no_aggregate)
+                yield layout.span(say(N_("Not in an aggregate"), lang))
             else:
                 code = "".join(display_code(parent, parent_level))
-                yield layout.span(t.in_aggregate.format(level=word(t.levels, parent_level), code=code))
+                yield layout.span(say(N_("In {level} {code}"), lang, level=word(t.levels, parent_level), code=code))
             count = 0
             for line in group:
                 n += 1
@@ -363,21 +384,31 @@ def discrepancy_pdf(
                 )
                 if progress is not None and n % PROGRESS_STEP == 0:
                     progress(n)
-            yield layout.span(t.group_total.format(n=fmt_int(count, lang)), "total")
+            yield layout.span(say(N_("Total for the aggregate: {n}"), lang, n=fmt_int(count, lang)), "total")
 
     def totals() -> Flowable:
         st = styles()
         if not tally:
-            return Paragraph(esc(t.no_discrepancies), st["body"])
+            return Paragraph(esc(say(N_("No discrepancies."), lang)), st["body"])
         pairs: list[tuple[str, Flowable | str]] = [
             (word(t.kinds, kind), fmt_int(tally[kind], lang)) for kind in t.kinds if tally[kind]
         ]
-        pairs.append((t.total, fmt_int(sum(tally.values()), lang)))
+        pairs.append((say(N_("Total (report)"), lang), fmt_int(sum(tally.values()), lang)))
         return _key_values(pairs)
 
-    flow = _act_header(t.discrepancy_title, act, t, lang)
-    flow += [Spacer(1, 4 * mm), RowStream(layout, rows()), *_heading(t.totals_title), Deferred(totals)]
-    build(out, PageFurniture(t.discrepancy_title, _reference(act, t, lang), t.page), flow, subject=act.number)
+    flow = _act_header(title, act, t, lang)
+    flow += [
+        Spacer(1, 4 * mm),
+        RowStream(layout, rows()),
+        *_heading(say(N_("Total discrepancies"), lang)),
+        Deferred(totals),
+    ]
+    build(
+        out,
+        PageFurniture(title, _reference(act, lang), _page(lang)),
+        flow,
+        subject=act.number,
+    )
 
 
 def outgoing_act_pdf(
@@ -392,18 +423,19 @@ def outgoing_act_pdf(
     """The outgoing transfer act as printed for the driver and the receiver: parties, counts and amounts
     by GTIN, optionally every code with its aggregate, and lines for hand signatures. ``progress``
     gets the number of codes laid out, every 1,000."""
-    t = texts(lang)
-    flow = _act_header(t.outgoing_title, act, t, lang)
+    t = words(lang)
+    title = say(N_("Transfer act"), lang)
+    flow = _act_header(title, act, t, lang)
     flow += _gtin_summary(gtin_lines, t, lang, shipping=True)
     if codes is not None:
         # No GTIN column: it is in every pack and block code; the room goes to the aggregate's code.
         layout = TableLayout(
             [
-                Column(t.number, 11 * mm, align="right"),
-                Column(t.code, 77 * mm, mono=True),
-                Column(t.level, 14 * mm),
-                Column(t.aggregate, 64 * mm, mono=True),
-                Column(t.code_status, FRAME_W - 166 * mm),
+                Column(say(N_("No."), lang), 11 * mm, align="right"),
+                Column(say(N_("Code"), lang), 77 * mm, mono=True),
+                Column(say(N_("Level"), lang), 14 * mm),
+                Column(say(N_("Aggregate"), lang), 64 * mm, mono=True),
+                Column(say(N_("Status"), lang), FRAME_W - 166 * mm),
             ]
         )
 
@@ -422,9 +454,14 @@ def outgoing_act_pdf(
                 if progress is not None and n % PROGRESS_STEP == 0:
                     progress(n)
 
-        flow += [*_heading(t.codes_section), RowStream(layout, rows())]
-    flow += _hand_signatures(t)
-    build(out, PageFurniture(t.outgoing_title, _reference(act, t, lang), t.page), flow, subject=act.number)
+        flow += [*_heading(say(N_("Marking codes"), lang)), RowStream(layout, rows())]
+    flow += _hand_signatures(lang)
+    build(
+        out,
+        PageFurniture(title, _reference(act, lang), _page(lang)),
+        flow,
+        subject=act.number,
+    )
 
 
 def labels_pdf(
@@ -442,9 +479,10 @@ def labels_pdf(
 
     ``reference`` (e.g. the act number) goes into every page's header.
     """
-    t = texts(lang)
+    t = words(lang)
+    title = say(N_("Aggregate labels"), lang)
     register_fonts()
-    on_page = page_furniture(PageFurniture(t.labels_title, reference, t.page))
+    on_page = page_furniture(PageFurniture(title, reference, _page(lang)))
     width, height = PAGE
     top = height - MARGIN - 14 * mm
     cell_w = (width - 2 * MARGIN) / columns
@@ -452,7 +490,7 @@ def labels_pdf(
     per_page = columns * rows
     with open_output(out) as stream:
         canv = DocCanvas(stream, pagesize=PAGE, invariant=1, pageCompression=1)
-        canv.setTitle(f"{t.labels_title} {reference}".strip())
+        canv.setTitle(f"{title} {reference}".strip())
         canv.setCreator("warehouse reports")
         count = 0
         for count, item in enumerate(items, 1):
@@ -472,7 +510,7 @@ def labels_pdf(
         canv.save()
 
 
-def _draw_label(canv: DocCanvas, item: LabelItem, t: Texts, x: float, y: float, w: float, h: float) -> None:
+def _draw_label(canv: DocCanvas, item: LabelItem, t: Words, x: float, y: float, w: float, h: float) -> None:
     pad = 4 * mm
     canv.saveState()
     canv.setStrokeColor(colors.Color(0.7, 0.7, 0.7))  # a cutting guide, light enough not to confuse a reader

@@ -65,7 +65,7 @@ def register_fonts() -> None:
     for name, filename in _FONT_FILES.items():
         path = FONT_DIR / filename
         if not path.is_file():
-            raise ReportError(f"font {path} is missing: install fonts-dejavu-core (or set WAREHOUSE_FONT_DIR)")
+            raise ReportError("font_missing", path=str(path))
         pdfmetrics.registerFont(TTFont(name, str(path)))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD)
 

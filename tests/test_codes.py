@@ -14,12 +14,13 @@ from hypothesis import strategies as st
 from warehouse import codes
 from warehouse.cli.codes import codes_cli
 from warehouse.codes import GS, CodeReason, Kind, Repair
+from warehouse.identifiers import gs1_check_digit
 
 SET82 = string.digits + string.ascii_letters + "!\"%&'()*+,-./:;<=>?_"
 
 
 def with_check(digits: str) -> str:
-    return digits + str(codes.gs1_check_digit(digits))
+    return digits + str(gs1_check_digit(digits))
 
 
 GTIN = "0" + with_check("460123456789")  # 14 digits, valid check

@@ -16,13 +16,14 @@ Order of work, and why:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
-from typing import Any, Final, NamedTuple
+from typing import Any, ClassVar, Final, NamedTuple
 from urllib.parse import quote
 from xml.sax.saxutils import escape as _xml_escape
 
 from warehouse.identifiers import gs1_key_ok
+from warehouse.messages import N_, Phrasebook, WarehouseError
 
 GS: Final = "\x1d"
 GS_PICTURE: Final = "\u241d"  # "␝": what some tools print for GS; never part of a real code
@@ -70,75 +71,57 @@ class CodeReason(StrEnum):
     PRODUCT_BARCODE = "product_barcode"
 
 
-_MESSAGES: Final[dict[CodeReason, dict[str, str]]] = {
-    CodeReason.EMPTY: {
-        "ru": "Пустое сканирование: код не получен.",
-        "kk": "Бос сканерлеу: код алынбады.",
-        "en": "Empty scan: no code was received.",
-    },
-    CodeReason.BAD_CHARACTERS: {
-        "ru": "В коде есть недопустимые символы ({detail}): это не код маркировки или сканер настроен неверно.",
-        "kk": "Кодта рұқсат етілмеген таңбалар бар ({detail}): бұл таңбалау коды емес немесе сканер дұрыс бапталмаған.",
-        "en": "The code has characters a marking code cannot hold ({detail}): not a marking code, "
-        "or the scanner is misconfigured.",
-    },
-    CodeReason.TOO_SHORT: {
-        "ru": "Код слишком короткий ({detail} симв.): считан не полностью. Отсканируйте ещё раз.",
-        "kk": "Код тым қысқа ({detail} таңба): толық оқылмады. Қайта сканерлеңіз.",
-        "en": "The code is too short ({detail} characters): it was not read completely. Scan it again.",
-    },
-    CodeReason.TOO_LONG: {
-        "ru": "Код слишком длинный ({detail} симв.): возможно, считано лишнее. Отсканируйте ещё раз.",
-        "kk": "Код тым ұзын ({detail} таңба): артық оқылған болуы мүмкін. Қайта сканерлеңіз.",
-        "en": "The code is too long ({detail} characters): something extra was read. Scan it again.",
-    },
-    CodeReason.BAD_GTIN_CHECK: {
-        "ru": "Неверная контрольная цифра GTIN {detail}: код считан с ошибкой или повреждён.",
-        "kk": "GTIN {detail} бақылау цифры қате: код қате оқылды немесе зақымдалған.",
-        "en": "Wrong GTIN check digit in {detail}: the code was misread or is damaged.",
-    },
-    CodeReason.BAD_SSCC_CHECK: {
-        "ru": "Неверная контрольная цифра SSCC {detail}: этикетка считана с ошибкой или повреждена.",
-        "kk": "SSCC {detail} бақылау цифры қате: заттаңба қате оқылды немесе зақымдалған.",
-        "en": "Wrong SSCC check digit in {detail}: the label was misread or is damaged.",
-    },
-    CodeReason.BAD_PRICE: {
-        "ru": "Цена в коде блока должна состоять из цифр: «{detail}».",
-        "kk": "Блок кодындағы баға тек цифрлардан тұруы керек: «{detail}».",
-        "en": "The price in a block code must be digits: “{detail}”.",
-    },
-    CodeReason.BAD_STRUCTURE: {
-        "ru": "Код не читается как код блока, пачки или агрегата: {detail}.",
-        "kk": "Код блок, қорап немесе агрегат коды ретінде оқылмайды: {detail}.",
-        "en": "The code does not read as a block, pack or aggregate code: {detail}.",
-    },
-    CodeReason.TWO_CODES: {
-        "ru": "За одно сканирование считано {detail} кода. Сканируйте коды по одному.",
-        "kk": "Бір сканерлеуде {detail} код оқылды. Кодтарды бір-бірден сканерлеңіз.",
-        "en": "{detail} codes were read in one scan. Scan the codes one at a time.",
-    },
-    CodeReason.OTHER_GROUP: {
-        "ru": "Это код маркировки другой товарной группы (не табак), GTIN {detail}.",
-        "kk": "Бұл басқа тауар тобының таңбалау коды (темекі емес), GTIN {detail}.",
-        "en": "This is a marking code of another product group (not tobacco), GTIN {detail}.",
-    },
-    CodeReason.PRODUCT_BARCODE: {
-        "ru": "Это штрихкод товара (GTIN {detail}), а не код маркировки: сканируйте Data Matrix.",
-        "kk": "Бұл тауардың штрихкоды (GTIN {detail}), таңбалау коды емес: Data Matrix-ті сканерлеңіз.",
-        "en": "This is the product barcode (GTIN {detail}), not a marking code: scan the Data Matrix.",
-    },
-}
+class CodeError(WarehouseError):
+    """Why a code was rejected; `detail` is filled into the message (a length, a GTIN, characters).
 
+    Built only for a rejected read: the clean codes of a truck never pay for an exception object.
+    Two errors are equal when their reason and detail are (parse results compare as values).
+    """
 
-class CodeError(NamedTuple):
-    """Why a code was rejected; `detail` is filled into the message (a length, a GTIN, characters)."""
+    phrasebook: ClassVar[Phrasebook] = Phrasebook(
+        "codes",
+        {
+            CodeReason.EMPTY: N_("Empty scan: no code was received."),
+            CodeReason.BAD_CHARACTERS: N_(
+                "The code has characters a marking code cannot hold ({detail}): not a marking code, "
+                "or the scanner is misconfigured."
+            ),
+            CodeReason.TOO_SHORT: N_(
+                "The code is too short ({detail} characters): it was not read completely. Scan it again."
+            ),
+            CodeReason.TOO_LONG: N_(
+                "The code is too long ({detail} characters): something extra was read. Scan it again."
+            ),
+            CodeReason.BAD_GTIN_CHECK: N_("Wrong GTIN check digit in {detail}: the code was misread or is damaged."),
+            CodeReason.BAD_SSCC_CHECK: N_("Wrong SSCC check digit in {detail}: the label was misread or is damaged."),
+            CodeReason.BAD_PRICE: N_("The price in a block code must be digits: “{detail}”."),
+            CodeReason.BAD_STRUCTURE: N_("The code does not read as a block, pack or aggregate code: {detail}."),
+            CodeReason.TWO_CODES: N_("{detail} codes were read in one scan. Scan the codes one at a time."),
+            CodeReason.OTHER_GROUP: N_("This is a marking code of another product group (not tobacco), GTIN {detail}."),
+            CodeReason.PRODUCT_BARCODE: N_(
+                "This is the product barcode (GTIN {detail}), not a marking code: scan the Data Matrix."
+            ),
+        },
+    )
 
-    reason: CodeReason
-    detail: str = ""
+    def __init__(self, reason: CodeReason, detail: str = "") -> None:
+        super().__init__(reason, detail=detail)
+        self.reason: CodeReason = reason
+        self.detail = detail
 
     def message(self, lang: str = "en") -> str:
-        texts = _MESSAGES[self.reason]
-        return texts.get(lang, texts["en"]).format(detail=self.detail)
+        return super().message(lang)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CodeError):
+            return NotImplemented
+        return (self.reason, self.detail) == (other.reason, other.detail)
+
+    def __hash__(self) -> int:
+        return hash((self.reason, self.detail))
+
+    def __repr__(self) -> str:
+        return f"CodeError({self.reason!r}, {self.detail!r})"
 
 
 class ParsedCode(NamedTuple):
@@ -303,10 +286,6 @@ def parse(
 _GS_SUBSTITUTED: Final = (Repair.GS_SUBSTITUTE,)
 
 
-def parse_many(texts: Iterable[str], **options: Any) -> list[ParsedCode]:
-    return [parse(t, **options) for t in texts]
-
-
 def _block(
     source: str, gtin: str, serial: str, price: str | None, check: str | None, repairs: tuple[Repair, ...]
 ) -> ParsedCode:
@@ -416,9 +395,21 @@ def _checked_block(source: str, m: re.Match[str], repairs: tuple[Repair, ...]) -
 
 def _repaired(source: str, text: str, repairs: tuple[Repair, ...], substitutes: tuple[str, ...]) -> ParsedCode | None:
     """GS substitutes, bracketed text and missing GS, in that order; None when nothing GS1 comes out."""
+    subs = [s for s in (*substitutes, GS_PICTURE) if s and s in text]
+    found = _repaired_with(source, text, repairs, subs)
+    if found is None and len(subs) > 1:
+        # "<GS>" is also four characters a check code may hold: with two kinds of substitute in one read,
+        # one of them may be part of the code rather than a separator.
+        for s in subs:
+            alone = _strict(source, text.replace(s, GS).strip(GS), (*repairs, Repair.GS_SUBSTITUTE))
+            if alone is not None and alone.ok:
+                return alone
+    return found
+
+
+def _repaired_with(source: str, text: str, repairs: tuple[Repair, ...], subs: list[str]) -> ParsedCode | None:
     work = text
     done = list(repairs)
-    subs = [s for s in (*substitutes, GS_PICTURE) if s and s in work]
     if subs:
         for s in subs:
             work = work.replace(s, GS)
@@ -644,16 +635,3 @@ def url_part(code: str) -> str:
 def xml_text(code: str) -> str:
     """XML 1.0 cannot hold U+001D even as a reference: GS becomes its visible mark, then the usual escapes."""
     return _xml_escape(visible_gs(code), {'"': "&quot;", "'": "&apos;"})
-
-
-def kind_of_level(level: str) -> frozenset[Kind]:
-    """Which kinds of code may stand at a packaging level."""
-    return _LEVEL_KINDS.get(level, frozenset())
-
-
-_LEVEL_KINDS: Final[dict[str, frozenset[Kind]]] = {
-    "pack": frozenset({Kind.PACK}),
-    "block": frozenset({Kind.BLOCK}),
-    "box": frozenset({Kind.SSCC, Kind.AGGREGATE}),
-    "pallet": frozenset({Kind.SSCC, Kind.AGGREGATE}),
-}

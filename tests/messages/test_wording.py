@@ -28,6 +28,9 @@ ALLOWED_LATIN = {
     "CRL", "URL", "HTTP", "HTTPS", "API", "ID", "CA", "WAREHOUSE_TRUSTED_CA", "Caps", "Lock", "TRUSTED",
     "UNDO", "FULL_CHECK", "OPEN", "CLOSE", "WH", "ca", "p12", "p7s", "json", "csv", "xlsx", "transfer",
     "act", "acceptance", "format", "Ctrl", "Alt", "Enter", "Tab", "ZIP",
+    "AUTH_", "RSA256_", "GOSTKNCA_",  # the prefixes of NCA key file names
+    "out", "force",  # command-line options (--out, --force)
+    "fonts", "dejavu", "core", "WAREHOUSE_FONT_DIR",  # a Debian package and a setting the reports need
 }  # fmt: skip
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,}")
 _FIELD = re.compile(r"\{[^{}]*\}")

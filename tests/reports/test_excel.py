@@ -18,8 +18,9 @@ from openpyxl import load_workbook
 from reports.codes_text import raw_from_hri, raw_from_visible
 from reports.excel import codes_xlsx
 from reports.model import CodeRow, DiscrepancyLine
-from reports.texts import texts
+from reports.texts import GTIN, words
 from tests.reports import factories as f
+from warehouse.messages import N_, say
 
 RISKY = ["=1+1", "+77012345678", "-1", "@SUM(A1)", '=HYPERLINK("http://x")', "#N/A", "#DIV/0!"]
 
@@ -45,18 +46,18 @@ def sheet_rows(path: Path) -> dict[str, list[tuple[Any, ...]]]:
 def test_every_code_comes_back_from_both_columns(tmp_path: Path) -> None:
     codes = [*f.tree(2, 3, 4, 5), *risky_rows(), CodeRow(f.block(f.gtin(1001), "A(93)B\\x"), "block", None)]
     sheets = sheet_rows(write(tmp_path / "codes.xlsx", codes))
-    t = texts("ru")
+    t = words("ru")
     seen: list[tuple[str, str, str | None]] = []
     for level in ("pallet", "box", "block", "pack"):
         header, *rows = sheets[t.levels_plural[level]]
-        assert header[0] == t.col_code_exact
+        assert header[0] == say(N_("Code (exact, ␝ = GS)"), "ru")
         for row in rows:
             exact = raw_from_visible(row[0])
             if level == "pack":
-                assert header[1] == t.gtin and len(row) == 4
+                assert header[1] == GTIN and len(row) == 4
                 parent = row[2]
             else:
-                assert header[1] == t.col_code_hri
+                assert header[1] == say(N_("Code (HRI)"), "ru")
                 if row[1] is not None:
                     assert raw_from_hri(row[1]) == exact
                 parent = row[3]

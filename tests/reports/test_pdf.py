@@ -22,9 +22,10 @@ from reports.errors import ReportError
 from reports.model import DiscrepancyLine, GtinLine, LabelItem
 from reports.pdf import acceptance_pdf, discrepancy_pdf, display_code, labels_pdf, outgoing_act_pdf
 from reports.pdf_layout import Column, RowStream, TableLayout
-from reports.texts import LANGS, Lang, texts
+from reports.texts import LANGS, Lang, words
 from tests.reports import factories as f
 from tests.reports.pdftools import page_count, pdf_text, read_symbols
+from warehouse.messages import N_, say
 
 KAZAKH_NAME = "Шаһар темекісі «Әңгіме» ғүұқө"  # "city tobacco": every Kazakh-only letter, һ included
 
@@ -35,14 +36,14 @@ def squash(text: str) -> str:
 
 @pytest.mark.parametrize("lang", LANGS)
 def test_acceptance_act_carries_parties_counts_decision_and_signature(lang: Lang, tmp_path: Path) -> None:
-    t = texts(lang)
+    t = words(lang)
     out = tmp_path / "acceptance.pdf"
     lines = [*f.gtin_lines(), GtinLine(f.gtin(1003), KAZAKH_NAME, "block", 5, 6, 100)]
     acceptance_pdf(out, f.act(), iter(lines), f.decision(), f.signature(), lang)
     text = pdf_text(out)
     flat = squash(text)
     for expected in (
-        t.acceptance_title,
+        say(N_("Acceptance act"), lang),
         "ТА-000123 <&>",
         "ТОО «Табак-Трейд» <опт> & Ко",
         "ТОО \"Қойма Әліқан\" 'Өскемен'",
@@ -54,15 +55,15 @@ def test_acceptance_act_carries_parties_counts_decision_and_signature(lang: Lang
         "ҚҰРМАНОВ ҒАЛЫМ",
         "880101300123",
         "0F0F 0F0F",
-        t.summary_title,
-        t.signature_title,
+        say(N_("Summary by GTIN and level"), lang),
+        say(N_("Electronic digital signature"), lang),
     ):
         assert squash(expected) in flat, expected
     assert "Коробка вскрыта <b>не</b> & помята" in text  # markup in a comment is shown, not obeyed
     assert squash(KAZAKH_NAME) in flat
-    assert squash(t.total_level.format(level=t.levels["block"])) in flat
+    assert squash(say(N_("Total, {level}"), lang, level=t.levels["block"])) in flat
     assert "+1" in text and "−3" in text  # credited minus expected, signed
-    assert squash(t.page.format(n=1) + "1") in flat
+    assert squash(say(N_("Page {n} of "), lang, n=1) + "1") in flat
 
 
 def test_kazakh_act_is_in_kazakh(tmp_path: Path) -> None:

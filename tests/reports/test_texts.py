@@ -2,55 +2,80 @@
 
 from __future__ import annotations
 
-import dataclasses
+import ast
 import string
-from collections.abc import Mapping
+from pathlib import Path
 
 import pytest
 
+import reports
+from reports.errors import ReportError
 from reports.model import KINDS, LEVELS, CodeRow, Decision, DiscrepancyLine, GtinLine, LabelItem
-from reports.texts import EN, KK, RU, Texts, word
+from reports.texts import LANGS, NOTES, word, words
 from tests.reports.factories import KAZAKH_LETTERS
+from warehouse.messages import catalog, say
 
-FIELDS = [field.name for field in dataclasses.fields(Texts)]
+
+def _report_msgids() -> list[str]:
+    """Every msgid the renderers and reports.texts mark with N_."""
+    found: list[str] = []
+    for name in ("pdf.py", "excel.py", "texts.py"):
+        tree = ast.parse((Path(reports.__file__).parent / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "N_":
+                arg = node.args[0]
+                assert isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+                found.append(arg.value)
+    return sorted(set(found))
 
 
-@pytest.mark.parametrize("name", FIELDS)
-def test_every_text_is_there_in_every_language_with_the_same_placeholders(name: str) -> None:
-    values = [getattr(t, name) for t in (RU, KK, EN)]
-    if isinstance(values[0], Mapping):
-        assert values[0].keys() == values[1].keys() == values[2].keys()
-        assert all(v for mapping in values for v in mapping.values())
-    elif isinstance(values[0], tuple):
-        assert len({len(v) for v in values}) == 1 and all(all(v) for v in values)
-    else:
-        assert all(values), name
-        fields = [{f for _, f, _, _ in string.Formatter().parse(v) if f} for v in values]
-        assert fields[0] == fields[1] == fields[2], name
+MSGIDS = _report_msgids()
+CLOSED_SETS = ("levels", "levels_plural", "kinds", "decisions", "reasons", "statuses", "modes", "turnovers")
+
+
+@pytest.mark.parametrize("msgid", MSGIDS)
+def test_every_text_is_there_in_every_language_with_the_same_placeholders(msgid: str) -> None:
+    values = [say(msgid, lang) for lang in LANGS]
+    for lang in ("ru", "kk"):
+        assert catalog(lang).gettext(msgid) != msgid, f"no {lang} translation of {msgid!r}"
+    assert all(values), msgid
+    fields = [{f for _, f, _, _ in string.Formatter().parse(v) if f} for v in values]
+    assert fields[0] == fields[1] == fields[2], msgid
+    assert not values[2].endswith(" (report)"), f"{msgid}: the English catalog must drop the tag"
 
 
 def test_closed_sets_have_words_for_every_member() -> None:
-    for t in (RU, KK, EN):
-        assert set(t.levels) == set(t.levels_plural) == set(LEVELS)
-        assert set(t.kinds) == set(KINDS)
+    for lang in LANGS:
+        w = words(lang)
+        assert set(w.levels) == set(w.levels_plural) == set(LEVELS)
+        assert set(w.kinds) == set(KINDS)
+        assert all(v for name in CLOSED_SETS for v in getattr(w, name).values())
+        assert len(w.notes) == len(NOTES) and all(w.notes)
 
 
 def test_kazakh_is_kazakh_and_not_russian() -> None:
-    kazakh = " ".join(str(getattr(KK, name)) for name in FIELDS)
+    kazakh = " ".join(say(m, "kk") for m in MSGIDS)
     assert set(KAZAKH_LETTERS) - {"һ"} <= set(kazakh.lower())
-    same = [name for name in FIELDS if getattr(KK, name) == getattr(RU, name) and isinstance(getattr(KK, name), str)]
-    assert set(same) <= {"gtin", "number", "code", "none", "aggregate", "col_code_hri"}
+    same = [m for m in MSGIDS if say(m, "kk") == say(m, "ru")]
+    assert set(same) <= {"No.", "Code", "Aggregate", "Code (HRI)"}
 
 
 def test_page_text_ends_where_the_total_is_drawn() -> None:
-    for t in (RU, KK, EN):
-        assert t.page.format(n=3).endswith(" ")
+    for lang in LANGS:
+        assert say("Page {n} of ", lang, n=3).endswith(" ")
 
 
 def test_word_falls_back_to_the_value_itself() -> None:
-    assert word(RU.statuses, "INTRODUCED") == "в обороте"
-    assert word(RU.statuses, "SOMETHING_NEW") == "SOMETHING_NEW"
-    assert word(RU.statuses, None, "—") == "—"
+    ru = words("ru")
+    assert word(ru.statuses, "INTRODUCED") == "в обороте"
+    assert word(ru.statuses, "SOMETHING_NEW") == "SOMETHING_NEW"
+    assert word(ru.statuses, None, "—") == "—"
+
+
+def test_a_language_the_reports_do_not_speak_is_refused() -> None:
+    with pytest.raises(ReportError) as e:
+        words("de")  # type: ignore[arg-type]
+    assert "de" in e.value.message("ru")
 
 
 def test_inputs_refuse_values_outside_their_closed_sets() -> None:

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from reports import excel, pdf
+from reports.errors import ReportError as ReportError  # re-exported: the web and the CLI catch it here
 from reports.model import (
     ActInfo,
     BasisDoc,
@@ -32,6 +33,7 @@ from reports.texts import Lang
 from warehouse.db import Database
 from warehouse.models import Act, ActCode, ActCounter, Decision, LineResolution, SignedDocument, User
 from warehouse.services import receiving, review
+from warehouse.vocab import DiscrepancyKind, Level
 
 
 class ReportKind(StrEnum):
@@ -57,29 +59,9 @@ SUPPORTED: Final = {
     (ReportKind.DISCREPANCIES, ReportFormat.XLSX),
     (ReportKind.CODES, ReportFormat.XLSX),
 }
-_LEVELS: Final = frozenset({"pallet", "box", "block", "pack"})
-_KIND_LEVEL: Final = {"pack": "pack", "block": "block"}  # a scan's code kind, where it names a level
+_LEVELS: Final = frozenset(Level)
+_KIND_LEVEL: Final = {"pack": Level.PACK, "block": Level.BLOCK}  # a scan's code kind, where it names a level
 MAX_DISCREPANCY_LINES: Final = 1_000_000
-
-
-class ReportError(Exception):
-    """A report that cannot be made; `reason` selects the message."""
-
-    MESSAGES: Final = {
-        "unsupported": {
-            "ru": "Такой отчёт в этом формате не формируется.",
-            "kk": "Мұндай есеп бұл форматта жасалмайды.",
-            "en": "This report is not made in that format.",
-        },
-    }
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-    def message(self, lang: str = "en") -> str:
-        texts = self.MESSAGES.get(self.reason, {})
-        return texts.get(lang) or texts.get("en") or self.reason
 
 
 def file_name(act: Act, kind: ReportKind, fmt: ReportFormat) -> str:
@@ -182,7 +164,7 @@ def gtin_lines(s: Session, act: Act) -> list[GtinLine]:
                 level=c.level,
                 expected=c.expected,
                 credited=c.credited,
-                price_tiyn=price if c.level == "block" else None,
+                price_tiyn=price if c.level == Level.BLOCK else None,
             )
         )
     return out
@@ -237,10 +219,10 @@ def signature_of(s: Session, act: Act) -> SignatureInfo | None:
 def discrepancy_lines(s: Session, act: Act, lang: str) -> Iterator[DiscrepancyLine]:
     """Missing codes grouped by their aggregate, then the scans that did not match, with the lead's word."""
     lines = review.lines(s, act, lang, limit=MAX_DISCREPANCY_LINES)
-    lines.sort(key=lambda line: (line.kind != "missing", line.parent_code or "", line.kind))
+    lines.sort(key=lambda line: (line.kind != DiscrepancyKind.MISSING, line.parent_code or "", line.kind))
     for line in lines:
         level = line.level if line.level in _LEVELS else _KIND_LEVEL.get(line.level or "")
-        reason = line.reason or (line.message if line.kind != "missing" else None)
+        reason = line.reason or (line.message if line.kind != DiscrepancyKind.MISSING else None)
         yield DiscrepancyLine(
             kind=line.kind,
             code=line.code,
@@ -265,7 +247,7 @@ def label_items(s: Session, act: Act) -> Iterator[LabelItem]:
     """A label per pallet and box, in the order of the act's tree."""
     stmt = (
         select(ActCode.code, ActCode.level, ActCode.pos, ActCode.last)
-        .where(ActCode.act_id == act.id, ActCode.level.in_(("pallet", "box")))
+        .where(ActCode.act_id == act.id, ActCode.level.in_((Level.PALLET, Level.BOX)))
         .order_by(ActCode.pos)
     )
     for code, level, pos, last in s.execute(stmt):

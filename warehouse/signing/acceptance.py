@@ -37,6 +37,7 @@ from typing import Any, Final, NamedTuple
 
 from warehouse import canonical
 from warehouse.signing.certs import CertificateInfo
+from warehouse.vocab import Decision, Resolution
 
 __all__ = [
     "DECISIONS",
@@ -60,8 +61,8 @@ __all__ = [
 FORMAT: Final = "transfer-act-acceptance/1"
 MAX_CODES: Final = 30_000
 MAX_BYTES: Final = 30 * 1024 * 1024  # the operator's limit per document
-DECISIONS: Final = ("accepted", "accepted_with_discrepancies", "rejected")
-_ACCEPTING_RESOLUTIONS: Final = ("accept", "found_later")
+DECISIONS: Final = tuple(Decision)
+_ACCEPTING_RESOLUTIONS: Final = (Resolution.ACCEPT, Resolution.FOUND_LATER)
 CodeText = Callable[[list[int]], Mapping[int, str]]  # code ids -> their code text
 
 
@@ -167,16 +168,16 @@ def code_accepted(decision: str, credited: bool, resolution: str | None) -> bool
     >>> code_accepted("accepted_with_discrepancies", False, "accept")
     True
     """
-    if decision == "rejected":
+    if decision == Decision.REJECTED:
         return False
-    if decision == "accepted":
+    if decision == Decision.ACCEPTED:
         return True
     return credited or resolution in _ACCEPTING_RESOLUTIONS
 
 
 def surplus_accepted(decision: str, resolution: str | None) -> bool:
     """A surplus code is taken only when the act is accepted and the lead accepted that line."""
-    return decision != "rejected" and resolution in _ACCEPTING_RESOLUTIONS
+    return decision != Decision.REJECTED and resolution in _ACCEPTING_RESOLUTIONS
 
 
 def _iso(when: datetime) -> str:

@@ -166,13 +166,6 @@ class CertificateInfo:
             subject=subject.rfc4514_string(),
         )
 
-    def expired_at(self, when: datetime) -> bool:
-        """True when `when` is after the end of validity."""
-        return when > self.not_after
-
-    def valid_at(self, when: datetime) -> bool:
-        return self.not_before <= when <= self.not_after
-
     def summary(self) -> dict[str, str | None]:
         """The signer as written into a signed document (strings only, canonical-JSON friendly)."""
         return {

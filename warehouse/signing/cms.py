@@ -99,7 +99,7 @@ def decode_signature(data: bytes) -> bytes:
 class Verification:
     """The outcome of checking one detached signature. Valid when `problems` is empty.
 
-    `problems` and `warnings` hold reasons of `errors.MESSAGES`. `certificate` is the signer's, when
+    `problems` and `warnings` hold reasons of `errors.SigningError.phrasebook`. `certificate` is the signer's, when
     the CMS carries it, so a page can say who signed even when the signature is refused.
     """
 
