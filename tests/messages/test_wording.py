@@ -28,6 +28,7 @@ ALLOWED_LATIN = {
     "CRL", "URL", "HTTP", "HTTPS", "API", "ID", "CA", "WAREHOUSE_TRUSTED_CA", "Caps", "Lock", "TRUSTED",
     "UNDO", "FULL_CHECK", "OPEN", "CLOSE", "WH", "ca", "p12", "p7s", "json", "csv", "xlsx", "transfer",
     "act", "acceptance", "format", "Ctrl", "Alt", "Enter", "Tab", "ZIP",
+    "children", "code", "level",  # field names of a transfer-act/1 file, which stay English in it
 }  # fmt: skip
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,}")
 _FIELD = re.compile(r"\{[^{}]*\}")
