@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import pickle
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
@@ -875,6 +876,20 @@ def test_messages_use_the_language_of_the_reader(tmp_path: Path) -> None:
     assert problem.message("ru") == "Код пачки не может быть указан с уровнем «короб»"
     assert problem.message("kk") == "Қорап кодын «жәшік» деңгейінде көрсетуге болмайды"
     assert str(problem) == "products[0]: A pack code cannot be declared as a box"
+
+
+def test_an_invalid_code_is_explained_in_the_language_of_the_reader(tmp_path: Path) -> None:
+    path = write_doc(tmp_path / "act.json", json_act([{"code": BAD_GTIN_PACK, "level": "pack"}]))
+    reader = read_act(path)
+    list(reader.lines())
+    [problem] = reader.problems
+    assert problem.reason == Reason.INVALID_CODE and problem.cause is not None
+    for lang in LANGS:
+        assert problem.cause.message(lang) in problem.message(lang)
+    assert "контрольная цифра" in problem.message("ru") and "бақылау цифры" in problem.message("kk")
+    # the import service's reader process hands its problems over pickled: the words survive
+    again = pickle.loads(pickle.dumps(problem))
+    assert again == problem and all(again.message(lang) == problem.message(lang) for lang in LANGS)
 
 
 def test_unknown_reason_from_another_layer_still_reads() -> None:

@@ -19,7 +19,6 @@ on `table_reader`), `reading` (`read_act`, `load_act`), `writers`, `tree` (`chec
 
 from warehouse.transfer_act.data import (
     FORMAT,
-    GS_TEXT,
     MAX_NAME,
     MAX_NUMBER,
     MAX_PRICE,
@@ -39,7 +38,6 @@ from warehouse.vocab import Level
 
 __all__ = [
     "FORMAT",
-    "GS_TEXT",
     "MAX_NAME",
     "MAX_NUMBER",
     "MAX_PRICE",

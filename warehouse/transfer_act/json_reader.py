@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import ijson
 
-from warehouse.transfer_act.data import ActHeader, ActLine
+from warehouse.transfer_act.data import RANK, ActHeader, ActLine
 from warehouse.transfer_act.fields import LineBuilder
 from warehouse.transfer_act.header import HEADER_KEYS, build_header
 from warehouse.transfer_act.problems import Problem, ProblemList, Reason, show, wrong_type
@@ -345,7 +345,7 @@ class _JsonWalk:
         for line, direct in buffer:
             if direct and own is not None:
                 line = replace(line, parent_code=own.identity)
-                if own.level.rank <= line.level.rank:
+                if RANK[own.level] <= RANK[line.level]:
                     detail = f"{line.level.value} in {own.level.value}"
                     self.problems.add(Problem(line.location, Reason.LEVEL_ORDER, detail))
             self._out(line, frame.parent, direct=False)

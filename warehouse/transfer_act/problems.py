@@ -204,6 +204,24 @@ class Problem:
     def __str__(self) -> str:
         return f"{self.location}: {self.message('en')}"
 
+    def __reduce__(self) -> tuple[type[Problem], tuple[str, str, str, tuple[tuple[str, str], ...], Explained | None]]:
+        # The import service pickles problems from its reader process: the cause crosses as its words.
+        cause = self.cause
+        if cause is not None and not isinstance(cause, _Told):
+            cause = _Told(str(cause.reason), tuple((lang, cause.message(lang)) for lang in LANGS))
+        return type(self), (self.location, self.reason, self.detail, self.args, cause)
+
+
+@dataclass(frozen=True, slots=True)
+class _Told:
+    """A cause already told in every language."""
+
+    reason: str
+    words: tuple[tuple[str, str], ...]
+
+    def message(self, lang: str) -> str:
+        return dict(self.words).get(lang, "")
+
 
 class _Blank(dict[str, str]):
     """Message fields; one the problem does not carry reads as nothing, never as an error."""

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from warehouse import codes
-from warehouse.transfer_act.data import GS, GS_PICTURE, LEVELS, ActHeader, ActLine
+from warehouse.transfer_act.data import GS, GS_PICTURE, LEVELS, RANK, ActHeader, ActLine
 from warehouse.transfer_act.fields import LineBuilder
 from warehouse.transfer_act.header import build_header
 from warehouse.transfer_act.problems import Problem, ProblemList, Reason, show, value_problem
@@ -286,7 +286,7 @@ class TableActReader(ActReader):
         if level is None or level is Level.PACK:
             return False
         # Not said: the contents of an aggregate count as declared when the file goes below its level.
-        return self._deepest_rank() < level.rank
+        return self._deepest_rank() < RANK[level]
 
     def _deepest_rank(self) -> int:
         """Rank of the lowest level in the file, found by one extra pass the first time it is needed."""
@@ -297,8 +297,8 @@ class TableActReader(ActReader):
                 for lineno, cells in self._rows():
                     if lineno > self._column_line and c_level < len(cells) and isinstance(cells[c_level], str):
                         level = LEVELS.get(str(cells[c_level]).strip().lower())
-                        if level is not None and level.rank < deepest:
-                            deepest = level.rank
+                        if level is not None and RANK[level] < deepest:
+                            deepest = RANK[level]
                             if deepest == 0:
                                 break
             except SourceError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 
+from warehouse.transfer_act.data import RANK
 from warehouse.transfer_act.problems import Problem, ProblemList, Reason, show
 from warehouse.vocab import Level
 
@@ -33,7 +34,7 @@ def check_tree(lines: Iterable[TreeRow]) -> list[Problem]:
             problems.add(Problem(location, Reason.DUPLICATE_CODE, identity))
         else:
             nodes[identity] = (parent, level, location)
-    ranks = {level.rank for level in levels}
+    ranks = {RANK[level] for level in levels}
     for identity, parent, level, location in rows:
         if parent is None:
             continue
@@ -42,10 +43,10 @@ def check_tree(lines: Iterable[TreeRow]) -> list[Problem]:
             problems.add(Problem(location, Reason.UNKNOWN_PARENT, parent))
             continue
         parent_level = found[1]
-        if parent_level.rank <= level.rank:
+        if RANK[parent_level] <= RANK[level]:
             if parent != identity:  # a code inside itself is a loop, reported below
                 problems.add(Problem(location, Reason.LEVEL_ORDER, f"{level.value} in {parent_level.value}"))
-        elif any(r in ranks for r in range(level.rank + 1, parent_level.rank)):
+        elif any(r in ranks for r in range(RANK[level] + 1, RANK[parent_level])):
             problems.add(Problem(location, Reason.LEVEL_SKIPPED, f"{level.value} in {parent_level.value} {parent}"))
     problems.extend(_cycles(nodes))
     return problems.as_list()
