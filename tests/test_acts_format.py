@@ -22,6 +22,7 @@ from openpyxl import Workbook, load_workbook
 
 from tests.factories import GS, block, check_digit, gtin, pack, sscc
 from warehouse import codes, identifiers, transfer_act
+from warehouse.messages import WarehouseError
 from warehouse.transfer_act import (
     ActFormatError,
     ActHeader,
@@ -740,6 +741,24 @@ def test_a_bin_with_a_wrong_check_digit_is_refused_where_it_stands(tmp_path: Pat
     assert (problem.location, problem.reason, problem.detail) == (where, Reason.INVALID_BIN, f"receiver.bin: {wrong}")
     assert problem.message("en") == f"“receiver.bin”: the check digit of the BIN/IIN “{wrong}” is wrong (a typo?)"
     assert "контрольная цифра" in problem.message("ru") and "бақылау цифры" in problem.message("kk")
+
+
+def test_act_format_error_tells_its_first_problem_and_how_many_more(tmp_path: Path) -> None:
+    doc = json_act([], sender={"name": "ТОО А", "bin": "12345"}, date="20.11.2026")
+    with pytest.raises(ActFormatError) as info:
+        read_act(write_doc(tmp_path / "act.json", doc))
+    error = info.value
+    assert isinstance(error, WarehouseError) and error.reason == "refused_more"
+    assert [p.location for p in error.problems] == ["date", "sender.bin"]
+    assert error.message("en") == (
+        "The act file cannot be used: date: “date”: “20.11.2026” is not a date in the form YYYY-MM-DD "
+        "(and 1 more problems)"
+    )
+    assert error.message("ru").startswith("Файл акта не принят: date: «date»: «20.11.2026» — не дата")
+    assert str(error) == error.message("en")
+    with pytest.raises(ActFormatError) as one:
+        read_act(tmp_path / "act.xml")
+    assert one.value.message("kk") == "Акт файлы қабылданбады: file: " + one.value.problems[0].message("kk")
 
 
 def test_csv_missing_column(tmp_path: Path) -> None:
