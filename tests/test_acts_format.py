@@ -1,4 +1,4 @@
-"""The act file layer (`warehouse.acts`): transfer-act/1 JSON, CSV and XLSX read, written, checked.
+"""The act file layer (`warehouse.transfer_act`): transfer-act/1 JSON, CSV and XLSX read, written, checked.
 
 Codes for the hand-made cases come from tests/factories.py (independent of the generator under test).
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import pickle
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
@@ -20,8 +21,9 @@ from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from tests.factories import GS, block, check_digit, gtin, pack, sscc
-from warehouse import acts, codes
-from warehouse.acts import (
+from warehouse import codes, identifiers, transfer_act
+from warehouse.messages import WarehouseError
+from warehouse.transfer_act import (
     ActFormatError,
     ActHeader,
     ActLine,
@@ -32,11 +34,13 @@ from warehouse.acts import (
     Reason,
     check_tree,
     generate_act,
+    json_reader,
     read_act,
     write_csv,
     write_json,
     write_xlsx,
 )
+from warehouse.transfer_act.data import FITS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 WRITERS: dict[str, Callable[[Path, ActHeader, Iterable[ActLine]], int]] = {
@@ -330,7 +334,7 @@ def test_xlsx_cells_a_person_typed(tmp_path: Path) -> None:
         ["#number", 123],
         ["#date", dt.datetime(2026, 11, 20)],
         ["#sender.name", "ТОО А"],
-        ["#sender.bin", 12345678905],
+        ["#sender.bin", 12345678900],
         ["#receiver.name", "ТОО Б"],
         ["#receiver.bin", "987654321090"],
         ["code", "level", "gtin", "price"],
@@ -343,7 +347,7 @@ def test_xlsx_cells_a_person_typed(tmp_path: Path) -> None:
     reader = read_act(path)
     assert reader.header.number == "123"
     assert reader.header.date == dt.date(2026, 11, 20)
-    assert reader.header.sender.bin == "012345678905"
+    assert reader.header.sender.bin == "012345678900"
     got = list(reader.lines())
     assert got[0].gtin == G1 and got[0].price == 1000
     assert reasons_at(reader.problems) == {("line 10", Reason.NUMBER_NOT_TEXT)}
@@ -355,6 +359,12 @@ serials = st.text(alphabet=SET82, min_size=7, max_size=7).filter(lambda s: "<GS>
 tails = st.text(alphabet=SET82, min_size=4, max_size=4).filter(lambda s: "<GS>" not in s)
 texts = st.text(st.characters(exclude_categories=("Cc", "Cs", "Cn")), min_size=1, max_size=30)
 amounts = st.none() | st.integers(min_value=0, max_value=10**12)
+# A БИН/ИИН: eleven digits and their check digit (the few bodies that have none are left out).
+bins = (
+    st.from_regex(r"[0-9]{11}", fullmatch=True)
+    .filter(lambda body: identifiers.bin_check_digit(body) is not None)
+    .map(lambda body: f"{body}{identifiers.bin_check_digit(body)}")
+)
 
 
 @st.composite
@@ -363,8 +373,8 @@ def trees(draw: st.DrawFn) -> tuple[ActHeader, list[ActLine]]:
         "transfer-act/1",
         draw(texts),
         draw(st.dates(dt.date(2000, 1, 1), dt.date(2099, 12, 31))),
-        Party(draw(texts), draw(st.from_regex(r"[0-9]{12}", fullmatch=True))),
-        Party(draw(texts), draw(st.from_regex(r"[0-9]{12}", fullmatch=True))),
+        Party(draw(texts), draw(bins)),
+        Party(draw(texts), draw(bins)),
         tuple(
             BasisDocument(
                 draw(st.sampled_from(["ESF", "SNT"])),
@@ -380,7 +390,7 @@ def trees(draw: st.DrawFn) -> tuple[ActHeader, list[ActLine]]:
 
     def add(code: str, level: Level, parent: ActLine | None, declared: bool) -> ActLine | None:
         parsed = codes.parse(code)
-        if not parsed.ok or parsed.identity is None or parsed.identity in used or parsed.kind not in acts._FITS[level]:
+        if not parsed.ok or parsed.identity is None or parsed.identity in used or parsed.kind not in FITS[level]:
             return None
         used.add(parsed.identity)
         # a code's own GTIN is always there (readers fill it in); an SSCC's line may carry one or not
@@ -605,7 +615,7 @@ def test_problem_list_is_capped(tmp_path: Path) -> None:
     reader = read_act(path)
     assert len(list(reader.lines())) == 1500
     problems = reader.problems
-    assert len(problems) == acts.MAX_PROBLEMS + 1
+    assert len(problems) == transfer_act.MAX_PROBLEMS + 1
     assert problems[-1].reason == Reason.TOO_MANY_PROBLEMS and problems[-1].detail == "500"
     assert "500" in problems[-1].message("kk")
 
@@ -622,7 +632,7 @@ def test_fields_after_children_are_reported(tmp_path: Path) -> None:
 
 
 def test_children_before_code_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(acts, "MAX_BUFFERED_LINES", 3)
+    monkeypatch.setattr(json_reader, "MAX_BUFFERED_LINES", 3)
     blk = block(G1, 50)
     product = {
         "children": [{"code": pack(G1, 50 + i), "level": "pack"} for i in range(1, 6)],
@@ -704,6 +714,51 @@ def test_wrong_format_tag_stops_there(tmp_path: Path, fmt: str) -> None:
     problems = format_error(path)
     assert [(p.reason, p.detail) for p in problems] == [(Reason.WRONG_FORMAT, "transfer-act/2")]
     assert "transfer-act/2" in problems[0].message("ru")
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv"])
+def test_a_bin_with_a_wrong_check_digit_is_refused_where_it_stands(tmp_path: Path, fmt: str) -> None:
+    wrong = "123456789021"  # twelve digits, but the check digit of 12345678902 is 5
+    box = "00" + sscc(1)
+    if fmt == "json":
+        path = write_doc(
+            tmp_path / "act.json", json_act([{"code": box, "level": "box"}], receiver={"name": "ТОО Б", "bin": wrong})
+        )
+        where = "receiver.bin"
+    else:
+        header = [
+            ["#format", "transfer-act/1"],
+            ["#number", "ТА-1"],
+            ["#date", "2026-11-20"],
+            ["#sender.name", "ТОО А"],
+            ["#sender.bin", "123456789025"],
+            ["#receiver.name", "ТОО Б"],
+            ["#receiver.bin", wrong],
+        ]
+        path = csv_act(tmp_path / "act.csv", [[box, "box"]], header, columns="code,level")
+        where = "line 7"
+    [problem] = format_error(path)
+    assert (problem.location, problem.reason, problem.detail) == (where, Reason.INVALID_BIN, f"receiver.bin: {wrong}")
+    assert problem.message("en") == f"“receiver.bin”: the check digit of the BIN/IIN “{wrong}” is wrong (a typo?)"
+    assert "контрольная цифра" in problem.message("ru") and "бақылау цифры" in problem.message("kk")
+
+
+def test_act_format_error_tells_its_first_problem_and_how_many_more(tmp_path: Path) -> None:
+    doc = json_act([], sender={"name": "ТОО А", "bin": "12345"}, date="20.11.2026")
+    with pytest.raises(ActFormatError) as info:
+        read_act(write_doc(tmp_path / "act.json", doc))
+    error = info.value
+    assert isinstance(error, WarehouseError) and error.reason == "refused_more"
+    assert [p.location for p in error.problems] == ["date", "sender.bin"]
+    assert error.message("en") == (
+        "The act file cannot be used: date: “date”: “20.11.2026” is not a date in the form YYYY-MM-DD "
+        "(and 1 more problems)"
+    )
+    assert error.message("ru").startswith("Файл акта не принят: date: «date»: «20.11.2026» — не дата")
+    assert str(error) == error.message("en")
+    with pytest.raises(ActFormatError) as one:
+        read_act(tmp_path / "act.xml")
+    assert one.value.message("kk") == "Акт файлы қабылданбады: file: " + one.value.problems[0].message("kk")
 
 
 def test_csv_missing_column(tmp_path: Path) -> None:
@@ -791,28 +846,43 @@ def test_garbage_only_ever_raises_act_format_error(tmp_path: Path, content: byte
 # --- messages -----------------------------------------------------------------------------------------------
 
 
+# The args that choose a reason's sentence, and their values: each value has a sentence of its own.
+VARIANTS: dict[str, list[tuple[tuple[str, str], ...]]] = {
+    Reason.WRONG_TYPE: [(("expected", e),) for e in ("object", "list", "text", "integer")],
+    Reason.LEVEL_MISMATCH: [
+        (("kind", kind), ("level", level))
+        for kind, levels in {
+            "pack": ("pallet", "box", "block"),
+            "block": ("pallet", "box", "pack"),
+            "sscc": ("block", "pack"),
+            "aggregate": ("block", "pack"),
+        }.items()
+        for level in levels
+    ],
+    Reason.INVALID_BIN: [(), (("check", "check_digit"),)],
+}
+
+
 def test_every_reason_has_three_languages() -> None:
+    base = (
+        ("field", "f"),
+        ("value", "v"),
+        ("code", "c"),
+        ("why", "w"),
+        ("max", "9"),
+        ("line", "g1"),
+        ("allowed", "a"),
+    )
     for reason in Reason:
-        problem = Problem(
-            "line 1",
-            reason,
-            "X",
-            (
-                ("field", "f"),
-                ("value", "v"),
-                ("code", "c"),
-                ("why", "w"),
-                ("kind", "k"),
-                ("level", "l"),
-                ("expected", "e"),
-                ("max", "9"),
-                ("line", "g1"),
-                ("allowed", "a"),
-            ),
-        )
-        ru, kk, en = (problem.message(lang) for lang in ("ru", "kk", "en"))
-        assert ru and kk and en and len({ru, kk, en}) == 3, reason
-        assert not PLACEHOLDER.search(ru + kk + en)
+        variants = VARIANTS.get(reason, [()])
+        english = set()
+        for variant in variants:
+            problem = Problem("line 1", reason, "X", base + variant)
+            ru, kk, en = (problem.message(lang) for lang in ("ru", "kk", "en"))
+            assert ru and kk and en and len({ru, kk, en}) == 3, (reason, variant)
+            assert not PLACEHOLDER.search(ru + kk + en)
+            english.add(en)
+        assert len(english) == len(variants), f"{reason}: a variant without a sentence of its own"
     assert Problem("x", Reason.EMPTY_FILE).message("de") == Problem("x", Reason.EMPTY_FILE).message("ru")
 
 
@@ -825,6 +895,20 @@ def test_messages_use_the_language_of_the_reader(tmp_path: Path) -> None:
     assert problem.message("ru") == "Код пачки не может быть указан с уровнем «короб»"
     assert problem.message("kk") == "Қорап кодын «жәшік» деңгейінде көрсетуге болмайды"
     assert str(problem) == "products[0]: A pack code cannot be declared as a box"
+
+
+def test_an_invalid_code_is_explained_in_the_language_of_the_reader(tmp_path: Path) -> None:
+    path = write_doc(tmp_path / "act.json", json_act([{"code": BAD_GTIN_PACK, "level": "pack"}]))
+    reader = read_act(path)
+    list(reader.lines())
+    [problem] = reader.problems
+    assert problem.reason == Reason.INVALID_CODE and problem.cause is not None
+    for lang in LANGS:
+        assert problem.cause.message(lang) in problem.message(lang)
+    assert "контрольная цифра" in problem.message("ru") and "бақылау цифры" in problem.message("kk")
+    # the import service's reader process hands its problems over pickled: the words survive
+    again = pickle.loads(pickle.dumps(problem))
+    assert again == problem and all(again.message(lang) == problem.message(lang) for lang in LANGS)
 
 
 def test_unknown_reason_from_another_layer_still_reads() -> None:
@@ -873,7 +957,7 @@ def test_check_tree_uses_locations_and_caps() -> None:
     assert (problem.location, problem.reason, problem.detail) == ("line 9", Reason.DUPLICATE_CODE, "A")
     many = [(f"c{i}", "nowhere", Level.PACK) for i in range(1200)]
     problems = check_tree(many)
-    assert len(problems) == acts.MAX_PROBLEMS + 1 and problems[-1].detail == "200"
+    assert len(problems) == transfer_act.MAX_PROBLEMS + 1 and problems[-1].detail == "200"
 
 
 def test_load_act_runs_the_tree_checks(tmp_path: Path) -> None:
@@ -885,7 +969,7 @@ def test_load_act_runs_the_tree_checks(tmp_path: Path) -> None:
     ]
     path = csv_act(tmp_path / "act.csv", rows)
     with pytest.raises(ActFormatError) as info:
-        acts.load_act(path)
+        transfer_act.load_act(path)
     assert reasons_at(info.value.problems) == {("line 10", Reason.DUPLICATE_CODE), ("line 11", Reason.UNKNOWN_PARENT)}
 
 
@@ -903,7 +987,7 @@ def test_generator_is_realistic_deterministic_and_streaming() -> None:
     for g in lines:
         parsed = codes.parse(g.code)
         assert parsed.ok and parsed.normalized == g.code and parsed.identity == g.identity, g
-        assert parsed.kind is g.kind and parsed.kind in acts._FITS[g.level]
+        assert parsed.kind is g.kind and parsed.kind in FITS[g.level]
         if g.gtin is not None and parsed.gtin is not None:
             assert g.gtin == parsed.gtin
     assert all(g.code.startswith("00") and g.identity[1:4] == "487" for g in lines if g.level.rank >= 2)
@@ -968,7 +1052,7 @@ def test_csv_accepts_lines_in_any_order(tmp_path: Path) -> None:
 def test_examples_read_back_without_problems() -> None:
     results = []
     for fmt in ("json", "csv", "xlsx"):
-        header, lines = acts.load_act(EXAMPLES / f"act-small.{fmt}")
+        header, lines = transfer_act.load_act(EXAMPLES / f"act-small.{fmt}")
         results.append((header, lines))
         assert {g.level for g in lines} == set(Level)
     assert results[0] == results[1] == results[2]
@@ -977,8 +1061,11 @@ def test_examples_read_back_without_problems() -> None:
 def test_example_sheets_match_the_generator() -> None:
     """docs/examples are generated by the writers (see docs/exchange-format.md); regenerate if this fails."""
     header, lines = generate_act(pallets=1, boxes_per_pallet=2, blocks_per_box=2, packs_per_block=2, seed=2026)
-    assert acts.load_act(EXAMPLES / "act-small.json") == (header, list(lines))
+    assert transfer_act.load_act(EXAMPLES / "act-small.json") == (header, list(lines))
 
 
 def test_gs1_check_digit_helper_agrees_with_factories() -> None:
-    assert all(acts._check_digit(str(n).zfill(13)) == check_digit(str(n).zfill(13)) for n in range(0, 10**6, 7919))
+    assert all(
+        str(identifiers.gs1_check_digit(str(n).zfill(13))) == check_digit(str(n).zfill(13))
+        for n in range(0, 10**6, 7919)
+    )

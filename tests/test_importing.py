@@ -8,13 +8,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from warehouse import acts
+from warehouse import transfer_act
 from warehouse.db import Database
 from warehouse.services import importing
 
 
-def _act(number: str) -> tuple[acts.ActHeader, list[acts.ActLine]]:
-    header, lines = acts.generate_act(pallets=2, boxes_per_pallet=2, blocks_per_box=3, packs_per_block=4, seed=9)
+def _act(number: str) -> tuple[transfer_act.ActHeader, list[transfer_act.ActLine]]:
+    header, lines = transfer_act.generate_act(
+        pallets=2, boxes_per_pallet=2, blocks_per_box=3, packs_per_block=4, seed=9
+    )
     return dataclasses.replace(header, number=number), list(lines)
 
 
@@ -48,14 +50,14 @@ def test_reader_process_and_any_line_order_give_the_same_act(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     header, lines = _act("A")
-    acts.write_json(tmp_path / "a.json", header, lines)
+    transfer_act.write_json(tmp_path / "a.json", header, lines)
     inline = importing.import_act(db, tmp_path / "a.json")
     monkeypatch.setattr(importing, "PARALLEL_MIN_BYTES", 0)  # every file through the reader process
     b, _ = _act("B")
-    acts.write_csv(tmp_path / "b.csv", b, lines)
+    transfer_act.write_csv(tmp_path / "b.csv", b, lines)
     in_process = importing.import_act(db, tmp_path / "b.csv")
     c, _ = _act("C")
-    acts.write_csv(tmp_path / "c.csv", c, lines[::-1])  # children before parents: numbered in SQL
+    transfer_act.write_csv(tmp_path / "c.csv", c, lines[::-1])  # children before parents: numbered in SQL
     reversed_order = importing.import_act(db, tmp_path / "c.csv")
     tree = _tree(db, inline.act_id)
     assert len(tree) == 2 + 4 + 12 + 48 and tree[0][2:4] == (0, 32)
@@ -78,7 +80,7 @@ def test_the_reader_process_reports_every_problem(
 ) -> None:
     monkeypatch.setattr(importing, "PARALLEL_MIN_BYTES", 0)
     header, lines = _act("D")
-    pack = next(line for line in lines if line.level is acts.Level.PACK)
+    pack = next(line for line in lines if line.level is transfer_act.Level.PACK)
     pallet = lines[0]
     other = pack.code[:14] + "QQQQQQQ" + pack.code[21:]  # another serial: another pack
     bad = [
@@ -86,7 +88,7 @@ def test_the_reader_process_reports_every_problem(
         dataclasses.replace(pack, location=""),  # the same pack twice
         dataclasses.replace(pack, code=other, identity=other[:21], parent_code=pallet.identity),
     ]  # under a pallet
-    acts.write_csv(tmp_path / "d.csv", header, bad)
+    transfer_act.write_csv(tmp_path / "d.csv", header, bad)
     with pytest.raises(importing.ActImportError) as e:
         importing.import_act(db, tmp_path / "d.csv")
     assert sorted(p.reason for p in e.value.problems) == ["duplicate_code", "level_skipped"]
@@ -100,6 +102,6 @@ def test_a_reader_process_that_cannot_start_falls_back_to_reading_here(
     monkeypatch.setattr(importing, "PARALLEL_MIN_BYTES", 0)
     monkeypatch.setattr(importing.sys, "executable", "/bin/false")  # starts, says nothing, exits 1
     header, lines = _act("E")
-    acts.write_json(tmp_path / "e.json", header, lines)
+    transfer_act.write_json(tmp_path / "e.json", header, lines)
     result = importing.import_act(db, tmp_path / "e.json")
     assert result.codes == len(lines) and len(_tree(db, result.act_id)) == len(lines)

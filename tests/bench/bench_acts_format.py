@@ -22,15 +22,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from warehouse import acts
+from warehouse import transfer_act
 
 PALLETS, BOXES_PER_PALLET, BLOCKS_PER_BOX, PACKS_PER_BLOCK = 40, 50, 50, 10
 STEPS = ("generate", "write-json", "write-csv", "read-json", "read-csv", "verify-json", "verify-csv")
 MEMORY_TARGET_MB = 150.0  # the import service's whole budget is 400 MB
 
 
-def _act() -> tuple[acts.ActHeader, Iterator[acts.ActLine]]:
-    return acts.generate_act(
+def _act() -> tuple[transfer_act.ActHeader, Iterator[transfer_act.ActLine]]:
+    return transfer_act.generate_act(
         pallets=PALLETS,
         boxes_per_pallet=BOXES_PER_PALLET,
         blocks_per_box=BLOCKS_PER_BOX,
@@ -47,10 +47,10 @@ def run_step(step: str, folder: Path) -> str:
         n = sum(1 for _ in lines)
         return f"{n:,} lines"
     if step.startswith("write-"):
-        writer = acts.write_json if kind == "json" else acts.write_csv
+        writer = transfer_act.write_json if kind == "json" else transfer_act.write_csv
         n = writer(path, header, lines)
         return f"{n:,} lines, {path.stat().st_size / 1e6:.1f} MB"
-    reader = acts.read_act(path)
+    reader = transfer_act.read_act(path)
     if step.startswith("read-"):
         n = sum(1 for _ in reader.lines())
         return f"{n:,} lines, {len(reader.problems)} problems"

@@ -47,7 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from warehouse import acts  # noqa: E402
+from warehouse import transfer_act  # noqa: E402
 from warehouse.db import Database  # noqa: E402
 
 PALLETS, BOXES_PER_PALLET, BLOCKS_PER_BOX, PACKS_PER_BLOCK = int(os.environ.get("BENCH_PALLETS", 40)), 50, 50, 10
@@ -79,8 +79,8 @@ def quantile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def act_lines() -> tuple[acts.ActHeader, Iterator[acts.ActLine]]:
-    return acts.generate_act(
+def act_lines() -> tuple[transfer_act.ActHeader, Iterator[transfer_act.ActLine]]:
+    return transfer_act.generate_act(
         pallets=PALLETS,
         boxes_per_pallet=BOXES_PER_PALLET,
         blocks_per_box=BLOCKS_PER_BOX,
@@ -110,7 +110,7 @@ def step_write(kind: str, folder: str) -> None:
     header, lines = act_lines()
     path = Path(folder) / f"truck.{kind}"
     start = time.perf_counter()
-    n = (acts.write_json if kind == "json" else acts.write_csv)(path, header, lines)
+    n = (transfer_act.write_json if kind == "json" else transfer_act.write_csv)(path, header, lines)
     emit(seconds=time.perf_counter() - start, lines=n, mb=path.stat().st_size / 1e6)
 
 

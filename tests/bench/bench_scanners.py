@@ -56,7 +56,7 @@ from hardware.record import EventWriter
 from hardware.replay import iter_events
 from hardware.scan import ReaderState, Scan
 from tests.hardware.conftest import Bench, Collector, FakeScanner, wait_until
-from warehouse import acts, migrate
+from warehouse import migrate, transfer_act
 from warehouse.db import Database
 from warehouse.models import ActCode
 from warehouse.services import importing, receiving
@@ -78,7 +78,9 @@ KEY_GAP_S = 0.004  # between the last key of a code and its terminator, as a sca
 
 
 def _codes_for_decoding(rng: random.Random, n: int) -> list[str]:
-    _, lines = acts.generate_act(pallets=0, boxes_per_pallet=4, blocks_per_box=25, packs_per_block=10, seed=SEED)
+    _, lines = transfer_act.generate_act(
+        pallets=0, boxes_per_pallet=4, blocks_per_box=25, packs_per_block=10, seed=SEED
+    )
     codes = [line.code for line in lines if line.level.value in ("block", "pack")]
     return [rng.choice(codes) for _ in range(n)]
 
@@ -142,14 +144,14 @@ def load_truck(folder: Path, cache: Path | None) -> Database:
         migrate.upgrade(db.engine)  # the schema may have moved on since it was cached
         return db
     start = time.perf_counter()
-    header, lines = acts.generate_act(
+    header, lines = transfer_act.generate_act(
         pallets=PALLETS,
         boxes_per_pallet=BOXES_PER_PALLET,
         blocks_per_box=BLOCKS_PER_BOX,
         packs_per_block=PACKS_PER_BLOCK,
         seed=SEED,
     )
-    acts.write_json(folder / "truck.json", header, lines)
+    transfer_act.write_json(folder / "truck.json", header, lines)
     written = time.perf_counter() - start
     db = Database(f"sqlite:///{target}")
     migrate.upgrade(db.engine)
@@ -223,7 +225,7 @@ def plan_scans(db: Database, per_scanner: int, rng: random.Random) -> Plan:
 
 
 def _other_product_packs(n: int) -> list[str]:
-    _, lines = acts.generate_act(
+    _, lines = transfer_act.generate_act(
         pallets=0, boxes_per_pallet=1, blocks_per_box=n // 10, packs_per_block=10, seed=SEED + 1000
     )
     return [line.code for line in lines if line.level.value == "pack"]

@@ -26,7 +26,7 @@ from playwright.sync_api import sync_playwright
 from werkzeug.serving import make_server
 
 from tests.conftest import CHROMIUM_ARGS
-from warehouse import acts
+from warehouse import transfer_act
 from warehouse.db import get_db
 from warehouse.factory import create_app
 from warehouse.services import demo, importing, receiving
@@ -48,14 +48,16 @@ def main() -> int:
     )
     db = get_db(app)
     demo.load(db, act=False)
-    header, lines = acts.generate_act(pallets=10, boxes_per_pallet=50, blocks_per_box=50, packs_per_block=10, seed=6)
+    header, lines = transfer_act.generate_act(
+        pallets=10, boxes_per_pallet=50, blocks_per_box=50, packs_per_block=10, seed=6
+    )
     path = folder / "act.json"
-    acts.write_json(path, header, lines)
+    transfer_act.write_json(path, header, lines)
     started = time.perf_counter()
     act_id = importing.import_act(db, path).act_id
     print(f"act imported in {time.perf_counter() - started:.1f} s")
-    _, again = acts.generate_act(pallets=10, boxes_per_pallet=50, blocks_per_box=50, packs_per_block=10, seed=6)
-    packs = [line.code for line in again if line.level is acts.Level.PACK]
+    _, again = transfer_act.generate_act(pallets=10, boxes_per_pallet=50, blocks_per_box=50, packs_per_block=10, seed=6)
+    packs = [line.code for line in again if line.level is transfer_act.Level.PACK]
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request would drown the figures
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -31,6 +31,7 @@ ALLOWED_LATIN = {
     "AUTH_", "RSA256_", "GOSTKNCA_",  # the prefixes of NCA key file names
     "out", "force",  # command-line options (--out, --force)
     "fonts", "dejavu", "core", "WAREHOUSE_FONT_DIR",  # a Debian package and a setting the reports need
+    "children", "code", "level",  # field names of a transfer-act/1 file, which stay English in it
 }  # fmt: skip
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,}")
 _FIELD = re.compile(r"\{[^{}]*\}")

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from tests.factories import pack
 from tests.shipping.conftest import SHOP_BIN, WHOLESALER_BIN, settings, signer, stocked
-from warehouse import acts
+from warehouse import transfer_act
 from warehouse.db import Database, get_db
 from warehouse.models import Act, ActCode, AuditEntry, StockCode, StockMove
 from warehouse.services import shipping, stock
@@ -166,10 +166,10 @@ def test_totals_prices_and_documents(wholesaler: Flask, tmp_path: Path) -> None:
     assert [p.name for p in paths] == ["x.1.csv", "x.2.csv", "x.3.csv", "x.4.csv"]
     rows = list(csv.reader(io.StringIO(paths[0].read_text(encoding="utf-8-sig"))))
     assert ["#receiver.bin", SHOP_BIN] in rows and ["#sender.bin", WHOLESALER_BIN] in rows
-    header, read = acts.load_act(paths[3])
+    header, read = transfer_act.load_act(paths[3])
     assert header.number == f"ТА-{act:06d}/4" and len(read) == 5
     xlsx = shipping.export(db, act, tmp_path / "x.xlsx")
-    assert acts.load_act(xlsx[0])[1][0].code == f.codes["box"][0]
+    assert transfer_act.load_act(xlsx[0])[1][0].code == f.codes["box"][0]
     json_files = shipping.export(db, act, tmp_path / "x.json")
     data = json.loads(json_files[6].read_bytes())
     assert data["products"][0]["price"] == 112_000 and data["products"][0]["name"] == "Marlboro Red"
@@ -205,7 +205,7 @@ def test_new_act_checks_the_receiver(wholesaler: Flask) -> None:
             basis=[shipping.parse_basis("ESF:1:20-11-2026")],
         )
     with pytest.raises(ShippingError, match="bad_company_bin"):
-        shipping.new_act(db, receiver_bin=SHOP_BIN, receiver_name="X", sender=acts.Party("Мы", "123456789021"))
+        shipping.new_act(db, receiver_bin=SHOP_BIN, receiver_name="X", sender=transfer_act.Party("Мы", "123456789021"))
     act = shipping.new_act(
         db,
         receiver_bin=SHOP_BIN,

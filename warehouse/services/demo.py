@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from warehouse import acts, codes
+from warehouse import codes, transfer_act
 from warehouse.db import Database
 from warehouse.models import Act, User
 from warehouse.services import importing, users
@@ -42,13 +42,13 @@ def _demo_act(db: Database, codes_file: Path | None = None) -> list[str]:
         existing = s.execute(select(Act.id).where(Act.number == DEMO_ACT_NUMBER)).scalar()
     if existing is not None:
         return [f"act {DEMO_ACT_NUMBER} already loaded (id {existing})"]
-    header, generated = acts.generate_act(
+    header, generated = transfer_act.generate_act(
         pallets=1, boxes_per_pallet=4, blocks_per_box=5, packs_per_block=10, seed=2026, number=DEMO_ACT_NUMBER
     )
     lines = list(generated)
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "demo.json"
-        acts.write_json(path, header, iter(lines))
+        transfer_act.write_json(path, header, iter(lines))
         result = importing.import_act(db, path)
     by_level: dict[str, list[str]] = {}
     for line in lines:

@@ -1,11 +1,11 @@
 """Importing an act file into the database: all or nothing, streaming, every problem reported.
 
-The pure reader (`warehouse.acts`) checks each line as it streams by; what needs the whole file is
+The pure reader (`warehouse.transfer_act`) checks each line as it streams by; what needs the whole file is
 checked here: duplicates by the unique index as the rows are written, parent links and skipped packaging
 levels as the lines go by (in SQL on the written rows when a parent comes after its children), all inside
 the same transaction. Any problem rolls the whole import back.
 
-A big file is read by `warehouse.acts` and planned into rows by `_Planner` (pure) in a second process
+A big file is read by `warehouse.transfer_act` and planned into rows by `_Planner` (pure) in a second process
 while this one writes (see `_ProcessSource`); rows go to the driver as plain sequences (executemany on
 SQLite, COPY on PostgreSQL); a file in depth-first preorder gets its nested intervals on the way, any other
 order is numbered afterwards by `number_tree`. How and why: docs/receiving.md; the full-truck figures:
@@ -33,11 +33,11 @@ from typing import Any
 
 from sqlalchemy import Connection, select, text
 
-from warehouse import acts
-from warehouse.acts import ActFormatError, Problem
+from warehouse import transfer_act
 from warehouse.db import Database
 from warehouse.models import Act, User
 from warehouse.services import audit
+from warehouse.transfer_act import ActFormatError, Problem
 from warehouse.vocab import ActStatus, Direction, Mode
 
 CHUNK = 20_000
@@ -81,7 +81,7 @@ def import_act(
 ) -> ImportResult:
     """Import `path` (.json, .csv, .xlsx) as a new act; raises ActImportError and writes nothing on any problem."""
     try:
-        reader = acts.read_act(path)
+        reader = transfer_act.read_act(path)
         header = reader.header
     except ActFormatError as e:
         raise ActImportError(e.problems) from e
@@ -214,9 +214,9 @@ class _Planner:
         self.base = base
         self.plan = _Plan()
 
-    def chunks(self, lines: Iterable[acts.ActLine]) -> Iterator[_Chunk]:
+    def chunks(self, lines: Iterable[transfer_act.ActLine]) -> Iterator[_Chunk]:
         act_id, plan = self.act_id, self.plan
-        level_text = {level: level.value for level in acts.Level}  # Enum.value is a slow property
+        level_text = {level: level.value for level in transfer_act.Level}  # Enum.value is a slow property
         problems, skipped, counters = plan.problems, plan.skipped, plan.counters
         new_id = self.base
         # Aggregates only (packs are never parents): identity -> (id, level, code of a pallet or box).
@@ -297,7 +297,7 @@ class _Planner:
 class _InlineSource:
     """The file's lines read and planned in this process (small files: a reader process costs more)."""
 
-    def __init__(self, reader: acts.ActReader, act_id: int, base: int) -> None:
+    def __init__(self, reader: transfer_act.ActReader, act_id: int, base: int) -> None:
         self.reader = reader
         self.planner = _Planner(act_id, base)
         self.problems: list[Problem] = []
@@ -319,7 +319,7 @@ class _ProcessSource:
     A child that cannot start or fails before its first chunk is replaced by reading in this process.
     """
 
-    def __init__(self, path: Path, reader: acts.ActReader, act_id: int, base: int) -> None:
+    def __init__(self, path: Path, reader: transfer_act.ActReader, act_id: int, base: int) -> None:
         self.reader, self.act_id, self.base = reader, act_id, base
         root = str(Path(__file__).resolve().parents[2])
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))}
@@ -407,7 +407,7 @@ def _few_collections() -> Iterator[None]:
 
 @contextmanager
 def _line_source(
-    path: Path, reader: acts.ActReader, act_id: int, base: int
+    path: Path, reader: transfer_act.ActReader, act_id: int, base: int
 ) -> Iterator[_InlineSource | _ProcessSource]:
     source: _InlineSource | _ProcessSource
     try:
@@ -425,7 +425,7 @@ def _read_in_child(path: str, act_id: int, base: int) -> None:
     """The reader process: pickled chunks of rows on stdout, then the reader's problems and the plan."""
     out = sys.stdout.buffer
     try:
-        reader = acts.read_act(path)
+        reader = transfer_act.read_act(path)
         gc.set_threshold(20_000)  # see _few_collections
         planner = _Planner(act_id, base)
         for chunk in planner.chunks(reader.lines()):

@@ -36,7 +36,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session, aliased
 
-from warehouse import acts
+from warehouse import transfer_act
 from warehouse.codes import CodeError, Kind
 from warehouse.db import Database
 from warehouse.identifiers import valid_bin
@@ -62,7 +62,7 @@ from warehouse.signing.trust import SigningSettings, check_for_signing
 from warehouse.timeutil import utcnow
 from warehouse.vocab import ActStatus, Direction
 
-FORMAT: Final = acts.FORMAT  # transfer-act/1
+FORMAT: Final = transfer_act.FORMAT  # transfer-act/1
 ACCEPTANCE: Final = acceptance.FORMAT
 MAX_CODES: Final = 30_000  # the operator takes about 30,000 codes per document
 PACKS_PER_BLOCK: Final = 10
@@ -285,7 +285,7 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
 # --- the company and new acts -------------------------------------------------------------------------------
 
 
-def company(config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> acts.Party | None:
+def company(config: Mapping[str, Any], environ: Mapping[str, str] | None = None) -> transfer_act.Party | None:
     """Our company as the sender: COMPANY_NAME / COMPANY_BIN from the Flask config, else WAREHOUSE_COMPANY_NAME /
     WAREHOUSE_COMPANY_BIN from the environment; None when neither names it (`new_act` then falls back to the
     receiver of the latest incoming act: what we received was addressed to us)."""
@@ -293,7 +293,7 @@ def company(config: Mapping[str, Any], environ: Mapping[str, str] | None = None)
     name = config.get("COMPANY_NAME") or env.get("WAREHOUSE_COMPANY_NAME")
     bin_ = config.get("COMPANY_BIN") or env.get("WAREHOUSE_COMPANY_BIN")
     if name and bin_:
-        return acts.Party(str(name).strip(), str(bin_).strip())
+        return transfer_act.Party(str(name).strip(), str(bin_).strip())
     return None
 
 
@@ -323,8 +323,8 @@ def _checked_basis(items: Sequence[Basis], on: date) -> list[dict[str, str]]:
         if (
             not b.type
             or not b.number
-            or len(b.type) > acts.MAX_SHORT_TEXT
-            or len(b.number) > acts.MAX_NUMBER
+            or len(b.type) > transfer_act.MAX_SHORT_TEXT
+            or len(b.number) > transfer_act.MAX_NUMBER
             or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", when)
         ):
             raise ShippingError("bad_basis", value=f"{b.type}:{b.number}:{when}")
@@ -332,7 +332,7 @@ def _checked_basis(items: Sequence[Basis], on: date) -> list[dict[str, str]]:
     return out
 
 
-def _sender(s: Session, sender: acts.Party | None) -> acts.Party:
+def _sender(s: Session, sender: transfer_act.Party | None) -> transfer_act.Party:
     if sender is None:
         row = s.execute(
             select(Act.receiver_name, Act.receiver_bin)
@@ -342,7 +342,7 @@ def _sender(s: Session, sender: acts.Party | None) -> acts.Party:
         ).first()
         if row is None:
             raise ShippingError("no_company")
-        sender = acts.Party(row.receiver_name, row.receiver_bin)
+        sender = transfer_act.Party(row.receiver_name, row.receiver_bin)
     if not valid_bin(sender.bin):
         raise ShippingError("bad_company_bin", bin=sender.bin)
     return sender
@@ -353,7 +353,7 @@ def new_act(
     *,
     receiver_bin: str,
     receiver_name: str,
-    sender: acts.Party | None = None,
+    sender: transfer_act.Party | None = None,
     basis: Sequence[Basis] = (),
     turnover: str = "sale",
     user: User | None = None,
@@ -365,7 +365,7 @@ def new_act(
     receiver_bin, receiver_name = receiver_bin.strip(), " ".join(receiver_name.split())
     if not valid_bin(receiver_bin):
         raise ShippingError("bad_bin", bin=receiver_bin)
-    if not receiver_name or len(receiver_name) > acts.MAX_NAME:
+    if not receiver_name or len(receiver_name) > transfer_act.MAX_NAME:
         raise ShippingError("no_name")
     if turnover not in TURNOVERS:
         raise ShippingError("bad_turnover", value=turnover)
@@ -664,7 +664,7 @@ def set_price(
     if (
         level not in PRICED_LEVELS
         or not re.fullmatch(r"\d{14}", gtin)
-        or (price is not None and not 0 <= price <= acts.MAX_PRICE)
+        or (price is not None and not 0 <= price <= transfer_act.MAX_PRICE)
     ):
         raise ShippingError("bad_price")
     with db.write() as s:
@@ -944,7 +944,7 @@ def _kind(level: str, code: str) -> Kind:
     return Kind.SSCC if re.fullmatch(r"00\d{18}", code) else Kind.AGGREGATE
 
 
-def _lines(s: Session, act_id: int) -> Iterator[tuple[int | None, acts.ActLine]]:
+def _lines(s: Session, act_id: int) -> Iterator[tuple[int | None, transfer_act.ActLine]]:
     """A draft's codes in preorder, as act lines; the first item is the root id on a root line."""
     pad = _pad(s.get_bind().dialect.name, "id")
     pad_c = _pad(s.get_bind().dialect.name, "c.id")
@@ -962,12 +962,12 @@ def _lines(s: Session, act_id: int) -> Iterator[tuple[int | None, acts.ActLine]]
         {"act": act_id, "st": StockStatus.RESERVED.value},
     )
     for code_id, identity, code, level, gtin, name, declared, parent, price in rows:
-        line = acts.ActLine(
+        line = transfer_act.ActLine(
             "",
             code,
             identity,
             _kind(level, code),
-            acts.Level(level),
+            transfer_act.Level(level),
             parent,
             gtin,
             name,
@@ -978,18 +978,18 @@ def _lines(s: Session, act_id: int) -> Iterator[tuple[int | None, acts.ActLine]]
         yield (code_id if parent is None else None), line
 
 
-def _header(act: Act, number: str) -> acts.ActHeader:
+def _header(act: Act, number: str) -> transfer_act.ActHeader:
     basis = tuple(
-        acts.BasisDocument(str(b.get("type", "")), str(b.get("number", "")), str(b.get("date", "")))
+        transfer_act.BasisDocument(str(b.get("type", "")), str(b.get("number", "")), str(b.get("date", "")))
         for b in (act.basis or [])
         if isinstance(b, dict)
     )
-    return acts.ActHeader(
+    return transfer_act.ActHeader(
         FORMAT,
         number,
         act.date,
-        acts.Party(act.sender_name, act.sender_bin),
-        acts.Party(act.receiver_name, act.receiver_bin),
+        transfer_act.Party(act.sender_name, act.sender_bin),
+        transfer_act.Party(act.receiver_name, act.receiver_bin),
         basis,
         act.turnover,
     )
@@ -1018,15 +1018,15 @@ def _documents(s: Session, act: Act, max_codes: int) -> list[TransferDocument]:
     with tempfile.TemporaryDirectory(prefix="warehouse-act-") as folder:
         path = Path(folder) / "part.json"
 
-        def render(index: int, lines: list[acts.ActLine]) -> None:
+        def render(index: int, lines: list[transfer_act.ActLine]) -> None:
             number = part_number(act.number, index + 1, parts)
-            acts.write_json(path, _header(act, number), lines)
+            transfer_act.write_json(path, _header(act, number), lines)
             content = path.read_bytes()
             documents.append(
                 TransferDocument(index + 1, parts, number, len(lines), content, hashlib.sha256(content).hexdigest())
             )
 
-        current, lines = 0, list[acts.ActLine]()
+        current, lines = 0, list[transfer_act.ActLine]()
         for root, line in _lines(s, act.id):
             if root is not None and part_of[root] != current:
                 render(current, lines)
@@ -1281,8 +1281,8 @@ def _table(content: bytes, fmt: str) -> bytes:
     with tempfile.TemporaryDirectory(prefix="warehouse-export-") as folder:
         source, target = Path(folder) / "act.json", Path(folder) / f"act.{fmt}"
         source.write_bytes(content)
-        reader = acts.read_act(source)
-        (acts.write_csv if fmt == "csv" else acts.write_xlsx)(target, reader.header, reader.lines())
+        reader = transfer_act.read_act(source)
+        (transfer_act.write_csv if fmt == "csv" else transfer_act.write_xlsx)(target, reader.header, reader.lines())
         return target.read_bytes()
 
 

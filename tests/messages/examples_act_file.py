@@ -1,0 +1,66 @@
+"""Realistic parameters for every message of an act file (warehouse.transfer_act.problems)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_PACK = "04870123456789ab!X%&'()=Y"
+
+EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
+    "act_file": {
+        "unsupported_file": {"detail": ".xls"},
+        "unreadable_file": {"detail": "Permission denied"},
+        "empty_file": {},
+        "encoding": {"detail": "byte 1843"},
+        "malformed": {"detail": "parse error: premature EOF"},
+        "wrong_format": {"detail": "transfer-act/2"},
+        "no_codes": {},
+        "too_many_problems": {"detail": "4521"},
+        "children_first_too_large": {"detail": "300000"},
+        "missing_field": {"detail": "receiver.bin"},
+        "missing_column": {"detail": "level"},
+        "unknown_field": {"detail": "prise"},
+        "duplicate_field": {"detail": "number"},
+        "wrong_type.object": {"field": "sender"},
+        "wrong_type.list": {"field": "basis"},
+        "wrong_type.text": {"field": "name"},
+        "wrong_type.integer": {"field": "price"},
+        "too_long": {"field": "receiver.name", "max": "300"},
+        "invalid_text": {"field": "number"},
+        "invalid_date": {"field": "date", "value": "20.11.2026"},
+        "invalid_bin": {"field": "sender.bin", "value": "12345"},
+        "invalid_bin.check_digit": {"field": "sender.bin", "value": "123456789012"},
+        "invalid_choice": {"field": "children", "value": "maybe", "allowed": "yes, no"},
+        "header_after_lines": {"detail": "#number"},
+        "extra_cells": {"detail": "10 > 8"},
+        "number_not_text": {"field": "code", "value": "4.87012345678901e+17"},
+        "field_after_children": {"detail": "gtin"},
+        "missing_code": {},
+        "invalid_code": {"code": _PACK, "why": "Wrong GTIN check digit in 04870123456789"},
+        "product_barcode": {"code": "4870123456789"},
+        "other_product_group": {"code": "010460043993125621JgXJ5.T<GS>91EE06<GS>92YWCXbmK6SN8="},
+        "unknown_level": {"value": "case", "allowed": "pallet, box, block, pack"},
+        "level_mismatch.pack.pallet": {},
+        "level_mismatch.pack.box": {},
+        "level_mismatch.pack.block": {},
+        "level_mismatch.block.pallet": {},
+        "level_mismatch.block.box": {},
+        "level_mismatch.block.pack": {},
+        "level_mismatch.sscc.block": {},
+        "level_mismatch.sscc.pack": {},
+        "level_mismatch.aggregate.block": {},
+        "level_mismatch.aggregate.pack": {},
+        "level_order": {"detail": "box in block"},
+        "invalid_gtin": {"value": "04870123456788"},
+        "gtin_mismatch": {"line": "04870123456789", "code": "04870123456796"},
+        "invalid_price": {"value": "12.50"},
+        "invalid_vat": {"value": "-1"},
+        "duplicate_code": {"detail": "048701234567891234567"},
+        "unknown_parent": {"detail": "148701230000000013"},
+        "cycle": {"detail": "148701230000000013 → 248701230000000010 → 148701230000000013"},
+        "level_skipped": {"detail": "pack in pallet 148701230000000013"},
+        "duplicate_act": {"detail": "ТА-000123 2026-11-20 #17"},
+        "refused": {"location": "sender.bin", "problem": "“sender.bin”: “12345” is not a BIN/IIN (12 digits)"},
+        "refused_more": {"location": "line 12", "problem": "The line has no code", "more": 41},
+    }
+}
