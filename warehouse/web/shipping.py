@@ -19,7 +19,7 @@ from hardware.station import scanners_of
 from warehouse.db import get_db
 from warehouse.models import Act
 from warehouse.services import shipping, stock
-from warehouse.services.shipping import OutgoingStatus, ShippingError
+from warehouse.services.shipping import ShippingError
 from warehouse.signing import errors
 from warehouse.signing.errors import SigningError
 from warehouse.signing.signers import Signer
@@ -173,7 +173,7 @@ def _page_context(act: Act) -> dict[str, object]:
     with get_db().read() as s:
         summary = shipping.summary(s, act)
         prices = shipping.prices(s, act.id)
-        roots = shipping.roots(s, act.id) if act.status == OutgoingStatus.DRAFT else []
+        roots = shipping.roots(s, act.id) if act.status == ActStatus.DRAFT else []
     return {
         "act": act,
         "summary": summary,
@@ -285,7 +285,7 @@ FLOW = _Outgoing()
 @roles(*LEADS)
 def sign_page(act_id: int) -> Response | tuple[str, int]:
     act = _act(act_id)
-    if act.status != OutgoingStatus.DRAFT:
+    if act.status != ActStatus.DRAFT:
         return redirect(url_for("shipping.page", act_id=act_id))
     return FLOW.page(act)
 
