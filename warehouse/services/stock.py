@@ -27,13 +27,12 @@ from sqlalchemy import ColumnElement, Select, and_, func, insert, literal, selec
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from warehouse import codes
+from warehouse import codes, models
 from warehouse.db import Database
-from warehouse.matching import LEVEL_WORDS, ScanClass
+from warehouse.matching import LEVEL_WORDS
 from warehouse.models import (
     Act,
     ActCode,
-    Decision,
     LineResolution,
     MoveKind,
     Scan,
@@ -48,15 +47,19 @@ from warehouse.services import audit
 from warehouse.services.acts import lookup_act
 from warehouse.signing.acceptance import code_accepted, surplus_accepted
 from warehouse.timeutil import utcnow
-from warehouse.vocab import ActStatus, Direction
+from warehouse.vocab import LEVELS, ActStatus, Decision, Direction, Level, ScanClass
 
-LEVELS: Final = ("pallet", "box", "block", "pack")
-AGGREGATE_LEVELS: Final = frozenset({"pallet", "box", "block"})
+AGGREGATE_LEVELS: Final = frozenset({Level.PALLET, Level.BOX, Level.BLOCK})
 HELD: Final = (StockStatus.IN_STOCK.value, StockStatus.RESERVED.value)  # what the company still owns
 SURPLUS_CLASSES: Final = (ScanClass.SURPLUS.value, ScanClass.FOREIGN.value, ScanClass.WRONG_PRODUCT.value)
 # The level a surplus code is entered at, from what the code is. An SSCC may be a box or a pallet: with
 # nothing declared inside it, "box" is the safe guess (it is shipped whole either way).
-KIND_LEVEL: Final = {"pack": "pack", "block": "block", "sscc": "box", "aggregate": "box"}
+KIND_LEVEL: Final = {
+    codes.Kind.PACK: Level.PACK,
+    codes.Kind.BLOCK: Level.BLOCK,
+    codes.Kind.SSCC: Level.BOX,
+    codes.Kind.AGGREGATE: Level.BOX,
+}
 _BATCH: Final = 5_000
 Rows = Select[*tuple[Any, ...]]  # a SELECT of any columns
 
@@ -371,15 +374,15 @@ def enter_accepted(
                 act.id, act.number, receipt.decision, receipt.codes, receipt.surplus, receipt.conflicts, already=True
             )
         decision = s.execute(
-            select(Decision).where(Decision.act_id == act.id).order_by(Decision.id.desc()).limit(1)
+            select(models.Decision).where(models.Decision.act_id == act.id).order_by(models.Decision.id.desc()).limit(1)
         ).scalar()
         if decision is None or act.status not in (ActStatus.DECIDED, ActStatus.SIGNED):
             raise StockError("not_decided")
         wanted = 0
-        if decision.decision == "accepted":
+        if decision.decision == Decision.ACCEPTED:
             wanted = int(s.execute(select(func.count()).where(ActCode.act_id == act.id)).scalar_one())
             _insert_stock(s, _act_code_rows(act.id, at), at)
-        elif decision.decision != "rejected":
+        elif decision.decision != Decision.REJECTED:
             batch: list[int] = []
             for code_id in accepted_code_ids(s, act.id, decision.decision):
                 batch.append(code_id)
@@ -466,7 +469,7 @@ def _insert_surplus(s: Session, act_id: int, scan: Scan, at: datetime) -> int:
     parsed = codes.parse(scan.normalized or scan.raw)
     if parsed.identity is None or parsed.normalized is None:
         return 0
-    level = KIND_LEVEL.get(parsed.kind.value)
+    level = KIND_LEVEL.get(parsed.kind)
     if level is None:
         return 0
     row = select(
@@ -643,7 +646,7 @@ def _plus(a: LevelCount, b: LevelCount) -> LevelCount:
 
 def totals(s: Session) -> StockTotals:
     """What the company holds, by level and by GTIN and level: in stock, and reserved on draft acts."""
-    levels = {lvl: LevelCount() for lvl in LEVELS}
+    levels: dict[str, LevelCount] = {lvl: LevelCount() for lvl in LEVELS}
     per: dict[str, dict[str, LevelCount]] = {}
     names: dict[str, str | None] = {}
     stmt = (
@@ -691,7 +694,9 @@ def aggregates(s: Session, limit: int = 500, offset: int = 0) -> list[AggregateR
             Act.number,
         )
         .outerjoin(Act, Act.id == StockCode.act_id)
-        .where(StockCode.status.in_(HELD), StockCode.parent_id.is_(None), StockCode.level.in_(("pallet", "box")))
+        .where(
+            StockCode.status.in_(HELD), StockCode.parent_id.is_(None), StockCode.level.in_((Level.PALLET, Level.BOX))
+        )
         .order_by(StockCode.level.desc(), StockCode.id)
         .limit(limit)
         .offset(offset)

@@ -24,7 +24,7 @@ from warehouse.signing import errors
 from warehouse.signing.errors import SigningError
 from warehouse.signing.signers import Signer
 from warehouse.signing.trust import SigningSettings
-from warehouse.vocab import ActStatus, Role
+from warehouse.vocab import OUTGOING_STATUSES, ActStatus, Role
 from warehouse.web.access import roles
 from warehouse.web.common import ui_lang as _lang
 from warehouse.web.sign_flow import SignFlow
@@ -33,14 +33,7 @@ from warehouse.web.sign_flow import settings as _settings
 bp = Blueprint("shipping", __name__)
 LEADS = (Role.LEAD, Role.ADMIN)
 MAX_DOCUMENT = 64 * 1024 * 1024  # an acceptance document: the operator's 30 MB, with room
-STATUS = {
-    "draft": _l("Draft"),
-    "signed": _l("Signed"),
-    "sent": _l("Sent"),
-    "accepted": _l("Accepted"),
-    "discrepancies": _l("Accepted with discrepancies"),
-    "rejected": _l("Rejected"),
-}
+STATUS = {status.value: _l(ActStatus.labels()[status]) for status in OUTGOING_STATUSES}
 STOCK_STATUS = {
     "in_stock": _l("In stock"),
     "reserved": _l("On a draft act"),

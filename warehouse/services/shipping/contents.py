@@ -20,10 +20,9 @@ from warehouse.models import (
     StockCode,
     StockStatus,
 )
-from warehouse.services import stock
 from warehouse.services.shipping.documents import count_lines, part_number, transfer_documents
 from warehouse.services.shipping.draft import find_act
-from warehouse.vocab import ActStatus
+from warehouse.vocab import LEVELS, ActStatus, Level
 
 PACKS_PER_BLOCK: Final = 10
 
@@ -99,30 +98,30 @@ def totals(s: Session, act: Act) -> Totals:
         .where(*where)
         .group_by(table.gtin, table.level, table.declared_children, parent.level)
     )
-    levels = dict.fromkeys(stock.LEVELS, 0)
+    levels: dict[str, int] = dict.fromkeys(LEVELS, 0)
     per: dict[str, dict[str, int]] = {}
     names: dict[str, str | None] = {}
     undeclared = 0
     for gtin, level, declared, parent_level, n, name in s.execute(stmt):
         levels[level] = levels.get(level, 0) + n
-        if level in ("box", "pallet") and not declared:
+        if level in (Level.BOX, Level.PALLET) and not declared:
             undeclared += n
         if not gtin:
             continue
         g = per.setdefault(gtin, {"blocks": 0, "packs": 0, "implied": 0, "in_blocks": 0})
         names[gtin] = names.get(gtin) or name
-        if level == "block":
+        if level == Level.BLOCK:
             g["blocks"] += n
             if not declared:
                 g["implied"] += n * PACKS_PER_BLOCK
-        elif level == "pack":
+        elif level == Level.PACK:
             g["packs"] += n
-            if parent_level == "block":
+            if parent_level == Level.BLOCK:
                 g["in_blocks"] += n
     price = prices(s, act.id)
     lines = []
     for gtin, g in sorted(per.items()):
-        block_price, pack_price = price.get((gtin, "block")), price.get((gtin, "pack"))
+        block_price, pack_price = price.get((gtin, Level.BLOCK)), price.get((gtin, Level.PACK))
         amount = g["blocks"] * (block_price or 0)
         paid_packs = g["packs"] - (g["in_blocks"] if block_price is not None else 0)
         amount += paid_packs * (pack_price or 0)

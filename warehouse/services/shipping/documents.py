@@ -39,7 +39,7 @@ from warehouse.signing.errors import SigningError
 from warehouse.signing.signers import Signer
 from warehouse.signing.trust import SigningSettings, check_for_signing
 from warehouse.timeutil import utcnow
-from warehouse.vocab import ActStatus
+from warehouse.vocab import ActStatus, Level
 
 FORMAT: Final = acts.FORMAT  # transfer-act/1
 MAX_CODES: Final = 30_000  # the operator takes about 30,000 codes per document
@@ -81,9 +81,9 @@ def _roots(s: Session, act_id: int) -> list[tuple[int, int, str, str]]:
 
 
 def _kind(level: str, code: str) -> Kind:
-    if level == "pack":
+    if level == Level.PACK:
         return Kind.PACK
-    if level == "block":
+    if level == Level.BLOCK:
         return Kind.BLOCK
     return Kind.SSCC if re.fullmatch(r"00\d{18}", code) else Kind.AGGREGATE
 
@@ -117,7 +117,7 @@ def _lines(s: Session, act_id: int) -> Iterator[tuple[int | None, acts.ActLine]]
             name,
             int(price) if price is not None else None,
             None,
-            bool(declared) and level != "pack",
+            bool(declared) and level != Level.PACK,
         )
         yield (code_id if parent is None else None), line
 

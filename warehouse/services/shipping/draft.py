@@ -32,9 +32,9 @@ from warehouse.models import (
 from warehouse.services import audit, stock
 from warehouse.services.shipping.errors import ShippingError, _say
 from warehouse.timeutil import utcnow
-from warehouse.vocab import ActStatus, Direction
+from warehouse.vocab import ActStatus, Direction, Level
 
-PRICED_LEVELS: Final = ("block", "pack")
+PRICED_LEVELS: Final = (Level.BLOCK, Level.PACK)
 TURNOVERS: Final = ("sale", "commission", "return", "transfer")
 
 
@@ -155,7 +155,7 @@ def new_act(
             actor=actor,
             act_id=act.id,
             details={
-                "direction": "outgoing",
+                "direction": Direction.OUTGOING.value,
                 "number": act.number,
                 "receiver_bin": receiver_bin,
                 "receiver_name": receiver_name,

@@ -43,14 +43,14 @@ from warehouse.signing.cms import Verification
 from warehouse.signing.errors import SigningError
 from warehouse.signing.trust import SigningSettings
 from warehouse.timeutil import utcnow
-from warehouse.vocab import ActStatus
+from warehouse.vocab import ActStatus, Decision
 
 ACCEPTANCE: Final = acceptance.FORMAT
 EXPORT_FORMATS: Final = ("json", "csv", "xlsx")
 DECISION_STATUS: Final = {
-    "accepted": ActStatus.ACCEPTED,
-    "accepted_with_discrepancies": ActStatus.DISCREPANCIES,
-    "rejected": ActStatus.REJECTED,
+    Decision.ACCEPTED: ActStatus.ACCEPTED,
+    Decision.ACCEPTED_WITH_DISCREPANCIES: ActStatus.DISCREPANCIES,
+    Decision.REJECTED: ActStatus.REJECTED,
 }
 AWAITING_ACCEPTANCE: Final = (ActStatus.SIGNED.value, ActStatus.SENT.value)
 
@@ -323,7 +323,7 @@ def apply_acceptance(
             raise ShippingError("wrong_signer", bin=info.bin, receiver=act.receiver_bin)
         identities = [(code, stock.identity_of(code)[1]) for code, _a, _e in answer.nodes]
         _check_listed(s, act.id, identities)
-        if answer.decision == "rejected":
+        if answer.decision == Decision.REJECTED:
             refused = [stock.identity_of(code)[1] for code in _top_codes(transfer.content)]
             broken: list[str] = []
         else:
@@ -480,8 +480,8 @@ def _status_after(s: Session, act_id: int, transfer_parts: int) -> str:
     if not complete:
         return ActStatus.SENT.value
     decisions = set().union(*(d for _p, _s, d in answered.values()))
-    if decisions == {"accepted"}:
+    if decisions == {Decision.ACCEPTED}:
         return ActStatus.ACCEPTED.value
-    if decisions == {"rejected"}:
+    if decisions == {Decision.REJECTED}:
         return ActStatus.REJECTED.value
     return ActStatus.DISCREPANCIES.value
