@@ -109,7 +109,7 @@ def _scan(act: str, codes: tuple[str, ...], as_json: bool, station: str | None, 
 @ship_cli.command("price")
 @click.argument("act")
 @click.argument("gtin")
-@click.argument("level", type=click.Choice(list(shipping.PRICED_LEVELS)))
+@click.argument("level", type=click.Choice([level.value for level in shipping.PRICED_LEVELS]))
 @click.argument("price", required=False, type=int)
 @with_appcontext
 def price_cmd(act: str, gtin: str, level: str, price: int | None) -> None:
