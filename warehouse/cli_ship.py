@@ -245,5 +245,4 @@ def apply_cmd(act: str, document: Path, signature: Path, as_json: bool) -> None:
         note = " (still in our stock: ship it with a new act)" if item.ours else ""
         click.echo(f"  surplus at the receiver: {_shown(item.code)}{note}")
     for warning in result.warnings:
-        text = shipping.MESSAGES[warning][lang] if warning in shipping.MESSAGES else message(warning, lang)
-        click.echo(f"warning: {text}", err=True)
+        click.echo(f"warning: {shipping.warning_message(warning, lang)}", err=True)

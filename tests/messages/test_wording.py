@@ -27,7 +27,8 @@ ALLOWED_LATIN = {
     "JSON", "CSV", "XLSX", "XML", "PDF", "UTF", "Data", "Matrix", "AUTH", "RSA", "GOST", "GOSTKNCA", "OCSP",
     "CRL", "URL", "HTTP", "HTTPS", "API", "ID", "CA", "WAREHOUSE_TRUSTED_CA", "Caps", "Lock", "TRUSTED",
     "UNDO", "FULL_CHECK", "OPEN", "CLOSE", "WH", "ca", "p12", "p7s", "json", "csv", "xlsx", "transfer",
-    "act", "acceptance", "format", "Ctrl", "Alt", "Enter", "Tab", "ZIP",
+    "act", "acceptance", "format", "Ctrl", "Alt", "Enter", "Tab", "ZIP", "WAREHOUSE_COMPANY_NAME",
+    "WAREHOUSE_COMPANY_BIN",
 }  # fmt: skip
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,}")
 _FIELD = re.compile(r"\{[^{}]*\}")

@@ -18,10 +18,10 @@ Why a code can never be shipped twice, with any number of stations:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from sqlalchemy import ColumnElement, Select, and_, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, aliased
 
 from warehouse import codes, models
 from warehouse.db import Database
-from warehouse.matching import LEVEL_WORDS
+from warehouse.messages import N_, LevelledError, Phrasebook
 from warehouse.models import (
     Act,
     ActCode,
@@ -64,85 +64,48 @@ _BATCH: Final = 5_000
 Rows = Select[*tuple[Any, ...]]  # a SELECT of any columns
 
 
-class StockError(Exception):
-    """The stock operation was refused and nothing was written; `reason` keys the message."""
-
-    def __init__(self, reason: str, **args: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.args_ = args
-
-    def message(self, lang: str = "ru") -> str:
-        return say(MESSAGES.get(self.reason), self.reason, lang, self.args_)
-
-
-MESSAGES: Final[dict[str, dict[str, str]]] = {
-    "no_act": {"ru": "Акт не найден", "kk": "Акт табылмады", "en": "Act not found"},
-    "not_decided": {
-        "ru": "По акту ещё нет решения: на склад принимается только принятое",
-        "kk": "Акт бойынша әлі шешім жоқ: қоймаға тек қабылданғаны алынады",
-        "en": "The act has no decision yet: only what was accepted enters the stock",
-    },
-    "not_incoming": {
-        "ru": "Это не входящий акт",
-        "kk": "Бұл кіріс акті емес",
-        "en": "This is not an incoming act",
-    },
-    "not_in_stock": {
-        "ru": "Кода нет на складе: {code}",
-        "kk": "Код қоймада жоқ: {code}",
-        "en": "Not in stock: {code}",
-    },
-    "not_an_aggregate": {
-        "ru": "Пачку нельзя вскрыть: {code}",
-        "kk": "Қорапты ашуға болмайды: {code}",
-        "en": "A pack cannot be opened: {code}",
-    },
-    "contents_unknown": {
-        "ru": "Содержимое {level} {code} неизвестно (его не объявили в акте): вскрыть его нельзя",
-        "kk": "{level} {code} ішіндегісі белгісіз (актіде жарияланбаған): оны ашуға болмайды",
-        "en": "What is inside {level} {code} is not known (the act did not declare it): it cannot be opened",
-    },
-    "inside_aggregate": {
-        "ru": "{level} {code} лежит в {parent_level} {parent}: сначала вскройте его",
-        "kk": "{level} {code} {parent_level} {parent} ішінде: алдымен соны ашыңыз",
-        "en": "{level} {code} is inside {parent_level} {parent}: open that first",
-    },
-    "not_available": {
-        "ru": "{level} {code} нельзя вскрыть: он в акте отгрузки {act}",
-        "kk": "{level} {code} ашуға болмайды: ол {act} жөнелту актісінде",
-        "en": "{level} {code} cannot be opened: it is on outgoing act {act}",
-    },
-    "already_opened": {
-        "ru": "{level} {code} уже вскрыт",
-        "kk": "{level} {code} бұрын ашылған",
-        "en": "{level} {code} is already open",
-    },
-    "changed": {
-        "ru": "Код изменили на другой станции в это же время: повторите",
-        "kk": "Кодты дәл осы уақытта басқа станция өзгертті: қайталаңыз",
-        "en": "Another station changed this code at the same moment: try again",
-    },
+# reason → the parameter whose level picks the message (one message per level: «в коробе», «паллета вскрыта»)
+LEVELLED: Final = {
+    "contents_unknown": "level",
+    "inside_aggregate": "parent_level",
+    "not_available": "level",
+    "already_opened": "level",
 }
 
 
-def level_word(level: str, lang: str = "ru") -> str:
-    return LEVEL_WORDS.get(lang, LEVEL_WORDS["en"]).get(level, level)
+class StockError(LevelledError):
+    """The stock operation was refused and nothing was written; `reason` is stable."""
 
-
-def say(texts: Mapping[str, str] | None, reason: str, lang: str, args: Mapping[str, str]) -> str:
-    """A refusal in the person's language (English, then the reason itself, when there is none), with the
-    levels in words; a template whose value is missing is shown as it stands."""
-    template = (texts or {}).get(lang) or (texts or {}).get("en") or reason
-    values = {
-        **args,
-        "level": level_word(args.get("level", ""), lang),
-        "parent_level": level_word(args.get("parent_level", ""), lang),
-    }
-    try:
-        return template.format(**values)
-    except (KeyError, IndexError):
-        return template
+    levelled: ClassVar[dict[str, str]] = LEVELLED
+    phrasebook: ClassVar[Phrasebook] = Phrasebook(
+        "stock",
+        {
+            "no_act": N_("Act not found"),
+            "not_decided": N_("The act has no decision yet: only what was accepted enters the stock"),
+            "not_incoming": N_("This is not an incoming act"),
+            "not_in_stock": N_("Not in stock: {code}"),
+            "not_an_aggregate": N_("A pack cannot be opened: {code}"),
+            "contents_unknown.pallet": N_(
+                "What is inside pallet {code} is not known (the act did not declare it): it cannot be opened"
+            ),
+            "contents_unknown.box": N_(
+                "What is inside box {code} is not known (the act did not declare it): it cannot be opened"
+            ),
+            "contents_unknown.block": N_(
+                "What is inside block {code} is not known (the act did not declare it): it cannot be opened"
+            ),
+            "inside_aggregate.pallet": N_("{level} {code} is inside pallet {parent}: open that first"),
+            "inside_aggregate.box": N_("{level} {code} is inside box {parent}: open that first"),
+            "inside_aggregate.block": N_("{level} {code} is inside block {parent}: open that first"),
+            "not_available.pallet": N_("Pallet {code} cannot be opened: it is on outgoing act {act}"),
+            "not_available.box": N_("Box {code} cannot be opened: it is on outgoing act {act}"),
+            "not_available.block": N_("Block {code} cannot be opened: it is on outgoing act {act}"),
+            "already_opened.pallet": N_("Pallet {code} is already open"),
+            "already_opened.box": N_("Box {code} is already open"),
+            "already_opened.block": N_("Block {code} is already open"),
+            "changed": N_("Another station changed this code at the same moment: try again"),
+        },
+    )
 
 
 # --- the tree --------------------------------------------------------------------------------------------------
@@ -543,7 +506,7 @@ def open_aggregate(
         row = s.execute(select(StockCode).where(StockCode.identity == identity)).scalar()
         if row is None:
             raise StockError("not_in_stock", code=text.strip())
-        args = {"code": row.code, "level": row.level}
+        args = {"code": row.code, "level": Level(row.level)}
         if row.level not in AGGREGATE_LEVELS:
             raise StockError("not_an_aggregate", code=row.code)
         if row.status == StockStatus.DISAGGREGATED:
@@ -553,13 +516,8 @@ def open_aggregate(
                 raise StockError("not_in_stock", code=row.code)
             raise StockError("not_available", act=_act_number(s, row.act_id), **args)
         if row.parent_id is not None:
-            parent = s.get(StockCode, row.parent_id)
-            raise StockError(
-                "inside_aggregate",
-                parent=parent.code if parent else "",
-                parent_level=parent.level if parent else "",
-                **args,
-            )
+            parent = s.get_one(StockCode, row.parent_id)  # the tree's foreign key: it is there
+            raise StockError("inside_aggregate", parent=parent.code, parent_level=Level(parent.level), **args)
         if not row.declared_children:
             raise StockError("contents_unknown", **args)
         changed = (

@@ -20,7 +20,6 @@ from warehouse.db import get_db
 from warehouse.models import Act
 from warehouse.services import shipping, stock
 from warehouse.services.shipping import ShippingError
-from warehouse.signing import errors
 from warehouse.signing.errors import SigningError
 from warehouse.signing.signers import Signer
 from warehouse.signing.trust import SigningSettings
@@ -344,8 +343,5 @@ def apply_acceptance(act_id: int) -> Response | str | tuple[str, int]:
     except (ShippingError, SigningError) as e:
         return render_template("shipping/act.html", **_page_context(act), error=e.message(_lang())), 400
     lang = _lang()
-    warnings = [
-        shipping.MESSAGES[w].get(lang, w) if w in shipping.MESSAGES else errors.message(w, lang)
-        for w in result.warnings
-    ]
+    warnings = [shipping.warning_message(w, lang) for w in result.warnings]
     return render_template("shipping/applied.html", act=_act(act_id), result=result, warnings=warnings)

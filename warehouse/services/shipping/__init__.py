@@ -59,7 +59,7 @@ from warehouse.services.shipping.draft import (
     roots,
     set_price,
 )
-from warehouse.services.shipping.errors import MESSAGES, ShippingError
+from warehouse.services.shipping.errors import ShippingError, warning_message
 from warehouse.services.shipping.exchange import (
     ACCEPTANCE,
     EXPORT_FORMATS,
@@ -79,7 +79,6 @@ __all__ = [
     "EXPORT_FORMATS",
     "FORMAT",
     "MAX_CODES",
-    "MESSAGES",
     "PRICED_LEVELS",
     "TURNOVERS",
     "AddResult",
@@ -119,4 +118,5 @@ __all__ = [
     "summary",
     "totals",
     "verify_acceptance",
+    "warning_message",
 ]

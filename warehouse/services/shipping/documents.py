@@ -152,7 +152,7 @@ def _documents(s: Session, act: Act, max_codes: int) -> list[TransferDocument]:
     part, filled = 0, 0
     for root_id, n, code, level in roots:
         if n > max_codes:
-            raise ShippingError("too_big", code=code, level=level, count=str(n), max=str(max_codes))
+            raise ShippingError("too_big", code=code, level=level, count=n, max=max_codes)
         if filled and filled + n > max_codes:
             part, filled = part + 1, 0
         part_of[root_id] = part

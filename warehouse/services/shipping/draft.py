@@ -21,6 +21,7 @@ from warehouse import acts
 from warehouse.codes import CodeError, Kind
 from warehouse.db import Database
 from warehouse.identifiers import valid_bin
+from warehouse.messages import DEFAULT_LANG, one_per_level
 from warehouse.models import (
     Act,
     ActPrice,
@@ -30,7 +31,7 @@ from warehouse.models import (
     User,
 )
 from warehouse.services import audit, stock
-from warehouse.services.shipping.errors import ShippingError, _say
+from warehouse.services.shipping.errors import LEVELLED, PHRASEBOOK, ShippingError
 from warehouse.timeutil import utcnow
 from warehouse.vocab import ActStatus, Direction, Level
 
@@ -196,7 +197,7 @@ class AddResult:
     input: str
     added: bool
     reason: str
-    args: dict[str, str] = field(default_factory=dict)
+    args: dict[str, str] = field(default_factory=dict)  # a level is a vocab.Level, told in the reader's language
     codes: int = 0  # codes reserved (or released) with it, itself included
     error: CodeError | None = None
 
@@ -204,13 +205,14 @@ class AddResult:
     def scan_class(self) -> str:
         return "added" if self.added else "refused"
 
-    def message(self, lang: str = "ru") -> str:
-        args = dict(self.args)
+    def message(self, lang: str = DEFAULT_LANG) -> str:
+        params: dict[str, object] = dict(self.args)
         if self.error is not None:
-            args["error"] = self.error.message(lang)
-        inside = self.codes - 1
-        args["inside"] = stock_inside(inside, lang) if inside > 0 else ""
-        return _say(self.reason, lang, args)
+            params["error"] = self.error.message(lang)
+        wording = self.reason
+        if wording in ("added", "removed") and self.codes > 1:
+            wording, params["inside"] = f"{wording}_with_contents", self.codes - 1
+        return PHRASEBOOK.say(one_per_level(wording, params, LEVELLED), lang, **params)
 
     def to_json(self, lang: str = "en") -> dict[str, Any]:
         return {
@@ -222,10 +224,6 @@ class AddResult:
             "level": self.args.get("level") or None,
             "codes": self.codes,
         }
-
-
-def stock_inside(n: int, lang: str) -> str:
-    return {"ru": f" (с содержимым: {n})", "kk": f" (ішіндегісімен: {n})"}.get(lang, f" (with {n} inside)")
 
 
 class _Changed(Exception):
@@ -263,7 +261,7 @@ def add_code(
             refusal = _refusal(s, act, row, raw, parsed.normalized or raw)
             if refusal is not None or row is None:
                 return refusal or AddResult(raw, False, "not_in_stock", {"code": raw})
-            args = {"code": row.code, "level": row.level}
+            args = {"code": row.code, "level": Level(row.level)}
             conn = s.connection()
             # Compare-and-set, root first: it must still be in stock, loose and on no act.
             if (
@@ -321,22 +319,24 @@ def add_code(
 def _refusal(s: Session, act: Act, row: StockCode | None, raw: str, code: str) -> AddResult | None:
     if row is None:
         return AddResult(raw, False, "not_in_stock", {"code": code})
-    args = {"code": row.code, "level": row.level}
+    args = {"code": row.code, "level": Level(row.level)}
     if row.status == StockStatus.SHIPPED:
         return AddResult(raw, False, "already_shipped", {**args, "act": stock._act_number(s, row.act_id)})
     if row.status == StockStatus.DISAGGREGATED:
         return AddResult(raw, False, "opened", args)
-    parent = s.get(StockCode, row.parent_id) if row.parent_id is not None else None
+    parent = s.get_one(StockCode, row.parent_id) if row.parent_id is not None else None
     if row.status == StockStatus.RESERVED:
         if row.act_id != act.id:
             return AddResult(raw, False, "on_other_draft", {**args, "act": stock._act_number(s, row.act_id)})
         if parent is not None:
             return AddResult(
-                raw, False, "inside_on_this_act", {**args, "parent": parent.code, "parent_level": parent.level}
+                raw, False, "inside_on_this_act", {**args, "parent": parent.code, "parent_level": Level(parent.level)}
             )
         return AddResult(raw, False, "on_this_act", args)
     if parent is not None:
-        return AddResult(raw, False, "inside_aggregate", {**args, "parent": parent.code, "parent_level": parent.level})
+        return AddResult(
+            raw, False, "inside_aggregate", {**args, "parent": parent.code, "parent_level": Level(parent.level)}
+        )
     return None
 
 
@@ -359,14 +359,11 @@ def remove_code(
             row = s.execute(select(StockCode).where(StockCode.identity == identity)).scalar()
             if row is None or row.act_id != act.id or row.status != StockStatus.RESERVED:
                 return AddResult(raw, False, "not_on_act", {"code": row.code if row else raw.strip()})
-            args = {"code": row.code, "level": row.level}
+            args = {"code": row.code, "level": Level(row.level)}
             if row.parent_id is not None:
-                parent = s.get(StockCode, row.parent_id)
+                parent = s.get_one(StockCode, row.parent_id)  # the tree's foreign key: it is there
                 return AddResult(
-                    raw,
-                    False,
-                    "remove_parent",
-                    {**args, "parent": parent.code if parent else "", "parent_level": parent.level if parent else ""},
+                    raw, False, "remove_parent", {**args, "parent": parent.code, "parent_level": Level(parent.level)}
                 )
             expected = stock.count_subtree(s, row.id)
             stock.move(
