@@ -44,7 +44,7 @@ from warehouse.models import (
     UTCDateTime,
 )
 from warehouse.services import audit
-from warehouse.services.acts import lookup_act
+from warehouse.services.acts import find_act
 from warehouse.signing.acceptance import code_accepted, surplus_accepted
 from warehouse.timeutil import utcnow
 from warehouse.vocab import LEVELS, ActStatus, Decision, Direction, Level, ScanClass
@@ -327,10 +327,8 @@ def enter_accepted(
     """
     at = utcnow()
     with db.write() as s:
-        act = _find_act(s, act_ref)
+        act = find_act(s, act_ref, refuse=StockError, direction=Direction.INCOMING)
         act = s.get(Act, act.id, with_for_update=True) or act  # PostgreSQL: one entry at a time per act
-        if act.direction != Direction.INCOMING:
-            raise StockError("not_incoming")
         receipt = s.get(StockReceipt, act.id)
         if receipt is not None:
             return EntryResult(
@@ -470,13 +468,6 @@ def enter_pending(db: Database, *, user: User | None = None, actor: str | None =
             ).scalars()
         )
     return [enter_accepted(db, act_id, user=user, actor=actor) for act_id in pending]
-
-
-def _find_act(s: Session, ref: int | str) -> Act:
-    act = lookup_act(s, ref)
-    if act is None:
-        raise StockError("no_act")
-    return act
 
 
 # --- opening an aggregate ---------------------------------------------------------------------------------------
@@ -748,11 +739,6 @@ def find(s: Session, text: str, gs_substitutes: Sequence[str] | None = None, his
         act.status if act else None,
         moves,
     )
-
-
-def held_identities(s: Session, status: str = StockStatus.IN_STOCK.value) -> set[str]:
-    """Every identity with a status (tests and checks; a real stock is read with `totals`)."""
-    return set(s.execute(select(StockCode.identity).where(StockCode.status == status)).scalars())
 
 
 def held_identities_of(s: Session, identities: Sequence[str], status: str = StockStatus.IN_STOCK.value) -> set[str]:

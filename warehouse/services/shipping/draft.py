@@ -30,6 +30,7 @@ from warehouse.models import (
     StockStatus,
     User,
 )
+from warehouse.services import acts as acts_service
 from warehouse.services import audit, stock
 from warehouse.services.shipping.errors import LEVELLED, PHRASEBOOK, ShippingError
 from warehouse.timeutil import utcnow
@@ -168,14 +169,9 @@ def new_act(
 
 
 def find_act(s: Session, ref: str | int) -> Act:
-    """An outgoing act by id, or by number. Raises ShippingError "no_act", "not_outgoing"."""
-    try:
-        act = stock._find_act(s, ref)
-    except stock.StockError:
-        raise ShippingError("no_act") from None
-    if act.direction != Direction.OUTGOING:
-        raise ShippingError("not_outgoing")
-    return act
+    """The outgoing act `services.acts.find_act` finds by id or number. Raises ShippingError "no_act",
+    "not_outgoing"."""
+    return acts_service.find_act(s, ref, refuse=ShippingError, direction=Direction.OUTGOING)
 
 
 def lock_draft(s: Session, ref: str | int) -> Act:

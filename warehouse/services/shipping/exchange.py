@@ -217,7 +217,7 @@ class ApplyResult:
 
 @dataclass
 class _Answer:
-    decision: str
+    decision: Decision
     number: str
     date: str
     sender_bin: str
@@ -235,9 +235,7 @@ def _read_answer(content: bytes) -> _Answer:
         if not isinstance(data, dict) or data.get("format") != ACCEPTANCE:
             raise ValueError("format")
         ref = data["act"]
-        decision = str(data["decision"])
-        if decision not in DECISION_STATUS:
-            raise ValueError("decision")
+        decision = Decision(str(data["decision"]))  # ValueError: not one of the three decisions
         nodes: list[tuple[str, bool, bool]] = []
 
         def walk(items: Any) -> None:
@@ -480,8 +478,6 @@ def _status_after(s: Session, act_id: int, transfer_parts: int) -> str:
     if not complete:
         return ActStatus.SENT.value
     decisions = set().union(*(d for _p, _s, d in answered.values()))
-    if decisions == {Decision.ACCEPTED}:
-        return ActStatus.ACCEPTED.value
-    if decisions == {Decision.REJECTED}:
-        return ActStatus.REJECTED.value
+    if len(decisions) == 1:  # every part answered alike
+        return DECISION_STATUS[Decision(decisions.pop())].value
     return ActStatus.DISCREPANCIES.value
