@@ -12,7 +12,7 @@ The life of an outgoing act: draft → signed → sent → accepted | discrepanc
   first, then returns every refused code to stock (as a loose code when the aggregate it shipped in was
   broken up at the receiver) and sets the final status when every part has been answered.
 
-Concurrency: see services/stock.py; here every write transaction on a draft locks the act row first
+Concurrency: see services/stock; here every write transaction on a draft locks the act row first
 (`SELECT … FOR UPDATE` on PostgreSQL; SQLite serialises writers anyway), so signing never races a scan.
 
 The package: `draft` (the new act, scanning codes on and off, prices), `contents` (totals and the act's

@@ -317,13 +317,13 @@ def _refusal(s: Session, act: Act, row: StockCode | None, raw: str, code: str) -
         return AddResult(raw, False, "not_in_stock", {"code": code})
     args = {"code": row.code, "level": Level(row.level)}
     if row.status == StockStatus.SHIPPED:
-        return AddResult(raw, False, "already_shipped", {**args, "act": stock._act_number(s, row.act_id)})
+        return AddResult(raw, False, "already_shipped", {**args, "act": stock.act_number(s, row.act_id)})
     if row.status == StockStatus.DISAGGREGATED:
         return AddResult(raw, False, "opened", args)
     parent = s.get_one(StockCode, row.parent_id) if row.parent_id is not None else None
     if row.status == StockStatus.RESERVED:
         if row.act_id != act.id:
-            return AddResult(raw, False, "on_other_draft", {**args, "act": stock._act_number(s, row.act_id)})
+            return AddResult(raw, False, "on_other_draft", {**args, "act": stock.act_number(s, row.act_id)})
         if parent is not None:
             return AddResult(
                 raw, False, "inside_on_this_act", {**args, "parent": parent.code, "parent_level": Level(parent.level)}
