@@ -21,6 +21,7 @@ from warehouse.db import Database, get_db
 from warehouse.models import Act, ActCode, AuditEntry, StockCode, StockMove
 from warehouse.services import shipping, stock
 from warehouse.services.shipping import ShippingError
+from warehouse.signing import errors as signing_errors
 from warehouse.signing.errors import SigningError
 
 
@@ -311,3 +312,12 @@ def test_two_stations_never_ship_one_code_twice(station: Flask, tmp_path: Path, 
             .having(func.count() > 1)
         ).all()
     assert shipped == [] and frozen == []  # no code is on two outgoing acts
+
+
+def test_warnings_are_told_in_the_readers_language() -> None:
+    # a warning of applying an acceptance, and one of the signing checks, through one function
+    assert shipping.warning_message("other_file", "ru") == (
+        "Получатель принял не подписанный JSON, а другую выгрузку этого акта"
+    )
+    assert shipping.warning_message("other_file", "en").startswith("The receiver imported another export")
+    assert shipping.warning_message("expired", "kk") == signing_errors.message("expired", "kk")
