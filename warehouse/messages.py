@@ -102,3 +102,36 @@ class WarehouseError(Exception):
 
     def __str__(self) -> str:
         return self.message("en")
+
+
+def one_per_level(reason: str, params: Mapping[str, object], levelled: Mapping[str, str]) -> str:
+    """The phrasebook entry of `reason`: `reason.<level>` when `levelled` names the parameter whose level the
+    sentence declines or agrees with («в коробе», «паллета вскрыта»), else the reason itself.
+
+    One message per level reads right in every language, where a nominative word put into a sentence
+    does not.
+
+    >>> one_per_level("opened", {"level": "box"}, {"opened": "level"}), one_per_level("changed", {}, {})
+    ('opened.box', 'changed')
+    """
+    field = levelled.get(reason)
+    return reason if field is None else f"{reason}.{params[field]}"
+
+
+class LevelledError(WarehouseError):
+    """A `WarehouseError` some of whose reasons have one message per level (see `one_per_level`).
+
+    `reason` stays the stable reason ("inside_aggregate"); `wording` is the phrasebook entry it is told
+    with ("inside_aggregate.box").
+    """
+
+    levelled: ClassVar[Mapping[str, str]] = {}  # reason → the parameter naming the level
+
+    def __init__(self, reason: str, /, **params: object) -> None:
+        self.wording = one_per_level(reason, params, self.levelled)
+        super().__init__(self.wording, **params)
+        self.reason = reason
+        self.args = (reason,)
+
+    def message(self, lang: str = DEFAULT_LANG) -> str:
+        return self.phrasebook.say(self.wording, lang, **self.params)

@@ -32,6 +32,8 @@ ALLOWED_LATIN = {
     "out", "force",  # command-line options (--out, --force)
     "fonts", "dejavu", "core", "WAREHOUSE_FONT_DIR",  # a Debian package and a setting the reports need
     "children", "code", "level",  # field names of a transfer-act/1 file, which stay English in it
+    "WAREHOUSE_COMPANY_NAME",
+    "WAREHOUSE_COMPANY_BIN",
 }  # fmt: skip
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,}")
 _FIELD = re.compile(r"\{[^{}]*\}")

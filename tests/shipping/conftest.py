@@ -7,6 +7,7 @@ NCA's RSA test CA, used in place from ../shared/testdata/nca.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from tests.conftest import make_app
 from tests.factories import ActFactory
 from tests.signing.pki import NCA, NCA_PASSWORD, RSA_CA, RSA_CRL, RSA_KEY
 from warehouse.db import Database, get_db
+from warehouse.messages import WarehouseError
 from warehouse.services import importing, receiving, stock
 from warehouse.signing.signers import Pkcs12Signer
 from warehouse.signing.trust import SigningSettings, load_settings
@@ -30,6 +32,16 @@ if not NCA.is_dir():
 # Valid БИН (check digit by the Kazakh algorithm): ours, and the receiver's.
 WHOLESALER_BIN = "123456789013"  # the first round of weights gives 10, the second 3
 SHOP_BIN = "100000000001"
+
+
+@contextmanager
+def refused(error: type[WarehouseError], reason: str) -> Iterator[pytest.ExceptionInfo[WarehouseError]]:
+    """Expect `error` with this stable reason (its text is the person's language, not the reason)."""
+    with pytest.raises(error) as e:
+        yield e
+    assert e.value.reason == reason, e.value
+
+
 TRUST = {"SIGNING_TRUSTED_CA": str(RSA_CA), "SIGNING_CRL": str(RSA_CRL)}
 
 

@@ -15,12 +15,13 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from tests.factories import pack
-from tests.shipping.conftest import SHOP_BIN, WHOLESALER_BIN, settings, signer, stocked
+from tests.shipping.conftest import SHOP_BIN, WHOLESALER_BIN, refused, settings, signer, stocked
 from warehouse import transfer_act
 from warehouse.db import Database, get_db
 from warehouse.models import Act, ActCode, AuditEntry, StockCode, StockMove
 from warehouse.services import shipping, stock
 from warehouse.services.shipping import ShippingError
+from warehouse.signing import errors as signing_errors
 from warehouse.signing.errors import SigningError
 
 
@@ -42,8 +43,8 @@ def test_refusals_say_why_in_three_languages(wholesaler: Flask, tmp_path: Path) 
 
     inside = shipping.add_code(db, first, box[0])
     assert (inside.scan_class, inside.reason) == ("refused", "inside_aggregate")
-    assert inside.message("en") == f"box {box[0]} is inside pallet {pallet}: open it first or ship it whole"
-    assert inside.message("ru").startswith(f"короб {box[0]} лежит в паллета {pallet}")
+    assert inside.message("en") == f"Box {box[0]} is inside pallet {pallet}: open it first or ship it whole"
+    assert inside.message("ru") == f"Короб {box[0]} лежит в паллете {pallet}: вскройте её или отгрузите целиком"
     assert "ішінде" in inside.message("kk")
 
     assert shipping.add_code(db, first, pallet).added
@@ -52,7 +53,7 @@ def test_refusals_say_why_in_three_languages(wholesaler: Flask, tmp_path: Path) 
         "input": pallet,
         "class": "refused",
         "reason": "on_this_act",
-        "message": f"Already on this act: pallet {pallet}",
+        "message": f"Already on this act: Pallet {pallet}",
         "code": pallet,
         "level": "pallet",
         "codes": 0,
@@ -60,7 +61,7 @@ def test_refusals_say_why_in_three_languages(wholesaler: Flask, tmp_path: Path) 
     assert shipping.add_code(db, first, block[0]).message("en") == f"Already on this act inside box {box[0]}"
     other = shipping.add_code(db, second, pallet)
     assert other.reason == "on_other_draft" and "ТА-" in other.message("ru") and "Басқа" in other.message("kk")
-    with pytest.raises(stock.StockError, match="not_available"):
+    with refused(stock.StockError, "not_available"):
         stock.open_aggregate(db, pallet)
 
     unknown = pack(f.codes["block"][0][2:16], 999_999)
@@ -75,8 +76,8 @@ def test_refusals_say_why_in_three_languages(wholesaler: Flask, tmp_path: Path) 
     shipping.sign(db, first, signer(), settings=settings(wholesaler))
     shipped = shipping.add_code(db, second, box[1])
     assert shipped.reason == "already_shipped"
-    assert shipped.message("en") == f"Already shipped with act ТА-{first:06d}: box {box[1]}"
-    with pytest.raises(ShippingError, match="not_draft"):
+    assert shipped.message("en") == f"Already shipped with act ТА-{first:06d}: Box {box[1]}"
+    with refused(ShippingError, "not_draft"):
         shipping.add_code(db, first, box[1])
     # A refusal writes nothing: only the one reservation and the shipment are journaled.
     with db.read() as s:
@@ -89,23 +90,26 @@ def test_opening_and_taking_off(wholesaler: Flask, tmp_path: Path) -> None:
     f = stocked(db, tmp_path, pallets=1, boxes=2, blocks=2, packs=2)
     act = new(wholesaler)
     pallet, box, block = f.codes["pallet"][0], f.codes["box"], f.codes["block"]
-    with pytest.raises(stock.StockError, match="inside_aggregate") as e:
+    with refused(stock.StockError, "inside_aggregate") as e:
         stock.open_aggregate(db, box[0])
-    assert e.value.message("en") == f"box {box[0]} is inside pallet {pallet}: open that first"
+    assert e.value.message("en") == f"Box {box[0]} is inside pallet {pallet}: open that first"
+    assert e.value.message("ru") == f"Короб {box[0]} лежит в паллете {pallet}: сначала вскройте её"
     opened = stock.open_aggregate(db, pallet, actor="test")
     assert (opened.level, opened.contents) == ("pallet", 2)
-    with pytest.raises(stock.StockError, match="already_opened"):
+    with refused(stock.StockError, "already_opened") as again:
         stock.open_aggregate(db, pallet)
-    assert shipping.add_code(db, act, pallet).reason == "opened"
+    assert again.value.message("ru") == f"Паллета {pallet} уже вскрыта"
+    scanned = shipping.add_code(db, act, pallet)
+    assert scanned.reason == "opened" and scanned.message("ru") == f"Паллета {pallet} вскрыта: сканируйте её содержимое"
     stock.open_aggregate(db, box[0])
-    with pytest.raises(stock.StockError, match="not_an_aggregate"):
+    with refused(stock.StockError, "not_an_aggregate"):
         stock.open_aggregate(db, f.codes["pack"][0])
     assert shipping.add_code(db, act, block[0]).codes == 3
     assert shipping.add_code(db, act, box[1]).codes == 7
     taken = shipping.remove_code(db, act, f.codes["block"][2])
     assert taken.reason == "remove_parent" and not taken.added
     off = shipping.remove_code(db, act, box[1])
-    assert off.added and off.message("en") == f"Taken off the act: box {box[1]} (with 6 inside)"
+    assert off.added and off.message("en") == f"Taken off the act: Box {box[1]} (with 6 inside)"
     assert shipping.remove_code(db, act, box[1]).reason == "not_on_act"
     with db.read() as s:
         view = stock.find(s, box[1])
@@ -138,7 +142,7 @@ def test_totals_prices_and_documents(wholesaler: Flask, tmp_path: Path) -> None:
     shipping.set_price(db, act, g1, "block", 112_000)
     shipping.set_price(db, act, g1, "pack", 11_500)
     shipping.set_price(db, act, g2, "pack", 13_000)
-    with pytest.raises(ShippingError, match="bad_price"):
+    with refused(ShippingError, "bad_price"):
         shipping.set_price(db, act, g1, "box", 1)
     summary = shipping.act_summary(db, act)
     totals = summary.to_json()
@@ -151,9 +155,9 @@ def test_totals_prices_and_documents(wholesaler: Flask, tmp_path: Path) -> None:
     assert lines[g2]["amount"] == 10 * 13_000
     assert totals["amount"] == 4 * 112_000 + 10 * 13_000
 
-    with pytest.raises(ShippingError, match="too_big") as big:
+    with refused(ShippingError, "too_big") as big:
         shipping.prepare(db, act, max_codes=8)
-    assert f"box {f.codes['box'][0]} holds 9 codes" in big.value.message("en")
+    assert f"Box {f.codes['box'][0]} holds 9 codes" in big.value.message("en")
     prepared = shipping.prepare(db, act, max_codes=12)
     assert [d.codes for d in prepared.documents] == [9, 9, 9, 5]
     # Deterministic, and each part stands alone as a transfer-act/1 the importer reads.
@@ -187,16 +191,16 @@ def test_totals_prices_and_documents(wholesaler: Flask, tmp_path: Path) -> None:
 
 def test_new_act_checks_the_receiver(wholesaler: Flask) -> None:
     db = get_db(wholesaler)
-    with pytest.raises(ShippingError, match="bad_bin") as e:
+    with refused(ShippingError, "bad_bin") as e:
         new(wholesaler, bin="123456789012")
     assert e.value.message("en") == (
         "БИН/ИИН 123456789012 is not valid: 12 digits with a correct check digit are needed"
     )
-    with pytest.raises(ShippingError, match="own_bin"):
+    with refused(ShippingError, "own_bin"):
         new(wholesaler, bin=WHOLESALER_BIN)
-    with pytest.raises(ShippingError, match="no_name"):
+    with refused(ShippingError, "no_name"):
         shipping.new_act(db, receiver_bin=SHOP_BIN, receiver_name="  ", sender=shipping.company(wholesaler.config))
-    with pytest.raises(ShippingError, match="bad_basis"):
+    with refused(ShippingError, "bad_basis"):
         shipping.new_act(
             db,
             receiver_bin=SHOP_BIN,
@@ -204,7 +208,7 @@ def test_new_act_checks_the_receiver(wholesaler: Flask) -> None:
             sender=shipping.company(wholesaler.config),
             basis=[shipping.parse_basis("ESF:1:20-11-2026")],
         )
-    with pytest.raises(ShippingError, match="bad_company_bin"):
+    with refused(ShippingError, "bad_company_bin"):
         shipping.new_act(db, receiver_bin=SHOP_BIN, receiver_name="X", sender=transfer_act.Party("Мы", "123456789021"))
     act = shipping.new_act(
         db,
@@ -215,7 +219,7 @@ def test_new_act_checks_the_receiver(wholesaler: Flask) -> None:
     )
     assert (act.number, act.receiver_name, act.status) == (f"ТА-{act.id:06d}", "ТОО Магазин", "draft")
     assert act.basis == [{"type": "SNT", "number": "KZ-1", "date": act.date.isoformat()}]
-    with pytest.raises(ShippingError, match="empty_act"):
+    with refused(ShippingError, "empty_act"):
         shipping.prepare(db, act.id)
 
 
@@ -308,3 +312,12 @@ def test_two_stations_never_ship_one_code_twice(station: Flask, tmp_path: Path, 
             .having(func.count() > 1)
         ).all()
     assert shipped == [] and frozen == []  # no code is on two outgoing acts
+
+
+def test_warnings_are_told_in_the_readers_language() -> None:
+    # a warning of applying an acceptance, and one of the signing checks, through one function
+    assert shipping.warning_message("other_file", "ru") == (
+        "Получатель принял не подписанный JSON, а другую выгрузку этого акта"
+    )
+    assert shipping.warning_message("other_file", "en").startswith("The receiver imported another export")
+    assert shipping.warning_message("expired", "kk") == signing_errors.message("expired", "kk")

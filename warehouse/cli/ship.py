@@ -99,7 +99,7 @@ def _scan(act: str, codes: tuple[str, ...], as_json: bool, station: str | None, 
 @ship_cli.command("price")
 @click.argument("act")
 @click.argument("gtin")
-@click.argument("level", type=click.Choice(list(shipping.PRICED_LEVELS)))
+@click.argument("level", type=click.Choice([level.value for level in shipping.PRICED_LEVELS]))
 @click.argument("price", required=False, type=int)
 @with_appcontext
 def price_cmd(act: str, gtin: str, level: str, price: int | None) -> None:
@@ -226,5 +226,4 @@ def apply_cmd(act: str, document: Path, signature: Path, as_json: bool) -> None:
         note = " (still in our stock: ship it with a new act)" if item.ours else ""
         click.echo(f"  surplus at the receiver: {shown(item.code)}{note}")
     for warning in result.warnings:
-        text = shipping.MESSAGES[warning][lang] if warning in shipping.MESSAGES else message(warning, lang)
-        click.echo(f"warning: {text}", err=True)
+        click.echo(f"warning: {shipping.warning_message(warning, lang)}", err=True)

@@ -18,13 +18,12 @@ from werkzeug.wrappers import Response
 from warehouse.db import get_db
 from warehouse.models import Act
 from warehouse.services import shipping, stock
-from warehouse.services.shipping import OutgoingStatus, ShippingError
-from warehouse.signing import errors
+from warehouse.services.shipping import ShippingError
 from warehouse.signing.errors import SigningError
 from warehouse.signing.signers import Signer
 from warehouse.signing.trust import SigningSettings
 from warehouse.station.scanners import scanners_of
-from warehouse.vocab import ActStatus, Role
+from warehouse.vocab import OUTGOING_STATUSES, ActStatus, Role
 from warehouse.web.access import roles
 from warehouse.web.common import ui_lang as _lang
 from warehouse.web.sign_flow import SignFlow
@@ -33,14 +32,7 @@ from warehouse.web.sign_flow import settings as _settings
 bp = Blueprint("shipping", __name__)
 LEADS = (Role.LEAD, Role.ADMIN)
 MAX_DOCUMENT = 64 * 1024 * 1024  # an acceptance document: the operator's 30 MB, with room
-STATUS = {
-    "draft": _l("Draft"),
-    "signed": _l("Signed"),
-    "sent": _l("Sent"),
-    "accepted": _l("Accepted"),
-    "discrepancies": _l("Accepted with discrepancies"),
-    "rejected": _l("Rejected"),
-}
+STATUS = {status.value: _l(ActStatus.labels()[status]) for status in OUTGOING_STATUSES}
 STOCK_STATUS = {
     "in_stock": _l("In stock"),
     "reserved": _l("On a draft act"),
@@ -173,7 +165,7 @@ def _page_context(act: Act) -> dict[str, object]:
     with get_db().read() as s:
         summary = shipping.summary(s, act)
         prices = shipping.prices(s, act.id)
-        roots = shipping.roots(s, act.id) if act.status == OutgoingStatus.DRAFT else []
+        roots = shipping.roots(s, act.id) if act.status == ActStatus.DRAFT else []
     return {
         "act": act,
         "summary": summary,
@@ -285,7 +277,7 @@ FLOW = _Outgoing()
 @roles(*LEADS)
 def sign_page(act_id: int) -> Response | tuple[str, int]:
     act = _act(act_id)
-    if act.status != OutgoingStatus.DRAFT:
+    if act.status != ActStatus.DRAFT:
         return redirect(url_for("shipping.page", act_id=act_id))
     return FLOW.page(act)
 
@@ -351,8 +343,5 @@ def apply_acceptance(act_id: int) -> Response | str | tuple[str, int]:
     except (ShippingError, SigningError) as e:
         return render_template("shipping/act.html", **_page_context(act), error=e.message(_lang())), 400
     lang = _lang()
-    warnings = [
-        shipping.MESSAGES[w].get(lang, w) if w in shipping.MESSAGES else errors.message(w, lang)
-        for w in result.warnings
-    ]
+    warnings = [shipping.warning_message(w, lang) for w in result.warnings]
     return render_template("shipping/applied.html", act=_act(act_id), result=result, warnings=warnings)
