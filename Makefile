@@ -8,6 +8,13 @@ APT_PKGS := libdmtx0b chromium poppler-utils fonts-dejavu-core postgresql socat
 HTMX     := 2.0.11
 HTMX_SSE := 2.2.4
 
+# The modules whose docstring examples run in `make test`: the pure core and the drivers, none imports Flask.
+# A module that becomes a package is listed by its folder; tests/test_doctests.py fails when one is missing.
+DOCTESTS := warehouse/codes.py warehouse/canonical.py warehouse/identifiers.py warehouse/messages.py \
+            warehouse/vocab.py warehouse/matching.py warehouse/acts.py warehouse/signing/cms.py \
+            warehouse/signing/acceptance.py reports/codes_text.py hardware/config.py hardware/decoder.py \
+            hardware/dispatch.py hardware/journal.py hardware/keymap.py hardware/record.py hardware/routing.py
+
 .PHONY: run test bench lint vendor setup sysdeps i18n clean
 .DEFAULT_GOAL := run
 
@@ -37,6 +44,7 @@ test: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(PY) -m pytest -q --doctest-modules $(DOCTESTS)
 	$(PY) -m pytest -q
 
 bench: setup
