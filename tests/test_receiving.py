@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, literal_column, select
 
-from tests.factories import GS, ActFactory, gtin, pack, sscc
+from tests.factories import GS, ActFactory, gtin, pack, sscc_code
 from warehouse.db import Database
 from warehouse.matching import Reason, ScanClass
 from warehouse.models import ActCode, ActCounter, Scan
@@ -121,7 +121,7 @@ def test_each_kind_of_discrepancy(db: Database, tmp_path: Path) -> None:
     assert product.scan_class == ScanClass.PRODUCT and "Data Matrix" in product.message("en")
     invalid = _scan(db, act_id, "<img src=x onerror=alert(1)>")  # <script>…</script> alone is a legal aggregate
     assert invalid.scan_class == ScanClass.INVALID
-    unknown_box = _scan(db, act_id, "00" + sscc(424_242))
+    unknown_box = _scan(db, act_id, sscc_code(424_242))
     assert unknown_box.scan_class == ScanClass.SURPLUS
     summary = receiving.act_summary(db, act_id).to_json()
     assert summary["surplus"] == 4 and summary["duplicate"] == 1 and summary["invalid"] == 2

@@ -10,7 +10,7 @@ import pytest
 
 from reports.model import KINDS, LEVELS, CodeRow, Decision, DiscrepancyLine, GtinLine, LabelItem
 from reports.texts import EN, KK, RU, Texts, word
-from tests.reports.factories import KAZAKH_LETTERS
+from tests.factories import KAZAKH_LETTERS
 
 FIELDS = [field.name for field in dataclasses.fields(Texts)]
 
