@@ -225,6 +225,21 @@ def test_undo_is_a_reversal_per_station(db: Database, tmp_path: Path) -> None:
     _assert_counters_match_rows(db, act_id)
 
 
+def test_undo_uncounts_every_aggregate_above_the_undone_scan(db: Database, tmp_path: Path) -> None:
+    f = ActFactory(pallets=1, boxes=2, blocks=1, packs=1)
+    act_id = _import(db, tmp_path, f)
+    assert _scan(db, act_id, f.codes["block"][0]).credited == 3  # the block, its pack, and box 1 now whole
+    other = receiving.record_scan(db, act_id, ScanInput(raw=f.codes["box"][1], station="dock-2"))
+    assert other.credited == 4  # box 2, its block and pack, and the pallet now whole
+    undo = _scan(db, act_id, "#WH:UNDO")
+    # Box 1 is no longer whole, so neither is the pallet, though dock-2's scan completed it.
+    assert undo.credited == -4
+    credited = receiving.act_summary(db, act_id).to_json()["credited"]
+    assert credited == {"pallet": 0, "box": 1, "block": 1, "pack": 1}
+    _assert_counters_match_rows(db, act_id)
+    assert _scan(db, act_id, f.codes["block"][0]).credited == 4  # box 1 and the pallet whole again
+
+
 def test_command_codes_switch_mode_open_a_box_and_close(db: Database, tmp_path: Path) -> None:
     f = ActFactory(boxes=3)
     act_id = _import(db, tmp_path, f)
