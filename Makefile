@@ -49,6 +49,7 @@ test: setup
 
 bench: setup
 	@for b in tests/bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@echo "figures also in bench-results/*.json"
 
 lint: setup
 	$(PY) -m ruff check .

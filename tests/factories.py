@@ -48,6 +48,7 @@ def sscc_code(n: int) -> str:
 
 
 def serial(n: int, salt: int = 0) -> str:
+    """The n-th made serial: 7 characters, a different one for each salt (packs use 1, blocks 2)."""
     chars = []
     x = n * 7919 + salt * 104729 + 13
     for _ in range(7):
