@@ -8,6 +8,12 @@ APT_PKGS := libdmtx0b chromium poppler-utils fonts-dejavu-core postgresql socat
 HTMX     := 2.0.11
 HTMX_SSE := 2.2.4
 
+# The modules whose docstring examples run in `make test`: the pure core and the drivers, none imports Flask.
+# A module that becomes a package is listed by its folder; tests/test_doctests.py fails when one is missing.
+DOCTESTS := warehouse/codes.py warehouse/canonical.py warehouse/identifiers.py warehouse/messages.py \
+            warehouse/vocab.py warehouse/matching.py warehouse/transfer_act warehouse/signing/cms.py \
+            warehouse/signing/acceptance.py warehouse/station reports/codes_text.py hardware
+
 .PHONY: run test bench lint vendor setup sysdeps i18n clean
 .DEFAULT_GOAL := run
 
@@ -37,10 +43,12 @@ test: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(PY) -m pytest -q --doctest-modules $(DOCTESTS)
 	$(PY) -m pytest -q
 
 bench: setup
 	@for b in tests/bench/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+	@echo "figures also in bench-results/*.json"
 
 lint: setup
 	$(PY) -m ruff check .

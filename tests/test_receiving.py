@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, literal_column, select
 
-from tests.factories import GS, ActFactory, gtin, pack, sscc
+from tests.factories import GS, ActFactory, gtin, pack, sscc_code
 from warehouse.db import Database
 from warehouse.matching import Reason, ScanClass
 from warehouse.models import ActCode, ActCounter, Scan
@@ -121,7 +121,7 @@ def test_each_kind_of_discrepancy(db: Database, tmp_path: Path) -> None:
     assert product.scan_class == ScanClass.PRODUCT and "Data Matrix" in product.message("en")
     invalid = _scan(db, act_id, "<img src=x onerror=alert(1)>")  # <script>…</script> alone is a legal aggregate
     assert invalid.scan_class == ScanClass.INVALID
-    unknown_box = _scan(db, act_id, "00" + sscc(424_242))
+    unknown_box = _scan(db, act_id, sscc_code(424_242))
     assert unknown_box.scan_class == ScanClass.SURPLUS
     summary = receiving.act_summary(db, act_id).to_json()
     assert summary["surplus"] == 4 and summary["duplicate"] == 1 and summary["invalid"] == 2
@@ -223,6 +223,21 @@ def test_undo_is_a_reversal_per_station(db: Database, tmp_path: Path) -> None:
     assert _scan(db, act_id, "#WH:UNDO").outcome.reason == Reason.NOTHING_TO_UNDO
     assert _scan(db, act_id, f.codes["box"][0]).credited == 10  # counted again, the pallet whole again
     _assert_counters_match_rows(db, act_id)
+
+
+def test_undo_uncounts_every_aggregate_above_the_undone_scan(db: Database, tmp_path: Path) -> None:
+    f = ActFactory(pallets=1, boxes=2, blocks=1, packs=1)
+    act_id = _import(db, tmp_path, f)
+    assert _scan(db, act_id, f.codes["block"][0]).credited == 3  # the block, its pack, and box 1 now whole
+    other = receiving.record_scan(db, act_id, ScanInput(raw=f.codes["box"][1], station="dock-2"))
+    assert other.credited == 4  # box 2, its block and pack, and the pallet now whole
+    undo = _scan(db, act_id, "#WH:UNDO")
+    # Box 1 is no longer whole, so neither is the pallet, though dock-2's scan completed it.
+    assert undo.credited == -4
+    credited = receiving.act_summary(db, act_id).to_json()["credited"]
+    assert credited == {"pallet": 0, "box": 1, "block": 1, "pack": 1}
+    _assert_counters_match_rows(db, act_id)
+    assert _scan(db, act_id, f.codes["block"][0]).credited == 4  # box 1 and the pallet whole again
 
 
 def test_command_codes_switch_mode_open_a_box_and_close(db: Database, tmp_path: Path) -> None:

@@ -11,7 +11,9 @@ from typing import Any
 
 
 def dumps(obj: Any) -> bytes:
-    """>>> dumps({"b": 1, "a": "ә"})
+    """The canonical bytes of ``obj``: sorted keys, no whitespace between tokens, UTF-8 as is.
+
+    >>> dumps({"b": 1, "a": "ә"})
     b'{"a":"\\xd3\\x99","b":1}'
     """
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")

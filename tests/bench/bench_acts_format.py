@@ -22,6 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from tests.bench import results
 from warehouse import transfer_act
 
 PALLETS, BOXES_PER_PALLET, BLOCKS_PER_BOX, PACKS_PER_BLOCK = 40, 50, 50, 10
@@ -72,17 +73,26 @@ def main() -> None:
         elapsed = time.perf_counter() - start
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"{sys.argv[1]:<12} {elapsed:7.1f} s   peak RSS {peak_mb:6.0f} MB   {result}", flush=True)
+        step = results.Results(sys.argv[1])  # gathered by the parent process from the step's folder
+        step.add(f"{sys.argv[1]} time", elapsed, "s")
+        step.add(f"{sys.argv[1]} peak RSS", peak_mb, "MB", at_most=MEMORY_TARGET_MB)
+        step.write(Path(sys.argv[2]))
         if peak_mb > MEMORY_TARGET_MB:
             raise SystemExit(f"{sys.argv[1]}: peak RSS {peak_mb:.0f} MB > {MEMORY_TARGET_MB:.0f} MB")
         return
     print(
         f"full truck: {PALLETS} pallets x {BOXES_PER_PALLET} boxes x {BLOCKS_PER_BOX} blocks x {PACKS_PER_BLOCK} packs"
     )
+    figures = results.Results("acts_format")
     with tempfile.TemporaryDirectory() as tmp:
         for step in STEPS:
             done = subprocess.run([sys.executable, __file__, step, tmp], check=False)
+            if (Path(tmp) / f"{step}.json").exists():
+                figures.extend(results.read(Path(tmp) / f"{step}.json"))
             if done.returncode:
+                figures.write()  # the steps that ran, the failed one included when it measured
                 raise SystemExit(done.returncode)
+    figures.write()
 
 
 if __name__ == "__main__":

@@ -21,7 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import biip
 
+from tests.bench.results import Results
 from warehouse import codes
+from warehouse.identifiers import gs1_check_digit
 
 N = 100_000
 SET82 = string.digits + string.ascii_letters + "!\"%&'()*+,-./:;<=>?_"
@@ -32,7 +34,7 @@ def _gtins(rng: random.Random, n: int) -> list[str]:
     out = []
     for _ in range(n):
         body = "0460" + "".join(rng.choice(string.digits) for _ in range(9))
-        out.append(body + str(codes.gs1_check_digit(body)))
+        out.append(body + str(gs1_check_digit(body)))
     return out
 
 
@@ -79,6 +81,14 @@ def main() -> int:
     print(f"ratio   {ratio:>12.1f} x  target >= 50x           {'OK' if ratio >= 50 else 'MISSED'}")
     print(f"blocks without GS (repaired)  {bare_rate:>10,.0f} /s")
     print(f"packs typed in Russian layout {russian_rate:>10,.0f} /s")
+    figures = Results("codes")
+    figures.add("packs", pack_rate, "/s", at_least=300_000)
+    figures.add("blocks", block_rate, "/s", baseline=biip_rate)
+    figures.add("biip blocks", biip_rate, "/s")
+    figures.add("blocks / biip", ratio, "x", at_least=50)
+    figures.add("blocks without GS (repaired)", bare_rate, "/s")
+    figures.add("packs typed in Russian layout", russian_rate, "/s")
+    figures.write()
     return 0
 
 

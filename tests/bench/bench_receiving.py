@@ -47,6 +47,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
+from tests.bench.results import Results  # noqa: E402
 from warehouse import transfer_act  # noqa: E402
 from warehouse.db import Database  # noqa: E402
 
@@ -477,9 +478,12 @@ def run(*args: Any) -> dict[str, Any]:
 
 
 class Table:
+    """The rows printed for people; ``figures`` the same measurements as numbers, for bench-results/."""
+
     def __init__(self) -> None:
         self.rows: list[tuple[str, str, str, str]] = []
         self.missed: list[str] = []
+        self.figures = Results("receiving")
 
     def add(self, what: str, figure: str, target: str = "", ok: bool | None = None) -> None:
         verdict = "" if ok is None else "OK" if ok else "MISSED"
@@ -527,6 +531,7 @@ def bench_database(
         f"[{name}] {base_label}",
         f"{base['seconds']:.1f} s (cpu {base['cpu']:.1f} s), {base['rows']:,} rows, load {base['load']:.1f}",
     )
+    table.figures.add(f"[{name}] {base_label}", base["seconds"], "s")
     for kind in ("json", "csv"):
         r = imported[kind]
         table.add(
@@ -534,6 +539,9 @@ def bench_database(
             f"{r['seconds']:.1f} s (cpu {r['cpu']:.1f} s, 2 processes), {r['codes']:,} codes, load {r['load']:.1f}",
             f"<= {TARGETS['import_s']:.0f} s",
             r["seconds"] <= TARGETS["import_s"],
+        )
+        table.figures.add(
+            f"[{name}] import {kind.upper()}", r["seconds"], "s", at_most=TARGETS["import_s"], baseline=base["seconds"]
         )
         ratio = r["seconds"] / base["seconds"]
         if name == "SQLite":
@@ -543,6 +551,7 @@ def bench_database(
                 f"<= {TARGETS['ratio']:.0f}x",
                 ratio <= TARGETS["ratio"],
             )
+            table.figures.add(f"[{name}] import {kind.upper()} / executemany", ratio, "x", at_most=TARGETS["ratio"])
         else:
             table.add(f"[{name}]   ratio to COPY", f"{ratio:.2f}x")
     for kind, figures in [*lat.items(), *pal.items()]:
@@ -555,18 +564,27 @@ def bench_database(
             f"p99 <= {TARGETS[kind]:.0f} ms",
             figures["p99"] <= TARGETS[kind],
         )
+        table.figures.add(f"[{name}] record_scan {kind} p50", figures["p50"], "ms")
+        table.figures.add(f"[{name}] record_scan {kind} p99", figures["p99"], "ms", at_most=TARGETS[kind])
+        table.figures.add(f"[{name}] record_scan {kind} max", figures["max"], "ms")
     rate = conc["acknowledged"] / conc["elapsed"] if conc["elapsed"] else 0.0
     table.add(
         f"[{name}] {STREAMS} stations x {RATE:.0f}/s x {conc['seconds']:.0f} s",
         f"{conc['acknowledged']:,} acknowledged ({rate:.0f}/s, max lag {conc['lag']:.1f} s), "
         f"{conc['errors']} refused, p50 {conc['p50']:.1f} ms, p99 {conc['p99']:.1f} ms, load {conc['load']:.1f}",
     )
+    table.figures.add(f"[{name}] {STREAMS} stations acknowledged", rate, "scans/s")
+    table.figures.add(f"[{name}] {STREAMS} stations max lag", conc["lag"], "s")
+    table.figures.add(f"[{name}] {STREAMS} stations p50", conc["p50"], "ms")
+    table.figures.add(f"[{name}] {STREAMS} stations p99", conc["p99"], "ms")
     table.add(
         f"[{name}]   lost scans",
         f"{conc['lost']} (+{conc['unacknowledged_rows']} rows not acknowledged)",
         "0",
         conc["lost"] == 0 and conc["errors"] == 0,
     )
+    table.figures.add(f"[{name}] lost scans", conc["lost"], "scans", at_most=0, met=conc["lost"] == conc["errors"] == 0)
+    table.figures.add(f"[{name}] refused scans", conc["errors"], "scans", at_most=0)
     table.add(
         f"[{name}]   double-credited",
         f"{conc['double_credited']} (codes {conc['credited_codes']:,}, by scans "
@@ -574,6 +592,13 @@ def bench_database(
         f"{conc['replays_wrong']} wrong)",
         "0",
         conc["double_credited"] == 0 and conc["replays_wrong"] == 0,
+    )
+    table.figures.add(
+        f"[{name}] double-credited",
+        conc["double_credited"],
+        "codes",
+        at_most=0,
+        met=conc["double_credited"] == conc["replays_wrong"] == 0,
     )
     table.add(f"[{name}]   classes", ", ".join(f"{k} {v}" for k, v in sorted(conc["classes"].items())))
     if conc["errors"]:
@@ -606,6 +631,7 @@ def main() -> None:
             r = run("write", kind, folder)
             rss[f"write {kind}"] = r["rss_mb"]
             table.add(f"write {kind.upper()}", f"{r['seconds']:.1f} s, {r['lines']:,} lines, {r['mb']:.0f} MB")
+            table.figures.add(f"write {kind.upper()}", r["seconds"], "s")
         urls = {kind: sqlite_url(folder / f"SQLite-{kind}") for kind in ("json", "csv")}
         bench_database("SQLite", urls, folder, files, seconds, table, rss)
         if not options.no_pg:
@@ -624,6 +650,7 @@ def main() -> None:
         f"<= {TARGETS['rss']:.0f} MB",
         all(v <= TARGETS["rss"] for v in rss.values()),
     )
+    table.figures.add("peak RSS, every step's process", rss[worst], "MB", at_most=TARGETS["rss"])
     print()
     table.print()
     print("peak RSS by step: " + ", ".join(f"{k} {v:.0f}" for k, v in rss.items()))
@@ -631,6 +658,7 @@ def main() -> None:
     print(f"load average {load0[0]:.1f} at start, {load1[0]:.1f} at the end (2 CPUs: above 2, others were running too)")
     if table.missed:
         print("MISSED: " + "; ".join(table.missed))
+    table.figures.write()
 
 
 if __name__ == "__main__":

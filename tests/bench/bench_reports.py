@@ -2,6 +2,7 @@
 
     .venv/bin/python tests/bench/bench_reports.py            # both, each in its own process
     .venv/bin/python tests/bench/bench_reports.py pdf|xlsx   # one
+    .venv/bin/python tests/bench/bench_reports.py KIND DIR   # one, its figures in DIR (used by the above)
 
 - a notice of discrepancies with 10,000 lines as PDF: target <= 15 s;
 - the Excel export of a full truck, 40 pallets x 50 boxes x 50 blocks x 10 packs
@@ -27,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from reports.excel import codes_xlsx
 from reports.model import ActInfo, BasisDoc, CodeRow, DiscrepancyLine, GtinLine, Party
 from reports.pdf import discrepancy_pdf
+from tests.bench import results
 
 TARGETS = {"pdf": 15.0, "xlsx": 60.0}
 MEMORY_TARGET_MB = 300.0
@@ -121,7 +123,9 @@ def run(kind: str) -> tuple[float, float, int]:
 
 
 def main() -> int:
-    kinds = sys.argv[1:] or ["pdf", "xlsx"]
+    args = sys.argv[1:]
+    kinds = [a for a in args if a in TARGETS] or list(TARGETS)
+    steps = next((Path(a) for a in args if a not in TARGETS), None)
     if len(kinds) == 1:
         elapsed, peak, size = run(kinds[0])
         ok = elapsed <= TARGETS[kinds[0]] and peak <= MEMORY_TARGET_MB
@@ -129,11 +133,27 @@ def main() -> int:
             f"{kinds[0]:5} {elapsed:7.1f} s (target {TARGETS[kinds[0]]:.0f} s)  peak {peak:6.1f} MB "
             f"(target {MEMORY_TARGET_MB:.0f} MB)  file {size / 1e6:6.1f} MB  {'ok' if ok else 'OVER TARGET'}"
         )
+        figures = results.Results(kinds[0] if steps else "reports")
+        figures.extend(_figures(kinds[0], elapsed, peak, size))
+        figures.write(steps)
         return 0 if ok else 1
     failed = 0
-    for kind in kinds:  # a fresh process each, so ru_maxrss is that case's own peak
-        failed |= subprocess.run([sys.executable, os.path.abspath(__file__), kind], check=False).returncode
+    gathered = results.Results("reports")
+    with tempfile.TemporaryDirectory() as tmp:
+        for kind in kinds:  # a fresh process each, so ru_maxrss is that case's own peak
+            failed |= subprocess.run([sys.executable, os.path.abspath(__file__), kind, tmp], check=False).returncode
+            if (Path(tmp) / f"{kind}.json").exists():
+                gathered.extend(results.read(Path(tmp) / f"{kind}.json"))
+    gathered.write()
     return failed
+
+
+def _figures(kind: str, elapsed: float, peak: float, size: int) -> list[results.Figure]:
+    return [
+        results.figure(f"{kind} time", elapsed, "s", at_most=TARGETS[kind]),
+        results.figure(f"{kind} peak RSS", peak, "MB", at_most=MEMORY_TARGET_MB),
+        results.figure(f"{kind} file size", size / 1e6, "MB"),
+    ]
 
 
 if __name__ == "__main__":

@@ -55,6 +55,7 @@ from hardware.manager import ReaderManager
 from hardware.record import EventWriter
 from hardware.replay import iter_events
 from hardware.scan import ReaderState, Scan
+from tests.bench.results import Results
 from tests.hardware.conftest import Bench, Collector, FakeScanner, wait_until
 from warehouse import migrate, transfer_act
 from warehouse.db import Database
@@ -85,7 +86,7 @@ def _codes_for_decoding(rng: random.Random, n: int) -> list[str]:
     return [rng.choice(codes) for _ in range(n)]
 
 
-def bench_decoder(rng: random.Random) -> None:
+def bench_decoder(rng: random.Random, figures: Results) -> None:
     codes = _codes_for_decoding(rng, 5_000)
     w = EventWriter(start=time.time())
     for code in codes:
@@ -107,6 +108,7 @@ def bench_decoder(rng: random.Random) -> None:
         f"decoder        {len(events) / best:>12,.0f} events/s  {len(codes) / best:>9,.0f} scans/s  "
         f"({len(events) / len(codes):.0f} events a scan)"
     )
+    figures.add("decoder", len(events) / best, "events/s")
 
     # The live path's read side: evdev's C reader on a pipe, the reader thread, the decoder.
     fake = FakeScanner()
@@ -128,6 +130,7 @@ def bench_decoder(rng: random.Random) -> None:
         fake.close()
     assert collector.texts == codes, "the reader decoded something else"
     print(f"reader + pipe  {len(events) / elapsed:>12,.0f} events/s  {len(codes) / elapsed:>9,.0f} scans/s")
+    figures.add("reader + pipe", len(events) / elapsed, "events/s")
 
 
 # -- the full truck ----------------------------------------------------------------------------------
@@ -370,8 +373,8 @@ def _pct(sorted_ms: list[float], p: float) -> float:
     return sorted_ms[min(len(sorted_ms) - 1, max(0, round(p / 100 * len(sorted_ms)) - 1))]
 
 
-def report(name: str, run: Run) -> bool:
-    """Print one run's figures; True when p99 meets the target."""
+def report(name: str, run: Run, figures: Results) -> bool:
+    """Print one run's figures and add them to ``figures``; True when p99 meets the target."""
     s, tx = sorted(run.latency), sorted(run.transactions)
     p50, p95, p99 = _pct(s, 50), _pct(s, 95), _pct(s, 99)
     ok = p99 <= TARGET_P99_MS
@@ -384,6 +387,11 @@ def report(name: str, run: Run) -> bool:
         f"{'':<20} {len(tx)} transactions, {len(s) / max(1, len(tx)):.2f} scans each, p50 {_pct(tx, 50):.1f}  "
         f"p99 {_pct(tx, 99):.1f} ms;  mean latency {statistics.fmean(s):.1f} ms;  {mix}"
     )
+    figures.add(f"{name} p50", p50, "ms")
+    figures.add(f"{name} p95", p95, "ms")
+    figures.add(f"{name} p99", p99, "ms", at_most=TARGET_P99_MS)
+    figures.add(f"{name} max", s[-1], "ms")
+    figures.add(f"{name} transaction p99", _pct(tx, 99), "ms")
     return ok
 
 
@@ -395,7 +403,8 @@ def main(argv: list[str] | None = None) -> int:
     rng = random.Random(SEED)
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"load average {load} on {os.cpu_count()} cores (a busy shared machine inflates the latencies)")
-    bench_decoder(rng)
+    figures = Results("scanners")
+    bench_decoder(rng, figures)
     with tempfile.TemporaryDirectory(prefix="bench-scanners-") as tmp:
         db = load_truck(Path(tmp), args.cache)
         try:
@@ -409,11 +418,14 @@ def main(argv: list[str] | None = None) -> int:
             )
             for n, (pattern, group) in enumerate(runs):
                 plans = [p[n * per_scanner : (n + 1) * per_scanner] for p in plan.scans]
-                report(f"{pattern}, {'group' if group else 'single'}", measure(db, plans, pattern, group_commit=group))
+                run = measure(db, plans, pattern, group_commit=group)
+                report(f"{pattern}, {'group' if group else 'single'}", run, figures)
             ms, credited = pallet_ms(db, plan.pallet)
             print(f"a pallet      {ms:6.0f} ms for one scan crediting {credited:,} codes (not in the mix)")
+            figures.add(f"a pallet ({credited:,} codes)", ms, "ms")
         finally:
             db.dispose()
+    figures.write()
     return 0  # figures to read, as bench_codes: MISSED does not stop `make bench`
 
 

@@ -20,7 +20,7 @@ from reports.codes_text import (
     split_ai,
     visible_gs,
 )
-from tests.reports.factories import SET82, block, gtin, pack, serial, sscc
+from tests.factories import SET82, block, gtin, pack, serial, sscc, sscc_code
 
 serials = st.text(alphabet=SET82, min_size=1, max_size=20)
 
@@ -37,8 +37,8 @@ def test_block_code_splits_into_its_four_elements() -> None:
 
 
 def test_sscc_is_one_fixed_length_element() -> None:
-    assert split_ai(sscc(5)) == (("00", sscc(5)[2:]),)
-    assert hri(sscc(5)) == "(00)" + sscc(5)[2:]
+    assert split_ai(sscc_code(5)) == (("00", sscc(5)),)
+    assert hri(sscc_code(5)) == "(00)" + sscc(5)
 
 
 @pytest.mark.parametrize(

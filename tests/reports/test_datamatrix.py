@@ -14,7 +14,7 @@ from PIL import Image
 from reports import datamatrix
 from reports.datamatrix import Encoder, dark_runs, encode, module_matrix, png
 from reports.errors import ReportError
-from tests.reports.factories import SET82, block, gtin, pack, serial, sscc
+from tests.factories import SET82, block, gtin, pack, serial, sscc_code
 
 ENCODERS: tuple[Encoder, ...] = ("zxing", "libdmtx")
 
@@ -51,7 +51,7 @@ def _fresh_cache() -> Iterator[None]:
         block(gtin(1001), "JgXJ5.T"),
         block(gtin(1001), "(a)<&>\"'"),
         block(gtin(1002), "%*+,-./", check=":;=?"),
-        sscc(42),
+        sscc_code(42),
     ],
 )
 def test_gs1_codes_read_back_as_gs1_with_separators_intact(code: str, encoder: Encoder) -> None:
@@ -90,13 +90,13 @@ def test_brackets_in_the_data_go_to_libdmtx() -> None:
 
 
 def test_zxing_writes_gs1_by_default() -> None:
-    assert encode(sscc(1)).encoder == "zxing"
+    assert encode(sscc_code(1)).encoder == "zxing"
     assert encode(block(gtin(1), "ABC()")).encoder == "zxing"
 
 
 def test_without_zxing_libdmtx_does_everything(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(datamatrix, "HAVE_ZXING", False)
-    for code, level, identifier in ((sscc(9), "box", "]d2"), (pack(gtin(1), serial(1)), "pack", "]d1")):
+    for code, level, identifier in ((sscc_code(9), "box", "]d2"), (pack(gtin(1), serial(1)), "pack", "]d1")):
         symbol = encode(code, level)
         assert symbol.encoder == "libdmtx"
         [result] = read_png(png(code, 5, level=level))
@@ -104,7 +104,7 @@ def test_without_zxing_libdmtx_does_everything(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_module_matrix_is_square_rows_of_booleans() -> None:
-    matrix = module_matrix(sscc(7))
+    matrix = module_matrix(sscc_code(7))
     assert len(matrix) == len(matrix[0]) >= 10
     assert {v for row in matrix for v in row} == {True, False}
     # the finder pattern: the left column and the bottom row are solid
@@ -112,8 +112,8 @@ def test_module_matrix_is_square_rows_of_booleans() -> None:
 
 
 def test_png_has_a_quiet_zone_and_scales() -> None:
-    with Image.open(io.BytesIO(png(sscc(7), scale=4, quiet=2))) as image:
-        rows = len(module_matrix(sscc(7)))
+    with Image.open(io.BytesIO(png(sscc_code(7), scale=4, quiet=2))) as image:
+        rows = len(module_matrix(sscc_code(7)))
         assert image.size == ((rows + 4) * 4, (rows + 4) * 4)
         assert image.getpixel((0, 0)) == 255
 

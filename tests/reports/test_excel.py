@@ -19,7 +19,7 @@ from reports.codes_text import raw_from_hri, raw_from_visible
 from reports.excel import codes_xlsx
 from reports.model import CodeRow, DiscrepancyLine
 from reports.texts import GTIN, words
-from tests.reports import factories as f
+from tests import factories as f
 from warehouse.messages import N_, say
 
 RISKY = ["=1+1", "+77012345678", "-1", "@SUM(A1)", '=HYPERLINK("http://x")', "#N/A", "#DIV/0!"]
@@ -27,7 +27,7 @@ RISKY = ["=1+1", "+77012345678", "-1", "@SUM(A1)", '=HYPERLINK("http://x")', "#N
 
 def risky_rows() -> list[CodeRow]:
     """Custom aggregation codes and statuses that a spreadsheet would take for formulas or errors."""
-    return [CodeRow(code, "box", f.sscc(1), code, code) for code in RISKY]
+    return [CodeRow(code, "box", f.sscc_code(1), code, code) for code in RISKY]
 
 
 def write(path: Path, codes: list[CodeRow], discrepancies: list[DiscrepancyLine] | None = None, **kwargs: Any) -> Path:
@@ -67,10 +67,10 @@ def test_every_code_comes_back_from_both_columns(tmp_path: Path) -> None:
 
 def test_gs1_codes_have_an_hri_and_others_do_not(tmp_path: Path) -> None:
     block = f.block(f.gtin(1001), "(x)")
-    codes = [CodeRow(f.sscc(3), "box"), CodeRow("CUSTOM-AGG-000000001", "box"), CodeRow(block, "block")]
+    codes = [CodeRow(f.sscc_code(3), "box"), CodeRow("CUSTOM-AGG-000000001", "box"), CodeRow(block, "block")]
     sheets = sheet_rows(write(tmp_path / "c.xlsx", codes))
     boxes = sheets["Короба"][1:]
-    assert boxes[0][:2] == (f.sscc(3), "(00)" + f.sscc(3)[2:])
+    assert boxes[0][:2] == (f.sscc_code(3), "(00)" + f.sscc(3))
     assert boxes[1][:2] == ("CUSTOM-AGG-000000001", None)
     assert sheets["Блоки"][1][:2] == (block.replace("\x1d", "␝"), f"(01){f.gtin(1001)}(21)\\(x)(8005)112000(93)Ab1+")
 
@@ -165,7 +165,7 @@ def test_a_sheet_needs_room_for_a_row() -> None:
 @settings(max_examples=15, deadline=None)
 @given(serials=st.lists(st.text(alphabet=f.SET82 + "\\[]", min_size=1, max_size=20), min_size=1, max_size=20))
 def test_random_serials_round_trip_through_a_workbook(serials: list[str]) -> None:
-    codes = [CodeRow(f.block(f.gtin(1001), ser), "block", f.sscc(1)) for ser in serials]
+    codes = [CodeRow(f.block(f.gtin(1001), ser), "block", f.sscc_code(1)) for ser in serials]
     buffer = io.BytesIO()
     codes_xlsx(buffer, f.act(), [], [], codes, "ru")
     wb = load_workbook(io.BytesIO(buffer.getvalue()), read_only=True)

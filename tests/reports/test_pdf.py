@@ -23,7 +23,7 @@ from reports.model import DiscrepancyLine, GtinLine, LabelItem
 from reports.pdf import acceptance_pdf, discrepancy_pdf, display_code, labels_pdf, outgoing_act_pdf
 from reports.pdf_layout import Column, RowStream, TableLayout
 from reports.texts import LANGS, Lang, words
-from tests.reports import factories as f
+from tests import factories as f
 from tests.reports.pdftools import page_count, pdf_text, read_symbols
 from warehouse.messages import N_, say
 
@@ -132,7 +132,7 @@ def test_empty_notice_says_there_is_nothing(tmp_path: Path) -> None:
 
 def test_a_huge_comment_is_cut_rather_than_breaking_the_page(tmp_path: Path) -> None:
     out = tmp_path / "notice.pdf"
-    line = DiscrepancyLine("surplus", f.sscc(1), "box", None, None, None, "not_in_act", "очень длинно " * 3000)
+    line = DiscrepancyLine("surplus", f.sscc_code(1), "box", None, None, None, "not_in_act", "очень длинно " * 3000)
     discrepancy_pdf(out, f.act(), [line], "ru")
     assert "…" in pdf_text(out)
     assert page_count(out) == 1
@@ -157,17 +157,17 @@ def test_rows_are_pulled_one_page_at_a_time() -> None:
 
 def test_display_code_spells_out_control_characters() -> None:
     assert display_code("AB\x1dC\x01") == ["AB<GS>C<0x01>"]
-    assert display_code(f.sscc(3)) == ["(00)" + f.sscc(3)[2:]]
+    assert display_code(f.sscc_code(3)) == ["(00)" + f.sscc(3)]
 
 
 LABEL_CODES = [
-    (f.sscc(1), "pallet"),
-    (f.sscc(2), "box"),
+    (f.sscc_code(1), "pallet"),
+    (f.sscc_code(2), "box"),
     (f.block(f.gtin(1001), '(a)<&>"'), "block"),
     (f.block(f.gtin(1001), "'%*+,-."), "block"),
     (f.block(f.gtin(1002), "A[b]C"), "block"),  # brackets: written by libdmtx
     (f.pack(f.gtin(1001), f.serial(5)), "pack"),  # plain Data Matrix
-    *[(f.sscc(100 + i), "box") for i in range(5)],
+    *[(f.sscc_code(100 + i), "box") for i in range(5)],
 ]
 
 
@@ -224,7 +224,7 @@ def test_an_empty_label_sheet_is_still_a_pdf(tmp_path: Path) -> None:
 
 def test_vector_flowable_reads_back_from_a_platypus_story(tmp_path: Path) -> None:
     out = tmp_path / "story.pdf"
-    codes = [f.sscc(77), f.block(f.gtin(1001), "Q(&)<>")]
+    codes = [f.sscc_code(77), f.block(f.gtin(1001), "Q(&)<>")]
     SimpleDocTemplate(str(out), pagesize=A4).build([DataMatrixFlowable(code) for code in codes])
     assert sorted(r.bytes for r in read_symbols(out, tmp_path)) == sorted(c.encode() for c in codes)
 

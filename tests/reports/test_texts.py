@@ -12,7 +12,7 @@ import reports
 from reports.errors import ReportError
 from reports.model import KINDS, LEVELS, CodeRow, Decision, DiscrepancyLine, GtinLine, LabelItem
 from reports.texts import LANGS, NOTES, word, words
-from tests.reports.factories import KAZAKH_LETTERS
+from tests.factories import KAZAKH_LETTERS
 from warehouse.messages import catalog, say
 
 

@@ -420,13 +420,16 @@ def _undo(s: Session, act: Act, row: Scan) -> tuple[Outcome, int]:
     )
     changed = Counter((lvl, gtin or "") for lvl, gtin in s.execute(stmt))
     # An aggregate counted because all its contents were (a roll-up, maybe by another scan) is no longer whole.
+    # Climb to the top: the box the undone scan completed was un-credited above with it, while the pallet
+    # that another station's scan then completed is still counted.
     parent_id = s.get(ActCode, target.act_code_id).parent_id if target.act_code_id else None  # type: ignore[union-attr]
     while parent_id is not None:
         parent = s.get(ActCode, parent_id)
-        if parent is None or parent.credited_scan_id is None:
+        if parent is None:
             break
-        parent.credited_scan_id = None
-        changed[(parent.level, parent.gtin or "")] += 1
+        if parent.credited_scan_id is not None:
+            parent.credited_scan_id = None
+            changed[(parent.level, parent.gtin or "")] += 1
         parent_id = parent.parent_id
     s.flush()
     _count(s, act.id, Counter({key: -n for key, n in changed.items()}))
