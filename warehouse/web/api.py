@@ -16,9 +16,9 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from warehouse.db import get_db
-from warehouse.factory import csrf
 from warehouse.services import devices, importing, receiving
 from warehouse.web.access import token_auth
+from warehouse.web.extensions import csrf
 from warehouse.web.openapi import SPEC
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
