@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, aliased
 from warehouse import acts
 from warehouse.codes import CodeError, Kind
 from warehouse.db import Database
+from warehouse.events import STOCK_CHANGED, Event, announce
 from warehouse.identifiers import valid_bin
 from warehouse.models import (
     AcceptanceReceipt,
@@ -557,6 +558,7 @@ def add_code(
                 act_id=act.id,
                 details={"code": row.code, "level": row.level, "codes": expected + 1, "station": station},
             )
+            announce(s, Event(act.id, "codes"), STOCK_CHANGED)
             return AddResult(raw, True, "added", args, expected + 1)
     except _Changed:
         return AddResult(raw, False, "changed")
@@ -645,6 +647,7 @@ def remove_code(
                 act_id=act.id,
                 details={"code": row.code, "level": row.level, "codes": expected, "station": station},
             )
+            announce(s, Event(act.id, "codes"), STOCK_CHANGED)
             return AddResult(raw, True, "removed", args, expected)
     except _Changed:
         return AddResult(raw, False, "changed")
@@ -681,6 +684,7 @@ def set_price(
             act_id=act.id,
             details={"gtin": gtin, "level": level, "price": price},
         )
+        announce(s, Event(act.id, "codes"))
 
 
 # --- totals -----------------------------------------------------------------------------------------------------
@@ -1232,6 +1236,7 @@ def _store(
                 "warnings": list(warnings),
             },
         )
+        announce(s, Event(act.id, "status"), STOCK_CHANGED)
         return SignOutcome(act.id, act.number, documents, info, warnings)
 
 
@@ -1332,6 +1337,7 @@ def mark_exported(
             audit.record(s, "act.sent", user=user, actor=actor, act_id=act.id, details={"files": list(files)})
         else:
             audit.record(s, "act.exported", user=user, actor=actor, act_id=act.id, details={"files": list(files)})
+        announce(s, Event(act.id, "status"))
         return act.status
 
 
@@ -1597,6 +1603,7 @@ def apply_acceptance(
                 "warnings": warnings,
             },
         )
+        announce(s, Event(act.id, "status"), STOCK_CHANGED)
         return ApplyResult(
             act.id,
             act.number,

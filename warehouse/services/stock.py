@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, aliased
 
 from warehouse import codes
 from warehouse.db import Database
+from warehouse.events import STOCK_CHANGED, announce
 from warehouse.matching import LEVEL_WORDS, ScanClass
 from warehouse.models import (
     Act,
@@ -430,6 +431,7 @@ def enter_accepted(
                 "conflicts": conflicts,
             },
         )
+        announce(s, STOCK_CHANGED)
         return EntryResult(act.id, act.number, decision.decision, entered, entered_surplus, conflicts)
 
 
@@ -591,6 +593,7 @@ def open_aggregate(
             actor=actor,
             details={"code": row.code, "level": row.level, "contents": contents, "station": station},
         )
+        announce(s, STOCK_CHANGED)
         return OpenResult(row.code, row.level, contents)
 
 

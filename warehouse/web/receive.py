@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import queue
 import uuid
-from collections.abc import Iterator
 
 from flask import (
     Blueprint,
@@ -14,24 +12,24 @@ from flask import (
     g,
     render_template,
     request,
-    stream_with_context,
 )
 from sqlalchemy import select
 
 from hardware.station import scanners_of
 from reports import datamatrix
 from warehouse.db import get_db
-from warehouse.events import Event, broker, ensure_relay
+from warehouse.events import Event
 from warehouse.matching import COMMAND_PREFIX, Command, ScanClass, sound_of
 from warehouse.models import Act, ActCode, Scan, Station, User
 from warehouse.services import receiving, tree
+from warehouse.web import live
 from warehouse.web.access import roles
 from warehouse.web.common import act_or_404 as _act
 from warehouse.web.common import ui_lang as _lang
+from warehouse.web.live import Fragments
 
 bp = Blueprint("receive", __name__)
 JOURNAL_ROWS = 30
-KEEPALIVE_S = 15.0
 
 
 def _station() -> str:
@@ -188,40 +186,19 @@ def scan(act_id: int) -> tuple[str, int] | str:
 def events(act_id: int) -> Response:
     """Server-sent events: rendered rows and counters, in this viewer's language."""
     act = _act(act_id)
-    ensure_relay(get_db().url)
-    subscription = broker.subscribe(act_id)
+    last_seen = 0
 
-    def stream() -> Iterator[str]:
-        last_seen = 0
-        try:
-            yield "retry: 1000\n\n"
-            while True:
-                try:
-                    event: Event = subscription.get(timeout=KEEPALIVE_S)
-                except queue.Empty:
-                    yield ": keepalive\n\n"
-                    continue
-                if event.kind == "scan":
-                    # Render every scan newer than the last one sent: none is skipped if events were dropped.
-                    rows = journal_rows(act_id, after=last_seen if last_seen else event.ref - 1)
-                    for row in reversed(rows):
-                        html = render_template("receive/_scan_row.html", row=row)
-                        yield _sse("scan", html)
-                        last_seen = max(last_seen, int(row["id"]))  # type: ignore[call-overload]
-                with get_db().read() as s:
-                    current = s.get(Act, act_id) or act
-                    summary = receiving.summary(s, current)
-                yield _sse("counters", render_template("receive/_counters.html", act=current, summary=summary))
-        finally:
-            broker.unsubscribe(act_id, subscription)
+    def render(event: Event) -> Fragments:
+        nonlocal last_seen
+        if event.kind == "scan":
+            # Render every scan newer than the last one sent: none is skipped if events were dropped.
+            rows = journal_rows(act_id, after=last_seen if last_seen else event.ref - 1)
+            for row in reversed(rows):
+                yield "scan", render_template("receive/_scan_row.html", row=row)
+                last_seen = max(last_seen, int(row["id"]))  # type: ignore[call-overload]
+        with get_db().read() as s:
+            current = s.get(Act, act_id) or act
+            summary = receiving.summary(s, current)
+        yield "counters", render_template("receive/_counters.html", act=current, summary=summary)
 
-    return Response(
-        stream_with_context(stream()),
-        mimetype="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
-
-
-def _sse(event: str, html: str) -> str:
-    data = "\n".join(f"data: {line}" for line in html.strip().splitlines())
-    return f"event: {event}\n{data}\n\n"
+    return live.stream(act_id, render)

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from hardware.station import scanners_of
 from warehouse.db import get_db
+from warehouse.events import Event
 from warehouse.models import Act
 from warehouse.services import shipping, stock
 from warehouse.services.shipping import OutgoingStatus, ShippingError
@@ -25,22 +26,16 @@ from warehouse.signing.errors import SigningError
 from warehouse.signing.signers import Signer
 from warehouse.signing.trust import SigningSettings
 from warehouse.vocab import ActStatus, Role
+from warehouse.web import live
 from warehouse.web.access import roles
 from warehouse.web.common import ui_lang as _lang
+from warehouse.web.live import Fragments
 from warehouse.web.sign_flow import SignFlow
 from warehouse.web.sign_flow import settings as _settings
 
 bp = Blueprint("shipping", __name__)
 LEADS = (Role.LEAD, Role.ADMIN)
 MAX_DOCUMENT = 64 * 1024 * 1024  # an acceptance document: the operator's 30 MB, with room
-STATUS = {
-    "draft": _l("Draft"),
-    "signed": _l("Signed"),
-    "sent": _l("Sent"),
-    "accepted": _l("Accepted"),
-    "discrepancies": _l("Accepted with discrepancies"),
-    "rejected": _l("Rejected"),
-}
 STOCK_STATUS = {
     "in_stock": _l("In stock"),
     "reserved": _l("On a draft act"),
@@ -56,7 +51,6 @@ MOVE = {
     "returned": _l("Returned by the receiver"),
 }
 TURNOVER = {"sale": _l("Sale"), "commission": _l("Commission"), "return": _l("Return"), "transfer": _l("Transfer")}
-LEVEL = {"pallet": _l("Pallet"), "box": _l("Box"), "block": _l("Block"), "pack": _l("Pack")}
 DECISION = {
     "accepted": _l("Accepted"),
     "accepted_with_discrepancies": _l("Accepted with discrepancies"),
@@ -70,11 +64,9 @@ def _labels() -> dict[str, object]:
         return lambda value: str(table.get(value, value))
 
     return {
-        "ship_status_label": label(STATUS),
         "stock_status_label": label(STOCK_STATUS),
         "move_label": label(MOVE),
         "turnover_label": label(TURNOVER),
-        "level_label": label(LEVEL),
         "ship_decision_label": label(DECISION),
     }
 
@@ -101,6 +93,19 @@ def stock_page() -> str:
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "stock-found":
         return render_template("stock/_found.html", query=query, found=found)
     return render_template("stock/index.html", totals=totals, aggregates=aggregates, query=query, found=found)
+
+
+@bp.get("/stock/events")
+@roles()
+def stock_events() -> Response:
+    """Server-sent events: the stock tables, re-rendered whenever the stock changes."""
+
+    def render(_event: Event) -> Fragments:
+        with get_db().read() as s:
+            totals, aggregates = stock.totals(s), stock.aggregates(s)
+        yield "stock", render_template("stock/_levels.html", totals=totals, aggregates=aggregates)
+
+    return live.stream(None, render)
 
 
 @bp.post("/stock/open")
@@ -202,6 +207,21 @@ def totals(act_id: int) -> str:
     return render_template("shipping/_totals.html", **_page_context(act))
 
 
+@bp.get("/ship/<int:act_id>/events")
+@roles()
+def events(act_id: int) -> Response:
+    """Server-sent events: the act's status, totals and scanned codes, whoever changed them."""
+    _act(act_id)
+
+    def render(_event: Event) -> Fragments:
+        context = _page_context(_act(act_id))
+        yield "status", render_template("shipping/_status.html", **context)
+        yield "totals", render_template("shipping/_totals.html", **context)
+        yield "roots", render_template("shipping/_roots.html", **context)
+
+    return live.stream(act_id, render)
+
+
 @bp.post("/ship/<int:act_id>/codes")
 @roles()
 def add(act_id: int) -> Response | tuple[str, int]:
@@ -223,9 +243,8 @@ def add(act_id: int) -> Response | tuple[str, int]:
     if not request.headers.get("HX-Request"):
         flash(result.message(_lang()), "info" if result.added else "error")
         return redirect(url_for("shipping.page", act_id=act_id))
-    response: Response = make_response(
-        html, 200 if result.added else 422, trigger={"ship-changed": True} if result.added else None
-    )
+    # Every open window of the act, this one included, hears of an added code through its live stream.
+    response: Response = make_response(html, 200 if result.added else 422)
     return response
 
 
