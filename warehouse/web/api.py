@@ -41,8 +41,7 @@ def device_required(view: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        with get_db().write() as s:
-            device = devices.device_for_token(s, token)
+        device = devices.authenticate(get_db(), token)
         if device is None:
             return error(401, "unauthorized", "A valid device token is required (Authorization: Bearer …)")
         g.device = device

@@ -13,19 +13,21 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_htmx import make_response
+from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from hardware.station import scanners_of
 from warehouse.db import get_db
 from warehouse.events import Event
 from warehouse.models import Act
-from warehouse.services import shipping, stock
+from warehouse.services import screens, shipping, stock
+from warehouse.services.acts import read_act
 from warehouse.services.shipping import OutgoingStatus, ShippingError
 from warehouse.signing import errors
 from warehouse.signing.errors import SigningError
 from warehouse.signing.signers import Signer
 from warehouse.signing.trust import SigningSettings
-from warehouse.vocab import ActStatus, Role
+from warehouse.vocab import ActStatus, Direction, Role
 from warehouse.web import live
 from warehouse.web.access import roles
 from warehouse.web.common import ui_lang as _lang
@@ -72,11 +74,8 @@ def _labels() -> dict[str, object]:
 
 
 def _act(act_id: int) -> Act:
-    with get_db().read() as s:
-        try:
-            return shipping.find_act(s, act_id)
-        except ShippingError:
-            abort(404)
+    """The outgoing act, else 404."""
+    return read_act(get_db(), act_id, refuse=lambda _reason: NotFound(), direction=Direction.OUTGOING)
 
 
 # --- stock ---------------------------------------------------------------------------------------------------
@@ -86,13 +85,14 @@ def _act(act_id: int) -> Act:
 @roles()
 def stock_page() -> str:
     query = (request.args.get("q") or "").strip()
-    with get_db().read() as s:
-        totals = stock.totals(s)
-        aggregates = stock.aggregates(s)
-        found = stock.find(s, query, current_app.config.get("GS_SUBSTITUTES")) if query else None
+    gs_substitutes = current_app.config.get("GS_SUBSTITUTES")
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "stock-found":
+        found = screens.stock_found(get_db(), query, gs_substitutes)
         return render_template("stock/_found.html", query=query, found=found)
-    return render_template("stock/index.html", totals=totals, aggregates=aggregates, query=query, found=found)
+    shown = screens.stock_page(get_db(), query, gs_substitutes)
+    return render_template(
+        "stock/index.html", totals=shown.totals, aggregates=shown.aggregates, query=query, found=shown.found
+    )
 
 
 @bp.get("/stock/events")
@@ -101,9 +101,8 @@ def stock_events() -> Response:
     """Server-sent events: the stock tables, re-rendered whenever the stock changes."""
 
     def render(_event: Event) -> Fragments:
-        with get_db().read() as s:
-            totals, aggregates = stock.totals(s), stock.aggregates(s)
-        yield "stock", render_template("stock/_levels.html", totals=totals, aggregates=aggregates)
+        shown = screens.stock_page(get_db())
+        yield "stock", render_template("stock/_levels.html", totals=shown.totals, aggregates=shown.aggregates)
 
     return live.stream(None, render)
 
@@ -133,9 +132,7 @@ def open_aggregate() -> Response:
 @bp.get("/ship")
 @roles()
 def index() -> str:
-    with get_db().read() as s:
-        acts = shipping.drafts(s)
-    return render_template("shipping/index.html", acts=acts)
+    return render_template("shipping/index.html", acts=screens.drafts(get_db()))
 
 
 @bp.get("/ship/new")
@@ -175,16 +172,13 @@ def create() -> Response | tuple[str, int]:
 
 
 def _page_context(act: Act) -> dict[str, object]:
-    with get_db().read() as s:
-        summary = shipping.summary(s, act)
-        prices = shipping.prices(s, act.id)
-        roots = shipping.roots(s, act.id) if act.status == OutgoingStatus.DRAFT else []
+    shown = screens.outgoing(get_db(), act)
     return {
         "act": act,
-        "summary": summary,
-        "totals": summary.totals,
-        "prices": prices,
-        "roots": roots,
+        "summary": shown.summary,
+        "totals": shown.summary.totals,
+        "prices": shown.prices,
+        "roots": shown.roots,
         "station": current_app.config["STATION"],
     }
 
