@@ -28,6 +28,7 @@ ALLOWED_LATIN = {
     "CRL", "URL", "HTTP", "HTTPS", "API", "ID", "CA", "WAREHOUSE_TRUSTED_CA", "Caps", "Lock", "TRUSTED",
     "UNDO", "FULL_CHECK", "OPEN", "CLOSE", "WH", "ca", "p12", "p7s", "json", "csv", "xlsx", "transfer",
     "act", "acceptance", "format", "Ctrl", "Alt", "Enter", "Tab", "ZIP",
+    "Authorization", "Bearer", "multipart", "file", "scans", "code", "scan_id",  # the API's field names
 }  # fmt: skip
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,}")
 _FIELD = re.compile(r"\{[^{}]*\}")
