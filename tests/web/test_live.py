@@ -3,13 +3,17 @@ screens follow through SSE, and none of them polls."""
 
 from __future__ import annotations
 
+import http.client
 import queue
 import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from flask import Flask
 
+from tests.conftest import Auth, LiveServer
 from tests.shipping.conftest import SHOP_BIN, stocked, wholesaler_app
 from warehouse.db import Database, get_db
 from warehouse.events import STOCK_CHANGED, Event, announce, broker, ensure_relay, parse_payload, payload
@@ -99,3 +103,60 @@ def test_outgoing_acts_and_the_stock_have_their_own_streams(db_url: str, tmp_pat
         broker.unsubscribe(None, stock_stream)
         broker.unsubscribe(draft.id + 1, other)
         db.dispose()
+
+
+def read_stream(server: LiveServer, path: str, cookie: str, until: str) -> tuple[threading.Thread, list[str]]:
+    """Hold an SSE stream over real HTTP; collect its lines until one starts with `until`, plus its data."""
+    host, port = server.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.request("GET", path, headers={"Cookie": f"session={cookie}"})
+    response = conn.getresponse()
+    assert response.status == 200 and response.headers["Content-Type"].startswith("text/event-stream")
+    got: list[str] = []
+
+    def read() -> None:
+        for raw in response:
+            line = raw.decode()
+            got.append(line)
+            if line.startswith(until):
+                for more in response:
+                    if not more.strip():
+                        break
+                    got.append(more.decode())
+                conn.close()
+                return
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 10
+    while not got and time.monotonic() < deadline:  # the stream opened: its first line is "retry:"
+        time.sleep(0.01)
+    assert got and got[0].startswith("retry:")
+    return reader, got
+
+
+def test_the_act_and_the_stock_streams_carry_rendered_fragments(sqlite_url: str, tmp_path: Path) -> None:
+    wholesaler = wholesaler_app(sqlite_url, tmp_path)
+    db = get_db(wholesaler)
+    f = stocked(db, tmp_path, pallets=1, boxes=2, blocks=2, packs=2)
+    draft = shipping.new_act(
+        db, receiver_bin=SHOP_BIN, receiver_name="Магазин", sender=shipping.company(wholesaler.config)
+    )
+    viewer = wholesaler.test_client()
+    Auth(viewer).login("staff")
+    cookie = viewer.get_cookie("session")
+    assert cookie is not None
+    server = LiveServer(wholesaler)
+    try:
+        act_reader, act_lines = read_stream(server, f"/ship/{draft.id}/events", cookie.value, "event: roots")
+        stock_reader, stock_lines = read_stream(server, "/stock/events", cookie.value, "event: stock")
+        assert shipping.add_code(db, draft.id, f.codes["pallet"][0]).added  # another station scans
+        act_reader.join(timeout=10)
+        stock_reader.join(timeout=10)
+    finally:
+        server.stop()
+        db.dispose()
+    act_text, stock_text = "".join(act_lines), "".join(stock_lines)
+    assert "event: status" in act_text and "event: totals" in act_text and 'id="totals"' in act_text
+    assert f.codes["pallet"][0] in act_text  # the roots: what was scanned onto the act
+    assert "event: stock" in stock_text and "levels-title" in stock_text
