@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, event, func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 CHANNEL = "warehouse_events"
@@ -114,8 +115,8 @@ def parse_payload(text: str) -> Event | None:
 class PgRelay:
     """With PostgreSQL, every station's process hears every commit through LISTEN/NOTIFY.
 
-    The scan's transaction itself sends the NOTIFY, so PostgreSQL delivers it only if the scan commits,
-    to every listening process (this one included): one path for local and remote scans alike.
+    A service's transaction itself sends the NOTIFY (`announce`), so PostgreSQL delivers it only if the
+    change commits, to every listening process (this one included): one path for local and remote changes.
     """
 
     def __init__(self, conninfo: str, target: Broker) -> None:
@@ -150,8 +151,6 @@ _relays_lock = threading.Lock()
 
 def ensure_relay(sqlalchemy_url: str) -> None:
     """Start (once per database) the relay that feeds this process's broker from PostgreSQL."""
-    from sqlalchemy.engine import make_url
-
     url = make_url(sqlalchemy_url)
     if not url.drivername.startswith("postgresql"):
         return
