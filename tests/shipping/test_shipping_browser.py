@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.browser.test_receiving_flow import log_in, russian_keystrokes
 from tests.conftest import LiveServer
-from tests.shipping.conftest import SHOP_BIN, stocked, wholesaler_app
+from tests.shipping.conftest import SHOP_BIN, settings, signer, stocked, wholesaler_app
 from tests.signing.fake_ncalayer import FakeNcaLayer
 from warehouse.db import get_db
 from warehouse.services import shipping
@@ -110,5 +110,9 @@ def test_a_second_window_of_the_draft_follows_live(
         expect(second.get_by_role("heading", name="Scanned onto the act")).to_be_visible()
         assert f.codes["pallet"][0] in second.locator("main").inner_text()
         assert requests[loaded:] == []  # the second window asked for nothing: the stream brought it
+
+        shipping.sign(db, draft.id, signer(), settings=settings(wholesaler_server.app))  # signed elsewhere
+        expect(second.get_by_test_id("ship-status")).to_have_text("Signed")
+        expect(second.get_by_label("Scan what ships: a pallet, a box, a block or a pack")).to_have_count(0)
     finally:
         context.close()

@@ -46,6 +46,9 @@ def stream(act_id: int | None, render: Callable[[Event], Fragments]) -> Response
 
 
 def sse(event: str, html: str) -> str:
-    """One SSE message; every line of the fragment is a `data:` line."""
+    """One SSE message; every line of the fragment is a `data:` line.
+
+    A browser drops a message without data, so a fragment that may render empty must render an element.
+    """
     data = "\n".join(f"data: {line}" for line in html.strip().splitlines())
     return f"event: {event}\n{data}\n\n"

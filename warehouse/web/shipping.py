@@ -207,9 +207,11 @@ def events(act_id: int) -> Response:
     """Server-sent events: the act's status, totals and scanned codes, whoever changed them."""
     _act(act_id)
 
-    def render(_event: Event) -> Fragments:
+    def render(event: Event) -> Fragments:
         context = _page_context(_act(act_id))
         yield "status", render_template("shipping/_status.html", **context)
+        if event.kind == "status":  # the act left the draft (signed, maybe elsewhere): its scan field goes
+            yield "scan-form", render_template("shipping/_scan.html", **context)
         yield "totals", render_template("shipping/_totals.html", **context)
         yield "roots", render_template("shipping/_roots.html", **context)
 
