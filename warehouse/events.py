@@ -1,8 +1,9 @@
-"""The in-process event broker: a committed scan reaches every open screen of its act.
+"""Live screens hear of changes: `announce` in a service's transaction, a broker per process, SSE at the edge.
 
-Subscribers are SSE streams, each with its own bounded queue; a slow screen loses old events (it then
-reloads its counters) rather than slowing the scan path. Events carry ids only: each stream renders
-them in its own viewer's language.
+A stream is an act's screens (incoming or outgoing, by act id) or the stock page. Events carry ids only:
+each SSE stream re-reads what changed and renders it in its own viewer's language, so an event is a hint
+to re-read: a spurious one costs a render, a lost one a stale screen. Subscribers are SSE streams, each
+with its own bounded queue; a slow screen loses old events rather than slowing the scan path.
 """
 
 from __future__ import annotations
@@ -12,27 +13,38 @@ import queue
 import threading
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam, event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+CHANNEL = "warehouse_events"
+STOCK_STREAM = "-"  # the payload's stream field for the stock page
+
 
 @dataclass(frozen=True)
 class Event:
-    act_id: int
-    kind: str  # "scan" | "status"
-    ref: int  # scan id, or 0
+    act_id: int | None  # the act whose screens re-read; None: the stock page
+    kind: str  # "scan" | "status" (incoming), "codes" (outgoing: codes, prices, documents), "stock"
+    ref: int = 0  # scan id, or 0
+
+
+STOCK_CHANGED = Event(None, "stock")
 
 
 class Broker:
     def __init__(self, maxsize: int = 1000) -> None:
         self._lock = threading.Lock()
-        self._subscribers: dict[int, set[queue.Queue[Event]]] = {}
+        self._subscribers: dict[int | None, set[queue.Queue[Event]]] = {}
         self._maxsize = maxsize
 
-    def subscribe(self, act_id: int) -> queue.Queue[Event]:
+    def subscribe(self, act_id: int | None) -> queue.Queue[Event]:
+        """A queue of the events of one act (None: of the stock page)."""
         q: queue.Queue[Event] = queue.Queue(self._maxsize)
         with self._lock:
             self._subscribers.setdefault(act_id, set()).add(q)
         return q
 
-    def unsubscribe(self, act_id: int, q: queue.Queue[Event]) -> None:
+    def unsubscribe(self, act_id: int | None, q: queue.Queue[Event]) -> None:
         with self._lock:
             subs = self._subscribers.get(act_id)
             if subs is not None:
@@ -48,25 +60,54 @@ class Broker:
             with contextlib.suppress(queue.Full):
                 q.put_nowait(event)
 
-    def subscribers(self, act_id: int) -> int:
-        with self._lock:
-            return len(self._subscribers.get(act_id, ()))
-
 
 broker = Broker()
 
+# pg_notify rather than NOTIFY: the channel and payload are bound parameters.
+NOTIFY = select(func.pg_notify(bindparam("channel"), bindparam("payload")))
+_PENDING = "warehouse.events"  # Session.info key: what SQLite sessions announce once they commit
 
-CHANNEL = "warehouse_events"
+
+def announce(s: Session, *events: Event) -> None:
+    """Tell every open screen of these streams that what it shows changed, once `s` commits.
+
+    On PostgreSQL the transaction itself sends a NOTIFY, which PostgreSQL delivers only on commit, to every
+    listening process (this one included, through `PgRelay`). On SQLite only this process's screens can be
+    told: the events wait in the session and reach the broker after the commit, and vanish on rollback.
+    """
+    conn = s.connection()
+    if conn.dialect.name == "postgresql":
+        for e in events:
+            conn.execute(NOTIFY, {"channel": CHANNEL, "payload": payload(e)})
+    else:
+        s.info.setdefault(_PENDING, []).extend(events)
+
+
+@event.listens_for(Session, "after_commit")
+def _publish_committed(s: Session) -> None:
+    for e in s.info.pop(_PENDING, ()):
+        broker.publish(e)
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_rolled_back(s: Session) -> None:
+    s.info.pop(_PENDING, None)
 
 
 def payload(event: Event) -> str:
-    return f"{event.act_id}:{event.kind}:{event.ref}"
+    stream = STOCK_STREAM if event.act_id is None else str(event.act_id)
+    return f"{stream}:{event.kind}:{event.ref}"
 
 
 def parse_payload(text: str) -> Event | None:
+    """The event a NOTIFY payload carries (`payload`'s inverse); None for anything else.
+
+    >>> parse_payload(payload(Event(7, "scan", 42))), parse_payload("-:stock:0"), parse_payload("x")
+    (Event(act_id=7, kind='scan', ref=42), Event(act_id=None, kind='stock', ref=0), None)
+    """
     try:
-        act, kind, ref = text.split(":")
-        return Event(int(act), kind, int(ref))
+        stream, kind, ref = text.split(":")
+        return Event(None if stream == STOCK_STREAM else int(stream), kind, int(ref))
     except ValueError:
         return None
 
@@ -74,8 +115,8 @@ def parse_payload(text: str) -> Event | None:
 class PgRelay:
     """With PostgreSQL, every station's process hears every commit through LISTEN/NOTIFY.
 
-    The scan's transaction itself sends the NOTIFY, so PostgreSQL delivers it only if the scan commits,
-    to every listening process (this one included): one path for local and remote scans alike.
+    A service's transaction itself sends the NOTIFY (`announce`), so PostgreSQL delivers it only if the
+    change commits, to every listening process (this one included): one path for local and remote changes.
     """
 
     def __init__(self, conninfo: str, target: Broker) -> None:
@@ -110,8 +151,6 @@ _relays_lock = threading.Lock()
 
 def ensure_relay(sqlalchemy_url: str) -> None:
     """Start (once per database) the relay that feeds this process's broker from PostgreSQL."""
-    from sqlalchemy.engine import make_url
-
     url = make_url(sqlalchemy_url)
     if not url.drivername.startswith("postgresql"):
         return

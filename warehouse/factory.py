@@ -6,16 +6,14 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
-from flask_htmx import HTMX
-from flask_wtf.csrf import CSRFProtect
 
 from warehouse import config as config_module
 from warehouse import i18n, migrate
 from warehouse.db import Database
+from warehouse.web import register
+from warehouse.web.extensions import csrf, htmx
 
 ROOT = Path(__file__).resolve().parent.parent
-csrf = CSRFProtect()
-htmx = HTMX()
 
 
 def create_app(overrides: dict[str, Any] | None = None, instance_path: Path | str | None = None) -> Flask:
@@ -37,8 +35,6 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: Path | st
     csrf.init_app(app)
     htmx.init_app(app)
     i18n.init_app(app)
-
-    from warehouse.web import register
 
     register(app)
     return app

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser, expect
 
 from tests.browser.test_receiving_flow import log_in, russian_keystrokes
 from tests.conftest import LiveServer
-from tests.shipping.conftest import SHOP_BIN, stocked, wholesaler_app
+from tests.shipping.conftest import SHOP_BIN, settings, signer, stocked, wholesaler_app
 from tests.signing.fake_ncalayer import FakeNcaLayer
 from warehouse.db import get_db
 from warehouse.services import shipping
@@ -74,3 +74,45 @@ def test_build_and_sign_an_outgoing_act(
         assert layer.requests and all(r["method"] == "createCAdESFromBase64" for r in layer.requests)
     finally:
         page.context.close()
+
+
+def test_a_second_window_of_the_draft_follows_live(
+    browser: Browser, wholesaler_server: LiveServer, tmp_path: Path
+) -> None:
+    """A code added in one window appears in another window of the same act: no reload, no polling."""
+    db = get_db(wholesaler_server.app)
+    f = stocked(db, tmp_path, pallets=1, boxes=2, blocks=2, packs=2)
+    sender = shipping.company(wholesaler_server.app.config)
+    draft = shipping.new_act(db, receiver_bin=SHOP_BIN, receiver_name="Магазин", sender=sender)
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    try:
+        first, second = context.new_page(), context.new_page()
+        log_in(first, wholesaler_server.url, "lead")
+        url = f"{wholesaler_server.url}/ship/{draft.id}"
+        requests: list[str] = []
+        second.on("request", lambda r: requests.append(r.url))
+        second.goto(url)
+        first.goto(url)
+        expect(second.locator("#totals")).to_contain_text("Nothing on the act yet")
+        second.wait_for_load_state("networkidle")  # (the SSE stream does not count: it is one long request)
+        loaded = len(requests)
+
+        first.get_by_label("Scan what ships: a pallet, a box, a block or a pack").focus()
+        first.evaluate(
+            """(keys) => { const field = document.getElementById('scan-field');
+            for (const k of keys) for (const type of ['keydown', 'keyup'])
+                field.dispatchEvent(new KeyboardEvent(type, {...k, bubbles: true, cancelable: true})); }""",
+            russian_keystrokes(f.codes["pallet"][0]),
+        )
+        expect(first.get_by_test_id("ship-result")).to_have_attribute("data-sound", "ok")
+
+        expect(second.locator("#totals")).to_contain_text("15")  # 1 pallet, 2 boxes, 4 blocks, 8 packs
+        expect(second.get_by_role("heading", name="Scanned onto the act")).to_be_visible()
+        assert f.codes["pallet"][0] in second.locator("main").inner_text()
+        assert requests[loaded:] == []  # the second window asked for nothing: the stream brought it
+
+        shipping.sign(db, draft.id, signer(), settings=settings(wholesaler_server.app))  # signed elsewhere
+        expect(second.get_by_test_id("ship-status")).to_have_text("Signed")
+        expect(second.get_by_label("Scan what ships: a pallet, a box, a block or a pack")).to_have_count(0)
+    finally:
+        context.close()

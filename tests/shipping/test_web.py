@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from tests.conftest import Auth
 from tests.shipping.conftest import SHOP_BIN, Stations, settings, signer, stocked
 from tests.signing.pki import NCA_PASSWORD, RSA_KEY
+from warehouse.events import Event, broker
 from warehouse.services import importing, receiving, shipping
 from warehouse.services import signing as signing_service
 
@@ -68,9 +69,11 @@ def test_ship_from_the_pages(stations: Stations, tmp_path: Path) -> None:
     page = client.get(url).get_data(as_text=True)
     assert "ТОО &#34;Магазин &lt;1&gt;&#34;" in page and "KZ-ESF-1" in page
     htmx = {"HX-Request": "true", "X-CSRFToken": token(client, url)}
+    heard = broker.subscribe(act_id)
     added = client.post(f"/ship/{act_id}/codes", data={"code": f.codes["box"][0]}, headers=htmx)
     assert added.status_code == 200 and 'data-class="added"' in added.get_data(as_text=True)
-    assert "ship-changed" in added.headers["HX-Trigger"]
+    assert heard.get(timeout=1) == Event(act_id, "codes")  # every open window of the act re-renders (SSE)
+    broker.unsubscribe(act_id, heard)
     again = client.post(f"/ship/{act_id}/codes", data={"code": f.codes["box"][0]}, headers=htmx)
     assert again.status_code == 422 and "Already on this act" in again.get_data(as_text=True)
     totals = client.get(f"/ship/{act_id}/totals").get_data(as_text=True)

@@ -9,6 +9,7 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from warehouse.db import Database
 from warehouse.models import Act
 from warehouse.vocab import Direction
 
@@ -45,6 +46,18 @@ def list_acts(session: Session, f: ActFilter, limit: int = 200) -> list[Act]:
     return list(session.execute(stmt).scalars())
 
 
+def listed(db: Database, f: ActFilter, limit: int = 200) -> list[Act]:
+    """`list_acts` in its own read transaction (the acts page)."""
+    with db.read() as s:
+        return list_acts(s, f, limit)
+
+
+def act_by_id(db: Database, act_id: int) -> Act | None:
+    """The act with this id as it is now (its own read transaction), None when there is none."""
+    with db.read() as s:
+        return s.get(Act, act_id)
+
+
 def lookup_act(s: Session, ref: str | int) -> Act | None:
     """An act by id, or by number when the reference is not a number (the newest act of that number)."""
     act: Act | None = None
@@ -68,3 +81,11 @@ def find_act(
     if direction is not None and act.direction != direction:
         raise refuse(f"not_{direction.value}")
     return act
+
+
+def read_act(
+    db: Database, ref: str | int, *, refuse: Callable[[str], Exception], direction: Direction | None = None
+) -> Act:
+    """`find_act` in its own read transaction: the act as it is now, or `refuse(reason)` raised."""
+    with db.read() as s:
+        return find_act(s, ref, refuse=refuse, direction=direction)

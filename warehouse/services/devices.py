@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from warehouse.models import Scanner, User
+from warehouse.db import Database
+from warehouse.models import Scanner, Station, User
 from warehouse.services import audit
 from warehouse.services.users import ensure_station
 from warehouse.timeutil import utcnow
@@ -59,8 +61,34 @@ def device_for_token(s: Session, token: str) -> Device | None:
     scanner.last_seen_at = utcnow()
     station = None
     if scanner.station_id is not None:
-        from warehouse.models import Station
-
         st = s.get(Station, scanner.station_id)
         station = st.name if st else None
     return Device(scanner.id, scanner.name, station, scanner.user_id)
+
+
+def authenticate(db: Database, token: str) -> Device | None:
+    """The device a bearer token belongs to (its last-seen time is updated), None for an unknown token."""
+    with db.write() as s:
+        return device_for_token(s, token)
+
+
+@dataclass(frozen=True)
+class BoundScanner:
+    label: str  # the name people gave it when binding; "" when none
+    station: str
+    person: str | None  # full name, else username; None when bound to the station only
+
+
+def bound_scanners(db: Database, kinds: Sequence[str]) -> dict[str, BoundScanner]:
+    """device key -> its binding, for every scanner of these kinds bound to a station."""
+    with db.read() as s:
+        rows = s.execute(
+            select(Scanner.device_key, Scanner.name, Station.name, User.full_name, User.username)
+            .join(Station, Station.id == Scanner.station_id)
+            .outerjoin(User, User.id == Scanner.user_id)
+            .where(Scanner.kind.in_(kinds))
+        ).all()
+    return {
+        key: BoundScanner(name or "", station, full_name or username)
+        for key, name, station, full_name, username in rows
+    }

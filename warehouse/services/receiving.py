@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from warehouse import codes
 from warehouse.db import Database
-from warehouse.events import CHANNEL, Event, broker, payload
+from warehouse.events import CHANNEL, Event, announce, broker, payload
 from warehouse.matching import Command, Outcome, Reason, ScanClass, command_of
 from warehouse.models import Act, ActCode, ActCounter, Decision, ReceivingSession, Scan, ScanTally, Station, User
 from warehouse.services import audit
@@ -751,9 +751,7 @@ def close_act(db: Database, ref: str | int, user: User | None = None, actor: str
         act.status = ActStatus.CLOSED
         audit.record(s, "act.closed", user=user, actor=actor, act_id=act.id, details=result.to_json())
         closed = summary(s, act)
-        _announce(s, Event(act.id, "status", 0))
-    if db.is_sqlite:
-        broker.publish(Event(closed.act_id, "status", 0))
+        announce(s, Event(act.id, "status"))
     return closed
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from warehouse.db import Database
 from warehouse.models import Station, User
 from warehouse.services import audit
 from warehouse.vocab import Role
@@ -86,3 +87,59 @@ def ensure_station(session: Session, name: str) -> Station:
         session.add(station)
         session.flush()
     return station
+
+
+# --- one transaction each, for the web layer ---------------------------------------------------------------
+
+
+def add_user(
+    db: Database,
+    username: str,
+    password: str,
+    role: Role,
+    *,
+    full_name: str = "",
+    badge: str | None = None,
+    by: User | None = None,
+) -> User:
+    """`create_user` in its own transaction. Raises UserError."""
+    with db.write() as s:
+        return create_user(s, username, password, role, full_name=full_name, badge=badge, by=by)
+
+
+def log_in(
+    db: Database, *, username: str = "", password: str = "", badge: str = "", ip: str | None = None
+) -> User | None:
+    """The person a badge (when given) or a username and password names, else None; the attempt is audited."""
+    method = "badge" if badge else "password"
+    with db.read() as s:
+        user = authenticate_badge(s, badge) if badge else authenticate(s, username, password)
+    with db.write() as s:
+        if user is not None:
+            audit.record(s, "user.login", user=user, details={"method": method, "ip": ip})
+        else:
+            audit.record(
+                s, "user.login_failed", actor="anonymous", details={"method": method, "username": username[:64]}
+            )
+    return user
+
+
+def log_out(db: Database, user: User) -> None:
+    with db.write() as s:
+        audit.record(s, "user.logout", user=user)
+
+
+def active_user(db: Database, user_id: int) -> User | None:
+    """The person of a session, None when unknown or deactivated since."""
+    with db.read() as s:
+        user = s.get(User, user_id)
+    return user if user is not None and user.active else None
+
+
+def people(db: Database, *, active_only: bool = False) -> list[User]:
+    """Everyone (or only active people) by username."""
+    stmt = select(User).order_by(User.username)
+    if active_only:
+        stmt = stmt.where(User.active.is_(True))
+    with db.read() as s:
+        return list(s.execute(stmt).scalars())

@@ -13,7 +13,7 @@ from flask import Response, abort, current_app, g, redirect, request, session, u
 from flask_htmx import make_response
 
 from warehouse.db import get_db
-from warehouse.models import User
+from warehouse.services.users import active_user
 from warehouse.vocab import Role
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -51,13 +51,8 @@ def policy_of(endpoint: str) -> frozenset[Role] | bool | str | None:
 
 
 def load_user() -> None:
-    g.user = None
     user_id = session.get("user_id")
-    if user_id is not None:
-        with get_db().read() as s:
-            user = s.get(User, user_id)
-        if user is not None and user.active:
-            g.user = user
+    g.user = active_user(get_db(), user_id) if user_id is not None else None
 
 
 def enforce() -> Response | None:

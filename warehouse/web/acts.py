@@ -8,7 +8,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from warehouse.db import get_db
-from warehouse.services.acts import ActFilter, list_acts
+from warehouse.services.acts import ActFilter, listed
 from warehouse.vocab import ActStatus, Direction
 from warehouse.web.access import roles
 
@@ -39,8 +39,7 @@ def index() -> str:
         date_from=_date(args.get("from")),
         date_to=_date(args.get("to")),
     )
-    with get_db().read() as s:
-        acts = list_acts(s, f)
+    acts = listed(get_db(), f)
     template = "acts/index.html"
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "act-rows":
         return render_template("acts/_rows.html", acts=acts)

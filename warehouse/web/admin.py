@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from warehouse.db import get_db
-from warehouse.models import User
 from warehouse.services import users
 from warehouse.vocab import Role
 from warehouse.web.access import roles
@@ -33,16 +31,15 @@ def user_list() -> str | Response | tuple[str, int]:
     if request.method == "POST":
         form = request.form
         try:
-            with db.write() as s:
-                users.create_user(
-                    s,
-                    form.get("username", ""),
-                    form.get("password", ""),
-                    Role(form.get("role", "staff")),
-                    full_name=form.get("full_name", ""),
-                    badge=form.get("badge") or None,
-                    by=g.user,
-                )
+            users.add_user(
+                db,
+                form.get("username", ""),
+                form.get("password", ""),
+                Role(form.get("role", "staff")),
+                full_name=form.get("full_name", ""),
+                badge=form.get("badge") or None,
+                by=g.user,
+            )
         except users.UserError as e:
             flash(_user_error(e.reason), "error")
             status = 400
@@ -52,7 +49,5 @@ def user_list() -> str | Response | tuple[str, int]:
         else:
             flash(_("User created."), "info")
             return redirect(url_for("admin.user_list"))
-    with db.read() as s:
-        people = list(s.execute(select(User).order_by(User.username)).scalars())
-    page = render_template("admin/users.html", people=people, roles=list(Role))
+    page = render_template("admin/users.html", people=users.people(db), roles=list(Role))
     return page, status

@@ -16,9 +16,10 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from warehouse.db import get_db
-from warehouse.factory import csrf
+from warehouse.messages import N_, Phrasebook
 from warehouse.services import devices, importing, receiving
 from warehouse.web.access import token_auth
+from warehouse.web.extensions import csrf
 from warehouse.web.openapi import SPEC
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -26,6 +27,19 @@ csrf.exempt(bp)
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_BATCH = 500
 LANGS = ("ru", "kk", "en")
+# What the API says when it refuses a request itself (the services word their own refusals).
+REFUSALS = Phrasebook(
+    "api",
+    {
+        "unauthorized": N_("A valid device token is required (Authorization: Bearer …)."),
+        "no_file": N_("Send the act as the multipart form field 'file' (.json, .csv or .xlsx)."),
+        "bad_format": N_("The act file must be .json, .csv or .xlsx."),
+        "bad_json": N_('The body must be a JSON object: {"scans": [{"code": …, "scan_id": …}]}.'),
+        "no_scans": N_('Give \'scans\': a non-empty list of {"code", "scan_id"}.'),
+        "batch_too_large": N_("At most {max} scans per request."),
+        "bad_scan": N_('Each scan is {"code": string, "scan_id": string}.'),
+    },
+)
 
 
 def _lang() -> str:
@@ -36,15 +50,19 @@ def error(status: int, code: str, message: str, **extra: Any) -> tuple[Response,
     return jsonify({"error": {"code": code, "message": message, **extra}}), status
 
 
+def refuse(status: int, reason: str, **params: object) -> tuple[Response, int]:
+    """The API's own refusal, worded in the caller's language (Accept-Language)."""
+    return error(status, reason, REFUSALS.say(reason, _lang(), **params))
+
+
 def device_required(view: F) -> F:
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         header = request.headers.get("Authorization", "")
         token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        with get_db().write() as s:
-            device = devices.device_for_token(s, token)
+        device = devices.authenticate(get_db(), token)
         if device is None:
-            return error(401, "unauthorized", "A valid device token is required (Authorization: Bearer …)")
+            return refuse(401, "unauthorized")
         g.device = device
         return view(*args, **kwargs)
 
@@ -76,10 +94,10 @@ def act_summary(act: str) -> Any:
 def import_act() -> Any:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        return error(400, "no_file", "Send the act as multipart form field 'file' (.json, .csv or .xlsx)")
+        return refuse(400, "no_file")
     suffix = Path(upload.filename).suffix.lower()
     if suffix not in (".json", ".csv", ".xlsx"):
-        return error(400, "bad_format", "The act file must be .json, .csv or .xlsx")
+        return refuse(400, "bad_format")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"upload{suffix}"
         upload.save(path)
@@ -100,19 +118,19 @@ def import_act() -> Any:
 def post_scans(act_id: int) -> Any:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return error(400, "bad_json", 'The body must be a JSON object: {"scans": [{"code": …, "scan_id": …}]}')
+        return refuse(400, "bad_json")
     items = body.get("scans", [body] if "code" in body else None)
     if not isinstance(items, list) or not items:
-        return error(400, "no_scans", 'Give \'scans\': a non-empty list of {"code", "scan_id"}')
+        return refuse(400, "no_scans")
     if len(items) > MAX_BATCH:
-        return error(413, "batch_too_large", f"At most {MAX_BATCH} scans per request")
+        return refuse(413, "batch_too_large", max=MAX_BATCH)
     for item in items:
         if (
             not isinstance(item, dict)
             or not isinstance(item.get("code"), str)
             or not (item.get("scan_id") is None or isinstance(item.get("scan_id"), str))
         ):
-            return error(400, "bad_scan", 'Each scan is {"code": string, "scan_id": string}')
+            return refuse(400, "bad_scan")
     lang = _lang()
     device = g.device
     results: list[dict[str, Any]] = []

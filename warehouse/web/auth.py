@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from warehouse.config import LANGUAGES
 from warehouse.db import get_db
 from warehouse.models import User
-from warehouse.services import audit, users
+from warehouse.services import users
 from warehouse.web.access import public, roles
 
 bp = Blueprint("auth", __name__)
@@ -26,14 +26,12 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
-def _login(user: User, method: str) -> Response:
+def _login(user: User) -> Response:
     lang = session.get("lang")
     session.clear()  # a fresh session on login: no fixation
     session["user_id"] = user.id
     if lang:
         session["lang"] = lang
-    with get_db().write() as s:
-        audit.record(s, "user.login", user=user, details={"method": method, "ip": request.remote_addr})
     return redirect(_safe_next(request.args.get("next")))  # type: ignore[return-value]
 
 
@@ -41,24 +39,16 @@ def _login(user: User, method: str) -> Response:
 @public
 def login() -> Response | str | tuple[str, int]:
     if request.method == "POST":
-        db = get_db()
         badge = request.form.get("badge", "")
-        with db.read() as s:
-            if badge:
-                user = users.authenticate_badge(s, badge)
-                method = "badge"
-            else:
-                user = users.authenticate(s, request.form.get("username", ""), request.form.get("password", ""))
-                method = "password"
+        user = users.log_in(
+            get_db(),
+            username=request.form.get("username", ""),
+            password=request.form.get("password", ""),
+            badge=badge,
+            ip=request.remote_addr,
+        )
         if user is not None:
-            return _login(user, method)
-        with db.write() as s:
-            audit.record(
-                s,
-                "user.login_failed",
-                actor="anonymous",
-                details={"method": method, "username": request.form.get("username", "")[:64]},
-            )
+            return _login(user)
         flash(_("Badge not recognised.") if badge else _("Wrong username or password."), "error")
         return render_template("login.html"), 401
     return render_template("login.html")
@@ -67,8 +57,7 @@ def login() -> Response | str | tuple[str, int]:
 @bp.post("/logout")
 @roles()
 def logout() -> Response:
-    with get_db().write() as s:
-        audit.record(s, "user.logout", user=g.user)
+    users.log_out(get_db(), g.user)
     lang = session.get("lang")
     session.clear()
     if lang:

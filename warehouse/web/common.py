@@ -7,6 +7,7 @@ from flask_babel import get_locale
 
 from warehouse.db import get_db
 from warehouse.models import Act
+from warehouse.services.acts import act_by_id
 
 
 def ui_lang() -> str:
@@ -15,8 +16,7 @@ def ui_lang() -> str:
 
 
 def act_or_404(act_id: int) -> Act:
-    with get_db().read() as s:
-        act = s.get(Act, act_id)
+    act = act_by_id(get_db(), act_id)
     if act is None:
         abort(404)
     return act

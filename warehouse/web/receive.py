@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import queue
 import uuid
-from collections.abc import Iterator
 
 from flask import (
     Blueprint,
@@ -14,83 +12,55 @@ from flask import (
     g,
     render_template,
     request,
-    stream_with_context,
 )
-from sqlalchemy import select
 
 from reports import datamatrix
 from warehouse.db import get_db
-from warehouse.events import Event, broker, ensure_relay
+from warehouse.events import Event
 from warehouse.matching import COMMAND_PREFIX, Command, ScanClass, sound_of
-from warehouse.models import Act, ActCode, Scan, Station, User
-from warehouse.services import receiving, tree
+from warehouse.models import Act
+from warehouse.services import receiving, screens
 from warehouse.station.scanners import scanners_of
+from warehouse.web import live
 from warehouse.web.access import roles
 from warehouse.web.common import act_or_404 as _act
 from warehouse.web.common import ui_lang as _lang
+from warehouse.web.live import Fragments
 
 bp = Blueprint("receive", __name__)
-JOURNAL_ROWS = 30
-KEEPALIVE_S = 15.0
 
 
 def _station() -> str:
     return str(current_app.config["STATION"])
 
 
-def journal_rows(act_id: int, after: int = 0, limit: int = JOURNAL_ROWS) -> list[dict[str, object]]:
+def journal_rows(act_id: int, after: int = 0) -> list[dict[str, object]]:
     """The newest scans of an act, with who and where, ready for the template."""
     lang = _lang()
-    with get_db().read() as s:
-        stmt = (
-            select(Scan, Station.name, User.username)
-            .outerjoin(Station, Station.id == Scan.station_id)
-            .outerjoin(User, User.id == Scan.user_id)
-            .where(Scan.act_id == act_id, Scan.id > after)
-            .order_by(Scan.id.desc())
-            .limit(limit)
+    rows = []
+    for entry in screens.journal(get_db(), act_id, after=after):
+        scan = entry.scan
+        result = receiving._result_of(scan)
+        rows.append(
+            {
+                "id": scan.id,
+                "time": scan.created_at,
+                "raw": scan.raw,
+                "code": scan.normalized or scan.raw,
+                "class": scan.scan_class,
+                "message": result.message(lang),
+                "station": entry.station,
+                "user": entry.user,
+                "source": scan.source,
+                "sound": sound_of(ScanClass(scan.scan_class)),
+                "credited": scan.credited,
+            }
         )
-        rows = []
-        for scan, station, username in s.execute(stmt):
-            result = receiving._result_of(scan)
-            rows.append(
-                {
-                    "id": scan.id,
-                    "time": scan.created_at,
-                    "raw": scan.raw,
-                    "code": scan.normalized or scan.raw,
-                    "class": scan.scan_class,
-                    "message": result.message(lang),
-                    "station": station or "",
-                    "user": username or "",
-                    "source": scan.source,
-                    "sound": sound_of(ScanClass(scan.scan_class)),
-                    "credited": scan.credited,
-                }
-            )
     return rows
 
 
-_NAMES: dict[tuple[str, int], dict[str, str]] = {}  # an act's product names never change once it is imported
-
-
 def gtin_names(act_id: int) -> dict[str, str]:
-    """GTIN -> product name of an act, read once per process: the live counters re-render on every scan."""
-    db = get_db()
-    key = (db.url, act_id)
-    names = _NAMES.get(key)
-    if names is None:
-        with db.read() as s:
-            rows = s.execute(
-                select(ActCode.gtin, ActCode.name)
-                .where(ActCode.act_id == act_id, ActCode.name.is_not(None))
-                .group_by(ActCode.gtin, ActCode.name)
-            ).all()
-        names = {gtin: name for gtin, name in rows if gtin and name}
-        if len(_NAMES) > 256:
-            _NAMES.clear()
-        _NAMES[key] = names
-    return names
+    return screens.gtin_names(get_db(), act_id)
 
 
 @bp.app_context_processor
@@ -99,9 +69,10 @@ def _template_helpers() -> dict[str, object]:
 
 
 def _page_context(act: Act) -> dict[str, object]:
-    with get_db().read() as s:
-        summary = receiving.summary(s, act)
-    return {"act": act, "summary": summary, "journal": journal_rows(act.id), "station": _station()}
+    state = screens.receiving_state(get_db(), act.id)
+    if state is None:
+        abort(404)
+    return {"act": state.act, "summary": state.summary, "journal": journal_rows(act.id), "station": _station()}
 
 
 @bp.get("/acts/<int:act_id>")
@@ -142,18 +113,17 @@ def tree_branch(act_id: int) -> str:
     """One level of the aggregate tree (the top when no parent is given), loaded when a node is opened."""
     act = _act(act_id)
     parent = request.args.get("parent", type=int)
-    with get_db().read() as s:
-        branch = tree.children(s, act.id, parent)
+    branch = screens.tree_branch(get_db(), act.id, parent)
     return render_template("receive/_tree.html", act=act, branch=branch)
 
 
 @bp.get("/acts/<int:act_id>/counters")
 @roles()
 def counters(act_id: int) -> str:
-    act = _act(act_id)
-    with get_db().read() as s:
-        summary = receiving.summary(s, act)
-    return render_template("receive/_counters.html", act=act, summary=summary)
+    state = screens.receiving_state(get_db(), act_id)
+    if state is None:
+        abort(404)
+    return render_template("receive/_counters.html", act=state.act, summary=state.summary)
 
 
 @bp.post("/acts/<int:act_id>/scans")
@@ -187,41 +157,19 @@ def scan(act_id: int) -> tuple[str, int] | str:
 @roles()
 def events(act_id: int) -> Response:
     """Server-sent events: rendered rows and counters, in this viewer's language."""
-    act = _act(act_id)
-    ensure_relay(get_db().url)
-    subscription = broker.subscribe(act_id)
+    _act(act_id)
+    last_seen = 0
 
-    def stream() -> Iterator[str]:
-        last_seen = 0
-        try:
-            yield "retry: 1000\n\n"
-            while True:
-                try:
-                    event: Event = subscription.get(timeout=KEEPALIVE_S)
-                except queue.Empty:
-                    yield ": keepalive\n\n"
-                    continue
-                if event.kind == "scan":
-                    # Render every scan newer than the last one sent: none is skipped if events were dropped.
-                    rows = journal_rows(act_id, after=last_seen if last_seen else event.ref - 1)
-                    for row in reversed(rows):
-                        html = render_template("receive/_scan_row.html", row=row)
-                        yield _sse("scan", html)
-                        last_seen = max(last_seen, int(row["id"]))  # type: ignore[call-overload]
-                with get_db().read() as s:
-                    current = s.get(Act, act_id) or act
-                    summary = receiving.summary(s, current)
-                yield _sse("counters", render_template("receive/_counters.html", act=current, summary=summary))
-        finally:
-            broker.unsubscribe(act_id, subscription)
+    def render(event: Event) -> Fragments:
+        nonlocal last_seen
+        if event.kind == "scan":
+            # Render every scan newer than the last one sent: none is skipped if events were dropped.
+            rows = journal_rows(act_id, after=last_seen if last_seen else event.ref - 1)
+            for row in reversed(rows):
+                yield "scan", render_template("receive/_scan_row.html", row=row)
+                last_seen = max(last_seen, int(row["id"]))  # type: ignore[call-overload]
+        state = screens.receiving_state(get_db(), act_id)
+        if state is not None:  # acts are never deleted; this only satisfies the type
+            yield "counters", render_template("receive/_counters.html", act=state.act, summary=state.summary)
 
-    return Response(
-        stream_with_context(stream()),
-        mimetype="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
-
-
-def _sse(event: str, html: str) -> str:
-    data = "\n".join(f"data: {line}" for line in html.strip().splitlines())
-    return f"event: {event}\n{data}\n\n"
+    return live.stream(act_id, render)

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from warehouse.db import get_db
-from warehouse.models import Act
+from warehouse.services.acts import act_by_id
 from warehouse.services.jobs import Job, jobs
 from warehouse.services.reporting import SUPPORTED, ReportError, ReportFormat, ReportKind, file_name, render
 from warehouse.vocab import Role
@@ -32,11 +32,10 @@ def start(act_id: int) -> tuple[str, int] | str:
     if (kind, fmt) not in SUPPORTED:
         return render_template("reports/_status.html", message=ReportError("unsupported").message(_lang())), 400
     db = get_db()
-    with db.read() as s:
-        act = s.get(Act, act_id)
-        if act is None:
-            abort(404)
-        name = file_name(act, kind, fmt)
+    act = act_by_id(db, act_id)
+    if act is None:
+        abort(404)
+    name = file_name(act, kind, fmt)
     folder = Path(tempfile.mkdtemp(prefix="report-"))
     lang = _lang()
 

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from warehouse.db import get_db
-from warehouse.services import audit, receiving, review, stock
+from warehouse.services import receiving, review, screens, stock
 from warehouse.services.receiving import DECISIONS, REASON_CODES, ReceivingError
 from warehouse.station.scanners import scanners_of
 from warehouse.vocab import Role
@@ -41,14 +41,12 @@ def close(act_id: int) -> Response:
 @roles(*LEADS)
 def page(act_id: int) -> str:
     act = _act(act_id)
-    with get_db().read() as s:
-        lines = review.lines(s, act, _lang())
-        summary = receiving.summary(s, act)
+    shown = screens.review_page(get_db(), act, _lang())
     return render_template(
         "review/page.html",
         act=act,
-        lines=lines,
-        summary=summary,
+        lines=shown.lines,
+        summary=shown.summary,
         reasons=REASON_CODES,
         decisions=DECISIONS,
         resolutions=review.RESOLUTIONS,
@@ -129,7 +127,5 @@ def decide(act_id: int) -> Response:
 @roles(*LEADS)
 def audit_trail(act_id: int) -> str:
     act = _act(act_id)
-    with get_db().read() as s:
-        entries = audit.for_act(s, act_id)
-        chain = audit.verify(s)
-    return render_template("review/audit.html", act=act, entries=entries, chain=chain)
+    trail = screens.audit_trail(get_db(), act_id)
+    return render_template("review/audit.html", act=act, entries=trail.entries, chain=trail.chain)

@@ -15,13 +15,14 @@ from datetime import UTC, datetime
 from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_htmx import make_response
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from hardware.scan import ReaderState
 from reports import datamatrix
 from warehouse.db import get_db
-from warehouse.models import Scanner, Station, User
+from warehouse.models import User
+from warehouse.services import users
+from warehouse.services.devices import bound_scanners
 from warehouse.station.bindings import READER_KINDS
 from warehouse.station.registration import Registration, RegistrationState, registration_token
 from warehouse.station.scanners import ScannerStation, read_status, scanners_of
@@ -68,14 +69,8 @@ class TrayGroup:
 
 def _bound_scanners() -> dict[str, tuple[str, str, str | None]]:
     """device key -> (label, station, person) for every reader-kind scanner bound in the database."""
-    with get_db().read() as s:
-        rows = s.execute(
-            select(Scanner.device_key, Scanner.name, Station.name, User.full_name, User.username)
-            .join(Station, Station.id == Scanner.station_id)
-            .outerjoin(User, User.id == Scanner.user_id)
-            .where(Scanner.kind.in_(READER_KINDS))
-        ).all()
-    return {key: (name or "", station, full_name or username) for key, name, station, full_name, username in rows}
+    bound = bound_scanners(get_db(), READER_KINDS)
+    return {key: (b.label, b.station, b.person) for key, b in bound.items()}
 
 
 def _devices(station: ScannerStation | None) -> list[DeviceRow]:
@@ -156,8 +151,7 @@ def _tray(station: ScannerStation | None, devices: list[DeviceRow]) -> list[Tray
 
 
 def _people() -> list[User]:
-    with get_db().read() as s:
-        return list(s.execute(select(User).where(User.active.is_(True)).order_by(User.username)).scalars())
+    return users.people(get_db(), active_only=True)
 
 
 def _context(station: ScannerStation | None) -> dict[str, object]:
@@ -228,9 +222,8 @@ def register() -> tuple[str, int] | str:
         return html, 409
     person = None
     if request.form.get("user_id"):
-        with get_db().read() as s:
-            person = s.get(User, request.form.get("user_id", type=int) or 0)
-        if person is None or not person.active:
+        person = users.active_user(get_db(), request.form.get("user_id", type=int) or 0)
+        if person is None:
             html = render_template("scanners/_registration.html", error=_("No such person."))
             return html, 400
     registration = station.router.issue_registration(

@@ -13,26 +13,30 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_htmx import make_response
+from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
 from warehouse.db import get_db
+from warehouse.events import Event
 from warehouse.models import Act
-from warehouse.services import shipping, stock
+from warehouse.services import screens, shipping, stock
+from warehouse.services.acts import read_act
 from warehouse.services.shipping import ShippingError
 from warehouse.signing.errors import SigningError
 from warehouse.signing.signers import Signer
 from warehouse.signing.trust import SigningSettings
 from warehouse.station.scanners import scanners_of
-from warehouse.vocab import OUTGOING_STATUSES, ActStatus, Role
+from warehouse.vocab import ActStatus, Direction, Role
+from warehouse.web import live
 from warehouse.web.access import roles
 from warehouse.web.common import ui_lang as _lang
+from warehouse.web.live import Fragments
 from warehouse.web.sign_flow import SignFlow
 from warehouse.web.sign_flow import settings as _settings
 
 bp = Blueprint("shipping", __name__)
 LEADS = (Role.LEAD, Role.ADMIN)
 MAX_DOCUMENT = 64 * 1024 * 1024  # an acceptance document: the operator's 30 MB, with room
-STATUS = {status.value: _l(ActStatus.labels()[status]) for status in OUTGOING_STATUSES}
 STOCK_STATUS = {
     "in_stock": _l("In stock"),
     "reserved": _l("On a draft act"),
@@ -48,7 +52,6 @@ MOVE = {
     "returned": _l("Returned by the receiver"),
 }
 TURNOVER = {"sale": _l("Sale"), "commission": _l("Commission"), "return": _l("Return"), "transfer": _l("Transfer")}
-LEVEL = {"pallet": _l("Pallet"), "box": _l("Box"), "block": _l("Block"), "pack": _l("Pack")}
 DECISION = {
     "accepted": _l("Accepted"),
     "accepted_with_discrepancies": _l("Accepted with discrepancies"),
@@ -62,21 +65,16 @@ def _labels() -> dict[str, object]:
         return lambda value: str(table.get(value, value))
 
     return {
-        "ship_status_label": label(STATUS),
         "stock_status_label": label(STOCK_STATUS),
         "move_label": label(MOVE),
         "turnover_label": label(TURNOVER),
-        "level_label": label(LEVEL),
         "ship_decision_label": label(DECISION),
     }
 
 
 def _act(act_id: int) -> Act:
-    with get_db().read() as s:
-        try:
-            return shipping.find_act(s, act_id)
-        except ShippingError:
-            abort(404)
+    """The outgoing act, else 404."""
+    return read_act(get_db(), act_id, refuse=lambda _reason: NotFound(), direction=Direction.OUTGOING)
 
 
 # --- stock ---------------------------------------------------------------------------------------------------
@@ -86,13 +84,26 @@ def _act(act_id: int) -> Act:
 @roles()
 def stock_page() -> str:
     query = (request.args.get("q") or "").strip()
-    with get_db().read() as s:
-        totals = stock.totals(s)
-        aggregates = stock.aggregates(s)
-        found = stock.find(s, query, current_app.config.get("GS_SUBSTITUTES")) if query else None
+    gs_substitutes = current_app.config.get("GS_SUBSTITUTES")
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "stock-found":
+        found = screens.stock_found(get_db(), query, gs_substitutes)
         return render_template("stock/_found.html", query=query, found=found)
-    return render_template("stock/index.html", totals=totals, aggregates=aggregates, query=query, found=found)
+    shown = screens.stock_page(get_db(), query, gs_substitutes)
+    return render_template(
+        "stock/index.html", totals=shown.totals, aggregates=shown.aggregates, query=query, found=shown.found
+    )
+
+
+@bp.get("/stock/events")
+@roles()
+def stock_events() -> Response:
+    """Server-sent events: the stock tables, re-rendered whenever the stock changes."""
+
+    def render(_event: Event) -> Fragments:
+        shown = screens.stock_page(get_db())
+        yield "stock", render_template("stock/_levels.html", totals=shown.totals, aggregates=shown.aggregates)
+
+    return live.stream(None, render)
 
 
 @bp.post("/stock/open")
@@ -120,9 +131,7 @@ def open_aggregate() -> Response:
 @bp.get("/ship")
 @roles()
 def index() -> str:
-    with get_db().read() as s:
-        acts = shipping.drafts(s)
-    return render_template("shipping/index.html", acts=acts)
+    return render_template("shipping/index.html", acts=screens.drafts(get_db()))
 
 
 @bp.get("/ship/new")
@@ -162,16 +171,13 @@ def create() -> Response | tuple[str, int]:
 
 
 def _page_context(act: Act) -> dict[str, object]:
-    with get_db().read() as s:
-        summary = shipping.summary(s, act)
-        prices = shipping.prices(s, act.id)
-        roots = shipping.roots(s, act.id) if act.status == ActStatus.DRAFT else []
+    shown = screens.outgoing(get_db(), act)
     return {
         "act": act,
-        "summary": summary,
-        "totals": summary.totals,
-        "prices": prices,
-        "roots": roots,
+        "summary": shown.summary,
+        "totals": shown.summary.totals,
+        "prices": shown.prices,
+        "roots": shown.roots,
         "station": current_app.config["STATION"],
     }
 
@@ -192,6 +198,23 @@ def page(act_id: int) -> str:
 def totals(act_id: int) -> str:
     act = _act(act_id)
     return render_template("shipping/_totals.html", **_page_context(act))
+
+
+@bp.get("/ship/<int:act_id>/events")
+@roles()
+def events(act_id: int) -> Response:
+    """Server-sent events: the act's status, totals and scanned codes, whoever changed them."""
+    _act(act_id)
+
+    def render(event: Event) -> Fragments:
+        context = _page_context(_act(act_id))
+        yield "status", render_template("shipping/_status.html", **context)
+        if event.kind == "status":  # the act left the draft (signed, maybe elsewhere): its scan field goes
+            yield "scan-form", render_template("shipping/_scan.html", **context)
+        yield "totals", render_template("shipping/_totals.html", **context)
+        yield "roots", render_template("shipping/_roots.html", **context)
+
+    return live.stream(act_id, render)
 
 
 @bp.post("/ship/<int:act_id>/codes")
@@ -215,9 +238,8 @@ def add(act_id: int) -> Response | tuple[str, int]:
     if not request.headers.get("HX-Request"):
         flash(result.message(_lang()), "info" if result.added else "error")
         return redirect(url_for("shipping.page", act_id=act_id))
-    response: Response = make_response(
-        html, 200 if result.added else 422, trigger={"ship-changed": True} if result.added else None
-    )
+    # Every open window of the act, this one included, hears of an added code through its live stream.
+    response: Response = make_response(html, 200 if result.added else 422)
     return response
 
 

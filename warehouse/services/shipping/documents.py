@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from warehouse import transfer_act
 from warehouse.codes import Kind
 from warehouse.db import Database
+from warehouse.events import STOCK_CHANGED, Event, announce
 from warehouse.models import (
     Act,
     MoveKind,
@@ -371,6 +372,7 @@ def _store(
                 "warnings": list(warnings),
             },
         )
+        announce(s, Event(act.id, "status"), STOCK_CHANGED)
         return SignOutcome(act.id, act.number, documents, info, warnings)
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from warehouse import transfer_act
 from warehouse.codes import CodeError, Kind
 from warehouse.db import Database
+from warehouse.events import STOCK_CHANGED, Event, announce
 from warehouse.identifiers import valid_bin
 from warehouse.messages import DEFAULT_LANG, one_per_level
 from warehouse.models import (
@@ -307,6 +308,7 @@ def add_code(
                 act_id=act.id,
                 details={"code": row.code, "level": row.level, "codes": expected + 1, "station": station},
             )
+            announce(s, Event(act.id, "codes"), STOCK_CHANGED)
             return AddResult(raw, True, "added", args, expected + 1)
     except _Changed:
         return AddResult(raw, False, "changed")
@@ -394,6 +396,7 @@ def remove_code(
                 act_id=act.id,
                 details={"code": row.code, "level": row.level, "codes": expected, "station": station},
             )
+            announce(s, Event(act.id, "codes"), STOCK_CHANGED)
             return AddResult(raw, True, "removed", args, expected)
     except _Changed:
         return AddResult(raw, False, "changed")
@@ -430,6 +433,7 @@ def set_price(
             act_id=act.id,
             details={"gtin": gtin, "level": level, "price": price},
         )
+        announce(s, Event(act.id, "codes"))
 
 
 def roots(s: Session, act_id: int, limit: int = 500) -> list[tuple[str, str]]:

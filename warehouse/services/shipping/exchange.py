@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from warehouse import transfer_act
 from warehouse.db import Database
+from warehouse.events import STOCK_CHANGED, Event, announce
 from warehouse.models import (
     AcceptanceReceipt,
     Act,
@@ -134,6 +135,7 @@ def mark_exported(
             audit.record(s, "act.sent", user=user, actor=actor, act_id=act.id, details={"files": list(files)})
         else:
             audit.record(s, "act.exported", user=user, actor=actor, act_id=act.id, details={"files": list(files)})
+        announce(s, Event(act.id, "status"))
         return act.status
 
 
@@ -397,6 +399,7 @@ def apply_acceptance(
                 "warnings": warnings,
             },
         )
+        announce(s, Event(act.id, "status"), STOCK_CHANGED)
         return ApplyResult(
             act.id,
             act.number,

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased
 
 from warehouse import codes, models
 from warehouse.db import Database
+from warehouse.events import STOCK_CHANGED, announce
 from warehouse.models import (
     Act,
     ActCode,
@@ -281,6 +282,7 @@ def enter_accepted(
                 "conflicts": conflicts,
             },
         )
+        announce(s, STOCK_CHANGED)
         return EntryResult(act.id, act.number, decision.decision, entered, entered_surplus, conflicts)
 
 

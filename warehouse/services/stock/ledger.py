@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, aliased
 
 from warehouse import codes
 from warehouse.db import Database
+from warehouse.events import STOCK_CHANGED, announce
 from warehouse.models import (
     Act,
     MoveKind,
@@ -154,6 +155,7 @@ def open_aggregate(
             actor=actor,
             details={"code": row.code, "level": row.level, "contents": contents, "station": station},
         )
+        announce(s, STOCK_CHANGED)
         return OpenResult(row.code, row.level, contents)
 
 

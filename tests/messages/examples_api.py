@@ -1,0 +1,13 @@
+"""The API's own refusals (warehouse/web/api.py), with realistic parameters."""
+
+EXAMPLES = {
+    "api": {
+        "unauthorized": {},
+        "no_file": {},
+        "bad_format": {},
+        "bad_json": {},
+        "no_scans": {},
+        "batch_too_large": {"max": 500},
+        "bad_scan": {},
+    },
+}

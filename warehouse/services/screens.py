@@ -1,0 +1,153 @@
+"""What the screens show: each function is one read transaction returning what one page or partial renders.
+
+The blueprints call these instead of opening sessions themselves; the services they draw on (receiving,
+review, audit, tree, stock, shipping) keep the rules, these only gather a page's worth of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from warehouse.db import Database
+from warehouse.models import Act, ActCode, AuditEntry, Scan, Station, User
+from warehouse.services import audit, receiving, review, shipping, stock, tree
+from warehouse.vocab import ActStatus
+
+JOURNAL_ROWS = 30
+
+
+# --- receiving ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Receiving:
+    """An incoming act as it is now, with its counters."""
+
+    act: Act
+    summary: receiving.Summary
+
+
+def receiving_state(db: Database, act_id: int) -> Receiving | None:
+    """The act and its counters read together (None when there is no such act)."""
+    with db.read() as s:
+        act = s.get(Act, act_id)
+        return Receiving(act, receiving.summary(s, act)) if act is not None else None
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    scan: Scan
+    station: str  # "" when unknown
+    user: str
+
+
+def journal(db: Database, act_id: int, after: int = 0, limit: int = JOURNAL_ROWS) -> list[JournalEntry]:
+    """The act's scans newer than `after`, newest first, with the station and person that made them."""
+    stmt = (
+        select(Scan, Station.name, User.username)
+        .outerjoin(Station, Station.id == Scan.station_id)
+        .outerjoin(User, User.id == Scan.user_id)
+        .where(Scan.act_id == act_id, Scan.id > after)
+        .order_by(Scan.id.desc())
+        .limit(limit)
+    )
+    with db.read() as s:
+        return [JournalEntry(scan, station or "", username or "") for scan, station, username in s.execute(stmt)]
+
+
+_NAMES: dict[tuple[str, int], dict[str, str]] = {}  # an act's product names never change once it is imported
+
+
+def gtin_names(db: Database, act_id: int) -> dict[str, str]:
+    """GTIN -> product name of an act, read once per process: the live counters re-render on every scan."""
+    key = (db.url, act_id)
+    names = _NAMES.get(key)
+    if names is None:
+        with db.read() as s:
+            rows = s.execute(
+                select(ActCode.gtin, ActCode.name)
+                .where(ActCode.act_id == act_id, ActCode.name.is_not(None))
+                .group_by(ActCode.gtin, ActCode.name)
+            ).all()
+        names = {gtin: name for gtin, name in rows if gtin and name}
+        if len(_NAMES) > 256:
+            _NAMES.clear()
+        _NAMES[key] = names
+    return names
+
+
+def tree_branch(db: Database, act_id: int, parent_id: int | None) -> tree.Branch:
+    """One level of the act's aggregate tree (the top when `parent_id` is None)."""
+    with db.read() as s:
+        return tree.children(s, act_id, parent_id)
+
+
+@dataclass(frozen=True)
+class Review:
+    lines: list[review.Line]
+    summary: receiving.Summary
+
+
+def review_page(db: Database, act: Act, lang: str) -> Review:
+    """The discrepancy lines of a closed act (worded in `lang`) and its counters."""
+    with db.read() as s:
+        return Review(review.lines(s, act, lang), receiving.summary(s, act))
+
+
+@dataclass(frozen=True)
+class AuditTrail:
+    entries: list[AuditEntry]
+    chain: audit.ChainCheck  # the whole log's hash chain, checked now
+
+
+def audit_trail(db: Database, act_id: int) -> AuditTrail:
+    with db.read() as s:
+        return AuditTrail(audit.for_act(s, act_id), audit.verify(s))
+
+
+# --- stock and outgoing acts ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stock:
+    totals: stock.StockTotals
+    aggregates: list[stock.AggregateRow]
+    found: stock.CodeView | None  # what a search found; None when nothing was asked or found
+
+
+def stock_page(db: Database, query: str = "", gs_substitutes: Sequence[str] | None = None) -> Stock:
+    """The stock by level and product, its pallets and boxes, and the code `query` names (if any)."""
+    with db.read() as s:
+        found = stock.find(s, query, gs_substitutes) if query else None
+        return Stock(stock.totals(s), stock.aggregates(s), found)
+
+
+def stock_found(db: Database, query: str, gs_substitutes: Sequence[str] | None = None) -> stock.CodeView | None:
+    """Only the search: a code of any level, with its place and history."""
+    with db.read() as s:
+        return stock.find(s, query, gs_substitutes) if query else None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    act: Act
+    summary: shipping.Summary
+    prices: dict[tuple[str, str], int]
+    roots: list[tuple[str, str]]  # (code, level) scanned onto a draft; empty once it is signed
+
+
+def outgoing(db: Database, act: Act) -> Outgoing:
+    """An outgoing act's totals, prices, scanned codes and documents."""
+    with db.read() as s:
+        summary = shipping.summary(s, act)
+        roots = shipping.roots(s, act.id) if act.status == ActStatus.DRAFT else []
+        return Outgoing(act, summary, shipping.prices(s, act.id), roots)
+
+
+def drafts(db: Database) -> list[Act]:
+    """The outgoing acts being built, newest first."""
+    with db.read() as s:
+        return shipping.drafts(s)
