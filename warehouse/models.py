@@ -223,7 +223,8 @@ class Scan(Base):
     act_code_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("act_codes.id"))
     credited: Mapped[int] = mapped_column(Integer, default=0)  # codes this scan credited
     reverses_scan_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("scans.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)  # when the journal wrote the row
+    received_at: Mapped[datetime | None] = mapped_column()  # when the scanner sent its terminator
 
 
 class Decision(Base):

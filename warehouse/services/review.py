@@ -94,7 +94,7 @@ def lines(s: Session, act: Act, lang: str = "ru", limit: int = 2000) -> list[Lin
                 None,
                 None,
                 scan.id,
-                receiving._result_of(scan).message(lang),
+                receiving.result_of(scan).message(lang),
                 r.resolution if r else None,
                 r.reason if r else None,
                 r.comment if r else None,

@@ -52,7 +52,7 @@ def journal_rows(act_id: int, after: int = 0, limit: int = JOURNAL_ROWS) -> list
         )
         rows = []
         for scan, station, username in s.execute(stmt):
-            result = receiving._result_of(scan)
+            result = receiving.result_of(scan)
             rows.append(
                 {
                     "id": scan.id,
