@@ -11,12 +11,12 @@ from sqlalchemy import func, literal_column, select
 
 from tests.factories import GS, ActFactory, gtin, pack, sscc
 from warehouse.db import Database
-from warehouse.matching import Reason, ScanClass
+from warehouse.matching import Reason
 from warehouse.models import ActCode, ActCounter, Scan
 from warehouse.services import importing, receiving
 from warehouse.services.receiving import ScanInput
 from warehouse.timeutil import utcnow
-from warehouse.vocab import Mode
+from warehouse.vocab import Mode, ScanClass
 
 
 def _import(db: Database, tmp_path: Path, factory: ActFactory, mode: Mode = Mode.TRUSTED) -> int:

@@ -112,7 +112,7 @@ def credit_subtree(
     rows = s.connection().execute(
         _CREDIT_SUBTREE, {"b_act": act_id, "first": code.pos, "last_pos": code.last, "scan_id": scan_id}
     )
-    credited = Counter((lvl, gtin or "") for lvl, gtin in rows)
+    credited = Counter[tuple[str, str]]((lvl, gtin or "") for lvl, gtin in rows)
     if changed is None:
         count(s, act_id, credited)
     else:

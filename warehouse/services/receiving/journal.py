@@ -286,7 +286,7 @@ def _journal(
         kind=parsed.kind.value if parsed else "command",
         identity=parsed.identity if parsed else None,
         normalized=parsed.normalized if parsed else command,
-        scan_class=ScanClass.INVALID.value,
+        scan_class=ScanClass.INVALID,
         created_at=now,
         received_at=scan.received_at or now,
     )
@@ -297,7 +297,7 @@ def _journal(
         outcome, credited = apply_command(s, act, session, row, command)  # type: ignore[arg-type]
     else:
         outcome, credited = apply_code(s, act, row, parsed)
-    row.scan_class = outcome.scan_class.value
+    row.scan_class = outcome.scan_class
     row.reason = outcome.reason.value
     row.detail = dict(outcome.args)
     row.credited = credited

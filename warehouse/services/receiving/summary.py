@@ -36,7 +36,7 @@ class Summary:
     mode: str
     levels: dict[str, LevelCount]
     by_gtin: dict[str, dict[str, LevelCount]]
-    tallies: dict[str, int] = field(default_factory=dict)
+    tallies: dict[ScanClass, int] = field(default_factory=dict)
 
     @property
     def surplus(self) -> int:
