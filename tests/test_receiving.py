@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,11 +11,12 @@ from sqlalchemy import func, literal_column, select
 
 from tests.factories import GS, ActFactory, gtin, pack, sscc_code
 from warehouse.db import Database
-from warehouse.matching import Reason, ScanClass
+from warehouse.matching import Reason
 from warehouse.models import ActCode, ActCounter, Scan
 from warehouse.services import importing, receiving
 from warehouse.services.receiving import ScanInput
-from warehouse.vocab import Mode
+from warehouse.timeutil import utcnow
+from warehouse.vocab import Mode, ScanClass
 
 
 def _import(db: Database, tmp_path: Path, factory: ActFactory, mode: Mode = Mode.TRUSTED) -> int:
@@ -145,6 +147,20 @@ def test_a_retried_scan_counts_once(db: Database, tmp_path: Path) -> None:
     assert retry.replayed and retry.scan_id == first.scan_id and retry.scan_class == ScanClass.MATCHED
     with db.read() as s:
         assert receiving.count_scans(s, act_id) == 1
+
+
+def test_the_journal_keeps_when_the_scanner_sent_the_scan(db: Database, tmp_path: Path) -> None:
+    """A scan that waited in a reader's queue is journaled with the moment its terminator arrived."""
+    f = ActFactory()
+    act_id = _import(db, tmp_path, f)
+    sent = utcnow() - timedelta(seconds=2)
+    waited = receiving.record_scan(db, act_id, ScanInput(raw=f.codes["pack"][0], received_at=sent))
+    now = receiving.record_scan(db, act_id, ScanInput(raw=f.codes["pack"][1]))
+    with db.read() as s:
+        waited_row, now_row = (s.get(Scan, r.scan_id) for r in (waited, now))
+        assert waited_row is not None and now_row is not None
+        assert waited_row.received_at == sent and waited_row.created_at - sent >= timedelta(seconds=2)
+        assert now_row.received_at == now_row.created_at  # no time given: the moment it was journaled
 
 
 def test_close_freezes_and_lists_missing_by_aggregate(db: Database, tmp_path: Path) -> None:

@@ -1,32 +1,22 @@
-"""Receiving rules that need no database: scan classes, outcomes and how they are told to people.
+"""Receiving rules that need no database: scan classes, outcomes, commands, and which rule applies.
 
-The receiving service decides which rule applies (it owns the act's rows); this module names the
-result and words it in Russian, Kazakh and English for the screen, the CLI and the API alike.
+Receiving and outgoing acts share these rules. The receiving service (warehouse/services/receiving)
+holds the SQL that applies each rule, under the rule's docstring; this module names the result and
+words it, from the catalogs, for the screen, the CLI and the API alike.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Final
 
 from warehouse.codes import from_layout
+from warehouse.messages import DEFAULT_LANG, LANGS, N_, Phrasebook, catalog
+from warehouse.vocab import Command, Level, Mode, ScanClass
 
-
-class ScanClass(StrEnum):
-    MATCHED = "matched"
-    DUPLICATE = "duplicate"
-    SURPLUS = "surplus"
-    FOREIGN = "foreign"
-    WRONG_PRODUCT = "wrong_product"
-    PRODUCT = "product"
-    INVALID = "invalid"
-    REVERSED = "reversed"  # an undo: the journal keeps both the scan and its reversal
-    COMMAND = "command"  # a printed command code: mode switch, open a box, end receiving
-
-    @property
-    def is_error(self) -> bool:
-        return self not in (ScanClass.MATCHED, ScanClass.REVERSED, ScanClass.COMMAND)
+__all__ = ["COMMAND_PREFIX", "Command", "Outcome", "Reason", "ScanClass", "command_of", "opens", "sound_of"]
 
 
 class Reason(StrEnum):
@@ -61,111 +51,51 @@ def sound_of(scan_class: ScanClass) -> str:
     return SOUND.get(scan_class, "error")
 
 
+# Lower-case level words for sentences of the stock service (warehouse/services/stock.py).
 LEVEL_WORDS: Mapping[str, Mapping[str, str]] = {
     "ru": {"pallet": "паллета", "box": "короб", "block": "блок", "pack": "пачка"},
     "kk": {"pallet": "паллета", "box": "жәшік", "block": "блок", "pack": "қорап"},
     "en": {"pallet": "pallet", "box": "box", "block": "block", "pack": "pack"},
 }
 
-MESSAGES: Mapping[Reason, Mapping[str, str]] = {
-    Reason.CREDITED: {
-        "ru": "Засчитано: {level} {code}{inside}",
-        "kk": "Есепке алынды: {level} {code}{inside}",
-        "en": "Counted: {level} {code}{inside}",
+# A sentence that names a level has one message per level: Russian and Kazakh decline and agree the word
+# («короб вскрыт», «паллета вскрыта», «в составе короба»), so a word is never slotted into a sentence.
+MESSAGES: Final = Phrasebook(
+    "matching",
+    {
+        "credited_pallet": N_("Counted: pallet {code}"),
+        "credited_box": N_("Counted: box {code}"),
+        "credited_block": N_("Counted: block {code}"),
+        "credited_pack": N_("Counted: pack {code}"),
+        "credited_pallet_inside": N_("Counted: pallet {code} (with {inside} inside)"),
+        "credited_box_inside": N_("Counted: box {code} (with {inside} inside)"),
+        "credited_block_inside": N_("Counted: block {code} (with {inside} inside)"),
+        "opened_pallet": N_("Pallet {code} opened: scan its contents"),
+        "opened_box": N_("Box {code} opened: scan its contents"),
+        "opened_block": N_("Block {code} opened: scan its contents"),
+        Reason.ALREADY_SCANNED: N_("Already counted: this code was scanned at {time}"),
+        "inside_credited_pallet": N_("Already counted in pallet {parent}"),
+        "inside_credited_box": N_("Already counted in box {parent}"),
+        "inside_credited_block": N_("Already counted in block {parent}"),
+        Reason.CONTENTS_SCANNED: N_("Already counted: everything inside it was scanned"),
+        Reason.SURPLUS_AGAIN: N_("This surplus code is already recorded"),
+        Reason.NOT_IN_ACT: N_("Not in this act: surplus"),
+        Reason.OTHER_ACT: N_("Belongs to act № {number} of {date}"),
+        Reason.GTIN_NOT_IN_ACT: N_("Product {gtin} is not in this act"),
+        Reason.PRODUCT_BARCODE: N_("This is the product barcode: scan the Data Matrix"),
+        Reason.UNREADABLE: N_("Code not recognised: {error}"),
+        Reason.UNDONE: N_("Scan of {code} undone: {n} taken off the count"),
+        Reason.NOTHING_TO_UNDO: N_("Nothing to undo: this station has no counted scan"),
+        Reason.MODE_FULL_CHECK: N_("Full check: boxes and pallets are opened, scan their contents"),
+        Reason.MODE_TRUSTED: N_("Trusted mode: a box label counts its declared contents"),
+        Reason.OPEN_NEXT: N_("The next box or pallet scanned will be opened"),
+        Reason.CLOSING: N_("Receiving ended: the result waits for the decision"),
     },
-    Reason.OPENED: {
-        "ru": "{level} {code} вскрыт: сканируйте его содержимое",
-        "kk": "{level} {code} ашылды: ішіндегісін сканерлеңіз",
-        "en": "{level} {code} opened: scan its contents",
-    },
-    Reason.ALREADY_SCANNED: {
-        "ru": "Уже засчитано: этот код сканировали в {time}",
-        "kk": "Бұрын есепке алынған: бұл код {time} сканерленген",
-        "en": "Already counted: this code was scanned at {time}",
-    },
-    Reason.INSIDE_CREDITED: {
-        "ru": "Уже засчитано в составе: {parent_level} {parent}",
-        "kk": "Құрамында есепке алынған: {parent_level} {parent}",
-        "en": "Already counted in {parent_level} {parent}",
-    },
-    Reason.CONTENTS_SCANNED: {
-        "ru": "Уже засчитано: всё его содержимое отсканировано",
-        "kk": "Бұрын есепке алынған: ішіндегінің бәрі сканерленген",
-        "en": "Already counted: everything inside it was scanned",
-    },
-    Reason.SURPLUS_AGAIN: {
-        "ru": "Этот излишек уже записан",
-        "kk": "Бұл артық бұрын жазылған",
-        "en": "This surplus code is already recorded",
-    },
-    Reason.NOT_IN_ACT: {
-        "ru": "Нет в этом акте: излишек",
-        "kk": "Бұл актіде жоқ: артық",
-        "en": "Not in this act: surplus",
-    },
-    Reason.OTHER_ACT: {
-        "ru": "Относится к акту № {number} от {date}",
-        "kk": "{date} күнгі № {number} актіге тиесілі",
-        "en": "Belongs to act № {number} of {date}",
-    },
-    Reason.GTIN_NOT_IN_ACT: {
-        "ru": "Товара {gtin} нет в этом акте",
-        "kk": "{gtin} тауары бұл актіде жоқ",
-        "en": "Product {gtin} is not in this act",
-    },
-    Reason.PRODUCT_BARCODE: {
-        "ru": "Это штрихкод товара: сканируйте Data Matrix",
-        "kk": "Бұл тауардың штрихкоды: Data Matrix-ті сканерлеңіз",
-        "en": "This is the product barcode: scan the Data Matrix",
-    },
-    Reason.UNREADABLE: {
-        "ru": "Код не распознан: {error}",
-        "kk": "Код танылмады: {error}",
-        "en": "Code not recognised: {error}",
-    },
-    Reason.UNDONE: {
-        "ru": "Отменено сканирование {code}: снято со счёта {n}",
-        "kk": "{code} сканерлеуі болдырылмады: есептен {n} алынды",
-        "en": "Scan of {code} undone: {n} taken off the count",
-    },
-    Reason.NOTHING_TO_UNDO: {
-        "ru": "Отменять нечего: на этой станции нет засчитанных сканирований",
-        "kk": "Болдырмайтын ештеңе жоқ: бұл станцияда есептелген сканерлеу жоқ",
-        "en": "Nothing to undo: this station has no counted scan",
-    },
-    Reason.MODE_FULL_CHECK: {
-        "ru": "Режим полной проверки: короба и паллеты вскрываются, сканируйте содержимое",
-        "kk": "Толық тексеру режимі: жәшіктер мен паллеталар ашылады, ішіндегісін сканерлеңіз",
-        "en": "Full check: boxes and pallets are opened, scan their contents",
-    },
-    Reason.MODE_TRUSTED: {
-        "ru": "Доверительный режим: этикетка короба засчитывает его содержимое",
-        "kk": "Сенім режимі: жәшік заттаңбасы оның ішіндегісін есепке алады",
-        "en": "Trusted mode: a box label counts its declared contents",
-    },
-    Reason.OPEN_NEXT: {
-        "ru": "Следующий отсканированный короб или паллета будет вскрыт",
-        "kk": "Келесі сканерленген жәшік немесе паллета ашылады",
-        "en": "The next box or pallet scanned will be opened",
-    },
-    Reason.CLOSING: {
-        "ru": "Приёмка завершена: результат ждёт решения",
-        "kk": "Қабылдау аяқталды: нәтиже шешімді күтеді",
-        "en": "Receiving ended: the result waits for the decision",
-    },
-}
+)
 
 # Printed command codes a scanner reads (docs/scanners.md). '#' is outside GS1 set 82, so no marking
 # code can ever be taken for a command, nor a command for a code.
 COMMAND_PREFIX = "#WH:"
-
-
-class Command(StrEnum):
-    UNDO = "UNDO"  # undo this station's last counted scan (journaled as a reversal)
-    FULL_CHECK = "FULL_CHECK"
-    TRUSTED = "TRUSTED"
-    OPEN = "OPEN"  # the next aggregate scanned at this station is opened, not counted whole
-    CLOSE = "CLOSE"  # end receiving of the act
 
 
 def command_of(raw: str) -> Command | None:
@@ -183,11 +113,19 @@ def command_of(raw: str) -> Command | None:
     return None
 
 
-INSIDE: Mapping[str, str] = {
-    "ru": " (с содержимым: {n})",
-    "kk": " (ішіндегісімен: {n})",
-    "en": " (with {n} inside)",
-}
+def opens(mode: str, has_contents: bool, open_requested: Callable[[], bool]) -> bool:
+    """An aggregate with declared contents is opened, not counted whole, under full check, or in trusted
+    mode when this station scanned OPEN just before it (`open_requested`, asked only then); each of its
+    contents must then be scanned."""
+    return has_contents and (mode == Mode.FULL_CHECK or open_requested())
+
+
+def duplicate_reason(same_code: bool, inside: bool) -> Reason:
+    """Why a code already counted is a duplicate: it was scanned itself (`same_code`), everything inside
+    it was (`inside`: the scan that counted it is of a code it contains), or what contains it was."""
+    if same_code:
+        return Reason.ALREADY_SCANNED
+    return Reason.CONTENTS_SCANNED if inside else Reason.INSIDE_CREDITED
 
 
 @dataclass(frozen=True)
@@ -198,19 +136,33 @@ class Outcome:
     reason: Reason
     args: Mapping[str, str] = field(default_factory=dict)
 
-    def message(self, lang: str = "ru") -> str:
-        lang = lang if lang in LEVEL_WORDS else "ru"
-        words = LEVEL_WORDS[lang]
-        args = dict(self.args)
-        for key in ("level", "parent_level"):
-            if key in args:
-                args[key] = words.get(args[key], args[key])
-        inside = int(args.get("inside", "0") or 0)
-        args["inside"] = INSIDE[lang].format(n=inside) if inside else ""
-        if "level" in args and self.reason == Reason.OPENED:
-            args["level"] = args["level"][:1].upper() + args["level"][1:]
-        template = MESSAGES[self.reason][lang]
-        return template.format_map(_Default(args))
+    def message(self, lang: str = DEFAULT_LANG) -> str:
+        lang = lang if lang in LANGS else DEFAULT_LANG
+        args = _Default(self.args)
+        key = self._key(args)
+        return catalog(lang).gettext(MESSAGES.messages[key]).format_map(args)
+
+    def _key(self, args: Mapping[str, str]) -> str:
+        """The message of this outcome: the reason's own, or its variant for the level it names."""
+        if self.reason == Reason.CREDITED:
+            level = _level(args.get("level"), Level.PACK)
+            inside = int(args.get("inside", "0") or 0)
+            key = f"credited_{level}_inside" if inside else f"credited_{level}"
+            return key if key in MESSAGES else f"credited_{level}"
+        if self.reason == Reason.OPENED:
+            return f"opened_{_level(args.get('level'), Level.BOX, top=True)}"
+        if self.reason == Reason.INSIDE_CREDITED:
+            return f"inside_credited_{_level(args.get('parent_level'), Level.BOX, top=True)}"
+        return self.reason.value
+
+
+def _level(value: str | None, default: Level, *, top: bool = False) -> str:
+    """`value` as a level (`default` when it is none); `top`: only an aggregate (a pack contains nothing)."""
+    try:
+        level = Level(value) if value else default
+    except ValueError:
+        level = default
+    return default.value if top and level == Level.PACK else level.value
 
 
 class _Default(dict[str, str]):

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -30,7 +31,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from warehouse.timeutil import UTC, utcnow
-from warehouse.vocab import Mode
+from warehouse.vocab import Decision as DecisionKind
+from warehouse.vocab import Level, Mode, ScanClass
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -39,6 +41,15 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def vocab_column(words: type[StrEnum], length: int) -> Enum:
+    """A column holding one of a closed set of `warehouse.vocab`: stored as the member's value in a
+    VARCHAR(length) (no native enum, no CHECK), so the schema is the string column it always was."""
+    return Enum(
+        words, native_enum=False, create_constraint=False, length=length, values_callable=lambda e: [m.value for m in e]
+    )
+
 
 # SQLite has no 64-bit autoincrement BIGINT primary key: it must be INTEGER there.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -120,7 +131,7 @@ class Act(Base):
     basis: Mapped[list[Any]] = mapped_column(default=list)
     turnover: Mapped[str | None] = mapped_column(String(50))
     status: Mapped[str] = mapped_column(String(16), index=True)
-    mode: Mapped[str] = mapped_column(String(16), default=Mode.TRUSTED)
+    mode: Mapped[Mode] = mapped_column(vocab_column(Mode, 16), default=Mode.TRUSTED)
     source_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -146,7 +157,7 @@ class ActCode(Base):
     parent_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("act_codes.id"))
     identity: Mapped[str] = mapped_column(String(100))
     code: Mapped[str] = mapped_column(String(120))
-    level: Mapped[str] = mapped_column(String(8))
+    level: Mapped[Level] = mapped_column(vocab_column(Level, 8))
     gtin: Mapped[str | None] = mapped_column(String(14))
     name: Mapped[str | None] = mapped_column(String(300))
     price: Mapped[int | None] = mapped_column(BigInteger)
@@ -169,7 +180,7 @@ class ActCounter(Base):
     __tablename__ = "act_counters"
 
     act_id: Mapped[int] = mapped_column(ForeignKey("acts.id", ondelete="CASCADE"), primary_key=True)
-    level: Mapped[str] = mapped_column(String(8), primary_key=True)
+    level: Mapped[Level] = mapped_column(vocab_column(Level, 8), primary_key=True)
     gtin: Mapped[str] = mapped_column(String(14), primary_key=True)  # "" when the code carries none
     expected: Mapped[int] = mapped_column(Integer, default=0)
     credited: Mapped[int] = mapped_column(Integer, default=0)
@@ -181,7 +192,7 @@ class ScanTally(Base):
     __tablename__ = "scan_tallies"
 
     act_id: Mapped[int] = mapped_column(ForeignKey("acts.id", ondelete="CASCADE"), primary_key=True)
-    scan_class: Mapped[str] = mapped_column(String(16), primary_key=True)
+    scan_class: Mapped[ScanClass] = mapped_column(vocab_column(ScanClass, 16), primary_key=True)
     count: Mapped[int] = mapped_column(Integer, default=0)
 
 
@@ -192,7 +203,7 @@ class ReceivingSession(Base):
     act_id: Mapped[int] = mapped_column(ForeignKey("acts.id"), index=True)
     station_id: Mapped[int | None] = mapped_column(ForeignKey("stations.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    mode: Mapped[str] = mapped_column(String(16))
+    mode: Mapped[Mode] = mapped_column(vocab_column(Mode, 16))
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column()
     result: Mapped[dict[str, Any] | None] = mapped_column()  # frozen counters at close
@@ -217,13 +228,14 @@ class Scan(Base):
     kind: Mapped[str] = mapped_column(String(16))
     identity: Mapped[str | None] = mapped_column(String(100))
     normalized: Mapped[str | None] = mapped_column(String(120))
-    scan_class: Mapped[str] = mapped_column(String(16))
+    scan_class: Mapped[ScanClass] = mapped_column(vocab_column(ScanClass, 16))
     reason: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column()
     act_code_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("act_codes.id"))
     credited: Mapped[int] = mapped_column(Integer, default=0)  # codes this scan credited
     reverses_scan_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("scans.id"))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)  # when the journal wrote the row
+    received_at: Mapped[datetime | None] = mapped_column()  # when the scanner sent its terminator
 
 
 class Decision(Base):
@@ -231,7 +243,7 @@ class Decision(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     act_id: Mapped[int] = mapped_column(ForeignKey("acts.id"), index=True)
-    decision: Mapped[str] = mapped_column(String(40))
+    decision: Mapped[DecisionKind] = mapped_column(vocab_column(DecisionKind, 40))
     reason: Mapped[str | None] = mapped_column(String(40))
     comment: Mapped[str | None] = mapped_column(Text)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -25,8 +25,7 @@ from tests.hardware.conftest import wait_until
 from warehouse.db import Database
 from warehouse.models import Scan as ScanRow
 from warehouse.services import importing, receiving
-from warehouse.services.receiving import ScanInput, ScanResult
-from warehouse.services.receiving_batch import record_scans
+from warehouse.services.receiving import ScanInput, ScanResult, record_scans
 from warehouse.station import sink as sink_module
 from warehouse.station.routing import Binding, Route, StationRouter
 from warehouse.station.sink import ReceivingSink
@@ -126,8 +125,9 @@ def test_a_closed_act_refuses_the_whole_batch(
     _, factory, act_id = template
     db = databases[0]
     receiving.close_act(db, act_id)
-    with pytest.raises(receiving.ReceivingError, match="act_not_open"):
+    with pytest.raises(receiving.ReceivingError) as refused:
         record_scans(db, act_id, [ScanInput(raw=c) for c in factory.codes["pack"][:2]])
+    assert refused.value.reason == "act_not_open"
     assert journal_rows(db, act_id) == []
 
 

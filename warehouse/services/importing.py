@@ -38,11 +38,10 @@ from warehouse.db import Database
 from warehouse.models import Act, User
 from warehouse.services import audit
 from warehouse.transfer_act import ActFormatError, Problem
-from warehouse.vocab import ActStatus, Direction, Mode
+from warehouse.vocab import ActStatus, Direction, Level, Mode
 
 CHUNK = 20_000
 log = logging.getLogger(__name__)
-RANK = {"pack": 0, "block": 1, "box": 2, "pallet": 3}
 Progress = Callable[[int], None]
 
 
@@ -170,11 +169,11 @@ _COLUMNS = (
 _COLUMN_LIST = ", ".join(_COLUMNS)
 _ID, _PARENT, _LEVEL, _POS, _LAST = 0, 2, 5, 12, 13
 # Which children are a skipped packaging level under which parent (see _check_tree).
-_SKIPS = {("pallet", "block"), ("pallet", "pack"), ("box", "pack")}
+_SKIPS = {(Level.PALLET, Level.BLOCK), (Level.PALLET, Level.PACK), (Level.BOX, Level.PACK)}
 # (parent, child level) where the child does not rank below its parent.
-_WRONG_ORDER = {(p, c) for p in RANK for c in RANK if RANK[p] <= RANK[c]}
+_WRONG_ORDER = {(p, c) for p in Level for c in Level if p.rank <= c.rank}
 _MAX_SKIPPED = 100
-_CODE_KEPT = frozenset({"pallet", "box"})  # only these can be the parent named by level_skipped
+_CODE_KEPT = frozenset({Level.PALLET, Level.BOX})  # only these can be the parent named by level_skipped
 
 
 @dataclass
@@ -238,7 +237,7 @@ class _Planner:
 
         for line in lines:
             identity, level, parent_code = line.identity, level_text[line.level], line.parent_code
-            if level != "pack":
+            if level != Level.PACK:
                 parents.setdefault(identity, (new_id, level, line.code if level in _CODE_KEPT else None))
             parent_id = None
             if parent_code is not None:
@@ -275,7 +274,7 @@ class _Planner:
                     close(open_rows.pop()[1], count - 1)
                 if parent_code is not None and not open_rows:
                     preorder = False  # a parent that is not an open ancestor: number_tree will do it
-                elif level != "pack":
+                elif level != Level.PACK:
                     open_rows.append((identity, row))
             rows.append(row)
             locations.append(line.location)
@@ -481,7 +480,7 @@ class _PgIds:
             parent = row[_PARENT]
             if parent is not None:
                 row[_PARENT] = mine.get(parent) or ours[parent]
-            if row[_LEVEL] != "pack":
+            if row[_LEVEL] != Level.PACK:
                 ours[row[_ID]] = mine[row[_ID]]
             row[_ID] = mine[row[_ID]]
         chunk.late = [(last, ours[old]) for last, old in chunk.late]
@@ -611,7 +610,8 @@ def _stash_pending(conn: Connection, pending: list[tuple[int, str, str]], *, cre
 
 
 def _level_rank_sql(column: str) -> str:
-    return f"CASE {column} WHEN 'pack' THEN 0 WHEN 'block' THEN 1 WHEN 'box' THEN 2 ELSE 3 END"
+    whens = " ".join(f"WHEN '{level.value}' THEN {level.rank}" for level in Level)
+    return f"CASE {column} {whens} ELSE {Level.PALLET.rank} END"  # anything else ranks as a pallet
 
 
 def _check_tree(conn: Connection, act_id: int, loaded: _Loaded) -> list[Problem]:
@@ -649,10 +649,10 @@ def _check_tree(conn: Connection, act_id: int, loaded: _Loaded) -> list[Problem]
         conn.execute(text("DROP TABLE import_pending"))
     # A pack or block straight under a pallet, when the file has boxes, is a box that went missing from it.
     skips: list[tuple[str, tuple[str, ...]]] = []
-    if "box" in loaded.levels:
-        skips.append(("pallet", ("block", "pack")))
-    if "block" in loaded.levels:
-        skips.append(("box", ("pack",)))
+    if Level.BOX in loaded.levels:
+        skips.append((Level.PALLET, (Level.BLOCK, Level.PACK)))
+    if Level.BLOCK in loaded.levels:
+        skips.append((Level.BOX, (Level.PACK,)))
     for parent_level, child_levels in skips:
         if not loaded.pending:
             found = sorted(
@@ -687,7 +687,7 @@ def number_tree(conn: Connection, act_id: int) -> None:
     """
     p = {"a": act_id}
     conn.execute(text("UPDATE act_codes SET last = 0 WHERE act_id = :a"), p)
-    for level in ("block", "box", "pallet"):
+    for level in (Level.BLOCK, Level.BOX, Level.PALLET):  # bottom-up
         conn.execute(
             text(
                 "UPDATE act_codes SET last = coalesce((SELECT sum(c.last + 1) FROM act_codes c "
@@ -702,7 +702,7 @@ def number_tree(conn: Connection, act_id: int) -> None:
         ),
         p,
     )
-    for level in ("pallet", "box", "block"):
+    for level in (Level.PALLET, Level.BOX, Level.BLOCK):  # top-down
         conn.execute(
             text(
                 "UPDATE act_codes SET pos = w.pos FROM (SELECT c.id, p.pos + 1 + sum(c.last + 1) OVER "

@@ -8,13 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warehouse.db import Database
-from warehouse.matching import ScanClass
 from warehouse.models import Act, ActCode, LineResolution, Scan, User
 from warehouse.services import audit, receiving
 from warehouse.services.receiving import REASON_CODES, ReceivingError
-from warehouse.vocab import ActStatus
+from warehouse.vocab import ActStatus, DiscrepancyKind, Resolution, ScanClass
 
-RESOLUTIONS = ("accept", "reject", "found_later")
+RESOLUTIONS = tuple(r.value for r in Resolution)  # plain strings: the form posts them
 SURPLUS_CLASSES = (ScanClass.SURPLUS, ScanClass.FOREIGN, ScanClass.WRONG_PRODUCT)
 
 
@@ -64,7 +63,7 @@ def lines(s: Session, act: Act, lang: str = "ru", limit: int = 2000) -> list[Lin
             r = resolved.get(("code", code_id or 0))
             out.append(
                 Line(
-                    "missing",
+                    DiscrepancyKind.MISSING,
                     code,
                     level,
                     group.parent_code,
@@ -94,7 +93,7 @@ def lines(s: Session, act: Act, lang: str = "ru", limit: int = 2000) -> list[Lin
                 None,
                 None,
                 scan.id,
-                receiving._result_of(scan).message(lang),
+                receiving.result_of(scan).message(lang),
                 r.resolution if r else None,
                 r.reason if r else None,
                 r.comment if r else None,

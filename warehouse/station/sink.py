@@ -36,8 +36,7 @@ from hardware.scan import UNKNOWN, Scan
 from warehouse.db import Database
 from warehouse.models import Act
 from warehouse.services import shipping
-from warehouse.services.receiving import ReceivingError, ScanInput, ScanResult, record_scan
-from warehouse.services.receiving_batch import record_scans
+from warehouse.services.receiving import ReceivingError, ScanInput, ScanResult, record_scan, record_scans
 from warehouse.services.shipping import ShippingError
 from warehouse.station.bindings import BindingError, bind_scanner
 from warehouse.station.registration import RegistrationError, registration_token

@@ -40,7 +40,7 @@ def journal_rows(act_id: int, after: int = 0) -> list[dict[str, object]]:
     rows = []
     for entry in screens.journal(get_db(), act_id, after=after):
         scan = entry.scan
-        result = receiving._result_of(scan)
+        result = receiving.result_of(scan)
         rows.append(
             {
                 "id": scan.id,
