@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sys
 from pathlib import Path
 
 import pytest
@@ -100,8 +101,22 @@ def test_a_reader_process_that_cannot_start_falls_back_to_reading_here(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(importing, "PARALLEL_MIN_BYTES", 0)
-    monkeypatch.setattr(importing.sys, "executable", "/bin/false")  # starts, says nothing, exits 1
+    monkeypatch.setattr(sys, "executable", "/bin/false")  # starts, says nothing, exits 1
     header, lines = _act("E")
     transfer_act.write_json(tmp_path / "e.json", header, lines)
     result = importing.import_act(db, tmp_path / "e.json")
     assert result.codes == len(lines) and len(_tree(db, result.act_id)) == len(lines)
+
+
+def test_an_import_error_is_a_worded_act_format_error_that_survives_pickling() -> None:
+    import pickle
+
+    from warehouse.messages import WarehouseError
+
+    error = importing.ActImportError(
+        [transfer_act.Problem("file", "duplicate_act", "A-1 2026-01-05 #7")], existing_act_id=7
+    )
+    assert isinstance(error, transfer_act.ActFormatError) and isinstance(error, WarehouseError)
+    assert error.reason == "refused" and error.message("ru") != error.message("en")
+    back = pickle.loads(pickle.dumps(error))
+    assert (back.problems, back.existing_act_id, back.message("kk")) == (error.problems, 7, error.message("kk"))
