@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -379,23 +379,7 @@ def _store(
         decision = _signable(s, act)
         if decision.id != prepared.decision_id:
             raise SigningError("stale_document")
-        rows = []
-        for doc, signature in zip(prepared.documents, signatures, strict=True):
-            row = SignedDocument(
-                act_id=act.id,
-                kind=KIND,
-                part=doc.part,
-                content=doc.content,
-                signature=signature,
-                certificate=cert_der,
-                signer=(info.name or info.subject or "")[:300],
-                signer_iin=info.iin,
-                signer_bin=info.bin,
-                cert_sha256=info.fingerprint_sha256,
-                user_id=user.id if user else None,
-            )
-            s.add(row)
-            rows.append(row)
+        rows = store_signed(s, act.id, KIND, prepared.documents, signatures, cert_der, info, user)
         act.status = ActStatus.SIGNED
         s.flush()
         details: dict[str, Any] = {
@@ -432,3 +416,41 @@ def documents(db: Database, act_id: int) -> list[SignedDocument]:
 def document(db: Database, document_id: int) -> SignedDocument | None:
     with db.read() as s:
         return s.get(SignedDocument, document_id)
+
+
+class _Part(Protocol):
+    @property
+    def part(self) -> int: ...
+    @property
+    def content(self) -> bytes: ...
+
+
+def store_signed(
+    s: Session,
+    act_id: int,
+    kind: str,
+    documents: Sequence[_Part],
+    signatures: Sequence[bytes],
+    certificate: bytes,
+    info: CertificateInfo,
+    user: User | None,
+) -> list[SignedDocument]:
+    """Keep each part's exact bytes with its detached signature and the signer (a decision or an outgoing act)."""
+    rows = [
+        SignedDocument(
+            act_id=act_id,
+            kind=kind,
+            part=doc.part,
+            content=doc.content,
+            signature=signature,
+            certificate=certificate,
+            signer=(info.name or info.subject or "")[:300],
+            signer_iin=info.iin,
+            signer_bin=info.bin,
+            cert_sha256=info.fingerprint_sha256,
+            user_id=user.id if user else None,
+        )
+        for doc, signature in zip(documents, signatures, strict=True)
+    ]
+    s.add_all(rows)
+    return rows

@@ -331,23 +331,7 @@ def _store(
         )
         if shipped != expected:
             raise ShippingError("changed")
-        rows = []
-        for doc, signature in zip(documents, signatures, strict=True):
-            row = SignedDocument(
-                act_id=act.id,
-                kind=FORMAT,
-                part=doc.part,
-                content=doc.content,
-                signature=signature,
-                certificate=der,
-                signer=(info.name or info.subject or "")[:300],
-                signer_iin=info.iin,
-                signer_bin=info.bin,
-                cert_sha256=info.fingerprint_sha256,
-                user_id=user.id if user else None,
-            )
-            s.add(row)
-            rows.append(row)
+        rows = signing_service.store_signed(s, act.id, FORMAT, documents, signatures, der, info, user)
         act.status = ActStatus.SIGNED.value
         s.flush()
         audit.record(
