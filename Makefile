@@ -11,7 +11,7 @@ HTMX_SSE := 2.2.4
 # The modules whose docstring examples run in `make test`: the pure core and the drivers, none imports Flask.
 # A module that becomes a package is listed by its folder; tests/test_doctests.py fails when one is missing.
 DOCTESTS := warehouse/codes.py warehouse/canonical.py warehouse/identifiers.py warehouse/messages.py \
-            warehouse/vocab.py warehouse/matching.py warehouse/transfer_act warehouse/signing/cms.py \
+            warehouse/vocab.py warehouse/layouts.py warehouse/matching.py warehouse/transfer_act warehouse/signing/cms.py \
             warehouse/signing/acceptance.py warehouse/station warehouse/events.py reports/codes_text.py hardware
 
 .PHONY: run test bench lint vendor setup sysdeps i18n clean

@@ -23,6 +23,7 @@ from urllib.parse import quote
 from xml.sax.saxutils import escape as _xml_escape
 
 from warehouse.identifiers import gs1_key_ok
+from warehouse.layouts import KAZAKH_LETTERS, from_layout, typed_in_layout
 from warehouse.messages import N_, Phrasebook, WarehouseError
 
 GS: Final = "\x1d"
@@ -221,39 +222,6 @@ _AIS: Final[dict[str, tuple[int | None, int, bool]]] = {
 }
 
 
-# --- keyboard layouts -----------------------------------------------------------------------------------------
-
-_US: Final = ("`1234567890-=qwertyuiop[]\\asdfghjkl;'zxcvbnm,./", '~!@#$%^&*()_+QWERTYUIOP{}|ASDFGHJKL:"ZXCVBNM<>?')
-_RU: Final = ("ё1234567890-=йцукенгшщзхъ\\фывапролджэячсмитьбю.", 'Ё!"№;%:?*()_+ЙЦУКЕНГШЩЗХЪ/ФЫВАПРОЛДЖЭЯЧСМИТЬБЮ,')
-# Windows "Kazakh" layout: Kazakh letters replace the digits, which only AltGr or another layout can type.
-_KZ: Final = ('("әіңғ,.үұқөһйцукенгшщзхъ\\фывапролджэячсмитьбю№', ")!ӘІҢҒ;:ҮҰҚӨҺЙЦУКЕНГШЩЗХЪ/ФЫВАПРОЛДЖЭЯЧСМИТЬБЮ?")
-
-
-def _layout_table(layout: tuple[str, str]) -> dict[int, str]:
-    table: dict[int, str] = {}
-    for typed, us in zip(layout[0] + layout[1], _US[0] + _US[1], strict=True):
-        table.setdefault(ord(typed), us)
-    return table
-
-
-_FROM_RU: Final = _layout_table(_RU)
-_FROM_KZ: Final = _layout_table(_KZ)
-_KAZAKH_LETTERS: Final = frozenset("әіңғүұқөһӘІҢҒҮҰҚӨҺ")
-
-
-def _typed_in_layout(text: str) -> bool:
-    """Cyrillic present and no Latin letter: every letter key of a Russian or Kazakh layout types Cyrillic, so
-    text with both was not typed through one layout, and mapping it would invent a code."""
-    return any("\u0400" <= ch <= "\u04ff" or ch == "№" for ch in text) and not any(
-        "a" <= ch <= "z" or "A" <= ch <= "Z" for ch in text
-    )
-
-
-def from_layout(text: str, layout: str = "ru") -> str:
-    """Key-position repair: what a US-QWERTY scanner typed, given the text a Russian or Kazakh layout made."""
-    return text.translate(_FROM_KZ if layout == "kk" else _FROM_RU)
-
-
 # --- parsing --------------------------------------------------------------------------------------------------
 
 
@@ -314,8 +282,8 @@ def _parse_slow(source: str, substitutes: tuple[str, ...], repair_layout: bool) 
     found = _repaired(source, text, repairs, substitutes)
     if found is not None:
         return found
-    if repair_layout and _typed_in_layout(text):
-        first, second = ("kk", "ru") if any(ch in _KAZAKH_LETTERS for ch in text) else ("ru", "kk")
+    if repair_layout and typed_in_layout(text):
+        first, second = ("kk", "ru") if any(ch in KAZAKH_LETTERS for ch in text) else ("ru", "kk")
         for layout in (first, second):
             fixed = _parse_slow(from_layout(source, layout), substitutes, repair_layout=False)
             if fixed.kind is not Kind.INVALID or (

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
-from warehouse.codes import from_layout
+from warehouse.layouts import from_layout
 from warehouse.messages import DEFAULT_LANG, LANGS, N_, Phrasebook, catalog
 from warehouse.vocab import Command, Level, Mode, ScanClass
 
