@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from warehouse import codes
+from warehouse import codes, layouts
 from warehouse.cli.codes import codes_cli
 from warehouse.codes import GS, CodeReason, Kind, Repair
 from warehouse.identifiers import gs1_check_digit
@@ -33,8 +33,8 @@ SSCC_DIGITS = with_check("48712345000000001")
 SSCC = "00" + SSCC_DIGITS
 
 # What a US-QWERTY scanner's keys type under the Russian and the Kazakh Windows layouts.
-TO_RU = dict(zip(codes._US[0] + codes._US[1], codes._RU[0] + codes._RU[1], strict=True))
-TO_KZ = dict(zip(codes._US[0] + codes._US[1], codes._KZ[0] + codes._KZ[1], strict=True))
+TO_RU = dict(zip(layouts.US[0] + layouts.US[1], layouts.RU[0] + layouts.RU[1], strict=True))
+TO_KZ = dict(zip(layouts.US[0] + layouts.US[1], layouts.KZ[0] + layouts.KZ[1], strict=True))
 
 
 def typed(text: str, layout: dict[str, str]) -> str:

@@ -11,23 +11,23 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["KAZAKH_LETTERS", "from_layout", "typed_in_layout"]
+__all__ = ["KAZAKH_LETTERS", "KZ", "RU", "US", "from_layout", "typed_in_layout"]
 
-_US: Final = ("`1234567890-=qwertyuiop[]\\asdfghjkl;'zxcvbnm,./", '~!@#$%^&*()_+QWERTYUIOP{}|ASDFGHJKL:"ZXCVBNM<>?')
-_RU: Final = ("ё1234567890-=йцукенгшщзхъ\\фывапролджэячсмитьбю.", 'Ё!"№;%:?*()_+ЙЦУКЕНГШЩЗХЪ/ФЫВАПРОЛДЖЭЯЧСМИТЬБЮ,')
+US: Final = ("`1234567890-=qwertyuiop[]\\asdfghjkl;'zxcvbnm,./", '~!@#$%^&*()_+QWERTYUIOP{}|ASDFGHJKL:"ZXCVBNM<>?')
+RU: Final = ("ё1234567890-=йцукенгшщзхъ\\фывапролджэячсмитьбю.", 'Ё!"№;%:?*()_+ЙЦУКЕНГШЩЗХЪ/ФЫВАПРОЛДЖЭЯЧСМИТЬБЮ,')
 # Windows "Kazakh" layout: Kazakh letters replace the digits, which only AltGr or another layout can type.
-_KZ: Final = ('("әіңғ,.үұқөһйцукенгшщзхъ\\фывапролджэячсмитьбю№', ")!ӘІҢҒ;:ҮҰҚӨҺЙЦУКЕНГШЩЗХЪ/ФЫВАПРОЛДЖЭЯЧСМИТЬБЮ?")
+KZ: Final = ('("әіңғ,.үұқөһйцукенгшщзхъ\\фывапролджэячсмитьбю№', ")!ӘІҢҒ;:ҮҰҚӨҺЙЦУКЕНГШЩЗХЪ/ФЫВАПРОЛДЖЭЯЧСМИТЬБЮ?")
 
 
 def _layout_table(layout: tuple[str, str]) -> dict[int, str]:
     table: dict[int, str] = {}
-    for typed, us in zip(layout[0] + layout[1], _US[0] + _US[1], strict=True):
+    for typed, us in zip(layout[0] + layout[1], US[0] + US[1], strict=True):
         table.setdefault(ord(typed), us)
     return table
 
 
-_FROM_RU: Final = _layout_table(_RU)
-_FROM_KZ: Final = _layout_table(_KZ)
+_FROM_RU: Final = _layout_table(RU)
+_FROM_KZ: Final = _layout_table(KZ)
 KAZAKH_LETTERS: Final = frozenset("әіңғүұқөһӘІҢҒҮҰҚӨҺ")
 
 

@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 import biip
 
 from tests.bench.results import Results
-from warehouse import codes
+from warehouse import codes, layouts
 from warehouse.identifiers import gs1_check_digit
 
 N = 100_000
@@ -70,7 +70,7 @@ def main() -> int:
     biip_rate = _rate(biip.parse, sample, repeat=2)
     bare = [b.replace(GS, "") for b in blocks[:20_000]]
     bare_rate = _rate(codes.parse, bare)
-    to_ru = dict(zip(codes._US[0] + codes._US[1], codes._RU[0] + codes._RU[1], strict=True))
+    to_ru = dict(zip(layouts.US[0] + layouts.US[1], layouts.RU[0] + layouts.RU[1], strict=True))
     russian = ["".join(to_ru.get(ch, ch) for ch in p) for p in packs[:20_000]]
     russian_rate = _rate(codes.parse, russian)
 

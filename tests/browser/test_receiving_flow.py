@@ -14,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import LiveServer
 from tests.factories import GS, ActFactory, gtin, pack
-from warehouse import codes
+from warehouse import layouts
 from warehouse.db import get_db
 from warehouse.models import User
 from warehouse.services import devices
@@ -39,9 +39,9 @@ def russian_keystrokes(text: str) -> list[dict[str, object]]:
         if ch == GS:
             out.append({"code": "BracketRight", "key": "ъ", "ctrlKey": True, "shiftKey": False})
             continue
-        shift = ch in codes._US[1] and ch not in codes._US[0]
-        i = codes._US[1 if shift else 0].index(ch)
-        out.append({"code": _KEYS[i], "key": codes._RU[1 if shift else 0][i], "ctrlKey": False, "shiftKey": shift})
+        shift = ch in layouts.US[1] and ch not in layouts.US[0]
+        i = layouts.US[1 if shift else 0].index(ch)
+        out.append({"code": _KEYS[i], "key": layouts.RU[1 if shift else 0][i], "ctrlKey": False, "shiftKey": shift})
     out.append({"code": "Enter", "key": "Enter", "ctrlKey": False, "shiftKey": False})
     return out
 
