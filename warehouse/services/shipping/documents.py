@@ -348,7 +348,7 @@ def _store(
             )
             s.add(row)
             rows.append(row)
-        act.status = ActStatus.SIGNED.value
+        act.status = ActStatus.SIGNED
         s.flush()
         audit.record(
             s,
