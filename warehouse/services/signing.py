@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warehouse.db import Database
-from warehouse.matching import ScanClass
+from warehouse.matching import SURPLUS_CLASSES
 from warehouse.models import Act, ActCode, Decision, LineResolution, Scan, SignedDocument, User
 from warehouse.services import audit
 from warehouse.services.acts import lookup_act
@@ -39,7 +39,6 @@ from warehouse.timeutil import utcnow
 from warehouse.vocab import ActStatus, Direction
 
 KIND = acceptance.FORMAT
-SURPLUS_CLASSES = (ScanClass.SURPLUS, ScanClass.FOREIGN, ScanClass.WRONG_PRODUCT)
 # Failures of the signature itself; anything else a verification reports is about the certificate.
 SIGNATURE_PROBLEMS = frozenset(
     {
@@ -163,11 +162,7 @@ def _surplus_lines(
 ) -> list[acceptance.SurplusLine]:
     lines: list[acceptance.SurplusLine] = []
     seen: set[str] = set()
-    stmt = (
-        select(Scan)
-        .where(Scan.act_id == act_id, Scan.scan_class.in_([c.value for c in SURPLUS_CLASSES]))
-        .order_by(Scan.id)
-    )
+    stmt = select(Scan).where(Scan.act_id == act_id, Scan.scan_class.in_(SURPLUS_CLASSES)).order_by(Scan.id)
     for scan in s.execute(stmt).scalars():
         code = scan.normalized or scan.raw
         if code in seen:  # the same foreign code scanned twice is one line
