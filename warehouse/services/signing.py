@@ -27,7 +27,7 @@ from warehouse.db import Database
 from warehouse.matching import SURPLUS_CLASSES
 from warehouse.models import Act, ActCode, Decision, LineResolution, Scan, SignedDocument, User
 from warehouse.services import audit
-from warehouse.services.acts import lookup_act
+from warehouse.services.acts import find_act
 from warehouse.signing import acceptance
 from warehouse.signing.acceptance import AcceptanceDocument, SignerRef
 from warehouse.signing.certs import CertificateInfo
@@ -78,13 +78,6 @@ class SigningOutcome:
     certificate: CertificateInfo
     warnings: tuple[str, ...]
     backend: str
-
-
-def _find_act(s: Session, ref: str | int) -> Act:
-    act = lookup_act(s, ref)
-    if act is None:
-        raise SigningError("no_act")
-    return act
 
 
 def _latest_decision(s: Session, act_id: int) -> Decision | None:
@@ -205,7 +198,7 @@ def prepare(
     """The acceptance document(s) of a decided act. Raises SigningError "no_act", "act_not_decided",
     "already_signed". Deterministic for the same act state, signer and `created_at`."""
     with db.read() as s:
-        act = _find_act(s, ref)
+        act = find_act(s, ref, refuse=SigningError)
         decision = _signable(s, act)
         by_code, by_scan = _latest_resolutions(s, act.id)
         info = acceptance.DecisionInfo(
