@@ -65,6 +65,7 @@ def init_app(app: Flask) -> None:
         Direction=Direction,
         Level=Level,
         Mode=Mode,
+        Resolution=Resolution,
         Role=Role,
         ScanClass=ScanClass,
         StockStatus=StockStatus,
