@@ -378,7 +378,7 @@ class StockReceipt(Base):
     __tablename__ = "stock_receipts"
 
     act_id: Mapped[int] = mapped_column(ForeignKey("acts.id"), primary_key=True)
-    decision: Mapped[str] = mapped_column(String(40))
+    decision: Mapped[DecisionKind] = mapped_column(vocab_column(DecisionKind, 40))
     codes: Mapped[int] = mapped_column(Integer, default=0)
     surplus: Mapped[int] = mapped_column(Integer, default=0)
     conflicts: Mapped[int] = mapped_column(Integer, default=0)  # codes already in stock, left as they were
@@ -408,7 +408,7 @@ class AcceptanceReceipt(Base):
     transfer_part: Mapped[int] = mapped_column(Integer)  # which of our transfer-act documents it answers
     part: Mapped[int] = mapped_column(Integer)
     parts: Mapped[int] = mapped_column(Integer)
-    decision: Mapped[str] = mapped_column(String(40))
+    decision: Mapped[DecisionKind] = mapped_column(vocab_column(DecisionKind, 40))
     document_id: Mapped[int] = mapped_column(ForeignKey("signed_documents.id"))
     returned: Mapped[int] = mapped_column(Integer, default=0)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
