@@ -39,6 +39,10 @@ class Reason(StrEnum):
     CLOSING = "closing"
 
 
+# Scans of a code the act does not declare: each is a surplus line of the discrepancy report, and the
+# lead's word on it decides whether the code enters stock.
+SURPLUS_CLASSES: Final = (ScanClass.SURPLUS, ScanClass.FOREIGN, ScanClass.WRONG_PRODUCT)
+
 SOUND = {  # the three sounds staff can tell apart without looking
     ScanClass.MATCHED: "ok",
     ScanClass.REVERSED: "ok",
@@ -50,13 +54,6 @@ SOUND = {  # the three sounds staff can tell apart without looking
 def sound_of(scan_class: ScanClass) -> str:
     return SOUND.get(scan_class, "error")
 
-
-# Lower-case level words for sentences of the stock service (warehouse/services/stock.py).
-LEVEL_WORDS: Mapping[str, Mapping[str, str]] = {
-    "ru": {"pallet": "паллета", "box": "короб", "block": "блок", "pack": "пачка"},
-    "kk": {"pallet": "паллета", "box": "жәшік", "block": "блок", "pack": "қорап"},
-    "en": {"pallet": "pallet", "box": "box", "block": "block", "pack": "pack"},
-}
 
 # A sentence that names a level has one message per level: Russian and Kazakh decline and agree the word
 # («короб вскрыт», «паллета вскрыта», «в составе короба»), so a word is never slotted into a sentence.

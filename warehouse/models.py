@@ -31,8 +31,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from warehouse.timeutil import UTC, utcnow
+from warehouse.vocab import ActStatus, Direction, Level, Mode, Resolution, Role, ScanClass
 from warehouse.vocab import Decision as DecisionKind
-from warehouse.vocab import Level, Mode, ScanClass
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -86,7 +86,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     # Badges are looked up by scanning them, so this is a keyed digest, not a salted KDF.
     badge_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
-    role: Mapped[str] = mapped_column(String(16))
+    role: Mapped[Role] = mapped_column(vocab_column(Role, 16))
     language: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -121,7 +121,7 @@ class Act(Base):
     __table_args__ = (UniqueConstraint("direction", "sender_bin", "number", "date", name="uq_acts_identity"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    direction: Mapped[str] = mapped_column(String(16))
+    direction: Mapped[Direction] = mapped_column(vocab_column(Direction, 16))
     number: Mapped[str] = mapped_column(String(100))
     date: Mapped[date] = mapped_column(Date)
     sender_name: Mapped[str] = mapped_column(String(300))
@@ -130,7 +130,7 @@ class Act(Base):
     receiver_bin: Mapped[str] = mapped_column(String(12))
     basis: Mapped[list[Any]] = mapped_column(default=list)
     turnover: Mapped[str | None] = mapped_column(String(50))
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[ActStatus] = mapped_column(vocab_column(ActStatus, 16), index=True)
     mode: Mapped[Mode] = mapped_column(vocab_column(Mode, 16), default=Mode.TRUSTED)
     source_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -260,7 +260,7 @@ class LineResolution(Base):
     act_id: Mapped[int] = mapped_column(ForeignKey("acts.id"))
     act_code_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("act_codes.id"))  # a missing code
     scan_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("scans.id"))  # a surplus scan
-    resolution: Mapped[str] = mapped_column(String(16))  # accept | reject | found_later
+    resolution: Mapped[Resolution] = mapped_column(vocab_column(Resolution, 16))
     reason: Mapped[str | None] = mapped_column(String(20))
     comment: Mapped[str | None] = mapped_column(Text)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -342,13 +342,13 @@ class StockCode(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     identity: Mapped[str] = mapped_column(String(100))
     code: Mapped[str] = mapped_column(String(120))
-    level: Mapped[str] = mapped_column(String(8))
+    level: Mapped[Level] = mapped_column(vocab_column(Level, 8))
     gtin: Mapped[str | None] = mapped_column(String(14))
     name: Mapped[str | None] = mapped_column(String(300))
     price: Mapped[int | None] = mapped_column(BigInteger)  # as the supplier's act gave it, tiyn
     declared_children: Mapped[bool] = mapped_column(Boolean, default=True)
     parent_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("stock_codes.id"))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[StockStatus] = mapped_column(vocab_column(StockStatus, 16))
     source_act_id: Mapped[int | None] = mapped_column(ForeignKey("acts.id"))
     # The act_codes row it entered with; no foreign key, like act_codes.credited_scan_id.
     source_code_id: Mapped[int | None] = mapped_column(BigId)
@@ -365,7 +365,7 @@ class StockMove(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     stock_code_id: Mapped[int] = mapped_column(BigId, ForeignKey("stock_codes.id"))
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[MoveKind] = mapped_column(vocab_column(MoveKind, 16))
     act_id: Mapped[int | None] = mapped_column(ForeignKey("acts.id"))
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     station: Mapped[str | None] = mapped_column(String(64))
@@ -378,7 +378,7 @@ class StockReceipt(Base):
     __tablename__ = "stock_receipts"
 
     act_id: Mapped[int] = mapped_column(ForeignKey("acts.id"), primary_key=True)
-    decision: Mapped[str] = mapped_column(String(40))
+    decision: Mapped[DecisionKind] = mapped_column(vocab_column(DecisionKind, 40))
     codes: Mapped[int] = mapped_column(Integer, default=0)
     surplus: Mapped[int] = mapped_column(Integer, default=0)
     conflicts: Mapped[int] = mapped_column(Integer, default=0)  # codes already in stock, left as they were
@@ -393,7 +393,7 @@ class ActPrice(Base):
 
     act_id: Mapped[int] = mapped_column(ForeignKey("acts.id", ondelete="CASCADE"), primary_key=True)
     gtin: Mapped[str] = mapped_column(String(14), primary_key=True)
-    level: Mapped[str] = mapped_column(String(8), primary_key=True)
+    level: Mapped[Level] = mapped_column(vocab_column(Level, 8), primary_key=True)
     price: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -408,7 +408,7 @@ class AcceptanceReceipt(Base):
     transfer_part: Mapped[int] = mapped_column(Integer)  # which of our transfer-act documents it answers
     part: Mapped[int] = mapped_column(Integer)
     parts: Mapped[int] = mapped_column(Integer)
-    decision: Mapped[str] = mapped_column(String(40))
+    decision: Mapped[DecisionKind] = mapped_column(vocab_column(DecisionKind, 40))
     document_id: Mapped[int] = mapped_column(ForeignKey("signed_documents.id"))
     returned: Mapped[int] = mapped_column(Integer, default=0)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -8,13 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warehouse.db import Database
+from warehouse.matching import SURPLUS_CLASSES
 from warehouse.models import Act, ActCode, LineResolution, Scan, User
 from warehouse.services import audit, receiving
 from warehouse.services.receiving import REASON_CODES, ReceivingError
-from warehouse.vocab import ActStatus, DiscrepancyKind, Resolution, ScanClass
+from warehouse.vocab import ActStatus, DiscrepancyKind, Resolution
 
 RESOLUTIONS = tuple(r.value for r in Resolution)  # plain strings: the form posts them
-SURPLUS_CLASSES = (ScanClass.SURPLUS, ScanClass.FOREIGN, ScanClass.WRONG_PRODUCT)
 
 
 @dataclass(frozen=True)

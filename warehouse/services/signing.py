@@ -24,10 +24,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from warehouse.db import Database
-from warehouse.matching import ScanClass
+from warehouse.matching import SURPLUS_CLASSES
 from warehouse.models import Act, ActCode, Decision, LineResolution, Scan, SignedDocument, User
 from warehouse.services import audit
-from warehouse.services.acts import lookup_act
+from warehouse.services.acts import find_act
 from warehouse.signing import acceptance
 from warehouse.signing.acceptance import AcceptanceDocument, SignerRef
 from warehouse.signing.certs import CertificateInfo
@@ -39,7 +39,6 @@ from warehouse.timeutil import utcnow
 from warehouse.vocab import ActStatus, Direction
 
 KIND = acceptance.FORMAT
-SURPLUS_CLASSES = (ScanClass.SURPLUS, ScanClass.FOREIGN, ScanClass.WRONG_PRODUCT)
 # Failures of the signature itself; anything else a verification reports is about the certificate.
 SIGNATURE_PROBLEMS = frozenset(
     {
@@ -79,13 +78,6 @@ class SigningOutcome:
     certificate: CertificateInfo
     warnings: tuple[str, ...]
     backend: str
-
-
-def _find_act(s: Session, ref: str | int) -> Act:
-    act = lookup_act(s, ref)
-    if act is None:
-        raise SigningError("no_act")
-    return act
 
 
 def _latest_decision(s: Session, act_id: int) -> Decision | None:
@@ -163,11 +155,7 @@ def _surplus_lines(
 ) -> list[acceptance.SurplusLine]:
     lines: list[acceptance.SurplusLine] = []
     seen: set[str] = set()
-    stmt = (
-        select(Scan)
-        .where(Scan.act_id == act_id, Scan.scan_class.in_([c.value for c in SURPLUS_CLASSES]))
-        .order_by(Scan.id)
-    )
+    stmt = select(Scan).where(Scan.act_id == act_id, Scan.scan_class.in_(SURPLUS_CLASSES)).order_by(Scan.id)
     for scan in s.execute(stmt).scalars():
         code = scan.normalized or scan.raw
         if code in seen:  # the same foreign code scanned twice is one line
@@ -210,7 +198,7 @@ def prepare(
     """The acceptance document(s) of a decided act. Raises SigningError "no_act", "act_not_decided",
     "already_signed". Deterministic for the same act state, signer and `created_at`."""
     with db.read() as s:
-        act = _find_act(s, ref)
+        act = find_act(s, ref, refuse=SigningError)
         decision = _signable(s, act)
         by_code, by_scan = _latest_resolutions(s, act.id)
         info = acceptance.DecisionInfo(

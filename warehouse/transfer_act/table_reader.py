@@ -237,7 +237,7 @@ class TableActReader(ActReader):
                 parent_level = path[-1][1] if path and parent is not None else None
                 if children == "yes":
                     declared = True
-                elif children == "no" or (children == "" and level_cell == "pack"):
+                elif children == "no" or (children == "" and level_cell == Level.PACK):
                     declared = False
                 else:
                     declared = self._declared(children, level_cell, location, problems)

@@ -40,7 +40,7 @@ def upload() -> tuple[str, int] | str:
     suffix = Path(upload.filename).suffix.lower()
     if suffix not in SUFFIXES:
         return render_template("acts/_import_status.html", message=_("The act file must be .json, .csv or .xlsx.")), 400
-    mode = Mode.FULL_CHECK if request.form.get("mode") == "full_check" else Mode.TRUSTED
+    mode = Mode.FULL_CHECK if request.form.get("mode") == Mode.FULL_CHECK else Mode.TRUSTED
     folder = Path(tempfile.mkdtemp(prefix="act-upload-"))
     # Keep the sender's file name (for the audit trail), made safe for the file system.
     path = folder / f"{secure_filename(Path(upload.filename).stem) or 'act'}{suffix}"

@@ -6,6 +6,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 
+from warehouse.models import StockStatus
 from warehouse.vocab import (
     ActStatus,
     Command,
@@ -59,6 +60,15 @@ def init_app(app: Flask) -> None:
         resolution_label=_label(RESOLUTION),
         reason_label=_label(REASON),
         decision_label=_label(DECISION),
+        # Templates compare against members, not bare strings: `act.status == ActStatus.DRAFT`.
+        ActStatus=ActStatus,
+        Direction=Direction,
+        Level=Level,
+        Mode=Mode,
+        Resolution=Resolution,
+        Role=Role,
+        ScanClass=ScanClass,
+        StockStatus=StockStatus,
     )
     app.jinja_env.filters["gs"] = show_gs
 

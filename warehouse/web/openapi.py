@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from warehouse.vocab import Level
+
 _ERROR = {
     "type": "object",
     "required": ["error"],
@@ -23,7 +25,7 @@ _ERROR = {
 _LEVELS = {
     "type": "object",
     "required": ["pallet", "box", "block", "pack"],
-    "properties": {k: {"type": "integer"} for k in ("pallet", "box", "block", "pack")},
+    "properties": {k: {"type": "integer"} for k in (level.value for level in Level)},
 }
 
 

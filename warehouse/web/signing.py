@@ -17,7 +17,7 @@ from warehouse.signing.errors import SigningError
 from warehouse.signing.signers import Signer
 from warehouse.signing.trust import SigningSettings
 from warehouse.timeutil import utcnow
-from warehouse.vocab import Role
+from warehouse.vocab import ActStatus, Role
 from warehouse.web.access import roles
 from warehouse.web.common import act_or_404 as _act
 from warehouse.web.common import ui_lang as _lang
@@ -60,7 +60,7 @@ FLOW = _Decision()
 @roles(*LEADS)
 def page(act_id: int) -> Response | tuple[str, int]:
     act = _act(act_id)
-    if act.status == "signed":
+    if act.status == ActStatus.SIGNED:
         return redirect(url_for("signing.signed", act_id=act_id))
     return FLOW.page(act)
 

@@ -332,7 +332,7 @@ def _store(
         if shipped != expected:
             raise ShippingError("changed")
         rows = signing_service.store_signed(s, act.id, FORMAT, documents, signatures, der, info, user)
-        act.status = ActStatus.SIGNED.value
+        act.status = ActStatus.SIGNED
         s.flush()
         audit.record(
             s,

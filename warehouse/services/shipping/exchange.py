@@ -131,7 +131,7 @@ def mark_exported(
         act = s.get(Act, act.id, with_for_update=True) or act
         s.refresh(act)
         if act.status == ActStatus.SIGNED:
-            act.status = ActStatus.SENT.value
+            act.status = ActStatus.SENT
             audit.record(s, "act.sent", user=user, actor=actor, act_id=act.id, details={"files": list(files)})
         else:
             audit.record(s, "act.exported", user=user, actor=actor, act_id=act.id, details={"files": list(files)})
@@ -470,7 +470,7 @@ def _return(s: Session, act_id: int, identity: str, user: User | None, at: datet
     return int(n), row.code
 
 
-def _status_after(s: Session, act_id: int, transfer_parts: int) -> str:
+def _status_after(s: Session, act_id: int, transfer_parts: int) -> ActStatus:
     answered: dict[int, tuple[int, set[int], set[str]]] = {}
     for r in s.execute(select(AcceptanceReceipt).where(AcceptanceReceipt.act_id == act_id)).scalars():
         parts, seen, decisions = answered.get(r.transfer_part, (r.parts, set(), set()))
@@ -479,8 +479,8 @@ def _status_after(s: Session, act_id: int, transfer_parts: int) -> str:
         answered[r.transfer_part] = (max(parts, r.parts), seen, decisions)
     complete = all(tp in answered and len(answered[tp][1]) >= answered[tp][0] for tp in range(1, transfer_parts + 1))
     if not complete:
-        return ActStatus.SENT.value
+        return ActStatus.SENT
     decisions = set().union(*(d for _p, _s, d in answered.values()))
     if len(decisions) == 1:  # every part answered alike
-        return DECISION_STATUS[Decision(decisions.pop())].value
-    return ActStatus.DISCREPANCIES.value
+        return DECISION_STATUS[Decision(decisions.pop())]
+    return ActStatus.DISCREPANCIES

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased
 from warehouse import codes, models
 from warehouse.db import Database
 from warehouse.events import STOCK_CHANGED, announce
+from warehouse.matching import SURPLUS_CLASSES
 from warehouse.models import (
     Act,
     ActCode,
@@ -32,9 +33,8 @@ from warehouse.services.stock.errors import StockError
 from warehouse.services.stock.ledger import move
 from warehouse.signing.acceptance import code_accepted, surplus_accepted
 from warehouse.timeutil import utcnow
-from warehouse.vocab import ActStatus, Decision, Direction, Level, ScanClass
+from warehouse.vocab import ActStatus, Decision, Direction, Level
 
-SURPLUS_CLASSES: Final = (ScanClass.SURPLUS.value, ScanClass.FOREIGN.value, ScanClass.WRONG_PRODUCT.value)
 # The level a surplus code is entered at, from what the code is. An SSCC may be a box or a pallet: with
 # nothing declared inside it, "box" is the safe guess (it is shipped whole either way).
 KIND_LEVEL: Final = {
