@@ -277,3 +277,15 @@ def test_command_codes_switch_mode_open_a_box_and_close(db: Database, tmp_path: 
         assert receiving.find_act(s, act_id).status == "closed"
     with pytest.raises(receiving.ReceivingError):
         _scan(db, act_id, f.codes["box"][2])
+
+
+def test_an_unreadable_code_is_explained_in_the_readers_language(db: Database, tmp_path: Path) -> None:
+    act_id = _import(db, tmp_path, ActFactory())
+    result = _scan(db, act_id, "04870000010011Ab")  # a pack read cut short
+    assert result.scan_class == ScanClass.INVALID
+    texts = {lang: result.message(lang) for lang in ("ru", "kk", "en")}
+    assert len(set(texts.values())) == 3, texts
+    assert "Scan it again" not in texts["ru"] and "Scan it again" not in texts["kk"], texts
+    with db.read() as s:  # the journal re-tells it in the reader's language too, not in the writer's
+        row = s.execute(select(Scan).where(Scan.id == result.scan_id)).scalar_one()
+    assert receiving.result_of(row).message("kk") == texts["kk"]

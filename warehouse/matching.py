@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
+from warehouse.codes import CodeError, CodeReason
 from warehouse.layouts import from_layout
 from warehouse.messages import DEFAULT_LANG, LANGS, N_, Phrasebook, catalog
 from warehouse.vocab import Command, Level, Mode, ScanClass
@@ -136,6 +137,8 @@ class Outcome:
     def message(self, lang: str = DEFAULT_LANG) -> str:
         lang = lang if lang in LANGS else DEFAULT_LANG
         args = _Default(self.args)
+        if self.reason == Reason.UNREADABLE:
+            args["error"] = _code_error(self.args, lang)
         key = self._key(args)
         return catalog(lang).gettext(MESSAGES.messages[key]).format_map(args)
 
@@ -151,6 +154,15 @@ class Outcome:
         if self.reason == Reason.INSIDE_CREDITED:
             return f"inside_credited_{_level(args.get('parent_level'), Level.BOX, top=True)}"
         return self.reason.value
+
+
+def _code_error(args: Mapping[str, str], lang: str) -> str:
+    """Why a read is not a code, in `lang`: from the code error's reason and detail when the scan kept them."""
+    try:
+        reason = CodeReason(args.get("error_reason", ""))
+    except ValueError:
+        return args.get("error", "")
+    return CodeError(reason, args.get("error_detail", "")).message(lang)
 
 
 def _level(value: str | None, default: Level, *, top: bool = False) -> str:

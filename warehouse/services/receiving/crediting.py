@@ -43,9 +43,13 @@ def apply_code(s: Session, act: Act, row: Scan, parsed: codes.ParsedCode) -> tup
     aggregate above it whose contents are now all counted. Not a code of the act: see `unmatched`. The
     caller writes the scan row's act code, class and credit once the outcome is known."""
     if parsed.kind == codes.Kind.INVALID or parsed.identity is None:
-        error = parsed.error.message("en") if parsed.error else ""
-        reason = getattr(parsed.error, "reason", "") if parsed.error else ""
-        return Outcome(ScanClass.INVALID, Reason.UNREADABLE, {"error": error, "error_reason": reason}), 0
+        # The code error's reason and detail are kept, so each reader is told it in their own language;
+        # "error" (English) stays for the audit trail and for rows journaled before that.
+        error = parsed.error
+        args = (
+            {"error": error.message("en"), "error_reason": error.reason, "error_detail": error.detail} if error else {}
+        )
+        return Outcome(ScanClass.INVALID, Reason.UNREADABLE, args), 0
     if parsed.kind == codes.Kind.PRODUCT:
         return Outcome(ScanClass.PRODUCT, Reason.PRODUCT_BARCODE, {"gtin": parsed.gtin or ""}), 0
     conn = s.connection()
