@@ -17,6 +17,7 @@ from tests.pg import Cluster
 from warehouse.db import Database, get_db
 from warehouse.factory import create_app
 from warehouse.services import demo
+from warehouse.services.users import badge_key
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 CHROMIUM_ARGS = [
@@ -55,7 +56,7 @@ def make_app(url: str, tmp_path: Path, **overrides: Any) -> Flask:
     app = create_app(
         {"DATABASE_URL": url, "TESTING": True, "SECRET_KEY": "test", **overrides}, instance_path=tmp_path / "instance"
     )
-    demo.load(get_db(app), act=False)  # people and a station; each test brings its own acts
+    demo.load(get_db(app), act=False, badge_key=badge_key(app.config["SECRET_KEY"]))  # people, a station
     return app
 
 

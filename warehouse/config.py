@@ -51,6 +51,21 @@ def load(folder: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any
         "MAX_CONTENT_LENGTH": int(env.get(f"{ENV_PREFIX}MAX_UPLOAD_MB", "512")) * 1024 * 1024,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        # Secure cookies: always over TLS (request.is_secure); WAREHOUSE_SECURE_COOKIES=1 forces them behind
+        # a proxy that ends TLS and forwards plain HTTP.
+        "SESSION_COOKIE_SECURE": env.get(f"{ENV_PREFIX}SECURE_COOKIES", "0") == "1",
+        # Sessions end after this long without a request (staff; leads and administrators), and after a shift.
+        "SESSION_IDLE_SECONDS": int(env.get(f"{ENV_PREFIX}SESSION_IDLE_MINUTES", "30")) * 60,
+        "SESSION_IDLE_SECONDS_LEAD": int(env.get(f"{ENV_PREFIX}SESSION_IDLE_MINUTES_LEAD", "15")) * 60,
+        "SESSION_MAX_SECONDS": int(env.get(f"{ENV_PREFIX}SESSION_MAX_HOURS", "12")) * 3600,
+        # Failed logins: per address (Flask-Limiter syntax, failures only), per username (lockout).
+        "LOGIN_ADDRESS_LIMIT": env.get(f"{ENV_PREFIX}LOGIN_ADDRESS_LIMIT", "20 per minute;100 per hour"),
+        "LOGIN_MAX_FAILURES": int(env.get(f"{ENV_PREFIX}LOGIN_MAX_FAILURES", "5")),
+        "LOGIN_LOCKOUT_SECONDS": int(env.get(f"{ENV_PREFIX}LOGIN_LOCKOUT_SECONDS", "60")),
+        "LOGIN_LOCKOUT_MAX_SECONDS": int(env.get(f"{ENV_PREFIX}LOGIN_LOCKOUT_MAX_SECONDS", "3600")),
+        # One station: counters in memory. Many stations behind one address need a shared store
+        # (redis://…); the per-username lockout is in the database and shared already.
+        "RATELIMIT_STORAGE_URI": env.get(f"{ENV_PREFIX}RATELIMIT_STORAGE_URI", "memory://"),
         "WTF_CSRF_TIME_LIMIT": None,  # a shift is long; the token is bound to the session anyway
         "BABEL_DEFAULT_LOCALE": DEFAULT_LANGUAGE,
         "LANGUAGES": LANGUAGES,

@@ -84,12 +84,59 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     full_name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
-    # Badges are looked up by scanning them, so this is a keyed digest, not a salted KDF.
+    # Badges are looked up by scanning them, so this is a keyed digest (HMAC with a key derived from the
+    # instance secret), not a salted KDF: a copy of the database alone cannot test badge guesses.
     badge_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # A lead's or an administrator's badge needs a PIN (or the password) too: scrypt, like the password.
+    pin_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[Role] = mapped_column(vocab_column(Role, 16))
     language: Mapped[str | None] = mapped_column(String(8))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SessionEnd(StrEnum):
+    LOGOUT = "logout"
+    IDLE = "idle"  # no request for longer than the idle time of the person's role
+    EXPIRED = "expired"  # older than the longest session (a shift)
+    DEACTIVATED = "deactivated"  # the person was deactivated
+
+
+class LoginSession(Base):
+    """A browser's login, checked on every request: the cookie names it, the server decides if it lives.
+
+    The cookie carries a random token; only its SHA-256 is stored, so a copy of the database cannot be
+    replayed as a cookie. A session ended (logout, idle, expired) stays ended whatever the cookie says.
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column()
+    end_reason: Mapped[SessionEnd | None] = mapped_column(vocab_column(SessionEnd, 16))
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+
+class LoginThrottle(Base):
+    """Failed logins of one username (known or not, so a lockout tells nothing about who exists).
+
+    One row per burst of failures: removed by a successful login, started afresh when the last failure is
+    older than the burst window. `failures` counts since the burst began or its last lockout ended.
+    """
+
+    __tablename__ = "login_throttle"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)  # failed and refused tries of the whole burst
+    lockouts: Mapped[int] = mapped_column(default=0)
+    first_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_at: Mapped[datetime] = mapped_column(default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column()
 
 
 class Station(Base):

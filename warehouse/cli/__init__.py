@@ -22,6 +22,7 @@ from warehouse.cli.scanners import scanners_cli
 from warehouse.cli.ship import ship_cli
 from warehouse.cli.sign import sign_cmd, verify_cmd
 from warehouse.cli.stock import stock_cli
+from warehouse.cli.users import users_cli
 from warehouse.db import get_db
 from warehouse.factory import create_app
 
@@ -98,8 +99,9 @@ def db_revision(message: str) -> None:
 def demo() -> None:
     """Load demo users staff/staff, lead/lead, admin/admin and a demo act (idempotent)."""
     from warehouse.services import demo as demo_service
+    from warehouse.services.users import badge_key
 
-    for line in demo_service.load(get_db()):
+    for line in demo_service.load(get_db(), badge_key=badge_key(current_app.config["SECRET_KEY"])):
         click.echo(line)
 
 
@@ -114,6 +116,7 @@ for _command in (
     verify_cmd,
     stock_cli,
     ship_cli,
+    users_cli,
 ):
     cli.add_command(_command)
 

@@ -15,21 +15,25 @@ from warehouse.vocab import Role
 
 DEMO_ACT_NUMBER = "ДЕМО-000001"
 
+# username, password, role, name, badge, PIN (a lead's badge needs the PIN, or the password, too)
 DEMO_USERS = (
-    ("staff", "staff", Role.STAFF, "Айгерім Склад", "BADGE-STAFF-0001"),
-    ("lead", "lead", Role.LEAD, "Ерлан Логист", "BADGE-LEAD-0001"),
-    ("admin", "admin", Role.ADMIN, "Admin", None),
+    ("staff", "staff", Role.STAFF, "Айгерім Склад", "BADGE-STAFF-0001", None),
+    ("lead", "lead", Role.LEAD, "Ерлан Логист", "BADGE-LEAD-0001", "1234"),
+    ("admin", "admin", Role.ADMIN, "Admin", None, None),
 )
 
 
-def load(db: Database, *, act: bool = True) -> list[str]:
+def load(db: Database, *, act: bool = True, badge_key: bytes | None = None) -> list[str]:
+    """Demo people (with their badges when given the instance's `badge_key`), a station and a demo act."""
     report: list[str] = []
     with db.write() as s:
-        for username, password, role, name, badge in DEMO_USERS:
+        for username, password, role, name, badge, pin in DEMO_USERS:
             if s.execute(select(User.id).where(User.username == username)).first():
                 continue
-            users.create_user(s, username, password, role, full_name=name, badge=badge)
-            report.append(f"user {username}/{password} ({role})")
+            badge = badge if badge_key else None
+            users.create_user(s, username, password, role, full_name=name, badge=badge, badge_key=badge_key, pin=pin)
+            extra = (f", badge {badge}" if badge else "") + (f", PIN {pin}" if pin else "")
+            report.append(f"user {username}/{password} ({role}{extra})")
         users.ensure_station(s, "station-1")
     if act:
         report.extend(_demo_act(db))

@@ -1,8 +1,9 @@
-"""People and their credentials: passwords under scrypt, badges as a digest for lookup."""
+"""People and their credentials: passwords and PINs under scrypt, badges as a keyed digest for lookup."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,9 +27,34 @@ class UserError(ValueError):
         self.reason = reason
 
 
-def badge_digest(badge: str) -> str:
-    # Badges are scanned, so they must be found by value: a fixed-context digest, not a salted KDF.
+def badge_key(secret: str) -> bytes:
+    """The key of badge digests, derived from the instance secret (never the secret itself).
+
+    Changing the secret makes every badge unknown: re-issue them with `warehouse users set-badge`.
+    """
+    return hmac.new(secret.encode(), b"warehouse badge digest/1", hashlib.sha256).digest()
+
+
+def badge_digest(badge: str, key: bytes) -> str:
+    # Badges are scanned, so they must be found by value: a keyed digest (HMAC-SHA256), not a salted KDF.
+    # Keyed, a copy of the database alone cannot test guesses of badge numbers (often short and printed).
+    return hmac.new(key, badge.strip().encode(), hashlib.sha256).hexdigest()
+
+
+def legacy_badge_digest(badge: str) -> str:
+    """The unkeyed digest stored before revision 0009; replaced by the keyed one at the badge's next login."""
     return hashlib.sha256(b"warehouse-badge\x00" + badge.strip().encode()).hexdigest()
+
+
+PIN_LENGTHS = range(4, 13)
+
+
+def check_pin(pin: str) -> str:
+    """The PIN as stored: 4 to 12 digits. Raises UserError "bad_pin"."""
+    pin = pin.strip()
+    if not pin.isdigit() or len(pin) not in PIN_LENGTHS:
+        raise UserError("bad_pin")
+    return pin
 
 
 def create_user(
@@ -39,6 +65,8 @@ def create_user(
     *,
     full_name: str = "",
     badge: str | None = None,
+    badge_key: bytes | None = None,
+    pin: str | None = None,
     language: str | None = None,
     by: User | None = None,
 ) -> User:
@@ -49,11 +77,14 @@ def create_user(
         raise UserError("short_password")
     if session.execute(select(User.id).where(User.username == username)).first():
         raise UserError("username_taken")
+    if badge and badge_key is None:
+        raise ValueError("a badge needs the instance's badge key")
     user = User(
         username=username,
         full_name=full_name,
         password_hash=generate_password_hash(password, method="scrypt"),
-        badge_digest=badge_digest(badge) if badge else None,
+        badge_digest=badge_digest(badge, badge_key) if badge and badge_key else None,
+        pin_hash=generate_password_hash(check_pin(pin), method="scrypt") if pin else None,
         role=Role(role).value,
         language=language,
     )
@@ -73,11 +104,61 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
-def authenticate_badge(session: Session, badge: str) -> User | None:
+def authenticate_badge(session: Session, badge: str, key: bytes) -> User | None:
+    """The active person whose badge this is. An unkeyed digest of the badge (stored before revision 0009)
+    is found too and replaced by the keyed one in the caller's transaction."""
     if not badge.strip():
         return None
-    stmt = select(User).where(User.badge_digest == badge_digest(badge), User.active.is_(True))
-    return session.execute(stmt).scalar_one_or_none()
+    keyed, legacy = badge_digest(badge, key), legacy_badge_digest(badge)
+    stmt = select(User).where(User.badge_digest.in_((keyed, legacy)), User.active.is_(True))
+    user = session.execute(stmt).scalar_one_or_none()
+    if user is not None and user.badge_digest == legacy:
+        user.badge_digest = keyed
+        audit.record(session, "user.badge_rekeyed", user=user)
+    return user
+
+
+def check_second_factor(user: User, secret: str) -> bool:
+    """A lead's or an administrator's PIN, or their password, after their badge."""
+    if user.pin_hash is not None and secret.strip().isdigit() and check_password_hash(user.pin_hash, secret.strip()):
+        return True
+    return check_password_hash(user.password_hash, secret)
+
+
+def needs_second_factor(user: User) -> bool:
+    """A badge alone may log in staff; a lost lead's or administrator's badge must not open their rights."""
+    return Role(user.role) is not Role.STAFF
+
+
+def find_user(session: Session, username: str) -> User:
+    """Raises UserError "no_such_user"."""
+    user = session.execute(select(User).where(User.username == username.strip())).scalar_one_or_none()
+    if user is None:
+        raise UserError("no_such_user")
+    return user
+
+
+def set_pin(db: Database, username: str, pin: str, *, actor: str) -> None:
+    """Set (or replace) a person's PIN. Raises UserError "bad_pin", "no_such_user"."""
+    pin = check_pin(pin)
+    with db.write() as s:
+        user = find_user(s, username)
+        user.pin_hash = generate_password_hash(pin, method="scrypt")
+        audit.record(s, "user.pin_set", actor=actor, details={"username": user.username})
+
+
+def set_badge(db: Database, username: str, badge: str, key: bytes, *, actor: str) -> None:
+    """Give a person a badge (replacing the old one). Raises UserError "no_such_user", "badge_taken", "bad_badge"."""
+    if not badge.strip():
+        raise UserError("bad_badge")
+    digest = badge_digest(badge, key)
+    with db.write() as s:
+        user = find_user(s, username)
+        other = s.execute(select(User.id).where(User.badge_digest == digest, User.id != user.id)).first()
+        if other is not None:
+            raise UserError("badge_taken")
+        user.badge_digest = digest
+        audit.record(s, "user.badge_set", actor=actor, details={"username": user.username})
 
 
 def ensure_station(session: Session, name: str) -> Station:
@@ -100,33 +181,12 @@ def add_user(
     *,
     full_name: str = "",
     badge: str | None = None,
+    badge_key: bytes | None = None,
     by: User | None = None,
 ) -> User:
     """`create_user` in its own transaction. Raises UserError."""
     with db.write() as s:
-        return create_user(s, username, password, role, full_name=full_name, badge=badge, by=by)
-
-
-def log_in(
-    db: Database, *, username: str = "", password: str = "", badge: str = "", ip: str | None = None
-) -> User | None:
-    """The person a badge (when given) or a username and password names, else None; the attempt is audited."""
-    method = "badge" if badge else "password"
-    with db.read() as s:
-        user = authenticate_badge(s, badge) if badge else authenticate(s, username, password)
-    with db.write() as s:
-        if user is not None:
-            audit.record(s, "user.login", user=user, details={"method": method, "ip": ip})
-        else:
-            audit.record(
-                s, "user.login_failed", actor="anonymous", details={"method": method, "username": username[:64]}
-            )
-    return user
-
-
-def log_out(db: Database, user: User) -> None:
-    with db.write() as s:
-        audit.record(s, "user.logout", user=user)
+        return create_user(s, username, password, role, full_name=full_name, badge=badge, badge_key=badge_key, by=by)
 
 
 def active_user(db: Database, user_id: int) -> User | None:

@@ -10,6 +10,7 @@ from warehouse.db import get_db
 from warehouse.services import users
 from warehouse.vocab import Role
 from warehouse.web.access import roles
+from warehouse.web.auth import badge_key
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -38,6 +39,7 @@ def user_list() -> str | Response | tuple[str, int]:
                 Role(form.get("role", "staff")),
                 full_name=form.get("full_name", ""),
                 badge=form.get("badge") or None,
+                badge_key=badge_key(),
                 by=g.user,
             )
         except users.UserError as e:
