@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from warehouse.web import access
+from warehouse.web import access, security
 
 
 def register(app: Flask) -> None:
@@ -27,6 +27,8 @@ def register(app: Flask) -> None:
     )
 
     labels.init_app(app)
+    security.init_app(app)
+    auth.init_app(app)
 
     app.before_request(access.enforce)
     app.register_blueprint(auth.bp)
