@@ -95,3 +95,119 @@ def test_scans_of_another_act_go_on_while_a_big_import_runs(station: tuple[Datab
     with scanners.read() as s:
         journaled = s.execute(text("SELECT count(*) FROM scans WHERE act_id = :a"), {"a": open_act}).scalar_one()
     assert journaled == len(waits)
+
+
+def _importing(db: Database) -> tuple[int, int]:
+    """Acts left `importing` and their rows."""
+    with db.read() as s:
+        acts_left = s.execute(text("SELECT count(*) FROM acts WHERE status = 'importing'")).scalar_one()
+        rows = s.execute(
+            text("SELECT count(*) FROM act_codes c JOIN acts a ON a.id = c.act_id WHERE a.status = 'importing'")
+        ).scalar_one()
+    return int(acts_left), int(rows)
+
+
+def test_kill_9_during_an_import_leaves_nothing_visible_and_the_next_start_cleans_up(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from warehouse.services import acts, receiving
+
+    url = f"sqlite:///{tmp_path / 'warehouse.sqlite3'}"
+    instance = tmp_path / "instance"
+    app = make_app(url, tmp_path)
+    db = get_db(app)
+    _write(tmp_path / "big.json", "BIG", 2, **BIG)
+    env = {**os.environ, "WAREHOUSE_DATABASE_URL": url, "WAREHOUSE_INSTANCE_PATH": str(instance)}
+    child = subprocess.Popen(  # the real command line, in a process of its own
+        [str(Path(sys.executable).parent / "warehouse"), "acts", "import", "--quiet", str(tmp_path / "big.json")],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 60
+    while _importing(db)[1] < 20_000 and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait()
+    left, rows = _importing(db)
+    assert left == 1 and rows >= 20_000, "killed before it had written a part of the act"
+    # Nothing of it is an act: not listed, not found by number or id, not matched.
+    assert acts.listed(db, acts.ActFilter()) == []
+    with db.read() as s:
+        assert acts.lookup_act(s, "BIG") is None
+        act_id = s.execute(text("SELECT id FROM acts WHERE status = 'importing'")).scalar_one()
+        assert acts.lookup_act(s, act_id) is None
+    with pytest.raises(receiving.ReceivingError):
+        receiving.act_summary(db, act_id)
+    get_db(make_app(url, tmp_path)).dispose()  # the next start removes it
+    assert _importing(db) == (0, 0)
+    with db.read() as s:
+        assert s.execute(text("SELECT count(*) FROM act_codes")).scalar_one() == 0
+    result = importing.import_act(db, tmp_path / "big.json")  # and the same file imports fine
+    assert result.codes == 132_248
+    db.dispose()
+
+
+def test_a_refused_big_import_is_removed_and_its_claim_protects_a_live_one(tmp_path: Path) -> None:
+    from warehouse.services.importing import claims
+
+    url = f"sqlite:///{tmp_path / 'warehouse.sqlite3'}"
+    db = get_db(make_app(url, tmp_path))
+    header, generated = transfer_act.generate_act(seed=3, **BIG)
+    lines = list(generated)
+    pack = lines[-1]
+    transfer_act.write_json(tmp_path / "dup.json", header, iter([*lines, pack]))  # the last pack twice
+    with pytest.raises(importing.ActImportError) as e:
+        importing.import_act(db, tmp_path / "dup.json")
+    assert [p.reason for p in e.value.problems] == ["duplicate_code"]
+    assert _importing(db) == (0, 0)
+    with db.read() as s:
+        assert s.execute(text("SELECT count(*) FROM act_codes")).scalar_one() == 0
+        assert s.execute(text("SELECT count(*) FROM acts")).scalar_one() == 0
+    # An act claimed by a live import is never taken for abandoned.
+    with db.write() as s:
+        s.execute(
+            text(
+                "INSERT INTO acts (id, direction, number, date, sender_name, sender_bin, receiver_name, receiver_bin, "
+                "basis, status, mode, created_at) VALUES (77, 'incoming', 'X', '2026-01-01', 's', '1', 'r', '2', "
+                "'[]', 'importing', 'trusted', '2026-01-01 00:00:00')"
+            )
+        )
+    with claims.claimed(claims.lock_file(db.engine.url.database), 77) as got:
+        assert got
+        assert importing.clean_abandoned_imports(db) == []
+    assert importing.clean_abandoned_imports(db) == [77]
+    db.dispose()
+
+
+def test_a_big_import_leaves_the_wal_small(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'warehouse.sqlite3'}"
+    db = get_db(make_app(url, tmp_path))
+    _write(tmp_path / "big.json", "BIG", 2, **BIG)
+    wal = tmp_path / "warehouse.sqlite3-wal"
+    importing.import_act(db, tmp_path / "big.json")
+    assert wal.stat().st_size < 1 << 20  # TRUNCATE: 0 unless a scan came after (a full truck left 192 MB)
+    db.dispose()
+
+
+def test_uploads_left_by_a_killed_import_are_removed_at_start_but_not_a_live_one(tmp_path: Path) -> None:
+    import fcntl
+
+    from warehouse.web.imports import UPLOADS
+
+    url = f"sqlite:///{tmp_path / 'warehouse.sqlite3'}"
+    uploads = tmp_path / "instance" / UPLOADS
+    (uploads / "a1").mkdir(parents=True)
+    (uploads / "b2").mkdir()
+    left = uploads / "a1" / "truck.json"
+    live = uploads / "b2" / "truck.json"
+    left.write_text("{}")
+    live.write_text("{}")
+    with live.open("rb") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)  # as a running import holds its upload
+        get_db(make_app(url, tmp_path)).dispose()
+        assert not left.exists() and not (uploads / "a1").exists()
+        assert live.exists()
