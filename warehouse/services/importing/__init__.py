@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -68,7 +69,8 @@ __all__ = [
 ANALYZE_MIN_CODES = 10_000  # PostgreSQL: a bigger import refreshes the planner's statistics of act_codes
 PARALLEL_MIN_BYTES = 8 << 20  # from about 70,000 codes up, the file is read in a second process
 CHECKPOINT_MIN_CODES = 50_000  # SQLite: a bigger import checkpoints and truncates the WAL when it is done
-CHECKPOINT_BUSY_MS = 100  # how long the truncating checkpoint may hold off writers waiting for readers
+CHECKPOINT_BUSY_MS = 50  # how long the truncating checkpoint may hold off writers waiting for readers
+CHECKPOINT_TRIES = 5
 STEP_PAUSE_S = 0.001  # SQLite: the pause after each step of an import, for the scanners waiting to write
 log = logging.getLogger(__name__)
 
@@ -307,7 +309,11 @@ def checkpoint(db: Database) -> bool:
         timeout = int(raw.execute("PRAGMA busy_timeout").fetchone()[0])
         raw.execute(f"PRAGMA busy_timeout = {CHECKPOINT_BUSY_MS}")
         try:
-            busy, _, _ = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            for _ in range(CHECKPOINT_TRIES):  # scanners at work: try again in a gap between their commits
+                busy, _, _ = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if not busy:
+                    break
+                time.sleep(0.2)
         finally:
             raw.execute(f"PRAGMA busy_timeout = {timeout}")
     return not busy
