@@ -8,6 +8,8 @@ the second waits (busy timeout) and then sees the first one's commit.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from flask import Flask
 
 BUSY_TIMEOUT_MS = 30_000
+RETRY_S = 0.0005  # how often a writer tries again for SQLite's write lock (see _begin_immediate)
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -37,7 +40,35 @@ def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_on_begin(conn: Connection) -> None:
     immediate = conn.get_execution_options().get("warehouse_write", False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if immediate:
+        _begin_immediate(conn)
+    else:
+        conn.exec_driver_sql("BEGIN")
+
+
+def _begin_immediate(conn: Connection) -> None:
+    """BEGIN IMMEDIATE, retried every half millisecond while another connection writes.
+
+    SQLite's own busy handler sleeps ever longer (up to 100 ms between tries), so a scan waiting behind an
+    import that writes in short steps would keep missing the gaps between them and wait for seconds;
+    trying this often, a waiting writer takes the lock in the first gap. Past the busy timeout the last
+    try is made as before and fails with "database is locked".
+    """
+    raw: Any = conn.connection.driver_connection
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    raw.execute("PRAGMA busy_timeout = 0")
+    try:
+        while time.monotonic() < deadline:
+            try:
+                raw.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as e:
+                if e.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                    raise
+            time.sleep(RETRY_S)
+    finally:
+        raw.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:

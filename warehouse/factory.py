@@ -10,6 +10,7 @@ from flask import Flask
 from warehouse import config as config_module
 from warehouse import i18n, migrate
 from warehouse.db import Database
+from warehouse.services import importing
 from warehouse.web import register
 from warehouse.web.extensions import csrf, htmx
 
@@ -31,6 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: Path | st
     app.extensions["warehouse.db"] = db
     if app.config["AUTO_MIGRATE"]:
         migrate.upgrade(db.engine)
+        importing.clean_abandoned_imports(db)  # what a killed import left behind, before anyone looks
 
     csrf.init_app(app)
     htmx.init_app(app)

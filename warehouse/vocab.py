@@ -79,6 +79,7 @@ class ActStatus(Word):
     """Statuses of an act. acts.status is 16 characters, so "accepted with discrepancies" of an outgoing act
     is stored as "discrepancies"; the receiver's decision itself is kept whole on the acceptance receipt."""
 
+    IMPORTING = "importing"  # being written in steps by an import: seen by no listing, lookup or match
     NEW = "new"  # incoming: imported, nobody scanned yet
     RECEIVING = "receiving"
     CLOSED = "closed"  # receiving ended; waits for the lead's decision
@@ -175,6 +176,7 @@ _LABELS: Final[dict[type[Word], dict[str, str]]] = {
     Level: {"pallet": N_("Pallet"), "box": N_("Box"), "block": N_("Block"), "pack": N_("Pack")},
     Mode: {"trusted": N_("Trusted mode"), "full_check": N_("Full check")},
     ActStatus: {
+        "importing": N_("Being imported"),
         "new": N_("New"),
         "receiving": N_("Receiving"),
         "closed": N_("Awaiting decision"),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from warehouse.db import Database
 from warehouse.models import Act
-from warehouse.vocab import Direction
+from warehouse.vocab import ActStatus, Direction
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,14 @@ class ActFilter:
     date_to: date | None = None
 
 
+def visible(act: Act | None) -> Act | None:
+    """The act, or None while an import is still writing it (status `importing`): until its last step it is
+    nobody's act, so every lookup here and in `screens` treats it as absent."""
+    return None if act is None or act.status == ActStatus.IMPORTING else act
+
+
 def list_acts(session: Session, f: ActFilter, limit: int = 200) -> list[Act]:
-    stmt = select(Act).order_by(Act.date.desc(), Act.id.desc()).limit(limit)
+    stmt = select(Act).where(Act.status != ActStatus.IMPORTING).order_by(Act.date.desc(), Act.id.desc()).limit(limit)
     if f.direction:
         stmt = stmt.where(Act.direction == f.direction)
     if f.status:
@@ -55,16 +61,21 @@ def listed(db: Database, f: ActFilter, limit: int = 200) -> list[Act]:
 def act_by_id(db: Database, act_id: int) -> Act | None:
     """The act with this id as it is now (its own read transaction), None when there is none."""
     with db.read() as s:
-        return s.get(Act, act_id)
+        return visible(s.get(Act, act_id))
 
 
 def lookup_act(s: Session, ref: str | int) -> Act | None:
     """An act by id, or by number when the reference is not a number (the newest act of that number)."""
     act: Act | None = None
     if isinstance(ref, int) or str(ref).isdigit():
-        act = s.get(Act, int(ref))
+        act = visible(s.get(Act, int(ref)))
     if act is None:
-        act = s.execute(select(Act).where(Act.number == str(ref)).order_by(Act.id.desc()).limit(1)).scalar()
+        act = s.execute(
+            select(Act)
+            .where(Act.number == str(ref), Act.status != ActStatus.IMPORTING)
+            .order_by(Act.id.desc())
+            .limit(1)
+        ).scalar()
     return act
 
 

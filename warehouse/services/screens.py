@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from warehouse.db import Database
 from warehouse.models import Act, ActCode, AuditEntry, Scan, Station, User
-from warehouse.services import audit, receiving, review, shipping, stock, tree
+from warehouse.services import acts, audit, receiving, review, shipping, stock, tree
 from warehouse.vocab import ActStatus
 
 JOURNAL_ROWS = 30
@@ -33,7 +33,7 @@ class Receiving:
 def receiving_state(db: Database, act_id: int) -> Receiving | None:
     """The act and its counters read together (None when there is no such act)."""
     with db.read() as s:
-        act = s.get(Act, act_id)
+        act = acts.visible(s.get(Act, act_id))
         return Receiving(act, receiving.summary(s, act)) if act is not None else None
 
 

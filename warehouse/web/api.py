@@ -6,7 +6,6 @@ state change in the app goes through a CSRF-checked form or htmx request.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -20,6 +19,7 @@ from warehouse.messages import N_, Phrasebook
 from warehouse.services import devices, importing, receiving
 from warehouse.web.access import token_auth
 from warehouse.web.extensions import csrf
+from warehouse.web.imports import saved_upload
 from warehouse.web.openapi import SPEC
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -98,9 +98,7 @@ def import_act() -> Any:
     suffix = Path(upload.filename).suffix.lower()
     if suffix not in (".json", ".csv", ".xlsx"):
         return refuse(400, "bad_format")
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"upload{suffix}"
-        upload.save(path)
+    with saved_upload(upload, suffix, "upload") as path:
         try:
             result = importing.import_act(get_db(), path)
         except importing.ActImportError as e:

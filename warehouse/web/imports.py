@@ -3,14 +3,19 @@ or the full list of problems."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
+import fcntl
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, g, render_template, request, url_for
+from flask.blueprints import BlueprintSetupState
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_htmx import make_response
+from werkzeug.datastructures import FileStorage
 from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response
 
@@ -23,6 +28,60 @@ from warehouse.web.access import roles
 bp = Blueprint("imports", __name__)
 SUFFIXES = (".json", ".csv", ".xlsx")
 BYTES_PER_CODE = 75  # rough size of one code line, to estimate the total for the progress bar
+UPLOADS = "uploads"  # under the instance folder: act files being imported (the browser's and the API's)
+
+
+def uploads_folder(instance_path: str) -> Path:
+    return Path(instance_path) / UPLOADS
+
+
+@contextmanager
+def saved_upload(upload: FileStorage, suffix: str, name: str = "act") -> Iterator[Path]:
+    """The uploaded file saved under the instance's uploads folder, locked (flock) while the block runs and
+    removed after it. A process killed meanwhile leaves it behind, unlocked: `clean_uploads` removes it at
+    the next start, and never one that is still locked, being imported by a live process."""
+    folder = uploads_folder(current_app.instance_path) / secrets.token_hex(8)
+    folder.mkdir(mode=0o700, parents=True)
+    # The sender's file name is kept (for the audit trail), made safe for the file system.
+    path = folder / f"{secure_filename(name) or 'act'}{suffix}"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        with os.fdopen(os.dup(fd), "wb") as f:
+            upload.save(f)
+        yield path
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(fd)  # drops the lock
+        folder.rmdir()
+
+
+def clean_uploads(folder: Path) -> list[Path]:
+    """Remove the uploads an import killed midway left in `folder` (those nobody holds locked)."""
+    removed = []
+    for path in folder.glob("*/*") if folder.is_dir() else []:
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a live import's
+        else:
+            path.unlink(missing_ok=True)
+            removed.append(path)
+        finally:
+            os.close(fd)
+    for sub in folder.glob("*") if folder.is_dir() else []:
+        if sub.is_dir() and not any(sub.iterdir()):
+            sub.rmdir()
+    return removed
+
+
+@bp.record_once
+def _clean_at_start(state: BlueprintSetupState) -> None:
+    clean_uploads(uploads_folder(state.app.instance_path))
 
 
 @bp.get("/acts/import")
@@ -41,10 +100,8 @@ def upload() -> tuple[str, int] | str:
     if suffix not in SUFFIXES:
         return render_template("acts/_import_status.html", message=_("The act file must be .json, .csv or .xlsx.")), 400
     mode = Mode.FULL_CHECK if request.form.get("mode") == Mode.FULL_CHECK else Mode.TRUSTED
-    folder = Path(tempfile.mkdtemp(prefix="act-upload-"))
-    # Keep the sender's file name (for the audit trail), made safe for the file system.
-    path = folder / f"{secure_filename(Path(upload.filename).stem) or 'act'}{suffix}"
-    upload.save(path)
+    saving = saved_upload(upload, suffix, Path(upload.filename).stem)
+    path = saving.__enter__()
     db = get_db()
     user = g.user
 
@@ -55,9 +112,14 @@ def upload() -> tuple[str, int] | str:
         try:
             return importing.import_act(db, path, user=user, mode=mode, progress=progress)
         finally:
-            shutil.rmtree(folder, ignore_errors=True)
+            saving.__exit__(None, None, None)
 
-    job = jobs.start("import", user.id, work, total=max(1, path.stat().st_size // BYTES_PER_CODE))
+    try:
+        total = max(1, path.stat().st_size // BYTES_PER_CODE)
+        job = jobs.start("import", user.id, work, total=total)
+    except BaseException:
+        saving.__exit__(None, None, None)
+        raise
     return render_template("acts/_import_status.html", job=job)
 
 

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import time
+from bisect import bisect_right
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, text
 
-from warehouse.services.importing.planner import _COLUMN_LIST, _COLUMNS, _ID, _LEVEL, _PARENT, _Chunk
+from warehouse.services.importing.planner import _COLUMN_LIST, _COLUMNS, _ID, _LEVEL, _PARENT, CHUNK, _Chunk
 from warehouse.services.importing.sources import _few_collections, _InlineSource, _ProcessSource
 from warehouse.transfer_act import Problem
 from warehouse.vocab import Level
 
 IMPORT_CACHE_KIB = 64 * 1024  # SQLite page cache while an act is written (bounded: part of the memory budget)
+STEP_ROWS = 5_000  # SQLite: rows removed in one write transaction when a refused import is undone
+BUSY_ROWS = 500  # SQLite: rows one step of an import writes while others write too (a few ms)
+QUIET_S = 1.0  # ... and for this long after the last commit by someone else
 Progress = Callable[[int], None]
 
 
@@ -30,8 +36,8 @@ class _Loaded:
 
 
 def _first_id(conn: Connection) -> int:
-    """SQLite: the planner numbers the rows from here. This transaction holds the write lock (BEGIN
-    IMMEDIATE), so max(id) cannot move under us. PostgreSQL: 0, ids come from the sequence (_PgIds)."""
+    """SQLite: the planner numbers the rows from here (each step may shift them: _SqliteIds).
+    PostgreSQL: 0, ids come from the sequence (_PgIds)."""
     if conn.dialect.name == "postgresql":
         return 0
     return int(conn.execute(text("SELECT coalesce(max(id), 0) + 1 FROM act_codes")).scalar_one())
@@ -131,34 +137,116 @@ class _RowWriter:
             )
 
 
+class _SqliteIds:
+    """SQLite: the planner numbers the rows from max(id) + 1 as it was when the act was created, but the import
+    commits in steps and another writer (an outgoing act signed, another import) may add act_codes rows in
+    between. Each step moves its rows to ids free at that moment; parents, `late` and `pending` are mapped
+    through the shifts so far. Shifts only grow, so ids keep the file's order (number_tree relies on it)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.firsts: list[int] = []  # planner id where each shift starts
+        self.deltas: list[int] = []
+
+    def place(self, rows: list[list[Any]]) -> None:
+        """Inside the step's write transaction: give `rows` (consecutive planner ids) ids free now."""
+        free = int(self.conn.execute(text("SELECT coalesce(max(id), 0) + 1 FROM act_codes")).scalar_one())
+        first = rows[0][_ID]
+        delta = max(free - first, self.deltas[-1] if self.deltas else 0)
+        if not self.deltas or delta != self.deltas[-1]:
+            self.firsts.append(first)
+            self.deltas.append(delta)
+        if self.shifted:
+            for row in rows:
+                row[_ID] += delta
+                if row[_PARENT] is not None:
+                    row[_PARENT] = self.map(row[_PARENT])
+
+    @property
+    def shifted(self) -> bool:
+        return bool(self.deltas) and self.deltas[-1] != 0  # deltas never fall: the last is the largest
+
+    def map(self, planned: int) -> int:
+        return planned + self.deltas[bisect_right(self.firsts, planned) - 1]
+
+
+class _Pacer:
+    """SQLite: how big the import's next write transaction may be, and the transaction itself.
+
+    Each commit writes every index page the step touched to the WAL again, and a code's identity lands at a
+    random place of the unique index, so small steps cost the import dearly; but a big step makes a scan
+    wait for it. While nobody else writes, steps are a whole chunk of the planner; once another connection
+    has committed since the last step (`PRAGMA data_version` moved: scanners are at work), they shrink to
+    BUSY_ROWS and stay small until the others have been quiet for QUIET_S.
+    """
+
+    def __init__(self, conn: Connection, pause_s: float) -> None:
+        self.conn = conn
+        self.raw: Any = conn.connection.driver_connection
+        self.pause_s = pause_s
+        self.rows = BUSY_ROWS  # the first steps are small until the database is seen to be quiet
+        self.version = self._version()
+        self.busy_at = time.monotonic()
+
+    def _version(self) -> int:
+        return int(self.raw.execute("PRAGMA data_version").fetchone()[0])
+
+    @contextmanager
+    def step(self) -> Iterator[None]:
+        with self.conn.begin():
+            yield
+        version, now = self._version(), time.monotonic()
+        if version != self.version:  # another connection committed since our last step
+            self.busy_at = now
+        self.version = version
+        self.rows = BUSY_ROWS if now - self.busy_at < QUIET_S else CHUNK
+        time.sleep(self.pause_s)  # a writer waiting for the lock tries every half millisecond: let it in
+
+
 def _load_lines(
-    conn: Connection, act_id: int, source: _InlineSource | _ProcessSource, progress: Progress | None
+    conn: Connection,
+    act_id: int,
+    source: _InlineSource | _ProcessSource,
+    progress: Progress | None,
+    pacer: _Pacer | None = None,
 ) -> _Loaded:
-    """Write the planned rows chunk by chunk; duplicates are found by the unique index as they go in."""
+    """Write the planned rows chunk by chunk; duplicates are found by the unique index as they go in.
+
+    PostgreSQL: all inside the caller's transaction. SQLite: the `pacer` makes each step a write transaction
+    of its own, as many rows as it allows, so the write lock is never held for long.
+    """
     problems: list[Problem] = []
     have_pending = False
     count = 0
     with _few_collections(), _RowWriter(conn) as writer:
-        ids = _PgIds(conn) if writer.pg else None
+        pg_ids = _PgIds(conn) if writer.pg else None
+        sqlite_ids = None if writer.pg else _SqliteIds(conn)
         for chunk in source:
             rows = chunk.rows
-            if ids is not None:
-                ids.apply(chunk)
-            if rows and writer.write(rows) != len(rows):
-                ids_in = [row[_ID] for row in rows]
-                kept = set(
-                    conn.execute(
-                        text("SELECT id FROM act_codes WHERE act_id = :a AND id BETWEEN :lo AND :hi"),
-                        {"a": act_id, "lo": min(ids_in), "hi": max(ids_in)},
-                    ).scalars()
-                )
-                for row, location in zip(rows, chunk.locations.split("\n"), strict=True):
-                    if row[_ID] not in kept:
-                        problems.append(Problem(location, "duplicate_code", row[4]))
-            writer.set_last(chunk.late)
-            if chunk.pending:
-                _stash_pending(conn, chunk.pending, create=not have_pending)
-                have_pending = True
+            if pg_ids is not None:
+                pg_ids.apply(chunk)
+            start = 0
+            while True:
+                size = len(rows) if pacer is None else pacer.rows
+                part = rows[start : start + size]
+                offset, start = start, start + size
+                final = start >= len(rows)
+                with pacer.step() if pacer is not None else nullcontext():
+                    if sqlite_ids is not None and part:
+                        sqlite_ids.place(part)
+                    if part and writer.write(part) != len(part):
+                        problems += _duplicates(conn, act_id, part, chunk.locations, offset)
+                    if not final:
+                        continue
+                    if sqlite_ids is not None and sqlite_ids.shifted:
+                        chunk.late = [(last, sqlite_ids.map(old)) for last, old in chunk.late]
+                        chunk.pending = [(sqlite_ids.map(old), p, where) for old, p, where in chunk.pending]
+                    writer.set_last(chunk.late)
+                    if chunk.pending:
+                        _stash_pending(conn, chunk.pending, create=not have_pending)
+                        have_pending = True
+                if final:
+                    break
             count += len(rows)
             if progress and rows:
                 progress(count)
@@ -173,6 +261,23 @@ def _load_lines(
         plan.skipped,
         plan.counters,
     )
+
+
+def _duplicates(conn: Connection, act_id: int, part: list[list[Any]], locations: str, offset: int) -> list[Problem]:
+    """The rows of `part` the unique index refused: a code already written for this act."""
+    ids_in = [row[_ID] for row in part]
+    kept = set(
+        conn.execute(
+            text("SELECT id FROM act_codes WHERE act_id = :a AND id BETWEEN :lo AND :hi"),
+            {"a": act_id, "lo": min(ids_in), "hi": max(ids_in)},
+        ).scalars()
+    )
+    where = locations.split("\n")[offset : offset + len(part)]
+    return [
+        Problem(location, "duplicate_code", row[4])
+        for row, location in zip(part, where, strict=True)
+        if row[_ID] not in kept
+    ]
 
 
 def _stash_pending(conn: Connection, pending: list[tuple[int, str, str]], *, create: bool) -> None:
