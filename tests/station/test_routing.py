@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from hardware.scan import Scan
-from warehouse.station.routing import Binding, Route, StationRouter
+from warehouse.station.routing import Binding, Route, StationRouter, route_code, routed_act
 from warehouse.station.tray import TrayItem, TrayReason
 
 
@@ -56,3 +56,16 @@ def test_the_tray_is_bounded_and_taken_per_device() -> None:
     assert [i.scan.text for i in router.clear_tray("a")] == ["1", "3"]
     assert [i.scan.text for i in router.tray()] == ["2"]
     assert [i.scan.text for i in router.clear_tray()] == ["2"] and router.tray() == []
+
+
+def test_a_route_code_points_its_scanners_station_at_the_act() -> None:
+    router = StationRouter()
+    router.set_bindings({"kbd-1": Binding("dock-1", user_id=3), "kbd-2": Binding("dock-2")})
+    router.open_act("dock-1", 1, user_id=5)
+    assert router.take_route_code(scan("kbd-1", route_code(2)))
+    assert router.act_for("dock-1") == 2 and router.route("kbd-1") == Route(2, "dock-1", 3, None)
+    assert router.act_for("dock-2") is None  # another station's scanners stay where they were
+    assert not router.take_route_code(scan("kbd-1", "0104600439931256213Vb'JQ&"))  # a marking code is none
+    assert router.take_route_code(scan("stranger", "]d1#whact:2"))  # a scanner of no station moves nothing
+    assert [(i.reason, i.scan.device) for i in router.tray()] == [(TrayReason.UNBOUND, "stranger")]
+    assert routed_act("#WHACT:") is None and routed_act("#WHACT:2x") is None

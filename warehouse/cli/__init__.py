@@ -14,6 +14,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from warehouse import migrate
 from warehouse.cli.acts import acts_cli, scan_cmd
+from warehouse.cli.backup import backup_cmd, restore_cmd
 from warehouse.cli.codes import codes_cli
 from warehouse.cli.common import CliError
 from warehouse.cli.devices import devices_cli
@@ -117,6 +118,8 @@ for _command in (
     stock_cli,
     ship_cli,
     users_cli,
+    backup_cmd,
+    restore_cmd,
 ):
     cli.add_command(_command)
 

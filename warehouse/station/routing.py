@@ -1,8 +1,10 @@
 """Where a scanner's scan goes: scanner -> station -> the act open at that station.
 
 A scanner is bound to a station (and maybe a person) in the database (`warehouse.station.bindings`); the
-web layer says which act is open at each station (`open_act` when a receiving screen opens, `close_act`
-when it is left or the act is closed). A scan that cannot be routed — its scanner is bound to no station,
+station's scanners feed one act at a time (`open_act`), moved only by an explicit action: the act page's
+"Scanners of this station feed this act" button (a POST with CSRF; merely loading a page must not divert
+the dock's scanners), or a scanner of the station scanning the act's route code (`route_code`, shown on
+the act page); `close_act` when the act is closed. A scan that cannot be routed — its scanner is bound to no station,
 or no act is open there — is never credited to a guess: it waits in the tray (`warehouse.station.tray`).
 A scanner that scans a registration code (`warehouse.station.registration`) is bound by it. Pure and
 thread-safe: the sink's writer thread and web requests all call it.
@@ -10,6 +12,7 @@ thread-safe: the sink's writer thread and web requests all call it.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -18,6 +21,31 @@ from datetime import datetime
 from hardware.scan import Scan
 from warehouse.station.registration import REGISTRATION_TTL, Registration, Registrations
 from warehouse.station.tray import Tray, TrayItem, TrayReason
+
+ROUTE_PREFIX = "#WHACT:"
+"""A route code: `#WHACT:` and an act id. `#` is outside GS1's character set 82, so no marking code reads as
+one (the same reasoning as registration codes). It carries no secret: scanning it needs a scanner of the
+station in hand, which is what pressing the act page's button at the station means too."""
+_ROUTE = re.compile(r"(?:\][A-Za-z][0-9])?" + re.escape(ROUTE_PREFIX) + r"([0-9]{1,12})", re.IGNORECASE)
+
+
+def route_code(act_id: int) -> str:
+    """The code a station's scanner scans to feed act `act_id`.
+
+    >>> route_code(42)
+    '#WHACT:42'
+    """
+    return f"{ROUTE_PREFIX}{act_id}"
+
+
+def routed_act(text: str) -> int | None:
+    """The act a route code names, or None when `text` is not one.
+
+    >>> routed_act("#WHACT:42"), routed_act("]d1#whact:7"), routed_act("0104600439931256213Vb'JQ&")
+    (42, 7, None)
+    """
+    match = _ROUTE.fullmatch(text.strip())
+    return int(match.group(1)) if match else None
 
 
 @dataclass(frozen=True)
@@ -113,9 +141,25 @@ class StationRouter:
                 del self._acts[station]
 
     def act_for(self, station: str) -> int | None:
+        """The act the station's scanners feed, None when none."""
         with self._lock:
             current = self._acts.get(station)
         return None if current is None else current.act_id
+
+    def take_route_code(self, scan: Scan) -> bool:
+        """Whether the scan is a route code (`route_code`); if so its scanner's station feeds that act from
+        now on, attributed to the scanner's person (None for a station's scanner). A scanner of no station
+        moves nothing: its scan waits in the tray. An act that is not open refuses the next scan, which
+        closes the route (the sink's rule for any act that stopped receiving)."""
+        act_id = routed_act(scan.text) if scan.creditable else None
+        if act_id is None:
+            return False
+        binding = self.binding_for(scan.device)
+        if binding is None:
+            self.to_tray(scan, TrayReason.UNBOUND)
+        else:
+            self.open_act(binding.station, act_id, user_id=binding.user_id)
+        return True
 
     # -- routing ---------------------------------------------------------------------------------
 

@@ -188,6 +188,8 @@ class ReceivingSink:
         self._maybe_reload()
         runs: list[list[tuple[Scan, Route]]] = []
         for scan in batch:
+            if self._router.take_route_code(scan):  # "feed this act", in arrival order: later scans go there
+                continue
             token = registration_token(scan.text) if scan.creditable else None
             if token is not None:
                 self._register(scan, token)

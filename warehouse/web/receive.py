@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from flask import (
     Blueprint,
@@ -10,9 +11,13 @@ from flask import (
     abort,
     current_app,
     g,
+    redirect,
     render_template,
     request,
+    url_for,
 )
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from reports import datamatrix
 from warehouse.db import get_db
@@ -20,6 +25,8 @@ from warehouse.events import Event
 from warehouse.matching import COMMAND_PREFIX, Command, ScanClass, sound_of
 from warehouse.models import Act
 from warehouse.services import receiving, screens
+from warehouse.services.acts import act_by_id
+from warehouse.station.routing import route_code
 from warehouse.station.scanners import scanners_of
 from warehouse.web import live
 from warehouse.web.access import roles
@@ -68,22 +75,70 @@ def _template_helpers() -> dict[str, object]:
     return {"gtin_names": gtin_names}
 
 
+@dataclass(frozen=True)
+class Feed:
+    """Which act this station's hardware scanners feed (`act_id` None: none), as the act page says."""
+
+    act_id: int | None
+    number: str | None
+
+
+def _feed() -> Feed | None:
+    """None when this process reads no scanners (`flask run`, tests): there is nothing to point."""
+    scanners = scanners_of(current_app)
+    if scanners is None:
+        return None
+    fed = scanners.router.act_for(_station())
+    act = act_by_id(get_db(), fed) if fed is not None else None
+    return Feed(fed, act.number if act is not None else None)
+
+
 def _page_context(act: Act) -> dict[str, object]:
     state = screens.receiving_state(get_db(), act.id)
     if state is None:
         abort(404)
-    return {"act": state.act, "summary": state.summary, "journal": journal_rows(act.id), "station": _station()}
+    return {
+        "act": state.act,
+        "summary": state.summary,
+        "journal": journal_rows(act.id),
+        "station": _station(),
+        "feed": _feed(),
+        "open_statuses": receiving.OPEN_STATUSES,
+    }
 
 
 @bp.get("/acts/<int:act_id>")
 @roles()
 def screen(act_id: int) -> str:
+    """The act's receiving screen. Reading it moves no scanner (a lead reading an act in the office must not
+    divert the dock): the station's scanners follow the "feed this act" button or a scanned route code."""
+    return render_template("receive/screen.html", **_page_context(_act(act_id)))
+
+
+@bp.post("/acts/<int:act_id>/scanners")
+@roles()
+def feed(act_id: int) -> WerkzeugResponse | tuple[str, int]:
+    """This station's hardware scanners feed this act from now on, attributed to the person who asked."""
     act = _act(act_id)
     scanners = scanners_of(current_app)
-    if scanners is not None and act.status in receiving.OPEN_STATUSES:
-        # this station's hardware scanners now feed the act on its screen, attributed to this person
-        scanners.router.open_act(_station(), act.id, user_id=g.user.id)
-    return render_template("receive/screen.html", **_page_context(act))
+    if scanners is None or act.status not in receiving.OPEN_STATUSES:
+        message = _("No scanners of this station can feed this act.")
+        return render_template("error.html", code=409, message=message), 409
+    scanners.router.open_act(_station(), act.id, user_id=g.user.id)
+    current_app.logger.info("station %s: scanners feed act %s (%s)", _station(), act.id, g.user.username)
+    return redirect(url_for("receive.screen", act_id=act.id))
+
+
+@bp.get("/acts/<int:act_id>/route.png")
+@roles()
+def route_png(act_id: int) -> Response:
+    """The act's route code as a Data Matrix: a scanner of the station that scans it feeds the act."""
+    act = _act(act_id)
+    return Response(
+        datamatrix.png(route_code(act.id), scale=4, level="pack"),
+        mimetype="image/png",
+        headers={"Cache-Control": "max-age=86400"},
+    )
 
 
 @bp.get("/commands")
