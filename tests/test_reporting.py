@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 import re
 import time
 from pathlib import Path
@@ -118,3 +120,34 @@ def test_download_from_the_page_with_progress(app: Flask, client: FlaskClient, a
     other = app.test_client()
     Auth(other).login("staff")
     assert other.get(link.group(1)).status_code == 404
+
+
+def test_report_files_wait_in_the_instance_folder_and_old_ones_are_removed(
+    app: Flask, client: FlaskClient, auth: Auth, tmp_path: Path
+) -> None:
+    from warehouse.services.reporting import REPORT_FILES, sweep_report_folders
+
+    instance = Path(app.instance_path)
+    stale = instance / REPORT_FILES / "report-killed"
+    stale.mkdir(parents=True)
+    (stale / "half.pdf.part").write_bytes(b"%PDF-1.4")
+    two_hours_ago = time.time() - 7200
+    os.utime(stale, (two_hours_ago, two_hours_ago))
+    act_id, _ = _received(get_db(app), tmp_path)
+    auth.login("lead")
+    page = client.get(f"/acts/{act_id}/review").get_data(as_text=True)
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', page)
+    assert token
+    started = client.post(
+        f"/acts/{act_id}/reports", data={"kind": "acceptance", "format": "pdf"}, headers={"X-CSRFToken": token.group(1)}
+    )
+    assert started.status_code == 200
+    assert not stale.exists()  # a new report sweeps what nobody came back for
+    for _ in range(100):
+        made = list((instance / REPORT_FILES).glob("report-*/*.pdf"))
+        if made:
+            break
+        time.sleep(0.1)
+    assert made and (made[0].parent.stat().st_mode & 0o077) == 0  # owner only, not the system's /tmp
+    assert sweep_report_folders(instance) == []  # fresh: kept for its download
+    assert sweep_report_folders(instance, older_than=dt.timedelta(0)) == [made[0].parent]

@@ -66,6 +66,11 @@ def load(folder: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any
         # One station: counters in memory. Many stations behind one address need a shared store
         # (redis://…); the per-username lockout is in the database and shared already.
         "RATELIMIT_STORAGE_URI": env.get(f"{ENV_PREFIX}RATELIMIT_STORAGE_URI", "memory://"),
+        # The running station's own backups (docs/backup.md): a folder ("off": none), hourly, 48 kept.
+        "BACKUP_DIR": env.get(f"{ENV_PREFIX}BACKUP_DIR") or str(folder / "backups"),
+        "BACKUP_EVERY_MINUTES": int(env.get(f"{ENV_PREFIX}BACKUP_EVERY_MINUTES", "60")),
+        "BACKUP_KEEP": int(env.get(f"{ENV_PREFIX}BACKUP_KEEP", "48")),
+        "BACKUP_AFTER_DECISION": env.get(f"{ENV_PREFIX}BACKUP_AFTER_DECISION", "1") != "0",
         "WTF_CSRF_TIME_LIMIT": None,  # a shift is long; the token is bound to the session anyway
         "BABEL_DEFAULT_LOCALE": DEFAULT_LANGUAGE,
         "LANGUAGES": LANGUAGES,

@@ -11,6 +11,7 @@ from warehouse import config as config_module
 from warehouse import i18n, migrate
 from warehouse.db import Database
 from warehouse.services import importing
+from warehouse.services.reporting import sweep_report_folders
 from warehouse.web import register
 from warehouse.web.extensions import csrf, htmx
 
@@ -33,6 +34,7 @@ def create_app(overrides: dict[str, Any] | None = None, instance_path: Path | st
     if app.config["AUTO_MIGRATE"]:
         migrate.upgrade(db.engine)
         importing.clean_abandoned_imports(db)  # what a killed import left behind, before anyone looks
+    sweep_report_folders(folder.resolve())  # report files nobody came back for, a killed report's too
 
     csrf.init_app(app)
     htmx.init_app(app)

@@ -44,6 +44,12 @@ def _acts(app: Flask, tmp_path: Path, n: int = 2) -> list[int]:
     ]
 
 
+def _english(client: FlaskClient) -> FlaskClient:
+    """Pages render in Russian by default; these tests read the English words."""
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 def _form_token(page: str) -> str:
     m = re.search(r'name="csrf_token" value="([^"]+)"', page) or re.search(r'"X-CSRFToken": "([^"]+)"', page)
     assert m
@@ -55,7 +61,7 @@ def test_loading_an_act_page_does_not_move_the_scanners(station_app: Flask, tmp_
     router = _station(station_app).router
     name = station_app.config["STATION"]
     router.open_act(name, first)  # the dock receives act 1
-    lead = station_app.test_client()
+    lead = _english(station_app.test_client())
     Auth(lead).login("lead")
     page = lead.get(f"/acts/{second}")  # a lead reads act 2 in the office
     assert page.status_code == 200
@@ -69,7 +75,7 @@ def test_the_feed_button_needs_csrf_and_then_moves_the_scanners(station_app: Fla
     router = _station(station_app).router
     name = station_app.config["STATION"]
     router.open_act(name, first)
-    client: FlaskClient = station_app.test_client()
+    client: FlaskClient = _english(station_app.test_client())
     Auth(client).login("staff")
     # a cross-site form (no token) is refused and changes nothing
     assert client.post(f"/acts/{second}/scanners").status_code == 400
@@ -99,7 +105,7 @@ def test_without_scanners_the_page_offers_no_button(
 ) -> None:
     (act_id,) = _acts(app, tmp_path, 1)
     auth.login("staff")
-    page = client.get(f"/acts/{act_id}").get_data(as_text=True)
-    assert "Scanners of this station feed this act" not in page
+    page = _english(client).get(f"/acts/{act_id}").get_data(as_text=True)
+    assert "The scanners of this station feed" not in page and "Scanners of this station feed this act" not in page
     token = _form_token(page)
     assert client.post(f"/acts/{act_id}/scanners", data={"csrf_token": token}).status_code == 409

@@ -6,6 +6,7 @@ refuses raises `CliError` (warehouse.cli.common): a one-line reason on stderr, a
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import click
@@ -50,6 +51,7 @@ def run(host: str, port: int, threads: int) -> None:
     from waitress import serve
 
     from hardware.config import ScannerConfigError
+    from warehouse.services.backup_schedule import start_backups
     from warehouse.station.scanners import start_scanners
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -59,11 +61,14 @@ def run(host: str, port: int, threads: int) -> None:
         scanners = start_scanners(app)
     except ScannerConfigError as e:  # a bad scanner configuration must say so, not start half a station
         raise CliError(f"scanners: {e}") from e
+    backups = start_backups(get_db(), app.config, Path(app.instance_path))
     click.echo(f"Serving on http://{host}:{port}/")
     try:
         serve(app, host=host, port=port, threads=threads, channel_timeout=3600)
     finally:
-        scanners.stop()  # journals what the readers still hold: nothing a scanner sent is lost on stop
+        scanners.stop()
+        if backups is not None:
+            backups.stop()  # journals what the readers still hold: nothing a scanner sent is lost on stop
 
 
 @cli.group("db")

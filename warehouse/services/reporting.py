@@ -7,6 +7,9 @@ while the renderer writes, so memory does not grow with the act.
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
+import time
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -273,3 +276,34 @@ def code_rows(s: Session, act: Act) -> Iterator[CodeRow]:
             gtin=gtin,
             status="credited" if credited is not None else "missing",
         )
+
+
+# --- where report files wait for their download ---------------------------------------------------------
+
+REPORT_FILES: Final = "report-files"
+FILE_LIFETIME: Final = dt.timedelta(hours=1)  # a report is downloaded right after it is made, or made again
+
+
+def report_folder(instance: Path) -> Path:
+    """A fresh folder for one report's file, under the instance folder (owner only), not the system's /tmp
+    where nothing ever removed them; folders older than FILE_LIFETIME are removed first."""
+    root = instance / REPORT_FILES
+    sweep_report_folders(instance)
+    root.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="report-", dir=root))
+
+
+def sweep_report_folders(instance: Path, older_than: dt.timedelta = FILE_LIFETIME) -> list[Path]:
+    """Remove report folders older than `older_than` (what a finished or killed report left); returns them."""
+    root = instance / REPORT_FILES
+    cutoff = time.time() - older_than.total_seconds()
+    removed = []
+    for folder in root.iterdir() if root.is_dir() else ():
+        try:
+            old = folder.stat().st_mtime < cutoff
+        except FileNotFoundError:  # another process removed it meanwhile
+            continue
+        if old:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed

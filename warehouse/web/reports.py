@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import tempfile
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, g, render_template, request, send_file
@@ -13,7 +12,15 @@ from werkzeug.wrappers import Response
 from warehouse.db import get_db
 from warehouse.services.acts import act_by_id
 from warehouse.services.jobs import Job, jobs
-from warehouse.services.reporting import SUPPORTED, ReportError, ReportFormat, ReportKind, file_name, render
+from warehouse.services.reporting import (
+    SUPPORTED,
+    ReportError,
+    ReportFormat,
+    ReportKind,
+    file_name,
+    render,
+    report_folder,
+)
 from warehouse.vocab import Role
 from warehouse.web.access import roles
 from warehouse.web.common import ui_lang as _lang
@@ -36,7 +43,7 @@ def start(act_id: int) -> tuple[str, int] | str:
     if act is None:
         abort(404)
     name = file_name(act, kind, fmt)
-    folder = Path(tempfile.mkdtemp(prefix="report-"))
+    folder = report_folder(Path(current_app.instance_path))
     lang = _lang()
 
     def work(job: Job) -> Path:
