@@ -6,6 +6,7 @@ The secret key, when not given, is generated once into the instance folder so se
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from pathlib import Path
@@ -40,7 +41,10 @@ def load(folder: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any
     """Return the Flask configuration for an instance folder; `overrides` win over the environment."""
     env = os.environ
     overrides = dict(overrides or {})
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    with contextlib.suppress(PermissionError):  # the station's secret, database and uploads: owner only
+        if folder.stat().st_mode & 0o077:
+            folder.chmod(0o700)
     config: dict[str, Any] = {
         "DATABASE_URL": env.get(f"{ENV_PREFIX}DATABASE_URL") or f"sqlite:///{folder / 'warehouse.sqlite3'}",
         "SECRET_KEY": env.get(f"{ENV_PREFIX}SECRET_KEY") or None,
