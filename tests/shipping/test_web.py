@@ -115,6 +115,10 @@ def test_ship_from_the_pages(stations: Stations, tmp_path: Path) -> None:
     document = client.get(f"/ship/{act_id}/export/1.json")
     signature = client.get(f"/ship/{act_id}/export/1.p7s")
     assert document.status_code == 200 and "attachment" in document.headers["Content-Disposition"]
+    # The act's number is Cyrillic (ТА-…): a real server sends headers as Latin-1, so the name goes RFC 5987.
+    disposition = document.headers["Content-Disposition"]
+    disposition.encode("latin-1")
+    assert "filename*=UTF-8''act-%D0%A2%D0%90-" in disposition and signature.headers["Content-Disposition"]
     assert client.get(f"/ship/{act_id}/export/1.xlsx").status_code == 200
     assert shipping.act_summary(stations.a, act_id).act.status == "sent"
 

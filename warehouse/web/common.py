@@ -1,9 +1,12 @@
-"""Small things every page handler needs: the viewer's language and an act or a 404."""
+"""Small things every page handler needs: the viewer's language, an act or a 404, a file to download."""
 
 from __future__ import annotations
 
-from flask import abort
+import io
+
+from flask import abort, send_file
 from flask_babel import get_locale
+from werkzeug.wrappers import Response
 
 from warehouse.db import get_db
 from warehouse.models import Act
@@ -20,3 +23,10 @@ def act_or_404(act_id: int) -> Act:
     if act is None:
         abort(404)
     return act
+
+
+def attachment(data: bytes, name: str, mimetype: str) -> Response:
+    """A download named `name`, whatever its letters: an act's number is Cyrillic (ТА-000001), and a
+    header goes out as Latin-1, so werkzeug writes the name twice (RFC 6266): an ASCII fallback and
+    `filename*=UTF-8''…` (RFC 5987), which every browser prefers."""
+    return send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
