@@ -16,4 +16,21 @@
     var bar = document.getElementById("upload-progress");
     if (bar && e.detail.lengthComputable) { bar.value = e.detail.loaded / e.detail.total * 100; }
   });
+  // A refused or failed upload must not leave the bar at 100 % as if it had gone through.
+  document.addEventListener("htmx:afterRequest", function (e) {
+    var bar = document.getElementById("upload-progress");
+    if (bar && !e.detail.successful) { bar.value = 0; }
+  });
+  // The server could not be reached: say so where the answer was awaited, and that nothing was recorded.
+  document.addEventListener("htmx:sendError", function (e) {
+    var target = e.detail.target;
+    var text = document.documentElement.dataset.unreachable;
+    if (target && text) {
+      var p = document.createElement("p");
+      p.className = "flash flash-error";
+      p.setAttribute("role", "alert");
+      p.textContent = text;
+      target.replaceChildren(p);
+    }
+  });
 })();
