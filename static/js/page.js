@@ -32,5 +32,6 @@
       p.textContent = text;
       target.replaceChildren(p);
     }
+    if (window.warehouseSound) { window.warehouseSound("error"); }
   });
 })();

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 import io
 import re
+import time
+from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 
-from tests.conftest import Auth
+from tests.conftest import Auth, make_app
+from tests.factories import ActFactory
+from warehouse.db import get_db
+from warehouse.models import Scan
+from warehouse.services import importing
 
 HTMX = {"HX-Request": "true", "Accept-Language": "en"}
 
@@ -65,3 +72,25 @@ def test_htmx_swaps_refusals_into_the_page(client: FlaskClient) -> None:
     page = client.get("/login").get_data(as_text=True)
     config = re.search(r'name="htmx-config" content=\'([^\']+)\'', page)
     assert config and '{"code": "[45]..", "swap": true, "error": true}' in config.group(1)
+
+
+def test_a_scan_sent_after_the_session_ended_says_it_was_not_recorded(sqlite_url: str, tmp_path: Path) -> None:
+    app = make_app(sqlite_url, tmp_path, SESSION_IDLE_SECONDS=1)
+    act_id = importing.import_act(get_db(app), ActFactory().write(tmp_path / "act.json")).act_id
+    client = app.test_client()
+    Auth(client).login("staff")
+    page = client.get(f"/acts/{act_id}").get_data(as_text=True)
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', page)
+    assert token
+    time.sleep(1.5)  # the station stands idle; the form on screen still holds its token
+    r = client.post(
+        f"/acts/{act_id}/scans",
+        data={"code": "00046000000000000017", "scan_id": "x1"},
+        headers={**HTMX, "X-CSRFToken": token.group(1)},
+    )
+    body = r.get_data(as_text=True)
+    assert r.status_code == 401 and "HX-Redirect" not in r.headers and "<html" not in body
+    assert "this was not recorded" in body and 'data-sound="error"' in body
+    with get_db(app).read() as s:
+        assert s.execute(select(func.count()).select_from(Scan)).scalar_one() == 0
+    get_db(app).dispose()
