@@ -107,6 +107,7 @@ def test_staff_closes_but_only_a_lead_decides(app: Flask, client: FlaskClient, a
     token = _token(client, f"/acts/{act_id}/review")
     page = client.get(f"/acts/{act_id}/review").get_data(as_text=True)
     assert f.codes["box"][1] in page  # the missing box, listed as the box
+    assert "Недостача · Короб" in page and "· box" not in page  # the level in the reader's language
     code_id = re.search(r'name="act_code_id" value="(\d+)"', page)
     assert code_id
     r = client.post(
@@ -134,6 +135,7 @@ def test_staff_closes_but_only_a_lead_decides(app: Flask, client: FlaskClient, a
     assert "status-decided" in page
     audit_page = client.get(f"/acts/{act_id}/audit").get_data(as_text=True)
     assert "act.decided" in audit_page and "act.closed" in audit_page and "line.resolved" in audit_page
+    assert "comment: box &lt;not&gt; delivered" in audit_page  # read as text, escaped, not as JSON
 
 
 def test_resolving_a_line_of_another_act_is_refused(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
@@ -71,6 +73,16 @@ def init_app(app: Flask) -> None:
         StockStatus=StockStatus,
     )
     app.jinja_env.filters["gs"] = show_gs
+    app.jinja_env.filters["details"] = show_details
+
+
+def show_details(details: dict[str, object]) -> list[tuple[str, str]]:
+    """An audit entry's details as people read them: Cyrillic as letters, not \\u041d escapes (Jinja
+    escapes what the template prints)."""
+    return [
+        (str(key), value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str))
+        for key, value in (details or {}).items()
+    ]
 
 
 def show_gs(code: str) -> str:
