@@ -11,6 +11,7 @@ from markupsafe import escape
 from warehouse.models import StockStatus
 from warehouse.vocab import (
     ActStatus,
+    BasisType,
     Command,
     Decision,
     Direction,
@@ -40,6 +41,7 @@ RESOLUTION = _table(Resolution)
 REASON = _table(ReasonCode)
 DECISION = _table(Decision)
 STATUS = _table(ActStatus)
+BASIS = _table(BasisType)
 
 
 def _label(table: dict[str, object]) -> object:
@@ -62,6 +64,7 @@ def init_app(app: Flask) -> None:
         resolution_label=_label(RESOLUTION),
         reason_label=_label(REASON),
         decision_label=_label(DECISION),
+        basis_label=_label(BASIS),
         # Templates compare against members, not bare strings: `act.status == ActStatus.DRAFT`.
         ActStatus=ActStatus,
         Direction=Direction,
