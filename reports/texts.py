@@ -20,7 +20,7 @@ from typing import Final, Literal
 
 from reports.errors import ReportError
 from warehouse.messages import N_, say
-from warehouse.vocab import ActStatus, BasisType, DiscrepancyKind, Level, ReasonCode
+from warehouse.vocab import ActStatus, BasisType, DiscrepancyKind, Level, ReasonCode, Resolution
 
 Lang = Literal["ru", "kk", "en"]
 LANGS: tuple[Lang, ...] = ("ru", "kk", "en")
@@ -104,6 +104,7 @@ class Words:
     modes: Mapping[str, str]
     turnovers: Mapping[str, str]
     basis_types: Mapping[str, str]
+    resolutions: Mapping[str, str]
     notes: tuple[str, ...]
 
 
@@ -137,6 +138,7 @@ def words(lang: Lang) -> Words:
         modes=table(_MODES),
         turnovers=table(_TURNOVERS),
         basis_types={b.value: b.label(lang) for b in BasisType},
+        resolutions={r.value: r.label(lang) for r in Resolution},
         notes=tuple(say(note, lang) for note in NOTES),
     )
 
