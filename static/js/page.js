@@ -16,6 +16,20 @@
     var bar = document.getElementById("upload-progress");
     if (bar && e.detail.lengthComputable) { bar.value = e.detail.loaded / e.detail.total * 100; }
   });
+  // A review form with changed lines warns before the page is left without saving them.
+  var dirty = null;
+  document.addEventListener("change", function (e) {
+    var form = e.target.form;
+    if (form && form.hasAttribute("data-warn-unsaved")) { dirty = form; }
+  });
+  document.addEventListener("input", function (e) {
+    var form = e.target.form;
+    if (form && form.hasAttribute("data-warn-unsaved")) { dirty = form; }
+  });
+  document.addEventListener("submit", function (e) { if (e.target === dirty) { dirty = null; } });
+  window.addEventListener("beforeunload", function (e) {
+    if (dirty) { e.preventDefault(); e.returnValue = dirty.dataset.unsaved || ""; }
+  });
   // A refused or failed upload must not leave the bar at 100 % as if it had gone through.
   document.addEventListener("htmx:afterRequest", function (e) {
     var bar = document.getElementById("upload-progress");

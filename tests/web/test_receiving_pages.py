@@ -108,7 +108,7 @@ def test_staff_closes_but_only_a_lead_decides(app: Flask, client: FlaskClient, a
     page = client.get(f"/acts/{act_id}/review").get_data(as_text=True)
     assert f.codes["box"][1] in page  # the missing box, listed as the box
     assert "Недостача · Короб" in page and "· box" not in page  # the level in the reader's language
-    code_id = re.search(r'name="act_code_id" value="(\d+)"', page)
+    code_id = re.search(r'name="line" value="c(\d+)"', page)
     assert code_id
     r = client.post(
         f"/acts/{act_id}/lines",
