@@ -16,7 +16,6 @@ from warehouse.models import LineResolution
 from warehouse.services import importing, receiving
 from warehouse.services.receiving import ScanInput
 
-
 SURPLUS = pack(gtin(1001), 777_777)  # a pack of a product of the act that the act does not list
 
 
