@@ -72,8 +72,9 @@ def test_printed_figures_are_the_signed_documents(db: Database, tmp_path: Path, 
         missing = [line for line in review.lines(s, act) if line.kind == "missing"]
     assert missing
     for line in missing:  # the lead accepts (or refuses) every missing box as it is
-        review.resolve(db, act_id, resolution=resolution, reason="shortage", comment=None, user=lead,
-                       act_code_id=line.act_code_id)  # fmt: skip
+        review.resolve(
+            db, act_id, resolution=resolution, reason="shortage", comment=None, user=lead, act_code_id=line.act_code_id
+        )
     receiving.decide(db, act_id, "accepted_with_discrepancies", reason="shortage", actor="test")
 
     prepared = signing.prepare(db, act_id, signer=SignerRef("lead"), created_at=datetime.now(UTC))
@@ -107,8 +108,9 @@ def test_the_discrepancy_notice_shows_the_leads_resolution(db: Database, tmp_pat
     with db.read() as s:
         lead = s.query(User).filter_by(username="lead").one()
         (line, *_) = [x for x in review.lines(s, receiving.find_act(s, act_id)) if x.kind == "missing"]
-    review.resolve(db, act_id, resolution="found_later", reason=None, comment="в машине", user=lead,
-                   act_code_id=line.act_code_id)  # fmt: skip
+    review.resolve(
+        db, act_id, resolution="found_later", reason=None, comment="в машине", user=lead, act_code_id=line.act_code_id
+    )
     text = pdf_text(render(db, act_id, ReportKind.DISCREPANCIES, ReportFormat.PDF, tmp_path / "d.pdf", "ru"))
     assert Resolution.FOUND_LATER.label("ru") in text and "в машине" in text
     book = render(db, act_id, ReportKind.CODES, ReportFormat.XLSX, tmp_path / "c.xlsx", "ru")

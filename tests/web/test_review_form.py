@@ -43,7 +43,7 @@ def _resolutions(app: Flask) -> list[tuple[str, str | None, str | None]]:
 def test_filters_and_one_resolution_for_every_line_shown(
     app: Flask, client: FlaskClient, auth: Auth, tmp_path: Path
 ) -> None:
-    act_id, f = _closed(app, tmp_path)
+    act_id, _f = _closed(app, tmp_path)
     auth.login("lead")
     every = client.get(f"/acts/{act_id}/review").get_data(as_text=True)
     _, all_keys = _form(every)
@@ -62,7 +62,7 @@ def test_filters_and_one_resolution_for_every_line_shown(
             "bulk_reason": "shortage",
             "filter_kind": "missing",
             "filter_level": "box",
-        },  # fmt: skip
+        },
     )
     assert r.status_code == 302 and "kind=missing" in r.headers["Location"]  # back to the same lines
     assert _resolutions(app) == [("reject", "shortage", None)] * 3
