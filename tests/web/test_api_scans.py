@@ -294,3 +294,24 @@ def test_a_retry_across_the_upgrade_is_still_answered(app: Flask, client: FlaskC
     again = _post(client, token, act_id, {"code": f.codes["box"][0], "scan_id": "41"}).json["results"][0]
     assert again["replayed"] is True and again["journal_id"] == first["journal_id"] and again["credited"] == 9
     assert len(_journal(app)) == 1
+
+
+def test_the_items_after_a_scanned_close_are_refused_one_by_one(app: Flask, client: FlaskClient) -> None:
+    token = _token(app)
+    f = ActFactory()
+    act_id = _act(client, token, f)
+    batch = [
+        {"code": f.codes["pack"][0], "scan_id": "1"},
+        {"code": "#WH:CLOSE", "scan_id": "2"},
+        {"code": f.codes["pack"][3], "scan_id": "3"},
+    ]
+    r = _post(client, token, act_id, {"scans": batch})
+    assert r.status_code == 200
+    assert [(x["status"], x["reason"]) for x in r.json["results"]][2] == ("refused", "act_not_open")
+    assert [x["status"] for x in r.json["results"]][:2] == ["accepted", "accepted"]
+    assert [raw for _, raw in _journal(app)] == [f.codes["pack"][0], "#WH:CLOSE"]
+    # A retry after the close is still answered for what went in; the rest is refused as a whole.
+    again = _post(client, token, act_id, {"scans": batch[:2]})
+    assert again.status_code == 200 and [x["replayed"] for x in again.json["results"]] == [True, True]
+    late = _post(client, token, act_id, {"scans": batch[2:]})
+    assert late.status_code == 409 and late.json["error"]["code"] == "act_not_open"
