@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from warehouse import scan_limits
 from warehouse.db import get_db
 from warehouse.services import receiving, review, screens, stock
 from warehouse.services.receiving import DECISIONS, REASON_CODES, ReceivingError
@@ -16,6 +16,7 @@ from warehouse.station.scanners import scanners_of
 from warehouse.vocab import Level, Role
 from warehouse.web.access import roles
 from warehouse.web.common import act_or_404 as _act
+from warehouse.web.common import browser_scan_key
 from warehouse.web.common import ui_lang as _lang
 
 bp = Blueprint("review", __name__)
@@ -126,6 +127,10 @@ def resolve(act_id: int) -> Response | tuple[str, int]:
 @roles(*LEADS)
 def found(act_id: int) -> Response:
     raw = request.form.get("code", "")
+    problem = scan_limits.code_problem(raw)
+    if problem is not None:  # what the journal cannot hold: said, nothing written
+        flash(ReceivingError(problem, **scan_limits.code_details(raw, problem)).message(_lang()), "error")
+        return redirect(url_for("review.page", act_id=act_id))
     try:
         result = receiving.record_scan(
             get_db(),
@@ -135,7 +140,7 @@ def found(act_id: int) -> Response:
                 source="browser",
                 station=str(current_app.config["STATION"]),
                 user_id=g.user.id,
-                client_scan_id=f"web:{request.form.get('scan_id') or uuid.uuid4()}",
+                client_scan_id=browser_scan_key(request.form.get("scan_id")),
             ),
             gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
             found_later=True,
