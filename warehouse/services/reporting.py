@@ -68,8 +68,10 @@ MAX_DISCREPANCY_LINES: Final = 1_000_000
 
 
 def file_name(act: Act, kind: ReportKind, fmt: ReportFormat) -> str:
+    """The report's file name; the workbook is one whatever was asked of it, and is named so."""
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in act.number)
-    return f"{safe}-{kind.value}.{fmt.value}"
+    what = "workbook" if fmt is ReportFormat.XLSX else kind.value
+    return f"{safe}-{what}.{fmt.value}"
 
 
 def render(
