@@ -26,6 +26,7 @@ __all__ = [
     "Resolution",
     "Role",
     "ScanClass",
+    "Scope",
 ]
 
 
@@ -170,6 +171,15 @@ class Command(Word):
     CLOSE = "CLOSE"
 
 
+class Scope(Word):
+    """What a handheld's API token may do (`warehouse devices token`): every token scans, into its station's
+    acts; importing acts and reading act summaries are granted at issue."""
+
+    SCAN = "scan"
+    IMPORT = "import"
+    READ = "read"
+
+
 _LABELS: Final[dict[type[Word], dict[str, str]]] = {
     Role: {"staff": N_("Warehouse staff"), "lead": N_("Logistics lead"), "admin": N_("Administrator")},
     Direction: {"incoming": N_("Incoming"), "outgoing": N_("Outgoing")},
@@ -227,4 +237,5 @@ _LABELS: Final[dict[type[Word], dict[str, str]]] = {
         "OPEN": N_("Open the next box or pallet"),
         "CLOSE": N_("End receiving"),
     },
+    Scope: {"scan": N_("Scan into its station's acts"), "import": N_("Import acts"), "read": N_("Read act summaries")},
 }

@@ -24,6 +24,7 @@ from warehouse.services.receiving.summary import (
     count_scans,
     find_act,
     missing,
+    receiving_station,
     summary,
 )
 from warehouse.vocab import LEVELS
@@ -45,6 +46,7 @@ __all__ = [
     "decide",
     "find_act",
     "missing",
+    "receiving_station",
     "record_scan",
     "record_scans",
     "result_of",
