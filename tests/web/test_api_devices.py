@@ -189,3 +189,20 @@ def test_cli_issues_lists_and_revokes(app: Flask, client: FlaskClient, act: tupl
     as_json = runner.invoke(devices_cli, ["list", "--json"])
     row = next(json.loads(line) for line in as_json.output.splitlines() if "TSD-07" in line)
     assert row["scope"] == ["scan", "read"] and row["revoked_at"] is not None
+
+
+def test_the_receiving_service_itself_keeps_a_handheld_to_its_station(app: Flask, act: tuple[int, ActFactory]) -> None:
+    """The rule holds under the act's lock too: a handheld's scan that reaches the service although another
+    station started the act since its token was checked records nothing."""
+    act_id, f = act
+    db = get_db(app)
+    receiving.record_scan(db, act_id, receiving.ScanInput(raw=f.codes["box"][0], source="cli"))  # no station
+    _start_at(app, act_id, "dock-1", f.codes["box"][1])  # the first stationed scan puts the act at dock-1
+    with db.read() as s:
+        assert receiving.receiving_station(s, act_id) == "dock-1"
+    before = _journal(app)
+    handheld = receiving.ScanInput(raw=f.codes["pack"][0], source="api", station="dock-2")
+    with pytest.raises(receiving.ReceivingError) as refused:
+        receiving.record_scans(db, act_id, [handheld])
+    assert refused.value.reason == "another_station" and "dock-1" in refused.value.message("en")
+    assert _journal(app) == before
