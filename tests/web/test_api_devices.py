@@ -18,6 +18,7 @@ from warehouse.cli.devices import devices_cli
 from warehouse.db import get_db
 from warehouse.models import Act, AuditEntry, Scan, Scanner
 from warehouse.services import devices, receiving
+from warehouse.services.receiving import stations
 from warehouse.services.users import authenticate
 from warehouse.timeutil import utcnow
 
@@ -199,7 +200,7 @@ def test_the_receiving_service_itself_keeps_a_handheld_to_its_station(app: Flask
     receiving.record_scan(db, act_id, receiving.ScanInput(raw=f.codes["box"][0], source="cli"))  # no station
     _start_at(app, act_id, "dock-1", f.codes["box"][1])  # the first stationed scan puts the act at dock-1
     with db.read() as s:
-        assert receiving.receiving_station(s, act_id) == "dock-1"
+        assert stations.receiving_station(s, act_id) == "dock-1"
     before = _journal(app)
     handheld = receiving.ScanInput(raw=f.codes["pack"][0], source="api", station="dock-2")
     with pytest.raises(receiving.ReceivingError) as refused:

@@ -2,7 +2,7 @@
 
 A token's scope: it scans, into its station's acts only; it imports acts and reads act summaries only when
 issued with those rights (`Scope`). An act is its station's when it is received there
-(`receiving.receiving_station`: the station of its latest receiving session) or nobody has scanned it yet
+(`receiving.stations`: the station of its latest receiving session) or nobody has scanned it yet
 (a handheld's first scan then puts it at the handheld's station). So a token bound to dock-2 neither scans
 into nor reads an act being received at dock-1. A token expires (`DEFAULT_LIFE` unless told; never
 "forever"), is revoked at once by `revoke_token`, and re-issuing one for the same name replaces the old.
@@ -25,6 +25,7 @@ from warehouse.db import Database
 from warehouse.messages import N_, Phrasebook, WarehouseError
 from warehouse.models import Act, Scanner, Station, User
 from warehouse.services import audit, receiving
+from warehouse.services.receiving.stations import receiving_station
 from warehouse.services.users import ensure_station
 from warehouse.timeutil import utcnow
 from warehouse.vocab import Scope
@@ -191,7 +192,7 @@ def authorize(db: Database, token: str, scope: Scope, act: str | int | None = No
                 found: Act | None = receiving.find_act(s, act)
             except receiving.ReceivingError:
                 found = None
-            at = receiving.receiving_station(s, found.id) if found is not None else None
+            at = receiving_station(s, found.id) if found is not None else None
         if found is not None and at is not None and at != device.station:
             reason = "another_station" if scope == Scope.SCAN else "read_another_station"
             raise DeviceError(reason, act=found.number, other=at, station=device.station or "-")

@@ -24,7 +24,6 @@ from warehouse.services.receiving.summary import (
     count_scans,
     find_act,
     missing,
-    receiving_station,
     summary,
 )
 from warehouse.vocab import LEVELS
@@ -46,7 +45,6 @@ __all__ = [
     "decide",
     "find_act",
     "missing",
-    "receiving_station",
     "record_scan",
     "record_scans",
     "result_of",

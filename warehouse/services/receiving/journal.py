@@ -203,7 +203,7 @@ _OPEN_SESSION = (
 def _session_for(s: Session, act: Act, scan: ScanInput, station_id: int | None) -> tuple[int, int | None]:
     """The session the scans go into and its station. A session is at the station of the scan that opened
     it; one without a station (a command-line scan without --station) is put at the first station that
-    scans into it. That is what "the act is received at station S" means (`receiving_station`)."""
+    scans into it. That is what "the act is received at station S" means (`stations.receiving_station`)."""
     found = s.connection().execute(_OPEN_SESSION, {"act_id": act.id}).first()
     if found is None:
         session = _open_session(s, act, scan, station_id)

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from warehouse.db import Database
-from warehouse.models import Act, ActCode, ActCounter, ReceivingSession, Scan, ScanTally, Station
+from warehouse.models import Act, ActCode, ActCounter, Scan, ScanTally
 from warehouse.services import acts
 from warehouse.services.receiving.errors import ReceivingError
 from warehouse.vocab import LEVELS, ActStatus, ScanClass
@@ -74,24 +74,6 @@ class Summary:
 def find_act(s: Session, ref: str | int) -> Act:
     """An act by id, or by number when the reference is not a number; raises ReceivingError("no_act")."""
     return acts.find_act(s, ref, refuse=ReceivingError)
-
-
-_STATION_OF_ACT = (
-    select(Station.name)
-    .select_from(ReceivingSession)
-    .outerjoin(Station, Station.id == ReceivingSession.station_id)
-    .where(ReceivingSession.act_id == bindparam("act_id"))
-    .order_by(ReceivingSession.id.desc())
-    .limit(1)
-)
-
-
-def receiving_station(s: Session, act_id: int) -> str | None:
-    """The station an act is being received at, or was last: its latest receiving session's. None when nobody
-    scanned it yet, or its session has no station (a command-line scan without --station); the next scan
-    with a station puts the session there (`journal._session_for`)."""
-    name: str | None = s.execute(_STATION_OF_ACT, {"act_id": act_id}).scalar()
-    return name
 
 
 _LOCK_ACT = select(Act).where(Act.id == bindparam("act_id")).with_for_update(key_share=True)
