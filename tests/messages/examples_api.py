@@ -2,6 +2,7 @@
 
 EXAMPLES = {
     "api": {
+        "unauthorized": {},
         "no_file": {},
         "bad_format": {},
         "bad_json": {},
