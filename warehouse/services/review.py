@@ -36,9 +36,13 @@ def _resolutions(s: Session, act_id: int) -> dict[tuple[str, int], LineResolutio
     latest: dict[tuple[str, int], LineResolution] = {}
     query = select(LineResolution).where(LineResolution.act_id == act_id).order_by(LineResolution.id)
     for r in s.execute(query).scalars():
-        key = ("code", r.act_code_id) if r.act_code_id is not None else ("scan", r.scan_id or 0)
-        latest[key] = r
+        latest[_held_by(r.act_code_id, r.scan_id)] = r
     return latest
+
+
+def _held_by(act_code_id: int | None, scan_id: int | None) -> tuple[str, int]:
+    """A resolution's line: the missing code or the surplus scan it is about."""
+    return ("code", act_code_id) if act_code_id is not None else ("scan", scan_id or 0)
 
 
 def lines(s: Session, act: Act, lang: str = "ru", limit: int = 2000) -> list[Line]:
@@ -112,11 +116,6 @@ class LineChange:
     act_code_id: int | None = None
     scan_id: int | None = None
 
-    @property
-    def key(self) -> str:
-        """The line's key in a form: c<act code id> or s<scan id>."""
-        return f"c{self.act_code_id}" if self.act_code_id is not None else f"s{self.scan_id}"
-
 
 def line_key(line: Line) -> str:
     return f"c{line.act_code_id}" if line.act_code_id is not None else f"s{line.scan_id}"
@@ -168,9 +167,7 @@ def resolve_lines(db: Database, act_id: int, changes: list[LineChange], user: Us
         current = _resolutions(s, act_id)
         written = 0
         for change in changes:
-            now = current.get(
-                ("code", change.act_code_id) if change.act_code_id is not None else ("scan", change.scan_id or 0)
-            )
+            now = current.get(_held_by(change.act_code_id, change.scan_id))
             said = (change.resolution, change.reason or None, (change.comment or "").strip() or None)
             if now is not None and (now.resolution, now.reason, now.comment) == said:
                 continue

@@ -25,7 +25,6 @@ from flask import (
     flash,
     g,
     redirect,
-    render_template,
     request,
     session,
     url_for,
@@ -38,6 +37,7 @@ from warehouse.db import Database, get_db
 from warehouse.models import SessionEnd
 from warehouse.services import logins
 from warehouse.vocab import Role
+from warehouse.web.common import refusal
 
 SESSION_KEY = "sid"  # the session token in the signed cookie
 
@@ -162,7 +162,8 @@ def enforce() -> Response | None:
             # A scan or a form sent after the session ended: navigating away would lose it without a word.
             # Say where it was sent that it was not recorded and how to go on; the page stays.
             message = _("Your session has ended: this was not recorded. Sign in again (reload the page) and repeat.")
-            return Response(render_template("_refusal.html", code=401, message=message), 401)
+            body, status = refusal(401, message)
+            return Response(body, status)
         if request.headers.get("HX-Request"):
             # htmx would swap the login page into a fragment; make the browser navigate instead.
             response: Response = make_response("", 401, redirect=target)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import uuid
 
-from flask import abort, send_file
+from flask import abort, render_template, request, send_file
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
@@ -40,3 +40,10 @@ def browser_scan_key(form_scan_id: str | None) -> str:
     if form_scan_id and scan_limits.scan_id_problem(form_scan_id) is None:
         return f"web:{form_scan_id}"
     return f"web:{uuid.uuid4()}"
+
+
+def refusal(code: int, message: str) -> tuple[str, int]:
+    """The refusal as a page, or, for htmx, as the fragment it swaps in where the answer was awaited (an
+    upload's status, a scan's banner): never a whole error page inside a banner, never nothing at all."""
+    template = "_refusal.html" if request.headers.get("HX-Request") else "error.html"
+    return render_template(template, code=code, message=message), code
