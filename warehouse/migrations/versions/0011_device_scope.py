@@ -6,7 +6,7 @@ open receiving sessions, which had no station, get the station of their first sc
 "a handheld scans only into its station's acts" then holds for acts already being received.
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 """
 
 from collections.abc import Sequence
@@ -25,12 +25,16 @@ depends_on: str | Sequence[str] | None = None
 LEGACY_LIFE = timedelta(days=365)
 
 
+COLUMNS = ("may_import", "may_read", "token_expires_at", "token_revoked_at")
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("scanners") as batch:
-        batch.add_column(sa.Column("may_import", sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch.add_column(sa.Column("may_read", sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch.add_column(sa.Column("token_expires_at", warehouse.models.UTCDateTime(), nullable=True))
-        batch.add_column(sa.Column("token_revoked_at", warehouse.models.UTCDateTime(), nullable=True))
+    # Plain ADD COLUMN, never a batch rebuild: on SQLite a rebuild drops `scanners`, which the scans of a
+    # station in use refer to, and the upgrade of a database with scans then fails on its foreign keys.
+    op.add_column("scanners", sa.Column("may_import", sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column("scanners", sa.Column("may_read", sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.add_column("scanners", sa.Column("token_expires_at", warehouse.models.UTCDateTime(), nullable=True))
+    op.add_column("scanners", sa.Column("token_revoked_at", warehouse.models.UTCDateTime(), nullable=True))
     scanners = sa.table(
         "scanners",
         sa.column("token_digest", sa.String()),
@@ -55,8 +59,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("scanners") as batch:
-        batch.drop_column("token_revoked_at")
-        batch.drop_column("token_expires_at")
-        batch.drop_column("may_read")
-        batch.drop_column("may_import")
+    # SQLite drops a column in place since 3.35 (Alembic would rebuild the table, see upgrade).
+    for name in reversed(COLUMNS):
+        if op.get_bind().dialect.name == "sqlite":
+            op.execute(f"ALTER TABLE scanners DROP COLUMN {name}")
+        else:
+            op.drop_column("scanners", name)
