@@ -44,7 +44,6 @@ def from_layout(text: str, layout: str = "ru") -> str:
     return text.translate(_FROM_KZ if layout == "kk" else _FROM_RU)
 
 
-
 def likely_layouts(text: str) -> tuple[str, ...]:
     """The layouts `text` may have been typed through, the likelier first (Kazakh letters mean Kazakh);
     none when it was not typed through one Cyrillic layout.
