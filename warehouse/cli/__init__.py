@@ -24,6 +24,7 @@ from warehouse.cli.scanners import scanners_cli
 from warehouse.cli.ship import ship_cli
 from warehouse.cli.sign import sign_cmd, verify_cmd
 from warehouse.cli.stock import stock_cli
+from warehouse.cli.trust import trust_cli
 from warehouse.cli.users import users_cli
 from warehouse.db import get_db
 from warehouse.factory import create_app
@@ -125,6 +126,7 @@ for _command in (
     users_cli,
     backup_cmd,
     restore_cmd,
+    trust_cli,
 ):
     cli.add_command(_command)
 

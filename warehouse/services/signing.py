@@ -34,7 +34,7 @@ from warehouse.signing.certs import CertificateInfo
 from warehouse.signing.cms import Verification, verify_detached
 from warehouse.signing.errors import SigningError
 from warehouse.signing.signers import NcaNodeClient, Signer
-from warehouse.signing.trust import SigningSettings, check_for_signing
+from warehouse.signing.trust import SigningSettings, check_certificate, check_for_signing
 from warehouse.timeutil import utcnow
 from warehouse.vocab import ActStatus, Direction
 
@@ -230,7 +230,10 @@ def verify(settings: SigningSettings, content: bytes, signature: bytes) -> Verif
 
     Also a document that names its signer's certificate must be signed with that certificate.
     """
-    result = verify_detached(content, signature, trusted=settings.trusted, crls=settings.crls)
+    # The certificate is judged by the same check that signing makes (trust.check_certificate).
+    result = verify_detached(
+        content, signature, check=lambda cert, chain, at: check_certificate(cert, settings, chain, at)
+    )
     if result.gost and settings.ncanode_url:
         valid = NcaNodeClient(settings.ncanode_url).verify(content, signature)
         result = Verification(

@@ -45,8 +45,22 @@ class SigningError(WarehouseError):
             "revoked": N_("The certificate has been revoked by the certification authority."),
             "untrusted": N_("The signer's certificate was not issued by a trusted certification authority."),
             "no_trusted_ca": N_("No trusted CA certificate is configured (--ca or WAREHOUSE_TRUSTED_CA)."),
-            "revocation_unchecked": N_("Revocation was not checked: no CRL of this certification authority was given."),
-            "crl_outdated": N_("The certificate revocation list (CRL) is out of date."),
+            "no_trust_store": N_(
+                "This station has no NCA RK trust store, so nothing can be signed or verified. "
+                "Run “warehouse trust update” (offline: “warehouse trust update --from FOLDER”)."
+            ),
+            "revocation_unchecked": N_(
+                "Revocation could not be checked: the trust store has no current CRL of this certification "
+                "authority. Run “warehouse trust update”."
+            ),
+            "crl_outdated": N_("The certificate revocation list (CRL) is out of date. Run “warehouse trust update”."),
+            "trust_incomplete": N_(
+                "These files are not a trust store: it needs a root CA certificate and its CRLs. Nothing was changed."
+            ),
+            "trust_download": N_(
+                "The trust store could not be downloaded; nothing was changed. Check the network or use --from FOLDER."
+            ),
+            "demo": N_("Demo mode: this signature is a demo, not legally valid."),
             "crl_invalid": N_("The CRL's own signature did not verify; the list was ignored."),
             # the signature
             "bad_signature": N_("The signature is invalid: the document or the signature was altered."),

@@ -22,11 +22,10 @@ from werkzeug.wrappers import Response
 
 from warehouse.models import Act
 from warehouse.signing import errors
-from warehouse.signing.certs import assess
 from warehouse.signing.errors import SigningError
 from warehouse.signing.pkcs12 import MAX_KEY_FILE
 from warehouse.signing.signers import KeyFileView, Signer, open_signer, read_key_file
-from warehouse.signing.trust import SigningSettings, load_settings
+from warehouse.signing.trust import SigningSettings, check_certificate, load_settings
 from warehouse.web.common import ui_lang
 
 PREVIEW_CHARS = 20_000
@@ -59,17 +58,19 @@ def key_file_upload() -> bytes:
 
 def certificate_card(view: KeyFileView, settings: SigningSettings) -> dict[str, object]:
     """What the certificate card shows: the holder, and what is wrong with it before anyone signs."""
-    status = assess(view.certificate, trusted=settings.trusted, crls=settings.crls)
+    # The same check that signing makes: what blocks here is what the signing would refuse.
+    found = check_certificate(view.certificate, settings)
     blocking: list[str] = []
     if not view.info.can_sign:
         blocking.append("auth_key")
     if view.gost and not settings.ncanode_url:
         blocking.append("gost_key")
-    if "untrusted" in status.problems:
-        blocking.append("untrusted")
-    notes = [p for p in status.problems if p not in ("untrusted", "gost_unsupported")] + status.warnings
-    if settings.strict:
-        blocking += [n for n in notes if n in ("revoked", "expired", "not_yet_valid")]
+    problems = [p for p in found.problems if p != "gost_unsupported"]
+    notes = list(found.warnings)
+    if settings.demo:
+        notes = ["demo", *problems, *notes]
+    else:
+        blocking += problems
     lang = ui_lang()
     return {
         "info": view.info,
