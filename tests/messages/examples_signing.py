@@ -1,6 +1,7 @@
 """Every reason a key cannot sign or a signature is refused or flagged (warehouse.signing.errors).
 
-None of them takes parameters: the detail a SigningError carries is for logs, never for the reader.
+None takes parameters of its own (the detail a SigningError carries is for logs, never for the reader); the
+trust store's messages name the command to run, which is not translated.
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         "revoked": {},
         "untrusted": {},
         "no_trusted_ca": {},
-        "no_trust_store": {},
+        "no_trust_store": {"command": "warehouse trust update", "offline": "warehouse trust update --from"},
         "trust_incomplete": {},
-        "trust_download": {},
+        "trust_download": {"command": "warehouse trust update", "offline": "warehouse trust update --from"},
         "demo": {},
-        "revocation_unchecked": {},
-        "crl_outdated": {},
+        "revocation_unchecked": {"command": "warehouse trust update", "offline": "warehouse trust update --from"},
+        "crl_outdated": {"command": "warehouse trust update", "offline": "warehouse trust update --from"},
         "crl_invalid": {},
         "bad_signature": {},
         "content_mismatch": {},

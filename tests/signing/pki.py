@@ -170,7 +170,7 @@ def make_pki(folder: Path) -> Pki:
 class Chain:
     root: x509.Certificate
     intermediate: x509.Certificate
-    sign: Issued  # valid, "ТЕСТОВ ТЕСТ ТЕСТОВИЧ", IIN 123456789011, BIN 123456789021
+    sign: Issued  # valid, "ТЕСТОВ ТЕСТ ТЕСТОВИЧ", IIN 123456789011 (an individual: no BIN)
     expired: Issued
     revoked: Issued
     fake: Issued  # self-signed "ДИРЕКТОР ПОДДЕЛЬНЫЙ"
@@ -287,7 +287,7 @@ def make_chain(folder: Path) -> Chain:
         ca_name, ca_key, root_name, root_key, 2, ca=True, days=(-2, 1825), crl_url="http://crl.test/root.crl"
     )
     url = "http://crl.test/nca.crl"
-    holder = _name("ТЕСТОВ ТЕСТ", iin="123456789011", bin_="123456789021", org="ТОО «Склад & Ко»", given="ТЕСТОВИЧ")
+    holder = _name("ТЕСТОВ ТЕСТ", iin="123456789011", given="ТЕСТОВИЧ")  # an individual, like NCA's test key
 
     def issued(name: x509.Name, serial: int, days: tuple[int, int] = (-1, 365)) -> Issued:
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)

@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from tests.conftest import LiveServer
 from tests.signing.conftest import decided_act, signing_app
 from tests.signing.fake_ncalayer import FakeNcaLayer
-from tests.signing.pki import NCA_PASSWORD, RSA_KEY
+from tests.signing.pki import PASSWORD, minted
 from warehouse.db import get_db
 from warehouse.services import signing as service
 
@@ -77,8 +77,8 @@ def test_sign_with_ncalayer(
 def test_sign_with_a_key_file(page: Page, server: LiveServer, tmp_path: Path) -> None:
     act_id, _f = decided_act(server.app, tmp_path)
     _login(page, server, f"/acts/{act_id}/sign")
-    page.get_by_label("Key file (.p12)").set_input_files(str(RSA_KEY))
-    page.get_by_label("Key password").fill(NCA_PASSWORD)
+    page.get_by_label("Key file (.p12)").set_input_files(str(minted().sign_key))
+    page.get_by_label("Key password").fill(PASSWORD)
     page.get_by_role("button", name="Show the certificate").click()
     expect(page.get_by_test_id("cert-name")).to_have_text("ТЕСТОВ ТЕСТ ТЕСТОВИЧ")
     expect(page.get_by_test_id("cert-iin")).to_have_text("123456789011")

@@ -13,7 +13,10 @@ from warehouse.messages import N_, Phrasebook, WarehouseError
 if TYPE_CHECKING:
     from warehouse.signing.certs import CertificateInfo
 
-__all__ = ["SigningError", "message"]
+__all__ = ["TRUST_COMMANDS", "SigningError", "message"]
+
+# The commands the trust store's messages name (parameters: commands are not translated).
+TRUST_COMMANDS = {"command": "warehouse trust update", "offline": "warehouse trust update --from"}
 
 
 class SigningError(WarehouseError):
@@ -47,18 +50,19 @@ class SigningError(WarehouseError):
             "no_trusted_ca": N_("No trusted CA certificate is configured (--ca or WAREHOUSE_TRUSTED_CA)."),
             "no_trust_store": N_(
                 "This station has no NCA RK trust store, so nothing can be signed or verified. "
-                "Run “warehouse trust update” (offline: “warehouse trust update --from FOLDER”)."
+                "Run “{command}” (offline: “{offline} FOLDER”)."
             ),
             "revocation_unchecked": N_(
                 "Revocation could not be checked: the trust store has no current CRL of this certification "
-                "authority. Run “warehouse trust update”."
+                "authority. Run “{command}”."
             ),
-            "crl_outdated": N_("The certificate revocation list (CRL) is out of date. Run “warehouse trust update”."),
+            "crl_outdated": N_("The certificate revocation list (CRL) is out of date. Run “{command}”."),
             "trust_incomplete": N_(
                 "These files are not a trust store: it needs a root CA certificate and its CRLs. Nothing was changed."
             ),
             "trust_download": N_(
-                "The trust store could not be downloaded; nothing was changed. Check the network or use --from FOLDER."
+                "The trust store could not be downloaded; nothing was changed. "
+                "Check the network or use “{offline} FOLDER”."
             ),
             "demo": N_("Demo mode: this signature is a demo, not legally valid."),
             "crl_invalid": N_("The CRL's own signature did not verify; the list was ignored."),
@@ -103,7 +107,7 @@ class SigningError(WarehouseError):
         self.certificate = certificate
 
     def message(self, lang: str = "en") -> str:
-        return super().message(lang)
+        return self.phrasebook.say(self.reason, lang, **TRUST_COMMANDS)
 
     def __str__(self) -> str:
         return f"{self.reason}: {self.detail}" if self.detail else self.reason
@@ -112,4 +116,4 @@ class SigningError(WarehouseError):
 def message(reason: str, lang: str = "en") -> str:
     """The sentence a person reads for a verification problem or warning; an unknown reason is shown as it is."""
     phrasebook = SigningError.phrasebook
-    return phrasebook.say(reason, lang) if reason in phrasebook else reason
+    return phrasebook.say(reason, lang, **TRUST_COMMANDS) if reason in phrasebook else reason

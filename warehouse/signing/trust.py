@@ -22,12 +22,13 @@ Settings come from the Flask config (keys below) or the environment, so the CLI 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Coroutine, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
@@ -50,6 +51,7 @@ __all__ = [
     "load_settings",
 ]
 
+T = TypeVar("T")
 NCALAYER_DEFAULT = "wss://127.0.0.1:13579"
 # What NCA RK publishes on pki.gov.kz (roots, issuing CAs, their CRLs; RSA and GOST). NCA moves files
 # now and then: a station overrides the list with TRUST_URLS, an offline one uses `trust update --from`.
@@ -177,6 +179,17 @@ class TrustCheck:
         return self.path[-2] if len(self.path) >= 2 else None
 
 
+def _run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run the validator's coroutine to its end, also from a thread that already runs an event loop
+    (an async server, Playwright's): then in a thread of its own."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(Encoding.DER))
 
@@ -246,7 +259,7 @@ def check_certificate(
     )
     validator = CertificateValidator(_asn1(cert), validation_context=context)
     try:
-        path = asyncio.run(validator.async_validate_usage(set()))  # type: ignore[no-untyped-call]
+        path = _run(validator.async_validate_usage(set()))  # type: ignore[no-untyped-call]
     except (pv_errors.PathBuildingError, pv_errors.ValidationError) as e:
         return TrustCheck((_reason(e),), detail=str(e))
     chain = tuple(x509.load_der_x509_certificate(c.dump()) for c in path.iter_certs(include_root=True))
