@@ -67,7 +67,7 @@ def test_ship_from_the_pages(stations: Stations, tmp_path: Path) -> None:
     url = created.headers["Location"]
     act_id = int(url.rsplit("/", 1)[1])
     page = client.get(url).get_data(as_text=True)
-    assert "ТОО &#34;Магазин &lt;1&gt;&#34;" in page and "KZ-ESF-1" in page
+    assert "ТОО &#34;Магазин &lt;1&gt;&#34;" in page and "ESF (electronic invoice) № KZ-ESF-1" in page
     htmx = {"HX-Request": "true", "X-CSRFToken": token(client, url)}
     heard = broker.subscribe(act_id)
     added = client.post(f"/ship/{act_id}/codes", data={"code": f.codes["box"][0]}, headers=htmx)
