@@ -51,5 +51,12 @@ EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         "not_acceptance": {},
         "ncanode_unavailable": {},
         "ncanode_error": {},
-    }
+    },
+    # the one verdict on a signed document (warehouse.signing.verdict), and the demo mark
+    "verdict": {
+        "valid": {},
+        "unchecked": {"command": "warehouse trust update", "offline": "warehouse trust update --from"},
+        "invalid": {},
+        "demo": {},
+    },
 }

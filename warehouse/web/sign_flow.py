@@ -89,8 +89,8 @@ class SignFlow(ABC):
     dated: ClassVar[bool] = False  # the document carries the time it was prepared; NCALayer posts it back
 
     @abstractmethod
-    def prepare(self, act: Act) -> Any:
-        """The documents to sign now (`.documents`, each with `.content`)."""
+    def prepare(self, act: Act, settings: SigningSettings) -> Any:
+        """The documents to sign now (`.documents`, each with `.content`), as this station's mode has them."""
 
     @abstractmethod
     def sign(self, act: Act, signer: Signer, settings: SigningSettings) -> Outcome: ...
@@ -102,6 +102,10 @@ class SignFlow(ABC):
 
     @abstractmethod
     def signed_message(self) -> str: ...
+
+    def flashes_warnings(self) -> bool:
+        """Does the page a signed act goes to need the signing's warnings flashed (it does not show them)?"""
+        return True
 
     def context(self, act: Act) -> dict[str, object]:
         return {"act": act}
@@ -118,7 +122,7 @@ class SignFlow(ABC):
         current = None
         try:
             current = settings()
-            prepared = self.prepare(act)
+            prepared = self.prepare(act, current)
         except self.refusals as e:
             error = error or self._message(e)
         preview = ""
@@ -190,6 +194,6 @@ class SignFlow(ABC):
     def _signed(self, act: Act, outcome: Outcome) -> Response:
         flash(self.signed_message(), "info")
         lang = ui_lang()
-        for warning in outcome.warnings:
+        for warning in outcome.warnings if self.flashes_warnings() else ():
             flash(errors.message(warning, lang), "warn")
         return redirect(url_for(self.done_endpoint, act_id=act.id))
