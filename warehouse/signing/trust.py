@@ -53,15 +53,18 @@ __all__ = [
 
 T = TypeVar("T")
 NCALAYER_DEFAULT = "wss://127.0.0.1:13579"
-# What NCA RK publishes on pki.gov.kz (roots, issuing CAs, their CRLs; RSA and GOST). NCA moves files
-# now and then: a station overrides the list with TRUST_URLS, an offline one uses `trust update --from`.
+# What NCA RK publishes (roots, issuing CAs, their CRLs; RSA and GOST). These names are the ones several
+# independent NCA RK integrations use (NCANode's defaults among them; docs/signing.md lists the sources);
+# this machine cannot reach pki.gov.kz, so none was downloaded here. NCA moves files now and then: a
+# station overrides the list with TRUST_URLS, an offline one uses `trust update --from`.
 DEFAULT_TRUST_URLS = (
     "https://pki.gov.kz/cert/root_rsa_2020.cer",
     "https://pki.gov.kz/cert/root_gost_2022.cer",
-    "https://pki.gov.kz/cert/nca_rsa2022.cer",
-    "https://pki.gov.kz/cert/nca_gost2022.cer",
-    "https://crl.pki.gov.kz/nca_rsa.crl",
-    "https://crl.pki.gov.kz/nca_gost2022.crl",
+    "https://pki.gov.kz/cert/nca_rsa_2022.cer",
+    "https://pki.gov.kz/cert/nca_gost_2022.cer",
+    "https://crl.pki.gov.kz/nca_rsa_2022.crl",  # the issuing CAs' own CRLs: the signers' certificates
+    "https://crl.pki.gov.kz/nca_gost_2022.crl",
+    "http://crl.root.gov.kz/rsa2020.crl",  # the RSA root's CRL: the issuing CA's certificate
 )
 _SUFFIXES = {".pem", ".crt", ".cer", ".der", ".crl"}
 _TRUE = {"1", "true", "yes", "on"}
