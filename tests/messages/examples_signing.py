@@ -25,6 +25,7 @@ EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         "trust_incomplete": {},
         "trust_download": {"command": "warehouse trust update", "offline": "warehouse trust update --from"},
         "demo": {},
+        "demo_unchecked": {},
         "revocation_unchecked": {"command": "warehouse trust update", "offline": "warehouse trust update --from"},
         "crl_outdated": {"command": "warehouse trust update", "offline": "warehouse trust update --from"},
         "crl_invalid": {},

@@ -157,6 +157,8 @@ def test_every_report_of_a_demo_signed_decision_says_demo(demo_app: Flask, tmp_p
         [str(act_id), "--key", str(minted().sign_key), "--password-file", _password(tmp_path), "--out", str(out / "d")],
     )
     assert result.exit_code == 0, result.stderr
+    said = result.stdout + result.stderr
+    assert "Demo mode: this signature is a demo" in said and "nothing can be signed" not in said, said
     content = (out / "d.json").read_bytes()
     assert json.loads(content)["demo"] is True and acceptance.is_demo(content)
     for lang in ("ru", "kk", "en"):

@@ -65,6 +65,9 @@ class SigningError(WarehouseError):
                 "Check the network or use “{offline} FOLDER”."
             ),
             "demo": N_("Demo mode: this signature is a demo, not legally valid."),
+            "demo_unchecked": N_(
+                "The certificate was not checked: this station has no NCA RK trust store (demo mode signs anyway)."
+            ),
             "crl_invalid": N_("The CRL's own signature did not verify; the list was ignored."),
             # the signature
             "bad_signature": N_("The signature is invalid: the document or the signature was altered."),

@@ -68,7 +68,7 @@ def certificate_card(view: KeyFileView, settings: SigningSettings) -> dict[str, 
     problems = [p for p in found.problems if p != "gost_unsupported"]
     notes = list(found.warnings)
     if settings.demo:
-        notes = ["demo", *problems, *notes]
+        notes = ["demo", *("demo_unchecked" if p == "no_trust_store" else p for p in problems), *notes]
     else:
         blocking += problems
     lang = ui_lang()
