@@ -209,3 +209,20 @@ def _password(tmp_path: Path) -> str:
     path = tmp_path / "password.txt"
     path.write_text(PASSWORD + "\n", encoding="utf-8")
     return str(path)
+
+
+def test_demo_signed_reads_the_head_of_the_bytes_on_every_database(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`demo_signed` reads a prefix of the stored bytes in SQL (substr, length): SQLite and PostgreSQL; a
+    head longer than that prefix is read whole."""
+    app = signing_app(db_url, tmp_path, trust=False, DEMO_MODE=True)
+    try:
+        act_id, _f = decided_act(app, tmp_path)
+        assert not service.is_demo_signed(get_db(app), act_id)
+        _sign_in_browser(_lead(app), act_id)
+        assert service.is_demo_signed(get_db(app), act_id)
+        monkeypatch.setattr(service, "_HEAD_BYTES", 40)
+        assert service.is_demo_signed(get_db(app), act_id)
+    finally:
+        get_db(app).dispose()
