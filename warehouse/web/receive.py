@@ -24,11 +24,12 @@ from warehouse.db import get_db
 from warehouse.events import Event
 from warehouse.matching import COMMAND_PREFIX, Command, ScanClass, sound_of
 from warehouse.models import Act
-from warehouse.services import receiving, screens
+from warehouse.services import receiving, screens, signing
 from warehouse.services.acts import act_by_id
 from warehouse.services.receiving import stations
 from warehouse.station.routing import route_code
 from warehouse.station.scanners import scanners_of
+from warehouse.vocab import ActStatus
 from warehouse.web import live
 from warehouse.web.access import roles
 from warehouse.web.common import act_or_404 as _act
@@ -106,6 +107,7 @@ def _page_context(act: Act) -> dict[str, object]:
         "station": _station(),
         "feed": _feed(),
         "open_statuses": receiving.OPEN_STATUSES,
+        "demo_signed": state.act.status == ActStatus.SIGNED and signing.is_demo_signed(get_db(), act.id),
     }
 
 
