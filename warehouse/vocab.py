@@ -27,6 +27,7 @@ __all__ = [
     "Resolution",
     "Role",
     "ScanClass",
+    "Scope",
 ]
 
 
@@ -185,6 +186,15 @@ class BasisType(Word):
     SNT = "SNT"  # сопроводительная накладная на товары
 
 
+class Scope(Word):
+    """What a handheld's API token may do (`warehouse devices token`): every token scans, into its station's
+    acts; importing acts and reading act summaries are granted at issue."""
+
+    SCAN = "scan"
+    IMPORT = "import"
+    READ = "read"
+
+
 _LABELS: Final[dict[type[Word], dict[str, str]]] = {
     BasisType: {"ESF": N_("ESF (electronic invoice)"), "SNT": N_("SNT (goods shipping note)")},
     Role: {"staff": N_("Warehouse staff"), "lead": N_("Logistics lead"), "admin": N_("Administrator")},
@@ -245,4 +255,5 @@ _LABELS: Final[dict[type[Word], dict[str, str]]] = {
         "REMOVE_LAST": N_("Take the last code off the act"),
         "REMOVE_NEXT": N_("Take the next scanned code off the act"),
     },
+    Scope: {"scan": N_("Scan into its station's acts"), "import": N_("Import acts"), "read": N_("Read act summaries")},
 }

@@ -144,3 +144,47 @@ def test_a_price_typed_and_not_saved_survives_live_updates(
         expect(price).to_be_focused()
     finally:
         page.context.close()
+
+
+def test_a_price_being_typed_survives_the_live_totals(
+    browser: Browser, wholesaler_server: LiveServer, tmp_path: Path
+) -> None:
+    """Issue 16, item 9: a scan at another window re-renders the totals; the price typed and not yet saved
+    stays in its field, and saving it then keeps it."""
+    db = get_db(wholesaler_server.app)
+    f = stocked(db, tmp_path, pallets=2, boxes=2, blocks=2, packs=2)
+    sender = shipping.company(wholesaler_server.app.config)
+    draft = shipping.new_act(db, receiver_bin=SHOP_BIN, receiver_name="Магазин", sender=sender)
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    try:
+        scanner, office = context.new_page(), context.new_page()
+        log_in(scanner, wholesaler_server.url, "lead")
+        url = f"{wholesaler_server.url}/ship/{draft.id}"
+        scanner.goto(url)
+        office.goto(url)
+
+        def scan(code: str) -> None:
+            scanner.get_by_label("Scan what ships: a pallet, a box, a block or a pack").focus()
+            scanner.evaluate(
+                """(keys) => { const field = document.getElementById('scan-field');
+                for (const k of keys) for (const type of ['keydown', 'keyup'])
+                    field.dispatchEvent(new KeyboardEvent(type, {...k, bubbles: true, cancelable: true})); }""",
+                russian_keystrokes(code),
+            )
+            expect(scanner.get_by_test_id("ship-result")).to_have_attribute("data-sound", "ok")
+
+        scan(f.codes["pallet"][0])
+        expect(office.get_by_test_id("ship-codes")).to_have_text("15")
+        price = office.locator("input[name$=':block']").first
+        price.fill("123.45")  # typed, not saved
+        scan(f.codes["pallet"][1])
+        expect(office.get_by_test_id("ship-codes")).to_have_text("30")  # the totals did re-render
+        expect(price).to_have_value("123.45")
+        office.get_by_role("button", name="Save prices").click()
+        expect(office.get_by_test_id("prices-saved")).to_be_visible()
+        expect(office.locator("input[name$=':block']").first).to_have_value("123.45")
+        assert any(g.block_price == 12345 for g in shipping.act_summary(db, draft.id).totals.by_gtin), (
+            "the price typed was saved"
+        )
+    finally:
+        context.close()

@@ -308,7 +308,7 @@ class _Outgoing(SignFlow):
     done_endpoint = "shipping.page"
     refusals = (SigningError, ShippingError)
 
-    def prepare(self, act: Act) -> shipping.Prepared:
+    def prepare(self, act: Act, settings: SigningSettings) -> shipping.Prepared:
         return shipping.prepare(get_db(), act.id)
 
     def sign(self, act: Act, signer: Signer, settings: SigningSettings) -> shipping.SignOutcome:
