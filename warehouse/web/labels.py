@@ -8,6 +8,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
+from warehouse.matching import COMMAND_PREFIX
 from warehouse.models import StockStatus
 from warehouse.vocab import (
     ActStatus,
@@ -67,6 +68,8 @@ def init_app(app: Flask) -> None:
         basis_label=_label(BASIS),
         # Templates compare against members, not bare strings: `act.status == ActStatus.DRAFT`.
         ActStatus=ActStatus,
+        Command=Command,
+        COMMAND_PREFIX=COMMAND_PREFIX,
         Direction=Direction,
         Level=Level,
         Mode=Mode,

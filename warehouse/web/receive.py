@@ -29,7 +29,7 @@ from warehouse.services.acts import act_by_id
 from warehouse.services.receiving import stations
 from warehouse.station.routing import route_code
 from warehouse.station.scanners import scanners_of
-from warehouse.vocab import ActStatus
+from warehouse.vocab import OUTGOING_COMMANDS, RECEIVING_COMMANDS, ActStatus
 from warehouse.web import live
 from warehouse.web.access import roles
 from warehouse.web.common import act_or_404 as _act
@@ -62,7 +62,7 @@ def journal_rows(act_id: int, after: int = 0) -> list[dict[str, object]]:
                 "station": entry.station,
                 "user": entry.user,
                 "source": scan.source,
-                "sound": sound_of(ScanClass(scan.scan_class)),
+                "sound": sound_of(ScanClass(scan.scan_class), scan.reason),
                 "credited": scan.credited,
             }
         )
@@ -150,7 +150,8 @@ def route_png(act_id: int) -> Response:
 @roles()
 def commands() -> str:
     """A printable sheet of command codes: staff drive the station with the scanner alone."""
-    return render_template("receive/commands.html", commands=list(Command), prefix=COMMAND_PREFIX)
+    groups = [(_("Receiving"), RECEIVING_COMMANDS), (_("Outgoing acts"), OUTGOING_COMMANDS)]
+    return render_template("receive/commands.html", groups=groups, prefix=COMMAND_PREFIX)
 
 
 @bp.get("/commands/<name>.png")
@@ -213,7 +214,10 @@ def scan(act_id: int) -> tuple[str, int] | str:
     except receiving.ReceivingError as e:
         return render_template("receive/_result.html", error=e.message(_lang())), 409
     return render_template(
-        "receive/_result.html", result=result, message=result.message(_lang()), sound=sound_of(result.scan_class)
+        "receive/_result.html",
+        result=result,
+        message=result.message(_lang()),
+        sound=sound_of(result.scan_class, result.outcome.reason),
     )
 
 
