@@ -152,7 +152,7 @@ def test_a_price_being_typed_survives_the_live_totals(
     """Issue 16, item 9: a scan at another window re-renders the totals; the price typed and not yet saved
     stays in its field, and saving it then keeps it."""
     db = get_db(wholesaler_server.app)
-    f = stocked(db, tmp_path, pallets=2, boxes=2, blocks=2, packs=2)
+    f = stocked(db, tmp_path, pallets=3, boxes=2, blocks=2, packs=2)
     sender = shipping.company(wholesaler_server.app.config)
     draft = shipping.new_act(db, receiver_bin=SHOP_BIN, receiver_name="Магазин", sender=sender)
     context = browser.new_context(viewport={"width": 1366, "height": 900})
@@ -181,6 +181,12 @@ def test_a_price_being_typed_survives_the_live_totals(
         expect(office.get_by_test_id("ship-codes")).to_have_text("30")  # the totals did re-render
         expect(price).to_have_value("123.45")
         office.get_by_role("button", name="Save prices").click()
+        expect(office.get_by_test_id("prices-saved")).to_be_visible()
+        # The save announces itself to every window, this one too, and so does the next scan: a live update
+        # must not take away the notice the save answered with (CI saw it vanish when the save's own update
+        # came in after the answer).
+        scan(f.codes["pallet"][2])
+        expect(office.get_by_test_id("ship-codes")).to_have_text("45")
         expect(office.get_by_test_id("prices-saved")).to_be_visible()
         expect(office.locator("input[name$=':block']").first).to_have_value("123.45")
         assert any(g.block_price == 12345 for g in shipping.act_summary(db, draft.id).totals.by_gtin), (
