@@ -12,52 +12,18 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.wedge import scan_into
 from tests.conftest import LiveServer
 from tests.factories import GS, ActFactory, gtin, pack
-from warehouse import layouts
 from warehouse.db import get_db
 from warehouse.models import User
 from warehouse.services import devices
 
 pytestmark = pytest.mark.browser
 
-_KEYS = (
-    ["Backquote", *(f"Digit{d}" for d in "1234567890"), "Minus", "Equal"]
-    + [f"Key{c}" for c in "QWERTYUIOP"]
-    + ["BracketLeft", "BracketRight", "Backslash"]
-    + [f"Key{c}" for c in "ASDFGHJKL"]
-    + ["Semicolon", "Quote"]
-    + [f"Key{c}" for c in "ZXCVBNM"]
-    + ["Comma", "Period", "Slash"]
-)
-
-
-def russian_keystrokes(text: str) -> list[dict[str, object]]:
-    """What a keyboard-wedge scanner produces under a Russian layout: physical `code`, Cyrillic `key`."""
-    out: list[dict[str, object]] = []
-    for ch in text:
-        if ch == GS:
-            out.append({"code": "BracketRight", "key": "ъ", "ctrlKey": True, "shiftKey": False})
-            continue
-        shift = ch in layouts.US[1] and ch not in layouts.US[0]
-        i = layouts.US[1 if shift else 0].index(ch)
-        out.append({"code": _KEYS[i], "key": layouts.RU[1 if shift else 0][i], "ctrlKey": False, "shiftKey": shift})
-    out.append({"code": "Enter", "key": "Enter", "ctrlKey": False, "shiftKey": False})
-    return out
-
 
 def scan_with_wedge(page: Page, code: str) -> None:
-    page.get_by_label("Scan a code").focus()
-    page.evaluate(
-        """(keys) => {
-        const field = document.getElementById('scan-field');
-        for (const k of keys) {
-            field.dispatchEvent(new KeyboardEvent('keydown', {...k, bubbles: true, cancelable: true}));
-            field.dispatchEvent(new KeyboardEvent('keyup', {...k, bubbles: true, cancelable: true}));
-        }
-    }""",
-        russian_keystrokes(code),
-    )
+    scan_into(page, "Scan a code", code)
 
 
 def log_in(page: Page, url: str, username: str) -> None:
