@@ -79,7 +79,7 @@ def test_every_state_change_reaches_every_window(
     expect(office.locator("#open-aggregate [data-testid=open-pack]")).to_have_text("1 / 2", timeout=LIVE_MS)
     _scan(staff, packs[3])
     for page in (staff, office):
-        expect(page.locator("#open-aggregate")).to_contain_text("complete", timeout=LIVE_MS)
+        expect(page.locator("#open-aggregate")).to_contain_text("all counted", timeout=LIVE_MS)
         expect(page.locator("#complete")).to_have_count(0)  # the other box is still to come
     office.screenshot(path=str(artifacts / "live-2-full-check-office.png"), full_page=True)
 
