@@ -194,7 +194,7 @@ def test_new_act_checks_the_receiver(wholesaler: Flask) -> None:
     with refused(ShippingError, "bad_bin") as e:
         new(wholesaler, bin="123456789012")
     assert e.value.message("en") == (
-        "БИН/ИИН 123456789012 is not valid: 12 digits with a correct check digit are needed"
+        "BIN/IIN 123456789012 is not valid: 12 digits with a correct check digit are needed"
     )
     with refused(ShippingError, "own_bin"):
         new(wholesaler, bin=WHOLESALER_BIN)
