@@ -31,10 +31,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import Auth
-from tests.factories import ActFactory, gtin, pack
+from tests.factories import ActFactory, gtin, pack, sscc_code
 from tests.shipping.conftest import SHOP_BIN, settings, signer, stocked, wholesaler_app
 from warehouse.db import get_db
-from warehouse.services import demo, importing, receiving
+from warehouse.services import demo, importing, receiving, shipping
 from warehouse.services import signing as signing_service
 
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "warehouse" / "translations"
@@ -74,7 +74,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     here.data |= {"ТОО «Опт & Ко»", 'ТОО "Магазин <1>"', "одна коробка не пришла", "ESF-1", "KZ-ESF-1", "hello"}
     here.data |= {"ТЕСТОВ ТЕСТ ТЕСТОВИЧ", "ҰКО ТЕСТ (склад)"}  # the test certificate's subject and issuer
 
-    in_stock = stocked(db, folder, number="ПР-0001", pallets=1, boxes=2, blocks=2, packs=2)
+    in_stock = stocked(db, folder, number="ПР-0001", pallets=2, boxes=2, blocks=2, packs=2)
 
     def imported(number: str) -> tuple[int, ActFactory]:
         f = ActFactory(number=number, start=1000 * int(number[-3:]))
@@ -86,6 +86,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         receiving.record_scan(db, receiving_id, receiving.ScanInput(raw=raw, source="cli", station="station-1"))
     closed_id, f = imported("ТА-000102")
     receiving.record_scan(db, closed_id, receiving.ScanInput(raw=f.codes["box"][0], source="cli"))
+    other_act_box = f.codes["box"][1]
     receiving.close_act(db, closed_id, actor="lead")
     decided_id, f = imported("ТА-000103")
     receiving.close_act(db, decided_id, actor="lead")
@@ -101,25 +102,35 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 
     lead = app.test_client()
     Auth(lead).login("lead")
-    created = lead.post(
-        "/ship/new",
-        data={
-            "receiver_bin": SHOP_BIN,
-            "receiver_name": 'ТОО "Магазин <1>"',
-            "basis_type": "ESF",
-            "basis_number": "KZ-ESF-1",
-            "turnover": "sale",
-            "csrf_token": _token(lead, "/ship/new"),
-        },
-    )
-    assert created.status_code == 302, created.get_data(as_text=True)
-    draft = created.headers["Location"]
-    htmx = {"HX-Request": "true", "X-CSRFToken": _token(lead, draft)}
-    added = lead.post(f"{draft}/codes", data={"code": in_stock.codes["pallet"][0]}, headers=htmx)
-    assert added.status_code == 200, re.sub(r"<[^>]+>", " ", added.get_data(as_text=True))
+
+    def outgoing(pallet: str) -> str:
+        created = lead.post(
+            "/ship/new",
+            data={
+                "receiver_bin": SHOP_BIN,
+                "receiver_name": 'ТОО "Магазин <1>"',
+                "basis_type": "ESF",
+                "basis_number": "KZ-ESF-1",
+                "turnover": "sale",
+                "csrf_token": _token(lead, "/ship/new"),
+            },
+        )
+        assert created.status_code == 302, created.get_data(as_text=True)
+        url = str(created.headers["Location"])
+        added = lead.post(f"{url}/codes", data={"code": pallet}, headers={"HX-Request": "true", **_csrf(lead, url)})
+        assert added.status_code == 200, re.sub(r"<[^>]+>", " ", added.get_data(as_text=True))
+        return url
+
+    draft = outgoing(in_stock.codes["pallet"][0])
+    sent = outgoing(in_stock.codes["pallet"][1])
+    shipping.sign(db, int(sent.rsplit("/", 1)[1]), signer(), settings=settings(app))
     here.data |= {"ПР-0001"} | {
         m.group(0) for m in re.finditer(r"[А-Я]{2}-\d{6}", lead.get("/ship").get_data(as_text=True))
     }
+    # Scans each screen answers with a refusal: not a code, a code of another act, a product's barcode, a
+    # box inside a pallet that is on another draft, a box inside a pallet still in stock.
+    refusals = ["hello", other_act_box, gtin(1001)[1:], in_stock.codes["box"][0], in_stock.codes["box"][3]]
+    refusals += [sscc_code(999_999)]
 
     here.pages = {
         "login": "anonymous:/login",
@@ -138,6 +149,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "ship": "lead:/ship",
         "ship-new": "lead:/ship/new",
         "outgoing": f"lead:{draft}",
+        "outgoing-sent": f"lead:{sent}",
+        "outgoing-scans": f"lead:scans:{draft}/codes|" + "|".join(refusals),
+        "receiving-scans": f"staff:scans:/acts/{receiving_id}/scans|" + "|".join(refusals),
+        "stock-search": f"lead:/stock?q={in_stock.codes['box'][0]}",
         "outgoing-sign": f"lead:{draft}/sign",
         "scanners": "lead:/scanners",
         "users": "admin:/admin/users",
@@ -151,6 +166,10 @@ def _token(client: FlaskClient, path: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))
     assert match, f"no CSRF token on {path}"
     return match.group(1)
+
+
+def _csrf(client: FlaskClient, path: str) -> dict[str, str]:
+    return {"X-CSRFToken": _token(client, path)}
 
 
 def _client(app: Flask, who: str, lang: str) -> FlaskClient:
@@ -172,6 +191,13 @@ def _page(site: Site, client: FlaskClient, path: str) -> str:
         job = re.search(r"/reports/([\w-]+)", started)
         assert job, started
         return started + client.get(f"/reports/{job.group(1)}").get_data(as_text=True)
+    if kind == "scans":  # the answers of a scan field (htmx fragments), one a scan
+        url, *scans = ref.split("|")
+        page_url = url.rsplit("/", 1)[0]
+        headers = {"HX-Request": "true", **_csrf(client, page_url)}
+        answers = [client.post(url, data={"code": code}, headers=headers) for code in scans]
+        assert all(a.status_code < 500 for a in answers), [a.status_code for a in answers]
+        return "<div>" + "".join(a.get_data(as_text=True) for a in answers) + "</div>"
     if kind == "verify":  # a signed document checked on the verification page
         from warehouse.models import SignedDocument
 
@@ -205,6 +231,8 @@ def visible_text(page: str) -> str:
     for attribute in _SHOWN_ATTRIBUTES:
         parts += tree.xpath(f"//@{attribute}")
     parts += tree.xpath("//input[@type='submit' or @type='button']/@value")
+    # the words scripts show (a banner when the station does not answer, a status) wait in data-* attributes
+    parts += [str(v) for v in tree.xpath("//@*[starts-with(name(), 'data-')]") if " " in str(v).strip()]
     return " ".join(" ".join(str(p) for p in parts).split())
 
 

@@ -50,6 +50,9 @@ PHRASEBOOK: Final = Phrasebook(
         "added_with_contents": N_("Added: {level} {code} (with {inside} inside)"),
         "removed": N_("Taken off the act: {level} {code}"),
         "removed_with_contents": N_("Taken off the act: {level} {code} (with {inside} inside)"),
+        # what it held, level by level ("blocks: 5, packs: 50"), worded by vocab.contents as receiving does
+        "added_contents": N_("Added: {level} {code} (inside: {contents})"),
+        "removed_contents": N_("Taken off the act: {level} {code} (inside: {contents})"),
         "empty": N_("Empty scan"),
         "invalid": N_("Code not recognised: {error}"),
         "product": N_("This is the product barcode: scan the Data Matrix"),
