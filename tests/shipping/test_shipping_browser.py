@@ -48,7 +48,7 @@ def test_build_and_sign_an_outgoing_act(
     try:
         log_in(page, wholesaler_server.url, "lead")
         page.goto(f"{wholesaler_server.url}/ship/new")
-        page.get_by_label("Receiver's БИН/ИИН (12 digits)").fill(SHOP_BIN)
+        page.get_by_label("Receiver's BIN/IIN (12 digits)").fill(SHOP_BIN)
         page.get_by_label("Receiver's name").fill('ТОО "Магазин <1>"')
         page.get_by_role("button", name="Create the act").click()
         expect(page.get_by_role("heading", name=re.compile("Outgoing act"))).to_be_visible()
