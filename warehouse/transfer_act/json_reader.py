@@ -18,6 +18,7 @@ import ijson
 from warehouse.transfer_act.data import RANK, ActHeader, ActLine
 from warehouse.transfer_act.fields import LineBuilder
 from warehouse.transfer_act.header import HEADER_KEYS, build_header
+from warehouse.transfer_act.long_tokens import FIELD_LIMITS, find_long_token
 from warehouse.transfer_act.problems import Problem, ProblemList, Reason, show, wrong_type
 from warehouse.transfer_act.reader import ActReader
 
@@ -156,6 +157,9 @@ class JsonActReader(ActReader):
             surrogate = _lone_surrogate(self.path)
             if surrogate is not None:
                 return None, [surrogate], True
+            long_token = find_long_token(self.path)
+            if long_token is not None:
+                return None, [long_token], True
             with _open(self.path) as f:
                 events = ijson.basic_parse(f, buf_size=_BUF)
                 first, _ = _next(events)
@@ -293,7 +297,7 @@ class _JsonWalk:
                 if val in scalars and ev not in containers and val not in fields and not frame.line_done:
                     fields[val] = value
                     continue
-                self._key(frame, val, ev, events)
+                self._key(frame, val, ev, events, value)
             elif ev == "end_map":
                 frame = stack.pop()
                 if frame.line_done or frame.buffer is not None or self.buffering:
@@ -333,7 +337,7 @@ class _JsonWalk:
                 yield from ready
                 ready.clear()
 
-    def _key(self, frame: _Frame, key: str, ev: str, events: Iterator[tuple[str, Any]]) -> None:
+    def _key(self, frame: _Frame, key: str, ev: str, events: Iterator[tuple[str, Any]], value: Any = None) -> None:
         """A key the fast path did not take: a duplicate, a wrong type, a late field, children, unknown."""
         if key in _PRODUCT_SCALARS:
             if key in frame.fields:
@@ -343,6 +347,12 @@ class _JsonWalk:
                 frame.fields[key] = None
             else:
                 self.problems.add(Problem(frame.path, Reason.FIELD_AFTER_CHILDREN, key))
+                limit = FIELD_LIMITS.get(key)
+                if limit is not None and isinstance(value, str) and len(value) > limit:  # wrong twice: say both
+                    detail = f"{key}: {len(value)} > {limit}"
+                    self.problems.add(
+                        Problem(frame.path, Reason.TOO_LONG, detail, (("field", key), ("max", str(limit))))
+                    )
             _skip(events, ev)
         elif key == "children":
             if frame.has_children:

@@ -125,6 +125,8 @@ ACT_FILE: Final = Phrasebook(
         Reason.TEXT_TOO_LONG: N_(
             "A text in quotes is longer than {detail} characters: no field of an act is that long"
         ),
+        "text_too_long.field": N_("“{field}” is longer than {detail} characters: no field of an act is that long"),
+        "text_too_long.number": N_("A number is longer than {detail} digits: no field of an act is that long"),
         Reason.MISSING_FIELD: N_("Required field “{detail}” is missing"),
         Reason.MISSING_COLUMN: N_("Column “{detail}” is missing"),
         Reason.UNKNOWN_FIELD: N_("Unknown field “{detail}” (a misspelt name?)"),
@@ -187,6 +189,7 @@ _VARIANTS: Final[dict[str, tuple[str, ...]]] = {
     Reason.LEVEL_MISMATCH: ("kind", "level"),
     Reason.INVALID_BIN: ("check",),
     Reason.MALFORMED: ("kind",),
+    Reason.TEXT_TOO_LONG: ("kind",),
 }
 LEVEL_VALUES: Final = "pallet, box, block, pack"  # what UNKNOWN_LEVEL allows: the words of the file format
 
