@@ -282,3 +282,51 @@ def test_a_long_name_after_children_is_refused_as_too_long(tmp_path: Path) -> No
     path = _with_product_field(tmp_path, "name", '"' + "x" * 5000 + '"', after_children=True)
     problems = _problems(path)
     assert any(p.reason == Reason.TOO_LONG and p.location == "products[0]" for p in problems), problems
+
+
+_GOOD = '{"format": "transfer-act/1",\n "products": [{"code": "148701230000000013", "level": "box"}]}'
+
+
+@pytest.mark.parametrize(
+    ("text", "location", "words"),
+    [
+        (_GOOD[:-10], "line 2, column 53", "ends in the middle of an object"),
+        (_GOOD[:-2], "line 2, column 61", "ends in the middle of a list"),
+        (_GOOD[:40] + '"x', "line 2, column 14", "ends in the middle of a text"),
+        (_GOOD.replace('", "level"', '" "level"'), "line 2, column 45", '“"level"” stands where “,” or “}”'),
+        (_GOOD.replace('"level":', '"level"'), "line 2, column 54", '“"box"” stands where “:” after a field name'),
+        (_GOOD.replace('"box"}', '"box",}'), "line 2, column 61", "“}” stands where a field name in quotes"),
+        (_GOOD.replace('"box"}]', '"box"} {}]'), "line 2, column 62", "“{” stands where “,” or “]” was expected"),
+        (_GOOD.replace('"box"', "tru"), "file", "The JSON is broken"),
+        (_GOOD.replace('"box"', '"b\x01x"'), "file", "a control character"),
+    ],
+)
+def test_a_broken_json_is_told_in_our_words_with_its_place(
+    tmp_path: Path, text: str, location: str, words: str
+) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text(text)
+    problems = [p for p in _problems(path) if p.reason != Reason.MISSING_FIELD]  # _GOOD has no header
+    assert [p.reason for p in problems] == [Reason.MALFORMED]
+    message = problems[0].message("en")
+    assert words in message
+    assert problems[0].location == location
+    for internal in ("premature", "right here", "lexeme", "parse error", "Unexpected symbol"):
+        assert internal not in message and internal not in problems[0].message("ru")
+
+
+def test_what_follows_a_whole_act_is_told_in_our_words(tmp_path: Path) -> None:
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(ActFactory().build()) + " {}")
+    problems = _problems(path)
+    assert [(p.location, p.reason) for p in problems] == [("file", Reason.MALFORMED)]
+    assert "Something follows the end" in problems[0].message("en")
+
+
+def test_binary_garbage_named_json_is_refused_in_our_words(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.json"
+    path.write_bytes(bytes(range(256)) * 40)
+    problems = _problems(path)
+    assert len(problems) == 1
+    assert problems[0].reason in (Reason.MALFORMED, Reason.ENCODING)
+    assert "right here" not in problems[0].message("en")

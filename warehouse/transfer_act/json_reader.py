@@ -15,6 +15,7 @@ from typing import Any, BinaryIO, Final
 
 import ijson
 
+from warehouse.transfer_act import json_errors
 from warehouse.transfer_act.data import RANK, ActHeader, ActLine
 from warehouse.transfer_act.fields import LineBuilder
 from warehouse.transfer_act.header import HEADER_KEYS, build_header
@@ -192,7 +193,7 @@ class JsonActReader(ActReader):
                         problems.add(Problem(show(key), Reason.UNKNOWN_FIELD, show(key)))
                         _skip(events, ev)
         except _JSON_ERRORS as e:
-            return None, [*problems.as_list(), _json_error(e)], True
+            return None, [*problems.as_list(), _json_error(self.path, e)], True
         if not seen_products:
             problems.add(Problem("products", Reason.MISSING_FIELD, "products"))
         header = build_header(values, lambda path: path, problems)
@@ -232,16 +233,19 @@ class JsonActReader(ActReader):
                 for _ in events:  # trailing garbage or a truncated end is an error too
                     pass
         except _JSON_ERRORS as e:
-            problems.add(_json_error(e))
+            problems.add(_json_error(self.path, e))
 
 
-def _json_error(e: Exception) -> Problem:
+def _json_error(path: Path, e: Exception) -> Problem:
+    """The parser's error in our words, located where it can be (the parser's own text is never shown)."""
     if isinstance(e, UnicodeDecodeError):
         return Problem("file", Reason.ENCODING, f"byte {e.start}")
     if isinstance(e, OSError):
         return Problem("file", Reason.UNREADABLE_FILE, e.strerror or str(e))
-    text = str(e).strip() or type(e).__name__
-    return Problem("file", Reason.MALFORMED, show(text.replace("\n", " "), 300))
+    try:
+        return json_errors.locate(path, lambda: _open(path), e)
+    except OSError as again:
+        return Problem("file", Reason.UNREADABLE_FILE, again.strerror or str(again))
 
 
 class _Frame:

@@ -102,6 +102,9 @@ ACT_FILE: Final = Phrasebook(
             "“{symbol}” stands where a value was expected (a text in quotes, a number, an object or a list)"
         ),
         "malformed.after_end": N_("Something follows the end of the JSON: a file holds one act"),
+        "malformed.control": N_(
+            "A text in quotes holds a control character (a tab, a line break or another invisible character)"
+        ),
         "malformed.json": N_("The JSON is broken: the file was cut short or has a syntax error"),
         Reason.WRONG_FORMAT: N_("Not a transfer-act/1 file (format: “{detail}”)"),
         Reason.NO_CODES: N_("The act lists no codes"),
