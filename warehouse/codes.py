@@ -310,8 +310,7 @@ def _parse_slow(source: str, substitutes: tuple[str, ...], repair_layout: bool) 
         for layout in likely_layouts(text):
             fixed = _parse_slow(from_layout(source, layout), substitutes, repair_layout=False)
             if fixed.kind is not Kind.INVALID or (
-                fixed.error is not None
-                and fixed.error.reason in _FOUND_UNDER_A_LAYOUT
+                fixed.error is not None and fixed.error.reason in _FOUND_UNDER_A_LAYOUT
             ):
                 return fixed._replace(input=source, repairs=(Repair.LAYOUT, *fixed.repairs))
     several = _several(source, text, repairs, substitutes)
