@@ -330,3 +330,69 @@ def test_binary_garbage_named_json_is_refused_in_our_words(tmp_path: Path) -> No
     assert len(problems) == 1
     assert problems[0].reason in (Reason.MALFORMED, Reason.ENCODING)
     assert "right here" not in problems[0].message("en")
+
+
+def _xlsx_with_a_huge_cell(tmp_path: Path, shared: bool) -> Path:
+    """The real workbook plus row 99 whose cell C99 holds 8 MB of text that packs no tighter than 4 to 3."""
+    import base64
+    import os
+
+    real = _real_xlsx(tmp_path)
+    huge = base64.b64encode(os.urandom(6 << 20))
+    with zipfile.ZipFile(real) as z:
+        sheet_name = next(n for n in z.namelist() if n.startswith("xl/worksheets/"))
+        sheet = z.read(sheet_name)
+    if shared:
+        cell = b'<row r="99"><c r="C99" t="s"><v>1</v></c></row>'
+        strings = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        strings += b"<si><t>x</t></si><si><t>" + huge + b"</t></si></sst>"
+    else:
+        cell = b'<row r="99"><c r="C99" t="inlineStr"><is><t>' + huge + b"</t></is></c></row>"
+    data = _replace_member(real, sheet_name, sheet.replace(b"</sheetData>", cell + b"</sheetData>"))
+    path = tmp_path / "huge-cell.xlsx"
+    path.write_bytes(data)
+    if shared:
+        path.write_bytes(_replace_member(path, "xl/sharedStrings.xml", strings))
+    return path
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_huge_xlsx_cell_is_refused_with_its_cell_before_openpyxl_reads_it(tmp_path: Path, shared: bool) -> None:
+    path = _xlsx_with_a_huge_cell(tmp_path, shared)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    problems = _problems(path)
+    assert time.monotonic() - started < 3
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 30_000  # KiB: the cell is 8 MB
+    assert [(p.location, p.reason) for p in problems] == [("line 99", Reason.TEXT_TOO_LONG)]
+    assert problems[0].message("en") == (
+        "Cell C99 holds a text longer than 32767 characters, more than a spreadsheet cell can hold"
+    )
+
+
+def _csv(tmp_path: Path, change: str, to: str) -> Path:
+    plain = tmp_path / "plain.csv"
+    header, lines = transfer_act.load_act(_as(tmp_path, ActFactory().build(), ".json"))
+    transfer_act.write_csv(plain, header, lines)
+    text = plain.read_text(encoding="utf-8-sig")
+    assert change in text
+    text = text.rstrip("\n").removesuffix('"') + "\n" if change == "" else text  # no quote opens at its end
+    path = tmp_path / "bad.csv"
+    path.write_text(text + to if change == "" else text.replace(change, to, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "to", "reason", "words"),
+    [
+        ("", '"unclosed', Reason.MALFORMED, 'a quote “"” is not closed'),
+        ("#number", '"closed" and more', Reason.MALFORMED, "write a quote inside quotes twice"),
+        ("#number", "x" * 200_000, Reason.TEXT_TOO_LONG, "longer than 131072 characters"),
+    ],
+)
+def test_a_broken_csv_is_told_in_our_words(tmp_path: Path, change: str, to: str, reason: Reason, words: str) -> None:
+    path = _csv(tmp_path, change, to)
+    problems = [p for p in _problems(path) if p.reason in (Reason.MALFORMED, Reason.TEXT_TOO_LONG)]
+    assert [p.reason for p in problems] == [reason]
+    assert words in problems[0].message("en")
+    assert problems[0].location.startswith("line ")

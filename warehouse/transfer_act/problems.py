@@ -105,6 +105,11 @@ ACT_FILE: Final = Phrasebook(
         "malformed.control": N_(
             "A text in quotes holds a control character (a tab, a line break or another invisible character)"
         ),
+        "malformed.csv_ends": N_('The file ends inside a value in quotes: a quote “"” is not closed'),
+        "malformed.csv_quote": N_(
+            'A value in quotes goes on after its closing quote “"”: write a quote inside quotes twice'
+        ),
+        "malformed.csv": N_("The line is not valid CSV"),
         "malformed.json": N_("The JSON is broken: the file was cut short or has a syntax error"),
         Reason.WRONG_FORMAT: N_("Not a transfer-act/1 file (format: “{detail}”)"),
         Reason.NO_CODES: N_("The act lists no codes"),
@@ -129,6 +134,15 @@ ACT_FILE: Final = Phrasebook(
             "A text in quotes is longer than {detail} characters: no field of an act is that long"
         ),
         "text_too_long.field": N_("“{field}” is longer than {detail} characters: no field of an act is that long"),
+        "text_too_long.cell": N_(
+            "Cell {cell} holds a text longer than {detail} characters, more than a spreadsheet cell can hold"
+        ),
+        "text_too_long.workbook": N_(
+            "The workbook holds a text longer than {detail} characters, more than a spreadsheet cell can hold"
+        ),
+        "text_too_long.line": N_(
+            "The line holds a value longer than {detail} characters: no field of an act is that long"
+        ),
         "text_too_long.number": N_("A number is longer than {detail} digits: no field of an act is that long"),
         Reason.MISSING_FIELD: N_("Required field “{detail}” is missing"),
         Reason.MISSING_COLUMN: N_("Column “{detail}” is missing"),
