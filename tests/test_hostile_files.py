@@ -396,3 +396,22 @@ def test_a_broken_csv_is_told_in_our_words(tmp_path: Path, change: str, to: str,
     assert [p.reason for p in problems] == [reason]
     assert words in problems[0].message("en")
     assert problems[0].location.startswith("line ")
+
+
+@pytest.mark.parametrize("reader_process", [False, True])
+def test_a_problem_two_checks_find_is_listed_once(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader_process: bool
+) -> None:
+    if reader_process:
+        monkeypatch.setattr(importing, "PARALLEL_MIN_BYTES", 0)
+    act = ActFactory().build()
+    block = act["products"][0]["children"][0]["children"][0]
+    block["children"].append({"code": "00048700000000009999", "level": "box"})  # a box inside a block
+    path = tmp_path / "order.json"
+    path.write_text(json.dumps(act))
+    with pytest.raises(importing.ActImportError) as e:
+        importing.import_act(db, path)
+    listed = [(p.location, p.reason, p.detail) for p in e.value.problems]
+    assert len(listed) == len(set(listed)), listed
+    assert [p.reason for p in e.value.problems].count(Reason.LEVEL_ORDER) == 1
+    _nothing_written(db)

@@ -349,12 +349,18 @@ class ProblemList:
     def __init__(self) -> None:
         self.items: list[Problem] = []
         self.dropped = 0
+        # What is listed: two checks that find the same problem (a box in a block: the reader, which knows
+        # the parent's level, and the import's planner) list it once.
+        self._listed: set[Problem] = set()
 
     def add(self, problem: Problem) -> None:
         if problem.reason == Reason.TOO_MANY_PROBLEMS and problem.detail.isdigit():
             self.dropped += int(problem.detail)  # another list's "and N more": they add up
+        elif problem in self._listed:
+            return
         elif len(self.items) < MAX_PROBLEMS:
             self.items.append(problem)
+            self._listed.add(problem)
         else:
             self.dropped += 1
 
