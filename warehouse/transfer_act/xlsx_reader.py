@@ -69,6 +69,16 @@ def _long_texts(z: zipfile.ZipFile, name: str) -> Iterator[tuple[int, bytes]]:
 
 def _check_cells(path: Path) -> None:
     """Raise SourceError naming the cell whose text is longer than a cell can hold."""
+    try:
+        _check_members(path)
+    except SourceError:
+        raise
+    # A damaged member: zipfile reports it through zlib, struct or its own errors.
+    except Exception as e:
+        raise SourceError(Problem("file", Reason.UNREADABLE_FILE, f"not an XLSX workbook ({type(e).__name__})")) from e
+
+
+def _check_members(path: Path) -> None:
     with zipfile.ZipFile(path) as z:
         names = z.namelist()
         sheets = [n for n in names if n.startswith("xl/worksheets/") and n.endswith(".xml")]
