@@ -119,8 +119,7 @@ def _import(client: FlaskClient, token: str, data: bytes, name: str) -> tuple[in
 def _counts(app: Flask) -> tuple[int, int, int]:
     with get_db(app).read() as s:
         return tuple(  # type: ignore[return-value]
-            s.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
-            for table in ("acts", "act_codes", "scans")
+            s.execute(text(f"SELECT count(*) FROM {table}")).scalar_one() for table in ("acts", "act_codes", "scans")
         )
 
 
