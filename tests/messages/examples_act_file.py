@@ -25,6 +25,8 @@ EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         "malformed.after_end": {},
         "malformed.control": {},
         "malformed.json": {},
+        "malformed.xlsx": {},
+        "unreadable_file.xlsx": {},
         "malformed.csv_ends": {},
         "malformed.csv_quote": {},
         "malformed.csv": {},

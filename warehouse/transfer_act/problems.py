@@ -86,6 +86,7 @@ ACT_FILE: Final = Phrasebook(
     {
         Reason.UNSUPPORTED_FILE: N_("Unsupported file type “{detail}”: an act must be a .json, .csv or .xlsx file"),
         Reason.UNREADABLE_FILE: N_("The file cannot be read: {detail}"),
+        "unreadable_file.xlsx": N_("The file is not an XLSX workbook, or the workbook is damaged"),
         Reason.EMPTY_FILE: N_("The file is empty"),
         Reason.ENCODING: N_("The file is not UTF-8 text ({detail})"),
         Reason.MALFORMED: N_("The file is damaged or not in the expected form: {detail}"),
@@ -110,6 +111,7 @@ ACT_FILE: Final = Phrasebook(
             'A value in quotes goes on after its closing quote “"”: write a quote inside quotes twice'
         ),
         "malformed.csv": N_("The line is not valid CSV"),
+        "malformed.xlsx": N_("A sheet of the workbook is damaged: it cannot be read to the end"),
         "malformed.json": N_("The JSON is broken: the file was cut short or has a syntax error"),
         Reason.WRONG_FORMAT: N_("Not a transfer-act/1 file (format: “{detail}”)"),
         Reason.NO_CODES: N_("The act lists no codes"),
@@ -206,6 +208,7 @@ _VARIANTS: Final[dict[str, tuple[str, ...]]] = {
     Reason.LEVEL_MISMATCH: ("kind", "level"),
     Reason.INVALID_BIN: ("check",),
     Reason.MALFORMED: ("kind",),
+    Reason.UNREADABLE_FILE: ("kind",),
     Reason.TEXT_TOO_LONG: ("kind",),
 }
 LEVEL_VALUES: Final = "pallet, box, block, pack"  # what UNKNOWN_LEVEL allows: the words of the file format

@@ -29,13 +29,18 @@ _CHUNK: Final = 1 << 20
 _CELL_REF: Final = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
 
 
+def _not_a_workbook(e: Exception) -> Problem:
+    """What zipfile, zlib, lxml or openpyxl raised, told in our words ("unreadable_file.xlsx")."""
+    return Problem("file", Reason.UNREADABLE_FILE, f"not an XLSX workbook ({type(e).__name__})", (("kind", "xlsx"),))
+
+
 def _check_zip(path: Path) -> None:
     """Raise SourceError when the workbook would unpack to too much, or a part is packed too tightly."""
     try:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as e:
-        raise SourceError(Problem("file", Reason.UNREADABLE_FILE, f"not an XLSX workbook ({type(e).__name__})")) from e
+        raise SourceError(_not_a_workbook(e)) from e
     if len(infos) > MAX_MEMBERS or sum(i.file_size for i in infos) > MAX_UNPACKED_MB << 20:
         raise SourceError(Problem("file", Reason.UNPACKS_TOO_LARGE, str(MAX_UNPACKED_MB)))
     for info in infos:
@@ -75,7 +80,7 @@ def _check_cells(path: Path) -> None:
         raise
     # A damaged member: zipfile reports it through zlib, struct or its own errors.
     except Exception as e:
-        raise SourceError(Problem("file", Reason.UNREADABLE_FILE, f"not an XLSX workbook ({type(e).__name__})")) from e
+        raise SourceError(_not_a_workbook(e)) from e
 
 
 def _check_members(path: Path) -> None:
@@ -135,7 +140,7 @@ class XlsxActReader(TableActReader):
             workbook = load_workbook(self.path, read_only=True, data_only=True)
         # openpyxl reports a broken workbook through whatever zipfile, lxml or its own code raised.
         except Exception as e:
-            problem = Problem("file", Reason.UNREADABLE_FILE, f"not an XLSX workbook ({type(e).__name__})")
+            problem = _not_a_workbook(e)
             raise SourceError(problem) from e
         try:
             if "act" in workbook.sheetnames:
@@ -148,7 +153,8 @@ class XlsxActReader(TableActReader):
                 for number, row in enumerate(sheet.iter_rows(values_only=True), 1):
                     yield number, list(row)
             except Exception as e:
-                raise SourceError(Problem("file", Reason.MALFORMED, f"{type(e).__name__}: {e}")) from e
+                detail = f"{type(e).__name__}: {e}"  # for the log; a person reads "malformed.xlsx"
+                raise SourceError(Problem("file", Reason.MALFORMED, detail, (("kind", "xlsx"),))) from e
         finally:
             workbook.close()
 
