@@ -24,7 +24,7 @@ from warehouse import transfer_act
 from warehouse.db import Database
 from warehouse.services import importing
 from warehouse.services.importing import sources
-from warehouse.transfer_act import ActFormatError, Reason
+from warehouse.transfer_act import ActFormatError, Reason, json_errors
 
 FORMAT_DEPTH = 4  # pallet > box > block > pack
 
@@ -297,8 +297,8 @@ _GOOD = '{"format": "transfer-act/1",\n "products": [{"code": "14870123000000001
         (_GOOD.replace('"level":', '"level"'), "line 2, column 54", '“"box"” stands where “:” after a field name'),
         (_GOOD.replace('"box"}', '"box",}'), "line 2, column 61", "“}” stands where a field name in quotes"),
         (_GOOD.replace('"box"}]', '"box"} {}]'), "line 2, column 62", "“{” stands where “,” or “]” was expected"),
-        (_GOOD.replace('"box"', "tru"), "file", "The JSON is broken"),
-        (_GOOD.replace('"box"', '"b\x01x"'), "file", "a control character"),
+        (_GOOD.replace('"box"', "tru"), "line 2, column 55", "“tru” stands where a value was expected"),
+        (_GOOD.replace('"box"', '"b\x01x"'), "line 2, column 55", "a control character"),
     ],
 )
 def test_a_broken_json_is_told_in_our_words_with_its_place(
@@ -313,6 +313,32 @@ def test_a_broken_json_is_told_in_our_words_with_its_place(
     assert problems[0].location == location
     for internal in ("premature", "right here", "lexeme", "parse error", "Unexpected symbol"):
         assert internal not in message and internal not in problems[0].message("ru")
+
+
+@pytest.mark.parametrize(
+    ("change", "to", "words"),
+    [
+        ('"level": "pack"', '"level": "pack" "x": 1', '“"x"” stands where “,” or “}” was expected'),
+        ('"level": "pack"', '"level": tru', "“tru” stands where a value was expected"),
+    ],
+)
+def test_a_broken_big_json_is_located_at_the_c_parsers_speed(tmp_path: Path, change: str, to: str, words: str) -> None:
+    act = ActFactory().build()
+    g = gtin(1)
+    act["products"] = [{"code": pack_code(g, i), "level": "pack"} for i in range(80_000)]
+    text = json.dumps(act, indent=1)
+    assert len(text) > json_errors.LOCATE_MAX_BYTES
+    at = text.rindex(change)
+    path = tmp_path / "big.json"
+    path.write_text(text[:at] + to + text[at + len(change) :])
+    token = at + to.index("tru" if "tru" in to else '"x"')
+    line, column = text[:at].count("\n") + 1, token - text.rfind("\n", 0, at)
+    started = time.monotonic()
+    problems = _problems(path)
+    assert time.monotonic() - started < 5
+    assert [p.reason for p in problems] == [Reason.MALFORMED]
+    assert problems[0].location == f"line {line}, column {column}"
+    assert words in problems[0].message("en")
 
 
 def test_what_follows_a_whole_act_is_told_in_our_words(tmp_path: Path) -> None:
