@@ -87,7 +87,7 @@ CORPUS: list[tuple[str, Callable[[Path], bytes], str]] = [
     ("no-sheet.xlsx", _no_sheet, "В книге нет ни одного листа"),
     ("surrogate.json", _surrogate, "половина символа"),
     ("truncated.json", _truncated, "Файл обрывается посреди"),
-    ("garbage.json", lambda p: bytes(range(256)) * 4096, "JSON повреждён"),
+    ("garbage.json", lambda p: bytes(range(256)) * 4096, "стоит там, где ожидалось значение"),
     ("garbage.xlsx", lambda p: bytes(range(256)) * 4096, "Файл не является книгой XLSX, или книга повреждена"),
 ]
 
