@@ -1,8 +1,8 @@
 """Hostile act files: each is refused quickly, with its reason and location, in bounded memory.
 
-The first tests read each file with the pure reader; the corpus at the end sends every one through the
-handheld API's upload in a process under an OS memory limit, and checks that the station stays up and
-nothing is written.
+These tests read each file with the pure reader or the import service; tests/web/test_hostile_uploads.py
+sends the corpus through the browser's upload, with the reader process under its OS memory limit, and
+checks that the station stays up and nothing is written.
 """
 
 from __future__ import annotations
