@@ -153,6 +153,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "outgoing-scans": f"lead:scans:{draft}/codes|" + "|".join(refusals),
         "receiving-scans": f"staff:scans:/acts/{receiving_id}/scans|" + "|".join(refusals),
         "stock-search": f"lead:/stock?q={in_stock.codes['box'][0]}",
+        # what a refused form says (a flash on the page it returns to)
+        "found-later": f"lead:form:/acts/{closed_id}/found|/acts/{closed_id}/review|" + "|".join(refusals),
+        "stock-open": "lead:form:/stock/open|/stock|hello|" + in_stock.codes["box"][0],
+        "login-failed": "anonymous:login",
         "outgoing-sign": f"lead:{draft}/sign",
         "scanners": "lead:/scanners",
         "users": "admin:/admin/users",
@@ -198,6 +202,15 @@ def _page(site: Site, client: FlaskClient, path: str) -> str:
         answers = [client.post(url, data={"code": code}, headers=headers) for code in scans]
         assert all(a.status_code < 500 for a in answers), [a.status_code for a in answers]
         return "<div>" + "".join(a.get_data(as_text=True) for a in answers) + "</div>"
+    if kind == "form":  # each value posted as `code`; then the page the flashes are shown on
+        url, shown, *values = ref.split("|")
+        for value in values:
+            answer = client.post(url, data={"code": value, "csrf_token": _token(client, shown)})
+            assert answer.status_code < 500, (url, value, answer.status_code)
+        return client.get(shown).get_data(as_text=True)
+    if kind == "login":  # a wrong password
+        data = {"username": "staff", "password": "wrong", "csrf_token": _token(client, "/login")}
+        return client.post("/login", data=data).get_data(as_text=True)
     if kind == "verify":  # a signed document checked on the verification page
         from warehouse.models import SignedDocument
 
