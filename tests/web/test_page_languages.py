@@ -47,7 +47,7 @@ ALLOWED_LATIN = {
     "ID", "USB", "HID", "Bluetooth", "Wi", "Fi", "PIN", "Enter", "Tab", "Ctrl", "Alt", "Shift", "Esc", "Caps",
     "Lock", "WH", "UNDO", "FULL_CHECK", "TRUSTED", "OPEN", "CLOSE", "OPEN_NEXT", "REMOVE_LAST", "REMOVE_NEXT",
     "transfer", "act", "p12", "p7s", "json", "csv", "xlsx", "pdf", "warehouse", "trust", "update", "verify", "run",
-    "EAN", "UTF", "BOM", "SHA", "AUTH", "KZ", "UTC",
+    "EAN", "UTF", "BOM", "SHA", "AUTH", "KZ", "UTC", "HRI",
 }  # fmt: skip
 _LATIN_WORD = re.compile(r"(?<![\w#/-])[A-Za-z][A-Za-z0-9_]*(?![\w])")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]+(?:[\s\-–—«»\"',.:;!?()№]+[\u0400-\u04FF]+)*")
@@ -257,11 +257,11 @@ def visible_text(page: str) -> str:
     return " ".join(" ".join(str(p) for p in parts).split())
 
 
-def _without_data(text: str, data: set[str]) -> str:
+def without_data(text: str, data: set[str]) -> str:
     for value in sorted(data, key=len, reverse=True):
         text = text.replace(value, " ")
     text = re.sub(r"\(\d\d\)[\dA-Za-z!\"%&'()*+,\-./:;<=>?_␝]+", " ", text)  # a code in HRI form
-    code = r"[\dA-Za-z!\"%&'*+,\-./:;<=>?_␝]"  # the characters of a GS1 code (a serial may hold any)
+    code = r"[\dA-Za-z!\"%&'()*+,\-./:;<=>?_␝]"  # the characters of a GS1 code (a serial may hold any)
     return re.sub(rf"\b{code}*\d{code}*", " ", text)  # codes, numbers
 
 
@@ -307,7 +307,7 @@ def test_every_main_page_reads_in_one_language(site: Site, lang: str) -> None:
         client = clients.setdefault(who, _client(site.app, who, lang))
         page = _page(site, client, path)
         assert f'lang="{lang}"' in page or "<html" not in page, name
-        text = _without_data(visible_text(page), site.data)
+        text = without_data(visible_text(page), site.data)
         if wrong := leaks(lang, text):
             found[name] = wrong
     assert found == {}, f"{lang}: words of another language: {found}"
@@ -321,4 +321,4 @@ def test_the_check_finds_a_word_of_another_language() -> None:
     assert "Отсканируйте код" in leaks("kk", "Отсканируйте код")  # Russian of the catalog on a Kazakh page
     assert leaks("ru", "act.signed") == ["signed"]  # an action's key shown as it is
     assert leaks("kk", "Кодты сканерлеңіз") == []
-    assert _without_data("(01)04600000000017(21)abc, 55 блоков", set()).split() == ["блоков"]
+    assert without_data("(01)04600000000017(21)abc, 55 блоков", set()).split() == ["блоков"]
