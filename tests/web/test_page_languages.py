@@ -323,3 +323,21 @@ def test_the_check_finds_a_word_of_another_language() -> None:
     assert leaks("ru", "act.signed") == ["signed"]  # an action's key shown as it is
     assert leaks("kk", "Кодты сканерлеңіз") == []
     assert without_data("(01)04600000000017(21)abc, 55 блоков", set()).split() == ["блоков"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "lines", "dated"),
+    [
+        ("ru", r"Строки \(0 из \d+\)", "от 2026-11-20"),
+        ("kk", r"Жолдар \(\d+ ішінен 0\)", "күні: 2026-11-20"),
+        ("en", r"Lines \(0 of \d+\)", "of 2026-11-20"),
+    ],
+)
+def test_counts_and_dates_are_whole_phrases(site: Site, lang: str, lines: str, dated: str) -> None:
+    """«Строки (0 от 3)», «Жолдар (0 күні 3)»: a pasted "of" read as the date's preposition in every use."""
+    client = _client(site.app, "lead", lang)
+    review = site.pages["decided-review"].partition(":")[2]
+    text = visible_text(client.get(review, query_string={"level": "pack"}).get_data(as_text=True))
+    assert re.search(lines, text), text[:600]
+    screen = visible_text(client.get(site.pages["receiving"].partition(":")[2]).get_data(as_text=True))
+    assert f"ТА-000101 {dated}" in screen
