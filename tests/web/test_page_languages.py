@@ -18,6 +18,8 @@ the data on it (codes, numbers, names of products, companies and people, the act
 from __future__ import annotations
 
 import io
+import itertools
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ from warehouse.db import get_db
 from warehouse.services import demo, importing, receiving, shipping
 from warehouse.services import signing as signing_service
 
+_numbers = itertools.count(300_000, 1_000)  # act numbers and code ranges of the acts imported in the test
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "warehouse" / "translations"
 
 # Latin words a Russian or Kazakh page may show: standards, formats, product and protocol names, the
@@ -165,6 +168,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "found-later": f"lead:form:/acts/{closed_id}/found|/acts/{closed_id}/review|" + "|".join(refusals),
         "stock-open": "lead:form:/stock/open|/stock|hello|" + in_stock.codes["box"][0],
         "login-failed": "anonymous:login",
+        "import-answers": "staff:import",
         "outgoing-sign": f"lead:{draft}/sign",
         "scanners": "lead:/scanners",
         "devices": "lead:/scanners/devices",
@@ -217,6 +221,27 @@ def _page(site: Site, client: FlaskClient, path: str, status: int = 200) -> str:
             answer = client.post(url, data={"code": value, "csrf_token": _token(client, shown)})
             assert answer.status_code < 500, (url, value, answer.status_code)
         return client.get(shown).get_data(as_text=True)
+    if kind == "import":  # the import's answers: an act imported, an act with problems, a file of no act
+        good = ActFactory(number=f"ТА-{next(_numbers)}", start=next(_numbers)).build()
+        bad = ActFactory(number=f"ТА-{next(_numbers)}", start=next(_numbers)).build()
+        site.data |= {good["number"], bad["number"]}
+        box = bad["products"][0]["children"][0]
+        box["code"] = box["code"][:-1] + str((int(box["code"][-1]) + 1) % 10)  # a wrong SSCC check digit
+        bad["products"][0]["children"].append(dict(bad["products"][0]["children"][1]))  # a code twice
+        files = [(json.dumps(good, ensure_ascii=False), "good.json"), (json.dumps(bad, ensure_ascii=False), "bad.json")]
+        files.append(("just text", "notes.txt"))
+        answers = []
+        for content, name in files:
+            answer = client.post(
+                "/acts/import",
+                data={"file": (io.BytesIO(content.encode()), name), "mode": "trusted"},
+                headers={"HX-Request": "true", **_csrf(client, "/acts/import")},
+                content_type="multipart/form-data",
+            )
+            assert answer.status_code < 500, (name, answer.status_code)
+            answers.append(answer.get_data(as_text=True))
+        assert "ТА-" in answers[0] or "/acts/" in str(answers), answers[0]
+        return "<div>" + "".join(answers) + "</div>"
     if kind == "login":  # a wrong password
         data = {"username": "staff", "password": "wrong", "csrf_token": _token(client, "/login")}
         return client.post("/login", data=data).get_data(as_text=True)
