@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.test_receiving_flow import log_in
-from tests.browser.test_scan_focus import _type_at
+from tests.browser.wedge import type_at
 from tests.conftest import LiveServer, make_app
 from tests.factories import ActFactory
 from warehouse.db import get_db
@@ -26,7 +26,7 @@ LIVE_MS = 5_000
 def _scan(page: Page, code: str) -> None:
     """The scanner types while the focus is on the heading, not in the scan field."""
     page.get_by_role("heading", level=1).click()
-    _type_at(page, "h1", code)
+    type_at(page, "h1", code)
 
 
 def _short(code: str) -> str:

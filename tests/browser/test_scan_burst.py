@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from tests.browser.test_receiving_flow import log_in
-from tests.browser.test_scan_focus import _type_at
+from tests.browser.wedge import type_at
 from tests.conftest import LiveServer
 from tests.factories import ActFactory
 from warehouse.db import get_db
@@ -30,7 +30,7 @@ def test_a_burst_of_scans_is_recorded_whole_and_in_order(page: Page, live_server
     page.goto(f"{live_server.url}/acts/{act_id}")
     boxes = f.codes["box"]
     for code in boxes:  # one after another, as fast as the page takes keys: no answer awaited in between
-        _type_at(page, "#scan-field", code)
+        type_at(page, "#scan-field", code)
     expect(page.locator("#journal tr.scan-matched")).to_have_count(len(boxes), timeout=10_000)
     expect(page.locator("#result")).to_contain_text(boxes[-1])  # the last banner is the last scan's
     with get_db(live_server.app).read() as s:

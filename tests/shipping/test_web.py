@@ -79,6 +79,15 @@ def test_ship_from_the_pages(stations: Stations, tmp_path: Path) -> None:
     totals = client.get(f"/ship/{act_id}/totals").get_data(as_text=True)
     assert "<html" not in totals and 'id="totals"' in totals
     gtin = f.codes["block"][0][2:16]
+    refused = client.post(f"/ship/{act_id}/prices", data={f"price:{gtin}:block": "11,2,0"}, headers=htmx)
+    # What the save answers goes beside the table, out of band: a live update of the table never takes it away.
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and '<div id="prices-note" hx-swap-oob="true">' in body
+    assert 'data-testid="prices-error"' in body and 'value="11,2,0"' in body  # what was typed stays
+    assert shipping.act_summary(stations.a, act_id).totals.amount == 0
+    saved = client.post(f"/ship/{act_id}/prices", data={f"price:{gtin}:block": "1120,00"}, headers=htmx)
+    assert saved.status_code == 200 and 'data-testid="prices-saved"' in saved.get_data(as_text=True)
+    assert shipping.act_summary(stations.a, act_id).totals.amount == 112_000
     client.post(f"/ship/{act_id}/prices", data={f"price:{gtin}:block": "1120,00", "csrf_token": token(client, url)})
     assert shipping.act_summary(stations.a, act_id).totals.amount == 112_000
 

@@ -280,11 +280,13 @@ def set_prices(act_id: int) -> Response | tuple[str, int] | str:
         message = (e if isinstance(e, ShippingError) else ShippingError("bad_price")).message(_lang())
         if htmx:  # the fields keep what was typed, with the reason; nothing was saved
             context = _page_context(_act(act_id))
-            return render_template("shipping/_prices.html", **context, typed=typed, error=message), 422
+            table = render_template("shipping/_prices.html", **context, typed=typed)
+            return table + render_template("shipping/_prices_note.html", error=message), 422
         flash(message, "error")
         return redirect(url_for("shipping.page", act_id=act_id))
     if htmx:
-        return render_template("shipping/_prices.html", **_page_context(_act(act_id)), saved=True)
+        table = render_template("shipping/_prices.html", **_page_context(_act(act_id)))
+        return table + render_template("shipping/_prices_note.html", saved=True)
     flash(_("Prices saved."), "info")
     return redirect(url_for("shipping.page", act_id=act_id))
 
