@@ -30,7 +30,7 @@ from warehouse.services.receiving import stations
 from warehouse.station.routing import route_code
 from warehouse.station.scanners import scanners_of
 from warehouse.vocab import OUTGOING_COMMANDS, RECEIVING_COMMANDS, ActStatus
-from warehouse.web import live
+from warehouse.web import live, photos
 from warehouse.web.access import roles
 from warehouse.web.common import act_or_404 as _act
 from warehouse.web.common import browser_scan_key
@@ -234,6 +234,39 @@ def scan(act_id: int) -> tuple[str, int] | str:
         message=result.message(_lang()),
         sound=sound_of(result.scan_class, result.outcome.reason),
     )
+
+
+@bp.post("/acts/<int:act_id>/photo")
+@roles()
+def photo(act_id: int) -> tuple[str, int] | str:
+    """Every code in a photo from the screen's Photo button, each through the one scan path (source photo)."""
+    lang = _lang()
+    try:
+        picture = photos.read_upload(request)
+    except photos.PhotoError as e:
+        return render_template("receive/_result.html", error=e.message(lang)), 422
+    lines: list[dict[str, object]] = []
+    for n, symbol in enumerate(picture.symbols):
+        try:
+            result = receiving.record_scan(
+                get_db(),
+                act_id,
+                receiving.ScanInput(
+                    raw=symbol.text,
+                    source=photos.SOURCE,
+                    station=_station(),
+                    user_id=g.user.id,
+                    client_scan_id=picture.scan_key(n),
+                ),
+                gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
+            )
+        except receiving.ReceivingError as e:  # the act took no more scans (closed meanwhile): said per code
+            lines.append({"code": symbol.text, "error": e.message(lang), "sound": "error"})
+            continue
+        sound = sound_of(result.scan_class, result.outcome.reason)
+        lines.append({"code": symbol.text, "result": result, "message": result.message(lang), "sound": sound})
+    sound = photos.worst([str(line["sound"]) for line in lines])
+    return render_template("receive/_photo_result.html", lines=lines, sound=sound)
 
 
 @bp.get("/acts/<int:act_id>/events")
