@@ -85,11 +85,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         return importing.import_act(db, f.write(folder / f"{number}.json")).act_id, f
 
     receiving_id, f = imported("ТА-000101")
+    receiving_factory = f
+    # ... and a box opened (OPEN): the screen shows it with what is left in it
     for raw in (f.codes["box"][0], f.codes["box"][0], pack(gtin(1001), 777_777), "01046000000000", "hello"):
         receiving.record_scan(db, receiving_id, receiving.ScanInput(raw=raw, source="cli", station="station-1"))
     full_check_id, f = imported("ТА-000105")  # full check: a box opened, one block of it scanned
     for raw in ("#WH:FULL_CHECK", f.codes["box"][0], f.codes["block"][0]):
         receiving.record_scan(db, full_check_id, receiving.ScanInput(raw=raw, source="cli", station="station-1"))
+    f = receiving_factory
+    for raw in ("#WH:OPEN", f.codes["box"][1]):
+        receiving.record_scan(db, receiving_id, receiving.ScanInput(raw=raw, source="cli", station="station-1"))
+    complete_id, f = imported("ТА-000106")  # every code counted: "complete — ready for the lead"
+    receiving.record_scan(db, complete_id, receiving.ScanInput(raw=f.codes["pallet"][0], source="cli"))
     closed_id, f = imported("ТА-000102")
     receiving.record_scan(db, closed_id, receiving.ScanInput(raw=f.codes["box"][0], source="cli"))
     other_act_box = f.codes["box"][1]
@@ -142,6 +149,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "login": "anonymous:/login",
         "acts": "staff:/acts",
         "receiving": f"staff:/acts/{receiving_id}",
+        "receiving-complete": f"staff:/acts/{complete_id}",
         "commands": "staff:/commands",
         "full-check": f"staff:/acts/{full_check_id}",
         "forbidden": "staff:/admin/users",
@@ -366,3 +374,12 @@ def test_counts_and_dates_are_whole_phrases(site: Site, lang: str, lines: str, d
     assert re.search(lines, text), text[:600]
     screen = visible_text(client.get(site.pages["receiving"].partition(":")[2]).get_data(as_text=True))
     assert f"ТА-000101 {dated}" in screen
+
+
+def test_the_receiving_states_are_among_the_pages(site: Site) -> None:
+    """The pages checked include the opened box's panel and the complete act (issue 16, item 7)."""
+    client = _client(site.app, "staff", "kk")
+    receiving_page = _page(site, client, site.pages["receiving"].partition(":")[2])
+    complete_page = _page(site, client, site.pages["receiving-complete"].partition(":")[2])
+    assert 'id="open-aggregate"' in receiving_page and "ішіндегісін сканерлеңіз" in receiving_page
+    assert 'id="complete"' in complete_page and "аға логистке дайын" in complete_page
