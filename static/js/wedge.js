@@ -69,13 +69,25 @@
     var state = newState();
     var form = field.form;
     function submit() {
-      if (!state.text) { return; }
-      form.elements.code.value = state.text;
+      // Nothing came through the keys, but the field holds text: typed on a phone's own keyboard (its keys
+      // carry no code to decode), or filled in by the browser. Taken as it is; the server repairs a layout.
+      var text = state.text || field.value.trim().split("\u241d").join(GS);
+      if (!text) { return; }
+      form.elements.code.value = text;
       form.elements.scan_id.value = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
         : String(Date.now()) + Math.random();
       state.text = "";
       field.value = "";
-      if (window.htmx) { htmx.trigger(form, "submit"); } else { form.submit(); }
+      if (form.hasAttribute("data-scan-queue")) {
+        // The page sends it itself (handheld.js keeps it on the device until the station has answered).
+        form.dispatchEvent(new CustomEvent("warehouse:scan", {
+          detail: { code: form.elements.code.value, scanId: form.elements.scan_id.value }
+        }));
+        form.elements.code.value = "";
+        field.focus();
+      } else if (form.dataset.wedgeSubmit === "native") {
+        if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+      } else if (window.htmx) { htmx.trigger(form, "submit"); } else { form.submit(); }
     }
     function onKey(e) {
       var r = decodeKey(state, e);
