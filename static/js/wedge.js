@@ -86,7 +86,8 @@
         form.elements.code.value = "";
         field.focus();
       } else if (form.dataset.wedgeSubmit === "native") {
-        if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); }
+        // Later, not now: called from the form's own submit event, a submission now would be ignored.
+        setTimeout(function () { if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); } }, 0);
       } else if (window.htmx) { htmx.trigger(form, "submit"); } else { form.submit(); }
     }
     function onKey(e) {
