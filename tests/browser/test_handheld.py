@@ -56,9 +56,11 @@ def test_a_phone_receives_through_a_dropped_connection(
     # the login page in the phone's layout; a staff badge alone logs in
     page.goto(live_server.url + "/m/")
     page.get_by_role("button", name="English").click()
+    page.screenshot(path=str(artifacts / "handheld-0-login.png"), full_page=True)
     page.get_by_label("Badge", exact=True).fill("BADGE-STAFF-0001")
     page.get_by_role("button", name="Log in with badge").click()
     expect(page.get_by_role("heading", name="Choose the act")).to_be_visible()
+    page.wait_for_load_state()
     expect(page.get_by_role("link", name="ТА-000123")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing scrolls sideways
     page.screenshot(path=str(artifacts / "handheld-1-choose.png"), full_page=True)
@@ -68,6 +70,7 @@ def test_a_phone_receives_through_a_dropped_connection(
     page.get_by_label("Scan the act's code or type its number").fill("NOPE-1")
     page.get_by_label("Scan the act's code or type its number").press("Enter")
     expect(page.get_by_test_id("find-error")).to_contain_text("No incoming act is numbered NOPE-1.")
+    page.wait_for_load_state()  # the field's script is attached
     type_at(page, "#act-field", route_code(act_id))
     expect(page).to_have_url(f"{live_server.url}/m/acts/{act_id}")
     verdict = page.get_by_test_id("verdict")
@@ -108,6 +111,10 @@ def test_a_phone_receives_through_a_dropped_connection(
     page.reload()
     expect(page.get_by_test_id("waiting")).to_have_text("Waiting to be sent: 3")
     assert len(journal(live_server, act_id)) == 2
+    # the list of acts says which act has scans waiting, and leads back to it
+    page.get_by_role("link", name="Another act").click()
+    page.get_by_role("link", name="Act ТА-000123: scans waiting to be sent: 3").click()
+    expect(page.get_by_test_id("waiting")).to_have_text("Waiting to be sent: 3")
 
     # the station answers again; the first answer is lost on the way (recorded, then the line drops), so the
     # page sends that scan again: the station replays it
