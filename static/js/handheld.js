@@ -63,7 +63,7 @@
       connection.append(document.createTextNode(text));
       if (link) {
         var a = document.createElement("a");
-        a.href = root.dataset.loginUrl;
+        a.href = root.dataset.pageUrl;
         a.textContent = root.dataset.logIn;
         connection.append(" ", a);
       }
@@ -146,7 +146,9 @@
           if (load(actId).items.length) { drain(); } else { refreshState(); }
           return;
         }
-        if (answer.status === 401) {
+        // The session ended (401), or the page's form token is no longer the session's (400: logged out
+        // and in again elsewhere): nothing goes until the page is opened again, which asks for the login.
+        if (answer.status === 400 || answer.status === 401 || answer.status === 403) {
           paused = true;
           say(root.dataset.session, true);
           vibrate();

@@ -151,3 +151,43 @@ def test_a_phone_receives_through_a_dropped_connection(
     assert len(journal(live_server, act_id)) == 5
     assert not errors
     context.close()
+
+
+def test_scans_waiting_when_the_session_ends_are_sent_after_the_login(
+    browser: Browser, live_server: LiveServer, tmp_path: Path
+) -> None:
+    f = ActFactory(pallets=1, boxes=1, blocks=2, packs=3)
+    act_id = importing.import_act(get_db(live_server.app), f.write(tmp_path / "act.json")).act_id
+    context = browser.new_context(**PHONE)  # type: ignore[arg-type]
+    page = context.new_page()
+    page.goto(f"{live_server.url}/m/acts/{act_id}")  # the login first, then back to the act
+    page.get_by_role("button", name="English").click()
+    page.get_by_label("Badge", exact=True).fill("BADGE-STAFF-0001")
+    page.get_by_label("Badge", exact=True).press("Enter")
+    expect(page).to_have_url(f"{live_server.url}/m/acts/{act_id}")
+    page.wait_for_load_state()
+
+    # the station cannot be reached; a scan waits; meanwhile the session ends (logged out elsewhere)
+    blocked = f"{live_server.url}/acts/{act_id}/scans"
+    page.route(blocked, lambda route: route.abort())
+    scan(page, f.codes["block"][0])
+    expect(page.get_by_test_id("waiting")).to_have_text("Waiting to be sent: 1")
+    token = page.evaluate("JSON.parse(document.body.getAttribute('hx-headers'))['X-CSRFToken']")
+    assert context.request.post(f"{live_server.url}/logout", form={"csrf_token": token}).ok
+    page.unroute(blocked)
+    context.set_offline(True)
+    context.set_offline(False)
+
+    # the page is told, keeps the scan and leads to the login; after it, the scan is sent, once
+    connection = page.locator("#connection")
+    expect(connection).to_contain_text("Your session has ended")
+    expect(page.get_by_test_id("waiting")).to_have_text("Waiting to be sent: 1")
+    assert journal(live_server, act_id) == []
+    connection.get_by_role("link", name="Log in").click()
+    page.get_by_label("Badge", exact=True).fill("BADGE-STAFF-0001")
+    page.get_by_label("Badge", exact=True).press("Enter")
+    expect(page).to_have_url(f"{live_server.url}/m/acts/{act_id}")
+    expect(page.get_by_test_id("waiting")).to_be_hidden()
+    expect(page.get_by_test_id("verdict").locator(".banner-matched")).to_be_visible()
+    assert [code for code, _key in journal(live_server, act_id)] == [f.codes["block"][0]]
+    context.close()
