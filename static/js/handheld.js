@@ -78,9 +78,10 @@
 
     function showAnswer(html, code) {
       verdict.innerHTML = html;
-      showCode(code);
       var banner = verdict.querySelector("[data-sound]");
       var kind = banner ? banner.dataset.sound : "error";
+      // A recorded scan's message names its code; a refusal's may not: say which one it was.
+      if (!banner || banner.dataset.scanAnswer === "refused") { showCode(code); }
       sound(kind);
       if (kind === "error") { vibrate(); }
     }
