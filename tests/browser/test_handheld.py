@@ -142,13 +142,17 @@ def test_a_phone_receives_through_a_dropped_connection(
     assert page.evaluate("localStorage.length") == 0
     page.screenshot(path=str(artifacts / "handheld-4-sent.png"), full_page=True)
 
+    # another scanner's scan shows on the phone at once (the live stream)
+    receiving.record_scan(get_db(live_server.app), act_id, receiving.ScanInput(raw="JUNK-1", source="serial"))
+    expect(page.get_by_test_id("invalid")).to_have_text("2")
+
     # a scan the station refuses (receiving ended meanwhile) is shown, buzzes, and is not kept to be sent again
     receiving.close_act(get_db(live_server.app), act_id)
     scan(page, block_2)
     expect(page.get_by_test_id("verdict").locator(".banner-error")).to_be_visible()
     expect(page.get_by_test_id("waiting")).to_be_hidden()
     assert page.evaluate("localStorage.length") == 0
-    assert len(journal(live_server, act_id)) == 5
+    assert len(journal(live_server, act_id)) == 6
     assert not errors
     context.close()
 
