@@ -9,6 +9,7 @@
   "use strict";
   var PREFIX = "warehouse.handheld.";
   var RETRY_MS = [1000, 2000, 5000, 10000, 20000];
+  var ROUTE = /^(?:\][A-Za-z][0-9])?#WHACT:[0-9]{1,12}$/i;  // warehouse/station/routing.py's route code
 
   function storageKey(actId) { return PREFIX + actId; }
 
@@ -168,6 +169,17 @@
 
     form.addEventListener("submit", function (e) { e.preventDefault(); }, true);
     form.addEventListener("warehouse:scan", function (e) {
+      // Another act's route code (the act page's #WHACT:<id>) opens that act rather than being recorded
+      // here, once this act's scans are all sent (else they would wait behind a page no longer open).
+      if (ROUTE.test(e.detail.code.trim())) {
+        if (load(actId).items.length) {
+          say(root.dataset.switchWait);
+          sound("error");
+          return;
+        }
+        window.location.assign(root.dataset.findUrl + "?code=" + encodeURIComponent(e.detail.code.trim()));
+        return;
+      }
       var data = load(actId);
       data.number = root.dataset.number;
       data.items.push({ code: e.detail.code, scanId: e.detail.scanId, at: new Date().toISOString() });

@@ -102,6 +102,10 @@ def test_a_phone_receives_through_a_dropped_connection(
     expect(verdict.locator(".banner-queued")).to_be_visible()
     expect(page.locator("#connection")).to_contain_text("No connection")
     assert len(journal(live_server, act_id)) == 2
+    # an act's route code is not recorded as a scan; while scans wait, it opens no other act
+    scan(page, route_code(act_id))
+    expect(page.locator("#connection")).to_contain_text("Scans of this act still wait to be sent")
+    expect(waiting).to_have_text("Waiting to be sent: 3")
     page.screenshot(path=str(artifacts / "handheld-3-offline.png"), full_page=True)
 
     # the network is back but the station still cannot be reached; the page is reloaded: the scans wait on
@@ -194,4 +198,11 @@ def test_scans_waiting_when_the_session_ends_are_sent_after_the_login(
     expect(page.get_by_test_id("waiting")).to_be_hidden()
     expect(page.get_by_test_id("verdict").locator(".banner-matched")).to_be_visible()
     assert [code for code, _key in journal(live_server, act_id)] == [f.codes["block"][0]]
+
+    # with nothing waiting, another act's route code, scanned here, opens that act
+    other = importing.import_act(get_db(live_server.app), ActFactory(number="ТА-000777").write(tmp_path / "b.json"))
+    scan(page, route_code(other.act_id))
+    expect(page).to_have_url(f"{live_server.url}/m/acts/{other.act_id}")
+    expect(page.get_by_text("ТА-000777")).to_be_visible()
+    assert len(journal(live_server, act_id)) == 1 and journal(live_server, other.act_id) == []
     context.close()
