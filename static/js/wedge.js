@@ -75,37 +75,26 @@
     var pending = [];
     var sentAt = 0;
     function submit() {
-<<<<<<< HEAD
-      if (!state.text) { return; }
-      pending.push({
-        code: state.text,
-        id: (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random()
-      });
-      state.text = "";
-      field.value = "";
-      sendNext();
-=======
       // Nothing came through the keys, but the field holds text: typed on a phone's own keyboard (its keys
       // carry no code to decode), or filled in by the browser. Taken as it is; the server repairs a layout.
       var text = state.text || field.value.trim().split("\u241d").join(GS);
       if (!text) { return; }
-      form.elements.code.value = text;
-      form.elements.scan_id.value = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
-        : String(Date.now()) + Math.random();
+      var id = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
       state.text = "";
       field.value = "";
       if (form.hasAttribute("data-scan-queue")) {
         // The page sends it itself (handheld.js keeps it on the device until the station has answered).
-        form.dispatchEvent(new CustomEvent("warehouse:scan", {
-          detail: { code: form.elements.code.value, scanId: form.elements.scan_id.value }
-        }));
-        form.elements.code.value = "";
+        form.dispatchEvent(new CustomEvent("warehouse:scan", { detail: { code: text, scanId: id } }));
         field.focus();
       } else if (form.dataset.wedgeSubmit === "native") {
+        form.elements.code.value = text;
+        form.elements.scan_id.value = id;
         // Later, not now: called from the form's own submit event, a submission now would be ignored.
         setTimeout(function () { if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); } }, 0);
-      } else if (window.htmx) { htmx.trigger(form, "submit"); } else { form.submit(); }
->>>>>>> handheld
+      } else {
+        pending.push({ code: text, id: id });
+        sendNext();
+      }
     }
     function sendNext() {
       if (!pending.length || (sentAt && Date.now() - sentAt < STUCK_MS)) { return; }
