@@ -223,6 +223,8 @@ def events(act_id: int) -> Response:
             for row in reversed(rows):
                 yield "scan", render_template("receive/_scan_row.html", row=row)
                 last_seen = max(last_seen, int(row["id"]))  # type: ignore[call-overload]
+                if row["station"] == _station():  # the dock is scanning: its screens' people are at work
+                    live.in_use()
         state = screens.receiving_state(get_db(), act_id)
         if state is not None:  # acts are never deleted; this only satisfies the type
             yield "counters", render_template("receive/_counters.html", act=state.act, summary=state.summary)
