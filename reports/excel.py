@@ -117,6 +117,7 @@ def _fill(
             (say(N_("Aggregate (exact, ␝ = GS)"), lang), 52),
             (say(N_("Aggregate level"), lang), 12),
             (GTIN, 16),
+            (say(N_("Resolution"), lang), 22),
             (say(N_("Reason"), lang), 30),
             (say(N_("Comment"), lang), 40),
         ],
@@ -142,6 +143,7 @@ def _fill(
                 visible_gs(parent) if parent else None,
                 word(t.levels, line.parent_level),
                 _clean(line.gtin),
+                _clean(word(t.resolutions, line.resolution)),
                 _clean(word(t.reasons, line.reason)),
                 _clean(line.comment),
             ]

@@ -113,6 +113,7 @@ class DiscrepancyLine:
     gtin: str | None = None
     reason: str | None = None  # a reason code (texts.reasons) or free text
     comment: str | None = None
+    resolution: str | None = None  # the lead's word on the line (texts.resolutions); None: none yet
 
     def __post_init__(self) -> None:
         if self.kind not in _KIND_SET:

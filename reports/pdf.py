@@ -353,7 +353,7 @@ def discrepancy_pdf(
             Column(say(N_("Code"), lang), 77 * mm, mono=True),
             Column(say(N_("Level"), lang), 15 * mm),
             Column(GTIN, 23 * mm, mono=True),
-            Column(say(N_("Reason, comment"), lang), FRAME_W - 149 * mm),
+            Column(say(N_("Resolution, reason, comment"), lang), FRAME_W - 149 * mm),
         ]
     )
     tally: Counter[str] = Counter()
@@ -371,7 +371,8 @@ def discrepancy_pdf(
                 n += 1
                 count += 1
                 tally[line.kind] += 1
-                reason = "\n".join(x for x in (word(t.reasons, line.reason), line.comment or "") if x)
+                said = (word(t.resolutions, line.resolution), word(t.reasons, line.reason), line.comment or "")
+                reason = "\n".join(x for x in said if x)
                 yield layout.row(
                     [
                         str(n),

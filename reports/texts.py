@@ -20,7 +20,7 @@ from typing import Final, Literal
 
 from reports.errors import ReportError
 from warehouse.messages import N_, say
-from warehouse.vocab import ActStatus, DiscrepancyKind, Level, ReasonCode
+from warehouse.vocab import ActStatus, BasisType, DiscrepancyKind, Level, ReasonCode, Resolution
 
 Lang = Literal["ru", "kk", "en"]
 LANGS: tuple[Lang, ...] = ("ru", "kk", "en")
@@ -71,7 +71,6 @@ _CODE_STATUSES: Final = {
 }
 _MODES: Final = {"trusted": N_("trusted"), "full_check": N_("full check")}
 _TURNOVERS: Final = {"sale": N_("sale"), "return": N_("return"), "transfer": N_("transfer")}
-_BASIS_TYPES: Final = {"ESF": N_("ESF (e-invoice)"), "SNT": N_("SNT (waybill)")}
 NOTES: Final = (
     N_(
         "The column 'Code (exact, ␝ = GS)' holds the code exactly as stored; the invisible GS separator "
@@ -105,6 +104,7 @@ class Words:
     modes: Mapping[str, str]
     turnovers: Mapping[str, str]
     basis_types: Mapping[str, str]
+    resolutions: Mapping[str, str]
     notes: tuple[str, ...]
 
 
@@ -137,7 +137,8 @@ def words(lang: Lang) -> Words:
         statuses=statuses,
         modes=table(_MODES),
         turnovers=table(_TURNOVERS),
-        basis_types=table(_BASIS_TYPES),
+        basis_types={b.value: b.label(lang) for b in BasisType},
+        resolutions={r.value: r.label(lang) for r in Resolution},
         notes=tuple(say(note, lang) for note in NOTES),
     )
 

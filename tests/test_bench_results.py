@@ -107,7 +107,7 @@ def test_a_second_run_replaces_the_file(tmp_path: Path) -> None:
 
 def test_each_bench_writes_its_figures() -> None:
     benches = sorted((Path(results.__file__).parent).glob("bench_*.py"))
-    assert len(benches) == 6
+    assert benches, "no bench found"  # every bench, however many: each must write its figures
     for bench in benches:
         source = bench.read_text(encoding="utf-8")
         assert "Results(" in source and ".write(" in source, f"{bench.name} does not write bench-results/"

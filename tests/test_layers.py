@@ -18,6 +18,7 @@ PURE = [
     "warehouse/vocab.py",
     "warehouse/matching.py",
     "warehouse/canonical.py",
+    "warehouse/scan_limits.py",
     "warehouse/transfer_act",
     "warehouse/signing",
     "reports",

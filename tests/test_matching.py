@@ -22,6 +22,15 @@ def test_a_credited_aggregate_tells_what_it_holds() -> None:
     assert whole.message("ru") == "Засчитано: короб B1 (с содержимым: 8)"
     assert whole.message("en") == "Counted: box B1 (with 8 inside)"
     assert alone.message("kk") == "Есепке алынды: қорап P1"
+    # journaled with what it held level by level: "5 blocks and 50 packs", not "55 inside"
+    held = Outcome(
+        ScanClass.MATCHED,
+        Reason.CREDITED,
+        {"level": "box", "code": "B1", "inside": "55", "inside_block": "5", "inside_pack": "50"},
+    )
+    assert held.message("ru") == "Засчитано: короб B1 (внутри: блоков: 5, пачек: 50)"
+    assert held.message("en") == "Counted: box B1 (inside: blocks: 5, packs: 50)"
+    assert held.message("kk") == "Есепке алынды: жәшік B1 (ішінде: блоктар: 5, қораптар: 50)"
 
 
 def test_an_unknown_language_reads_russian_and_a_missing_detail_reads_empty() -> None:

@@ -61,6 +61,7 @@ def test_pallet_label_credits_its_declared_contents(db: Database, tmp_path: Path
     act_id = _import(db, tmp_path, f)
     result = _scan(db, act_id, f.codes["pallet"][0])
     assert result.scan_class == ScanClass.MATCHED and result.credited == 1 + 2 + 4 + 12
+    assert result.message("en").endswith("(inside: boxes: 2, blocks: 4, packs: 12)")  # what it held, by level
     summary = receiving.act_summary(db, act_id).to_json()
     assert summary["credited"] == {"pallet": 1, "box": 2, "block": 4, "pack": 12}
     inner = _scan(db, act_id, f.codes["pack"][0])

@@ -92,6 +92,19 @@ def test_cli_report(app: Flask, runner: FlaskCliRunner, tmp_path: Path) -> None:
     assert result.exit_code == 2
 
 
+def _download_link(client: FlaskClient, status_url: str) -> str:
+    """Follow a report's progress until it offers its download; the link."""
+    body = ""
+    for _ in range(100):
+        body = client.get(status_url).get_data(as_text=True)
+        if "download" in body:
+            break
+        time.sleep(0.1)
+    link = re.search(r'href="([^"]+/download)"', body)
+    assert link, body
+    return link.group(1)
+
+
 def test_download_from_the_page_with_progress(app: Flask, client: FlaskClient, auth: Auth, tmp_path: Path) -> None:
     act_id, _ = _received(get_db(app), tmp_path)
     auth.login("lead")
@@ -105,21 +118,14 @@ def test_download_from_the_page_with_progress(app: Flask, client: FlaskClient, a
     assert started.status_code == 200
     status_url = re.search(r'hx-get="([^"]+)"', started.get_data(as_text=True))
     assert status_url
-    body = ""
-    for _ in range(100):
-        body = client.get(status_url.group(1)).get_data(as_text=True)
-        if "download" in body:
-            break
-        time.sleep(0.1)
-    link = re.search(r'href="([^"]+/download)"', body)
-    assert link, body
-    file = client.get(link.group(1))
+    link = _download_link(client, status_url.group(1))
+    file = client.get(link)
     assert file.status_code == 200 and file.data.startswith(b"%PDF")
     assert "attachment" in file.headers["Content-Disposition"]
     # another user cannot fetch it
     other = app.test_client()
     Auth(other).login("staff")
-    assert other.get(link.group(1)).status_code == 404
+    assert other.get(link).status_code == 404
 
 
 def test_report_files_wait_in_the_instance_folder_and_old_ones_are_removed(
@@ -151,3 +157,26 @@ def test_report_files_wait_in_the_instance_folder_and_old_ones_are_removed(
     assert made and (made[0].parent.stat().st_mode & 0o077) == 0  # owner only, not the system's /tmp
     assert sweep_report_folders(instance) == []  # fresh: kept for its download
     assert sweep_report_folders(instance, older_than=dt.timedelta(0)) == [made[0].parent]
+
+
+def test_the_page_offers_only_reports_that_exist_and_names_the_workbook(
+    app: Flask, client: FlaskClient, auth: Auth, tmp_path: Path
+) -> None:
+    """'Acceptance act + Excel' silently gave the codes workbook: the page now offers the workbook as what it
+    is, and its file says so whatever was asked of it (issue 16, item 10)."""
+    act_id, _ = _received(get_db(app), tmp_path)
+    auth.login("lead")
+    page = client.get(f"/acts/{act_id}/review", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    offered = re.findall(r'<option value="(\w+:\w+)">', page)
+    assert offered == ["acceptance:pdf", "discrepancies:pdf", "labels:pdf", "codes:pdf", "codes:xlsx"]
+    assert "Workbook: summary, discrepancies and every code (Excel)" in page
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', page)
+    assert token
+    started = client.post(
+        f"/acts/{act_id}/reports", data={"report": "codes:xlsx"}, headers={"X-CSRFToken": token.group(1)}
+    )
+    status_url = re.search(r'hx-get="([^"]+)"', started.get_data(as_text=True))
+    assert started.status_code == 200 and status_url
+    link = _download_link(client, status_url.group(1))
+    file = client.get(link)
+    assert file.status_code == 200 and "-workbook.xlsx" in file.headers["Content-Disposition"]

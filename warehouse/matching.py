@@ -68,6 +68,14 @@ MESSAGES: Final = Phrasebook(
         "credited_pallet_inside": N_("Counted: pallet {code} (with {inside} inside)"),
         "credited_box_inside": N_("Counted: box {code} (with {inside} inside)"),
         "credited_block_inside": N_("Counted: block {code} (with {inside} inside)"),
+        # What a counted aggregate held, level by level ("5 blocks, 50 packs"): a count after the level's
+        # name, so no language has to agree a number with a noun.
+        "credited_pallet_contents": N_("Counted: pallet {code} (inside: {contents})"),
+        "credited_box_contents": N_("Counted: box {code} (inside: {contents})"),
+        "credited_block_contents": N_("Counted: block {code} (inside: {contents})"),
+        "count_box": N_("boxes: {n}"),
+        "count_block": N_("blocks: {n}"),
+        "count_pack": N_("packs: {n}"),
         "opened_pallet": N_("Pallet {code} opened: scan its contents"),
         "opened_box": N_("Box {code} opened: scan its contents"),
         "opened_block": N_("Block {code} opened: scan its contents"),
@@ -77,7 +85,7 @@ MESSAGES: Final = Phrasebook(
         "inside_credited_block": N_("Already counted in block {parent}"),
         Reason.CONTENTS_SCANNED: N_("Already counted: everything inside it was scanned"),
         Reason.SURPLUS_AGAIN: N_("This surplus code is already recorded"),
-        Reason.NOT_IN_ACT: N_("Not in this act: surplus"),
+        Reason.NOT_IN_ACT: N_("This code is not in this act"),
         Reason.OTHER_ACT: N_("Belongs to act № {number} of {date}"),
         Reason.GTIN_NOT_IN_ACT: N_("Product {gtin} is not in this act"),
         Reason.PRODUCT_BARCODE: N_("This is the product barcode: scan the Data Matrix"),
@@ -118,6 +126,9 @@ def opens(mode: str, has_contents: bool, open_requested: Callable[[], bool]) -> 
     return has_contents and (mode == Mode.FULL_CHECK or open_requested())
 
 
+CONTENT_LEVELS: Final = (Level.BOX.value, Level.BLOCK.value, Level.PACK.value)  # what an aggregate may hold
+
+
 def duplicate_reason(same_code: bool, inside: bool) -> Reason:
     """Why a code already counted is a duplicate: it was scanned itself (`same_code`), everything inside
     it was (`inside`: the scan that counted it is of a code it contains), or what contains it was."""
@@ -140,6 +151,12 @@ class Outcome:
         if self.reason == Reason.UNREADABLE:
             args["error"] = _code_error(self.args, lang)
         key = self._key(args)
+        if key.endswith("_contents"):
+            args["contents"] = ", ".join(
+                catalog(lang).gettext(MESSAGES.messages[f"count_{level}"]).format(n=self.args[f"inside_{level}"])
+                for level in CONTENT_LEVELS
+                if self.args.get(f"inside_{level}")
+            )
         return catalog(lang).gettext(MESSAGES.messages[key]).format_map(args)
 
     def _key(self, args: Mapping[str, str]) -> str:
@@ -147,6 +164,8 @@ class Outcome:
         if self.reason == Reason.CREDITED:
             level = _level(args.get("level"), Level.PACK)
             inside = int(args.get("inside", "0") or 0)
+            if any(args.get(f"inside_{lv}") for lv in CONTENT_LEVELS):  # journaled with its contents by level
+                return f"credited_{level}_contents"
             key = f"credited_{level}_inside" if inside else f"credited_{level}"
             return key if key in MESSAGES else f"credited_{level}"
         if self.reason == Reason.OPENED:

@@ -16,6 +16,7 @@ from warehouse.messages import N_, say
 
 __all__ = [
     "ActStatus",
+    "BasisType",
     "Command",
     "Decision",
     "Direction",
@@ -170,7 +171,15 @@ class Command(Word):
     CLOSE = "CLOSE"
 
 
+class BasisType(Word):
+    """The document an outgoing act is based on (the transfer act's `basis[].type`)."""
+
+    ESF = "ESF"  # электронный счёт-фактура
+    SNT = "SNT"  # сопроводительная накладная на товары
+
+
 _LABELS: Final[dict[type[Word], dict[str, str]]] = {
+    BasisType: {"ESF": N_("ESF (electronic invoice)"), "SNT": N_("SNT (goods shipping note)")},
     Role: {"staff": N_("Warehouse staff"), "lead": N_("Logistics lead"), "admin": N_("Administrator")},
     Direction: {"incoming": N_("Incoming"), "outgoing": N_("Outgoing")},
     Level: {"pallet": N_("Pallet"), "box": N_("Box"), "block": N_("Block"), "pack": N_("Pack")},

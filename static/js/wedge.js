@@ -47,6 +47,22 @@
     return false;
   }
 
+  // A key that types a character of a code (letters, digits, punctuation, Ctrl+] for GS, Alt+keypad).
+  function printable(e) {
+    if (e.type !== "keydown") { return false; }
+    if (e.ctrlKey && e.code === "BracketRight") { return true; }
+    if (e.code === "AltLeft" || e.code === "AltRight") { return false; }
+    if (e.ctrlKey || e.metaKey || e.altKey) { return false; }
+    return /^Key[A-Z]$/.test(e.code) || Object.prototype.hasOwnProperty.call(US, e.code);
+  }
+
+  function typing(el) {
+    if (!el || !el.tagName) { return false; }
+    if (el.isContentEditable || el.tagName === "TEXTAREA" || el.tagName === "SELECT") { return true; }
+    if (el.tagName !== "INPUT") { return false; }
+    return !/^(button|submit|reset|checkbox|radio|file|range|color|image|hidden)$/.test(el.type);
+  }
+
   function shown(text) { return text.split(GS).join("\u241d"); }
 
   function attach(field) {
@@ -69,6 +85,22 @@
     }
     field.addEventListener("keydown", onKey);
     field.addEventListener("keyup", onKey);
+    // The scanner types wherever the focus is: after a click on a heading, a menu or a button, its keys
+    // still reach the scan field (as Odoo's barcode screens do), except inside another text field. Keys a
+    // person uses to work the page (Enter and Space on a button, Tab, Escape, Backspace) stay theirs
+    // while no scan is under way.
+    document.addEventListener("keydown", function (e) { elsewhere(e); }, true);
+    document.addEventListener("keyup", function (e) { elsewhere(e); }, true);
+    function elsewhere(e) {
+      if (e.target === field || typing(e.target)) { return; }
+      var idle = !state.text && state.alt === null;
+      if (idle && (!printable(e) || e.code === "Space")) { return; }
+      var r = decodeKey(state, e);
+      if (r === false) { return; }
+      e.preventDefault();
+      e.stopPropagation();
+      if (r === "submit") { submit(); } else { field.value = shown(state.text); }
+    }
     field.addEventListener("paste", function (e) {
       // Pasted text keeps its characters; the server repairs a layout that mangled it.
       e.preventDefault();

@@ -145,11 +145,20 @@ def test_receive_an_act_end_to_end(browser: Browser, live_server: LiveServer, ar
     expect(lead.get_by_role("heading", level=1, name=re.compile("Discrepancies"))).to_be_visible()
     lines = lead.locator("tr.line")
     expect(lines).to_have_count(3)  # two missing boxes, one surplus pack
+    # only the missing lines, then one reason for all of them at once
+    lead.get_by_label("Discrepancy").select_option("missing")
+    lead.get_by_role("button", name="Show", exact=True).click()
+    expect(lines).to_have_count(2)
+    bulk = lead.get_by_role("group", name="For every line shown")
+    bulk.get_by_label("Reason").select_option("shortage")
+    bulk.get_by_role("button", name="Apply to every line shown").click()
+    expect(lead.get_by_text("Lines saved: 2.")).to_be_visible()
+    expect(lines).to_have_count(2)  # the filter stays
+    for row in lines.all():
+        expect(row.get_by_label("Reason")).to_have_value("shortage")
+    # a comment typed and not saved is not lost when the decision is recorded
     missing = lead.locator("tr.line-missing").first
-    missing.get_by_label("Reason").select_option("shortage")
     missing.get_by_label("Comment").fill("<not> on the truck")
-    missing.get_by_role("button", name="Save").click()
-    expect(missing.get_by_role("status")).not_to_be_empty()
     lead.screenshot(path=str(artifacts / "review-1920.png"), full_page=True)
     lead.get_by_label("Accept with discrepancies").check()
     lead.get_by_role("button", name="Record the decision").click()

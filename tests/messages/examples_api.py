@@ -9,5 +9,6 @@ EXAMPLES = {
         "no_scans": {},
         "batch_too_large": {"max": 500},
         "bad_scan": {},
+        "body_too_large": {"max": 4, "batch": 500},
     },
 }

@@ -14,5 +14,11 @@ EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         "bad_reason": {},
         "empty_scan": {},
         "decision_contradicts": {},
+        "busy": {},
+        "scan_id_reused": {},
+        "code_not_text": {"char": "U+D800", "position": 17},
+        "code_has_nul": {"position": 11},
+        "code_too_long": {"size": 1026, "max": 1024},
+        "bad_scan_id": {"max": 64},
     }
 }

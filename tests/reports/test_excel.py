@@ -146,7 +146,7 @@ def test_control_characters_in_free_text_do_not_break_the_export(tmp_path: Path)
     line = DiscrepancyLine("invalid", "\x02garbage\x1d\x7f", None, None, None, None, None, "a\x01b\tc\nd")
     rows = sheet_rows(write(tmp_path / "x.xlsx", [], [line]))["Расхождения"]
     assert rows[1][1] == "␂garbage␝␡" and raw_from_visible(rows[1][1]) == line.code
-    assert rows[1][8] == "a␁b\tc\nd"
+    assert rows[1][9] == "a␁b\tc\nd"
 
 
 def test_progress_and_file_objects(tmp_path: Path) -> None:

@@ -67,7 +67,7 @@ def test_ship_from_the_pages(stations: Stations, tmp_path: Path) -> None:
     url = created.headers["Location"]
     act_id = int(url.rsplit("/", 1)[1])
     page = client.get(url).get_data(as_text=True)
-    assert "ТОО &#34;Магазин &lt;1&gt;&#34;" in page and "KZ-ESF-1" in page
+    assert "ТОО &#34;Магазин &lt;1&gt;&#34;" in page and "ESF (electronic invoice) № KZ-ESF-1" in page
     htmx = {"HX-Request": "true", "X-CSRFToken": token(client, url)}
     heard = broker.subscribe(act_id)
     added = client.post(f"/ship/{act_id}/codes", data={"code": f.codes["box"][0]}, headers=htmx)
@@ -115,6 +115,10 @@ def test_ship_from_the_pages(stations: Stations, tmp_path: Path) -> None:
     document = client.get(f"/ship/{act_id}/export/1.json")
     signature = client.get(f"/ship/{act_id}/export/1.p7s")
     assert document.status_code == 200 and "attachment" in document.headers["Content-Disposition"]
+    # The act's number is Cyrillic (ТА-…): a real server sends headers as Latin-1, so the name goes RFC 5987.
+    disposition = document.headers["Content-Disposition"]
+    disposition.encode("latin-1")
+    assert "filename*=UTF-8''act-%D0%A2%D0%90-" in disposition and signature.headers["Content-Disposition"]
     assert client.get(f"/ship/{act_id}/export/1.xlsx").status_code == 200
     assert shipping.act_summary(stations.a, act_id).act.status == "sent"
 

@@ -105,9 +105,9 @@ def test_bad_files_and_bodies_get_json_errors(client: FlaskClient, token: str, t
         ).status_code
         == 400
     )
-    assert (
-        client.post(f"/api/v1/acts/{act_id}/scans", headers=_h(token), json={"scans": [{"code": 5}]}).status_code == 400
-    )
+    # A malformed item is refused on its own (422 when nothing else was sent), never the whole batch.
+    r = client.post(f"/api/v1/acts/{act_id}/scans", headers=_h(token), json={"scans": [{"code": 5}]})
+    assert r.status_code == 422 and r.json["results"][0]["reason"] == "bad_scan"
     assert (
         client.post(
             f"/api/v1/acts/{act_id}/scans", headers=_h(token), json={"scans": [{"code": "x"}] * 501}
@@ -137,7 +137,10 @@ def test_responses_carry_the_documented_fields(client: FlaskClient, token: str) 
     f = ActFactory()
     act_id = _upload(client, token, f).json["id"]
     result = client.post(f"/api/v1/acts/{act_id}/scans", headers=_h(token), json={"code": f.codes["pack"][0]}).json
-    assert set(schemas["ScanResult"]["required"]) <= set(result["results"][0])
+    assert set(schemas["ScanAccepted"]["required"]) <= set(result["results"][0])
+    assert set(schemas["ScanAnswer"]["required"]) <= set(result)
+    refused = client.post(f"/api/v1/acts/{act_id}/scans", headers=_h(token), json={"code": "\x00"}).json
+    assert set(schemas["ScanRefused"]["required"]) <= set(refused["results"][0])
     summary = client.get(f"/api/v1/acts/{act_id}", headers=_h(token)).json
     assert set(schemas["Summary"]["required"]) <= set(summary)
     err = client.get("/api/v1/acts/999999", headers=_h(token)).json

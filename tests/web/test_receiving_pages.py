@@ -9,10 +9,12 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from tests.conftest import Auth, LiveServer
 from tests.factories import ActFactory
 from warehouse.db import get_db
+from warehouse.models import Scan
 from warehouse.services import importing
 
 
@@ -107,7 +109,8 @@ def test_staff_closes_but_only_a_lead_decides(app: Flask, client: FlaskClient, a
     token = _token(client, f"/acts/{act_id}/review")
     page = client.get(f"/acts/{act_id}/review").get_data(as_text=True)
     assert f.codes["box"][1] in page  # the missing box, listed as the box
-    code_id = re.search(r'name="act_code_id" value="(\d+)"', page)
+    assert "Недостача · Короб" in page and "· box" not in page  # the level in the reader's language
+    code_id = re.search(r'name="line" value="c(\d+)"', page)
     assert code_id
     r = client.post(
         f"/acts/{act_id}/lines",
@@ -134,6 +137,7 @@ def test_staff_closes_but_only_a_lead_decides(app: Flask, client: FlaskClient, a
     assert "status-decided" in page
     audit_page = client.get(f"/acts/{act_id}/audit").get_data(as_text=True)
     assert "act.decided" in audit_page and "act.closed" in audit_page and "line.resolved" in audit_page
+    assert "comment: box &lt;not&gt; delivered" in audit_page  # read as text, escaped, not as JSON
 
 
 def test_resolving_a_line_of_another_act_is_refused(
@@ -201,3 +205,20 @@ def test_printed_command_codes_read_back_and_work(app: Flask, client: FlaskClien
     assert undone.status_code == 200 and "banner-reversed" in undone.get_data(as_text=True)
     counters = client.get(f"/acts/{act_id}/counters").get_data(as_text=True)
     assert 'data-testid="credited-box">0<' in counters
+
+
+def test_a_crafted_scan_form_gets_a_message_not_a_500(
+    app: Flask, client: FlaskClient, auth: Auth, tmp_path: Path
+) -> None:
+    """A NUL in the code, or a scan_id longer than the journal's key, from a crafted form (on PostgreSQL both
+    gave 500): the code is refused with its reason, the long id only loses its retry safety."""
+    act_id, f = _act(app, tmp_path)
+    auth.login("staff")
+    token = _token(client, f"/acts/{act_id}")
+    headers = {"X-CSRFToken": token, "Accept-Language": "en"}
+    r = client.post(f"/acts/{act_id}/scans", data={"code": "0104\x0012"}, headers=headers)
+    assert r.status_code == 422 and "null character" in r.get_data(as_text=True)
+    r = client.post(f"/acts/{act_id}/scans", data={"code": f.codes["box"][0], "scan_id": "x" * 300}, headers=headers)
+    assert r.status_code == 200 and "Counted" in r.get_data(as_text=True)
+    with get_db(app).read() as s:
+        assert [len(k or "") <= 80 for (k,) in s.execute(select(Scan.client_scan_id))] == [True]

@@ -120,6 +120,7 @@ class BackupScheduler:
         self.made: list[Made] = []  # what this process made, newest last (the station's log says the same)
         self.failures = 0
         self._decision_seen: int | None = None
+        self._decision_now = 0
         self._last: datetime | None = None
         self._retry_at: datetime | None = None
         self._stop = threading.Event()
@@ -130,11 +131,12 @@ class BackupScheduler:
         if self._retry_at is not None and now < self._retry_at:
             return None
         decision, decided_at = latest_decision(self.db)
+        self._decision_now = decision  # run_once records it as backed up: read before the copy is made
         if self._last is None:
             newest = backups_in(self.plan.folder)
             self._last = newest[-1][0] if newest else None
         if self._decision_seen is None:  # first look: is the newest decision in a backup already?
-            if decided_at is not None and (self._last is None or _aware(decided_at) > self._last):
+            if decided_at is not None and (self._last is None or decided_at > self._last):
                 return "decision" if self.plan.after_decisions else "start"
             self._decision_seen = decision
         if self.plan.after_decisions and decision > (self._decision_seen or 0):
@@ -149,7 +151,7 @@ class BackupScheduler:
         why = self.due(now)
         if why is None:
             return None
-        decision, _ = latest_decision(self.db)  # read before copying: a later one starts the next backup
+        decision = self._decision_now  # read before copying: a later one starts the next backup
         try:
             made = back_up_now(self.db, self.plan, why, now)
         except BackupError as e:
@@ -191,7 +193,3 @@ def start_backups(db: Database, config: dict[str, Any], instance: Path) -> Backu
             log.info("database on a server: back it up there (docs/backup.md); no station backups")
         return None
     return BackupScheduler(db, plan, poll=float(config.get("BACKUP_POLL_SECONDS", 30))).start()
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

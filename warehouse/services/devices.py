@@ -28,6 +28,26 @@ class Device:
     name: str
     station: str | None
     user_id: int | None
+    key_space: str = ""  # the digest of the token it authenticated with: its scan ids' key space
+
+    def scan_key(self, act_id: int, scan_id: str) -> str:
+        """The journal's client scan id for this device's `scan_id` on an act (see `scan_key`)."""
+        return scan_key(self.key_space, act_id, scan_id)
+
+
+def scan_key(key_space: str, act_id: int, scan_id: str) -> str:
+    """The idempotency key of a terminal's `scan_id`: scoped to the token (a re-issued token starts afresh,
+    so a re-keyed or replaced terminal whose counter starts again at 1 counts its scans) and to the act
+    (a counter restarting for each act is the terminal's own business).
+
+    A digest, so that it has one length whatever the terminal sends (the column is 80 characters) and tells
+    nothing of the token.
+
+    >>> scan_key("ab" * 32, 7, "41")
+    'api:acc7d93f37b18aef042f06dd7f104288ad3c0133c548f756'
+    """
+    digest = hashlib.sha256(f"{key_space}\n{act_id}\n{scan_id}".encode()).hexdigest()
+    return f"api:{digest[:48]}"
 
 
 def issue_token(s: Session, name: str, station: str, user: User | None, by: User | None = None) -> str:
@@ -63,7 +83,7 @@ def device_for_token(s: Session, token: str) -> Device | None:
     if scanner.station_id is not None:
         st = s.get(Station, scanner.station_id)
         station = st.name if st else None
-    return Device(scanner.id, scanner.name, station, scanner.user_id)
+    return Device(scanner.id, scanner.name, station, scanner.user_id, scanner.token_digest or "")
 
 
 def authenticate(db: Database, token: str) -> Device | None:

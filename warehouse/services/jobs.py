@@ -26,6 +26,11 @@ class Job:
     result: Any = None
     error: Any = None
     started_at: Any = field(default_factory=utcnow)
+    _over: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the job to finish; whether it has."""
+        return self._over.wait(timeout)
 
     @property
     def percent(self) -> int | None:
@@ -55,6 +60,7 @@ class Jobs:
                 job.error = e
             finally:
                 job.finished = True
+                job._over.set()
 
         threading.Thread(target=run, name=f"job-{kind}-{job.id[:8]}", daemon=True).start()
         return job

@@ -35,8 +35,8 @@ from reports.model import Decision as DecisionInfo
 from reports.texts import Lang
 from warehouse.db import Database
 from warehouse.models import Act, ActCode, ActCounter, Decision, LineResolution, SignedDocument, User
-from warehouse.services import receiving, review
-from warehouse.vocab import DiscrepancyKind, Level
+from warehouse.services import receiving, review, signing
+from warehouse.vocab import Direction, DiscrepancyKind, Level
 
 
 class ReportKind(StrEnum):
@@ -68,8 +68,10 @@ MAX_DISCREPANCY_LINES: Final = 1_000_000
 
 
 def file_name(act: Act, kind: ReportKind, fmt: ReportFormat) -> str:
+    """The report's file name; the workbook is one whatever was asked of it, and is named so."""
     safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in act.number)
-    return f"{safe}-{kind.value}.{fmt.value}"
+    what = "workbook" if fmt is ReportFormat.XLSX else kind.value
+    return f"{safe}-{what}.{fmt.value}"
 
 
 def render(
@@ -153,6 +155,9 @@ def gtin_lines(s: Session, act: Act) -> list[GtinLine]:
     ):
         if gtin:
             names.setdefault(gtin, (name, price))
+    # Once decided, "accepted" is what the decision accepts, code by code as the signed document says
+    # (a missing box the lead accepted as is counts), not what was scanned.
+    accepted = signing.accepted_counts(s, act.id) if act.direction == Direction.INCOMING else None
     out = []
     for c in s.execute(
         select(ActCounter).where(ActCounter.act_id == act.id).order_by(ActCounter.gtin, ActCounter.level)
@@ -166,7 +171,7 @@ def gtin_lines(s: Session, act: Act) -> list[GtinLine]:
                 name=name,
                 level=c.level,
                 expected=c.expected,
-                credited=c.credited,
+                credited=c.credited if accepted is None else accepted.get((c.gtin or "", str(c.level)), 0),
                 price_tiyn=price if c.level == Level.BLOCK else None,
             )
         )
@@ -235,6 +240,7 @@ def discrepancy_lines(s: Session, act: Act, lang: str) -> Iterator[DiscrepancyLi
             gtin=_gtin_of(line.code),
             reason=reason,
             comment=line.comment,
+            resolution=line.resolution,
         )
 
 

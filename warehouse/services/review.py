@@ -36,9 +36,13 @@ def _resolutions(s: Session, act_id: int) -> dict[tuple[str, int], LineResolutio
     latest: dict[tuple[str, int], LineResolution] = {}
     query = select(LineResolution).where(LineResolution.act_id == act_id).order_by(LineResolution.id)
     for r in s.execute(query).scalars():
-        key = ("code", r.act_code_id) if r.act_code_id is not None else ("scan", r.scan_id or 0)
-        latest[key] = r
+        latest[_held_by(r.act_code_id, r.scan_id)] = r
     return latest
+
+
+def _held_by(act_code_id: int | None, scan_id: int | None) -> tuple[str, int]:
+    """A resolution's line: the missing code or the surplus scan it is about."""
+    return ("code", act_code_id) if act_code_id is not None else ("scan", scan_id or 0)
 
 
 def lines(s: Session, act: Act, lang: str = "ru", limit: int = 2000) -> list[Line]:
@@ -102,6 +106,40 @@ def lines(s: Session, act: Act, lang: str = "ru", limit: int = 2000) -> list[Lin
     return out
 
 
+@dataclass(frozen=True)
+class LineChange:
+    """The lead's word on one line: a missing code (`act_code_id`) or a surplus scan (`scan_id`)."""
+
+    resolution: str
+    reason: str | None
+    comment: str | None
+    act_code_id: int | None = None
+    scan_id: int | None = None
+
+
+def line_key(line: Line) -> str:
+    return f"c{line.act_code_id}" if line.act_code_id is not None else f"s{line.scan_id}"
+
+
+def parse_key(key: str) -> tuple[int | None, int | None]:
+    """(act_code_id, scan_id) of a form's line key; ReceivingError "no_act" for anything else."""
+    if len(key) > 1 and key[0] in "cs" and key[1:].isdigit():
+        number = int(key[1:])
+        return (number, None) if key[0] == "c" else (None, number)
+    raise ReceivingError("no_act")
+
+
+def filter_lines(lines: list[Line], *, kind: str = "", level: str = "", gtin: str = "") -> list[Line]:
+    """The lines a lead asked to see: of one kind, one level, one product (GTIN inside the code)."""
+    return [
+        line
+        for line in lines
+        if (not kind or line.kind == kind)
+        and (not level or line.level == level)
+        and (not gtin or gtin in line.code[:20])
+    ]
+
+
 def resolve(
     db: Database,
     act_id: int,
@@ -113,51 +151,84 @@ def resolve(
     act_code_id: int | None = None,
     scan_id: int | None = None,
 ) -> LineResolution:
+    """Record the lead's resolution of one line (see `resolve_lines`)."""
+    change = LineChange(resolution, reason, comment, act_code_id, scan_id)
+    with db.write() as s:
+        act = _closed_act(s, act_id)
+        return _resolve(s, act, change, user)
+
+
+def resolve_lines(db: Database, act_id: int, changes: list[LineChange], user: User) -> int:
+    """Record every changed line in one transaction: all or none (one bad line refuses the lot, so a form
+    is never half saved). A line whose resolution, reason and comment are what is in force already is
+    not written again. Returns how many were recorded. Raises ReceivingError."""
+    with db.write() as s:
+        act = _closed_act(s, act_id)
+        current = _resolutions(s, act_id)
+        written = 0
+        for change in changes:
+            now = current.get(_held_by(change.act_code_id, change.scan_id))
+            said = (change.resolution, change.reason or None, (change.comment or "").strip() or None)
+            if now is not None and (now.resolution, now.reason, now.comment) == said:
+                continue
+            if now is None and said == (Resolution.REJECT, None, None):
+                continue  # the default every unresolved line already shows
+            _resolve(s, act, change, user)
+            written += 1
+        return written
+
+
+def _closed_act(s: Session, act_id: int) -> Act:
+    act = s.get(Act, act_id)
+    if act is None:
+        raise ReceivingError("no_act")
+    if act.status != ActStatus.CLOSED:
+        raise ReceivingError("not_closed")
+    return act
+
+
+def _resolve(s: Session, act: Act, change: LineChange, user: User) -> LineResolution:
+    resolution, reason, act_code_id, scan_id = change.resolution, change.reason, change.act_code_id, change.scan_id
     if resolution not in RESOLUTIONS:
         raise ReceivingError("bad_decision")
     if reason and reason not in REASON_CODES:
         raise ReceivingError("bad_reason")
     if (act_code_id is None) == (scan_id is None):
         raise ReceivingError("no_act")
-    with db.write() as s:
-        act = s.get(Act, act_id)
-        if act is None:
-            raise ReceivingError("no_act")
-        if act.status != ActStatus.CLOSED:
-            raise ReceivingError("not_closed")
-        # The line must belong to this act: ids from a form are not trusted.
-        if (
-            act_code_id is not None
-            and s.execute(select(ActCode.id).where(ActCode.id == act_code_id, ActCode.act_id == act_id)).first() is None
-        ):
-            raise ReceivingError("no_act")
-        if (
-            scan_id is not None
-            and s.execute(select(Scan.id).where(Scan.id == scan_id, Scan.act_id == act_id)).first() is None
-        ):
-            raise ReceivingError("no_act")
-        row = LineResolution(
-            act_id=act_id,
-            act_code_id=act_code_id,
-            scan_id=scan_id,
-            resolution=resolution,
-            reason=reason or None,
-            comment=(comment or "").strip() or None,
-            user_id=user.id,
-        )
-        s.add(row)
-        s.flush()
-        audit.record(
-            s,
-            "line.resolved",
-            user=user,
-            act_id=act_id,
-            details={
-                "act_code_id": act_code_id,
-                "scan_id": scan_id,
-                "resolution": resolution,
-                "reason": reason,
-                "comment": row.comment,
-            },
-        )
-        return row
+    act_id = act.id
+    # The line must belong to this act: ids from a form are not trusted.
+    if (
+        act_code_id is not None
+        and s.execute(select(ActCode.id).where(ActCode.id == act_code_id, ActCode.act_id == act_id)).first() is None
+    ):
+        raise ReceivingError("no_act")
+    if (
+        scan_id is not None
+        and s.execute(select(Scan.id).where(Scan.id == scan_id, Scan.act_id == act_id)).first() is None
+    ):
+        raise ReceivingError("no_act")
+    row = LineResolution(
+        act_id=act_id,
+        act_code_id=act_code_id,
+        scan_id=scan_id,
+        resolution=resolution,
+        reason=reason or None,
+        comment=(change.comment or "").strip() or None,
+        user_id=user.id,
+    )
+    s.add(row)
+    s.flush()
+    audit.record(
+        s,
+        "line.resolved",
+        user=user,
+        act_id=act_id,
+        details={
+            "act_code_id": act_code_id,
+            "scan_id": scan_id,
+            "resolution": resolution,
+            "reason": reason,
+            "comment": row.comment,
+        },
+    )
+    return row

@@ -113,19 +113,20 @@ def _latest_resolutions(s: Session, act_id: int) -> tuple[dict[int, LineResoluti
     return by_code, by_scan
 
 
-def _code_lines(
+def _accepted_codes(
     s: Session, act_id: int, decision: str, resolutions: dict[int, LineResolution]
-) -> Iterator[acceptance.CodeLine]:
-    """The act's codes in preorder with their flags. A resolution on a missing aggregate covers the
-    codes inside it, which carry no resolution of their own (`inherited` stays as small as they are)."""
+) -> Iterator[tuple[int, int | None, str, str | None, bool, LineResolution | None]]:
+    """The act's codes in preorder: (id, parent id, level, GTIN, accepted, own resolution). A resolution on
+    a missing aggregate covers the codes inside it, which carry no resolution of their own (`inherited`
+    stays as small as they are). The signed document and every printed figure come from this one walk."""
     stmt = (
-        select(ActCode.id, ActCode.parent_id, ActCode.level, ActCode.credited_scan_id)
+        select(ActCode.id, ActCode.parent_id, ActCode.level, ActCode.gtin, ActCode.credited_scan_id)
         .where(ActCode.act_id == act_id)
         .order_by(ActCode.pos, ActCode.id)
         .execution_options(yield_per=_CODES_BATCH)
     )
     inherited: dict[int, LineResolution] = {}
-    for code_id, parent_id, level, credited_scan_id in s.connection().execute(stmt):  # Core: no ORM rows
+    for code_id, parent_id, level, gtin, credited_scan_id in s.connection().execute(stmt):  # Core: no ORM rows
         own = resolutions.get(code_id)
         resolution = own or (inherited.get(parent_id) if parent_id is not None else None)
         if resolution is not None:
@@ -133,10 +134,47 @@ def _code_lines(
         accepted = acceptance.code_accepted(
             decision, credited_scan_id is not None, resolution.resolution if resolution else None
         )
+        yield code_id, parent_id, level, gtin, accepted, own
+
+
+def _code_lines(
+    s: Session, act_id: int, decision: str, resolutions: dict[int, LineResolution]
+) -> Iterator[acceptance.CodeLine]:
+    for code_id, parent_id, level, _gtin, accepted, own in _accepted_codes(s, act_id, decision, resolutions):
         # Without the code's text: the document lists few codes of a truck; code_text fetches those.
         yield acceptance.CodeLine(
             code_id, parent_id, None, level, accepted, own.reason if own else None, own.comment if own else None
         )
+
+
+def accepted_counts(s: Session, act_id: int) -> dict[tuple[str, str], int] | None:
+    """Accepted codes per (GTIN or "", level) as the signed document counts them; None while the act is not
+    decided. The document's rule (acceptance._Tree.listed): a code with nothing inside it in the act is
+    accepted by its own flag, an aggregate as a whole exactly when everything inside it is."""
+    decision = _latest_decision(s, act_id)
+    if decision is None:
+        return None
+    by_code, _ = _latest_resolutions(s, act_id)
+    counts: dict[tuple[str, str], int] = {}
+    open_: list[list[Any]] = []  # the ancestors of the current code: [id, level, gtin, own, all inside, any inside]
+
+    def close() -> None:
+        _id, level, gtin, own, inside_ok, has_inside = open_.pop()
+        ok = inside_ok if has_inside else own
+        if ok:
+            key = (gtin or "", str(level))
+            counts[key] = counts.get(key, 0) + 1
+        if open_:
+            open_[-1][4] = open_[-1][4] and ok
+            open_[-1][5] = True
+
+    for code_id, parent_id, level, gtin, accepted, _own in _accepted_codes(s, act_id, decision.decision, by_code):
+        while open_ and open_[-1][0] != parent_id:
+            close()
+        open_.append([code_id, level, gtin, accepted, True, False])
+    while open_:
+        close()
+    return counts
 
 
 def _code_text(s: Session) -> acceptance.CodeText:

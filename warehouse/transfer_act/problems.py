@@ -36,6 +36,12 @@ class Reason(StrEnum):
     NO_CODES = "no_codes"
     TOO_MANY_PROBLEMS = "too_many_problems"
     CHILDREN_FIRST_TOO_LARGE = "children_first_too_large"
+    TOO_DEEP = "too_deep"
+    LONE_SURROGATE = "lone_surrogate"
+    NO_SHEET = "no_sheet"
+    UNPACKS_TOO_LARGE = "unpacks_too_large"
+    PACKED_TOO_TIGHT = "packed_too_tight"
+    OUT_OF_MEMORY = "out_of_memory"
     # fields, columns, rows
     MISSING_FIELD = "missing_field"
     MISSING_COLUMN = "missing_column"
@@ -88,6 +94,18 @@ ACT_FILE: Final = Phrasebook(
         Reason.CHILDREN_FIRST_TOO_LARGE: N_(
             "An aggregate lists more than {detail} codes in “children” before its own “code”: "
             "put “code” and “level” first"
+        ),
+        Reason.TOO_DEEP: N_(
+            "Codes are nested deeper than the {detail} packaging levels allow (pallet, box, block, pack)"
+        ),
+        Reason.LONE_SURROGATE: N_("“{detail}” is half of a character (a lone UTF-16 surrogate): the text is damaged"),
+        Reason.NO_SHEET: N_("The workbook has no sheet"),
+        Reason.UNPACKS_TOO_LARGE: N_("The workbook unpacks to more than {detail} MB: an act is never that large"),
+        Reason.PACKED_TOO_TIGHT: N_(
+            "Part “{detail}” of the workbook is packed far tighter than a spreadsheet can be: a damaged or hostile file"
+        ),
+        Reason.OUT_OF_MEMORY: N_(
+            "Reading the file needs more than {detail} MB of memory: check the file, or split the act"
         ),
         Reason.MISSING_FIELD: N_("Required field “{detail}” is missing"),
         Reason.MISSING_COLUMN: N_("Column “{detail}” is missing"),
@@ -274,6 +292,13 @@ def value_problem(
     return Problem(location, reason, f"{name}: {shown}", (("field", name), ("value", shown), *more))
 
 
+def capped(problems: Iterable[Problem]) -> list[Problem]:
+    """At most MAX_PROBLEMS of `problems`, then one "and N more" for the rest (theirs included)."""
+    collected = ProblemList()
+    collected.extend(problems)
+    return collected.as_list()
+
+
 def invalid_code(location: str, text: str, error: Explained | None) -> Problem:
     args = (("code", show(text)),) if error is None else (("code", show(text)), ("cause", str(error.reason)))
     return Problem(location, Reason.INVALID_CODE, show(text, 200), args, error)
@@ -287,7 +312,9 @@ class ProblemList:
         self.dropped = 0
 
     def add(self, problem: Problem) -> None:
-        if len(self.items) < MAX_PROBLEMS:
+        if problem.reason == Reason.TOO_MANY_PROBLEMS and problem.detail.isdigit():
+            self.dropped += int(problem.detail)  # another list's "and N more": they add up
+        elif len(self.items) < MAX_PROBLEMS:
             self.items.append(problem)
         else:
             self.dropped += 1

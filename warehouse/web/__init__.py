@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, g, render_template
+from flask import Flask, current_app, g
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from warehouse.web import access, live, security
+from warehouse.web.common import refusal
 
 
 def register(app: Flask) -> None:
@@ -50,17 +51,17 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(e: CSRFError) -> tuple[str, int]:
-        message = _("The form has expired or did not come from this station. Reload the page and try again.")
-        return render_template("error.html", code=400, message=message), 400
+        return refusal(400, _("The form has expired or did not come from this station. Reload the page and try again."))
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException) -> tuple[str, int]:
+        code = e.code or 500
+        if code == 413:
+            limit = (current_app.config.get("MAX_CONTENT_LENGTH") or 0) / (1024 * 1024)
+            return refusal(413, _("The file is larger than this station accepts (%(mb)s MB).", mb=f"{limit:.3g}"))
         messages = {
             403: _("You do not have the rights for this page."),
             404: _("Nothing here: the page or the act does not exist."),
             405: _("This action is not allowed here."),
-            413: _("The file is too large."),
         }
-        code = e.code or 500
-        message = messages.get(code, _("Something went wrong. The action was not carried out."))
-        return render_template("error.html", code=code, message=message), code
+        return refusal(code, messages.get(code, _("Something went wrong. The action was not carried out.")))

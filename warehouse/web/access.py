@@ -17,14 +17,27 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from flask import Flask, Response, abort, current_app, flash, g, redirect, request, session, url_for
+from flask import (
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_htmx import make_response
 
 from warehouse.db import Database, get_db
 from warehouse.models import SessionEnd
 from warehouse.services import logins
 from warehouse.vocab import Role
+from warehouse.web.common import refusal
 
 SESSION_KEY = "sid"  # the session token in the signed cookie
 
@@ -145,6 +158,12 @@ def enforce() -> Response | None:
         abort(403)
     if g.user is None:
         target = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+        if request.headers.get("HX-Request") and request.method != "GET":
+            # A scan or a form sent after the session ended: navigating away would lose it without a word.
+            # Say where it was sent that it was not recorded and how to go on; the page stays.
+            message = _("Your session has ended: this was not recorded. Sign in again (reload the page) and repeat.")
+            body, status = refusal(401, message)
+            return Response(body, status)
         if request.headers.get("HX-Request"):
             # htmx would swap the login page into a fragment; make the browser navigate instead.
             response: Response = make_response("", 401, redirect=target)

@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from warehouse import scan_limits
 from warehouse.db import get_db
 from warehouse.messages import N_, Phrasebook
 from warehouse.services import devices, importing, receiving
@@ -26,6 +27,10 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
 F = TypeVar("F", bound=Callable[..., Any])
 MAX_BATCH = 500
+MAX_BODY_MB = 4
+"""A scans request's body at most. 500 items each at its limits (a code of 1 KiB, escaped as \\u00XX at worst
+six times over, and a 64-character scan_id) fit in it, so a batch of valid items is never refused whole;
+100 codes of a megabyte are refused before a byte of them is read."""
 LANGS = ("ru", "kk", "en")
 # What the API says when it refuses a request itself (the services word their own refusals).
 REFUSALS = Phrasebook(
@@ -37,7 +42,11 @@ REFUSALS = Phrasebook(
         "bad_json": N_('The body must be a JSON object: {"scans": [{"code": …, "scan_id": …}]}.'),
         "no_scans": N_('Give \'scans\': a non-empty list of {"code", "scan_id"}.'),
         "batch_too_large": N_("At most {max} scans per request."),
-        "bad_scan": N_('Each scan is {"code": string, "scan_id": string}.'),
+        "bad_scan": N_('Each scan is {"code": string, "scan_id": string}: this one was not recorded.'),
+        "body_too_large": N_(
+            "The request is larger than {max} MiB: nothing of it was read or recorded. Send the scans in "
+            "smaller batches (at most {batch} a request)."
+        ),
     },
 )
 
@@ -114,7 +123,13 @@ def import_act() -> Any:
 @bp.post("/acts/<int:act_id>/scans")
 @device_required
 def post_scans(act_id: int) -> Any:
-    body = request.get_json(silent=True)
+    """Record a batch (or one scan) item by item: each item is answered, accepted or refused with its reason,
+    and one bad item never keeps the others out. Status: 200 when at least one item was accepted (a replay
+    is accepted); 409 (a reused scan_id) or 422 when every item was refused; the request as a whole is
+    refused (400, 404, 409, 413, 503) only when nothing of it could be recorded."""
+    body = _json_body()
+    if isinstance(body, tuple):
+        return body
     if not isinstance(body, dict):
         return refuse(400, "bad_json")
     items = body.get("scans", [body] if "code" in body else None)
@@ -122,44 +137,107 @@ def post_scans(act_id: int) -> Any:
         return refuse(400, "no_scans")
     if len(items) > MAX_BATCH:
         return refuse(413, "batch_too_large", max=MAX_BATCH)
-    for item in items:
-        if (
-            not isinstance(item, dict)
-            or not isinstance(item.get("code"), str)
-            or not (item.get("scan_id") is None or isinstance(item.get("scan_id"), str))
-        ):
-            return refuse(400, "bad_scan")
     lang = _lang()
     device = g.device
-    results: list[dict[str, Any]] = []
-    for item in items:
-        try:
-            r = receiving.record_scan(
-                get_db(),
-                act_id,
-                receiving.ScanInput(
-                    raw=item["code"],
-                    source="api",
-                    station=device.station,
-                    user_id=device.user_id,
-                    scanner_id=device.scanner_id,
-                    client_scan_id=f"{device.scanner_id}:{item['scan_id']}" if item.get("scan_id") else None,
-                ),
-                gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
+    answers: list[dict[str, Any]] = [{} for _ in items]
+    inputs: list[receiving.ScanInput] = []
+    placed: list[int] = []  # the item each input came from
+    for index, item in enumerate(items):
+        problem = _problem(item)
+        if problem is not None:
+            answers[index] = _refused(index, item, problem, lang)
+            continue
+        scan_id = item.get("scan_id")
+        inputs.append(
+            receiving.ScanInput(
+                raw=item["code"],
+                source="api",
+                station=device.station,
+                user_id=device.user_id,
+                scanner_id=device.scanner_id,
+                client_scan_id=device.scan_key(act_id, scan_id) if scan_id is not None else None,
             )
-        except receiving.ReceivingError as e:
-            status = 404 if e.reason == "no_act" else 409
-            return error(status, e.reason, e.message(lang), accepted=results)
-        results.append(
-            {
-                "input": item["code"],
-                "scan_id": item.get("scan_id"),
-                "class": r.scan_class.value,
-                "reason": r.outcome.reason.value,
-                "message": r.message(lang),
-                "credited": r.credited,
-                "replayed": r.replayed,
-                "journal_id": r.scan_id,
-            }
         )
-    return jsonify({"results": results})
+        placed.append(index)
+    if inputs:
+        try:
+            done = receiving.record_batch(
+                get_db(), act_id, inputs, gs_substitutes=current_app.config.get("GS_SUBSTITUTES")
+            )
+        except receiving.ReceivingError as e:  # the act takes no scans, or the database failed: nothing recorded
+            response, status = error(_STATUS.get(e.reason, 409), e.reason, e.message(lang))
+            if e.reason == "busy":
+                response.headers["Retry-After"] = "1"
+            return response, status
+        for index, r in zip(placed, done, strict=True):
+            item = items[index]
+            if isinstance(r, receiving.Refused):
+                answers[index] = _refused(index, item, r.error, lang)
+            else:
+                answers[index] = {
+                    "index": index,
+                    "status": "accepted",
+                    "scan_id": item.get("scan_id"),
+                    "input": item["code"],
+                    "class": r.scan_class.value,
+                    "reason": r.outcome.reason.value,
+                    "message": r.message(lang),
+                    "credited": r.credited,
+                    "replayed": r.replayed,
+                    "journal_id": r.scan_id,
+                }
+    refused = [a for a in answers if a["status"] == "refused"]
+    answer: dict[str, Any] = {"results": answers, "accepted": len(answers) - len(refused), "refused": len(refused)}
+    if len(refused) < len(answers):
+        return jsonify(answer)
+    # Nothing was recorded: the status says why, the first such refusal is the error.
+    reused = [a for a in refused if a["reason"] == "scan_id_reused"]
+    first = (reused or refused)[0]
+    answer["error"] = {"code": first["reason"], "message": first["message"]}
+    return jsonify(answer), 409 if reused else 422
+
+
+_STATUS = {"no_act": 404, "busy": 503}  # a whole request refused by the service; 409 otherwise
+
+
+def _json_body() -> Any:
+    """The request's JSON (None when it is not JSON), or the 413 refusal of a body over MAX_BODY_MB: told by
+    its Content-Length before anything is read, else (a stream of unknown length) by reading no more than
+    one byte past the limit."""
+    limit = MAX_BODY_MB * 1024 * 1024
+    if request.content_length is not None and request.content_length > limit:
+        return refuse(413, "body_too_large", max=MAX_BODY_MB, batch=MAX_BATCH)
+    request.max_content_length = limit + 1
+    try:
+        over = len(request.get_data(cache=True)) > limit
+    except RequestEntityTooLarge:
+        over = True
+    if over:
+        return refuse(413, "body_too_large", max=MAX_BODY_MB, batch=MAX_BATCH)
+    return request.get_json(silent=True)
+
+
+def _problem(item: object) -> receiving.ReceivingError | str | None:
+    """Why an item cannot be recorded: "bad_scan" (not {"code": string, …}), a limit of
+    `warehouse.scan_limits` as the receiving service words it, or None."""
+    if not isinstance(item, dict) or not isinstance(item.get("code"), str):
+        return "bad_scan"
+    code: str = item["code"]
+    problem = scan_limits.code_problem(code)
+    if problem is not None:
+        return receiving.ReceivingError(problem, **scan_limits.code_details(code, problem))
+    if scan_limits.scan_id_problem(item.get("scan_id")) is not None:
+        return receiving.ReceivingError("bad_scan_id", max=scan_limits.MAX_SCAN_ID)
+    return None
+
+
+def _refused(index: int, item: object, why: receiving.ReceivingError | str, lang: str) -> dict[str, Any]:
+    """A refused item's answer. Its scan_id is echoed when it is a valid one; its code never is (it may be
+    what the journal could not hold, or a megabyte)."""
+    scan_id = item.get("scan_id") if isinstance(item, dict) else None
+    valid_id = scan_id if scan_id is not None and scan_limits.scan_id_problem(scan_id) is None else None
+    if isinstance(why, str):
+        reason, message = why, REFUSALS.say(why, lang)
+    else:
+        reason, message = why.reason, why.message(lang)
+    return {"index": index, "status": "refused", "scan_id": valid_id, "reason": reason, "message": message}

@@ -28,6 +28,7 @@ from warehouse.web.access import roles
 bp = Blueprint("imports", __name__)
 SUFFIXES = (".json", ".csv", ".xlsx")
 BYTES_PER_CODE = 75  # rough size of one code line, to estimate the total for the progress bar
+FAST_S = 1.0  # how long the upload's answer waits for the import to finish (a refused small file: milliseconds)
 UPLOADS = "uploads"  # under the instance folder: act files being imported (the browser's and the API's)
 
 
@@ -92,7 +93,7 @@ def form() -> str:
 
 @bp.post("/acts/import")
 @roles(Role.STAFF, Role.LEAD, Role.ADMIN)
-def upload() -> tuple[str, int] | str:
+def upload() -> Response | tuple[str, int] | str:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         return render_template("acts/_import_status.html", message=_("Choose an act file.")), 400
@@ -120,7 +121,8 @@ def upload() -> tuple[str, int] | str:
     except BaseException:
         saving.__exit__(None, None, None)
         raise
-    return render_template("acts/_import_status.html", job=job)
+    job.wait(FAST_S)  # a small file's answer comes at once, problems or act, never a bare progress bar
+    return _status(job)
 
 
 @bp.get("/acts/import/<job_id>")
@@ -129,6 +131,11 @@ def status(job_id: str) -> Response | str:
     job = jobs.get(job_id)
     if job is None or job.owner != g.user.id:
         abort(404)
+    return _status(job)
+
+
+def _status(job: Job) -> Response | str:
+    """The import's state, the same whenever it is asked: running, the act, or every problem found."""
     if job.finished and job.error is None:
         response: Response = make_response(
             render_template("acts/_import_status.html", job=job),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
@@ -9,6 +11,7 @@ from markupsafe import escape
 from warehouse.models import StockStatus
 from warehouse.vocab import (
     ActStatus,
+    BasisType,
     Command,
     Decision,
     Direction,
@@ -38,6 +41,7 @@ RESOLUTION = _table(Resolution)
 REASON = _table(ReasonCode)
 DECISION = _table(Decision)
 STATUS = _table(ActStatus)
+BASIS = _table(BasisType)
 
 
 def _label(table: dict[str, object]) -> object:
@@ -60,6 +64,7 @@ def init_app(app: Flask) -> None:
         resolution_label=_label(RESOLUTION),
         reason_label=_label(REASON),
         decision_label=_label(DECISION),
+        basis_label=_label(BASIS),
         # Templates compare against members, not bare strings: `act.status == ActStatus.DRAFT`.
         ActStatus=ActStatus,
         Direction=Direction,
@@ -71,6 +76,16 @@ def init_app(app: Flask) -> None:
         StockStatus=StockStatus,
     )
     app.jinja_env.filters["gs"] = show_gs
+    app.jinja_env.filters["details"] = show_details
+
+
+def show_details(details: dict[str, object]) -> list[tuple[str, str]]:
+    """An audit entry's details as people read them: Cyrillic as letters, not \\u041d escapes (Jinja
+    escapes what the template prints)."""
+    return [
+        (str(key), value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str))
+        for key, value in (details or {}).items()
+    ]
 
 
 def show_gs(code: str) -> str:

@@ -88,6 +88,8 @@ SPEC: dict[str, Any] = {
             },
             "ScanRequest": {
                 "type": "object",
+                "description": "A batch, or one scan as {code, scan_id} alone. The body is at most 4 MiB "
+                "(413 body_too_large, refused before it is read).",
                 "properties": {
                     "scans": {
                         "type": "array",
@@ -97,11 +99,20 @@ SPEC: dict[str, Any] = {
                             "type": "object",
                             "required": ["code"],
                             "properties": {
-                                "code": {"type": "string", "description": "as scanned; repairs are applied"},
+                                "code": {
+                                    "type": "string",
+                                    "maxLength": 1024,
+                                    "description": "as scanned; repairs are applied. At most 1024 bytes of "
+                                    "UTF-8, no NUL, no lone surrogate (else refused: code_too_long, "
+                                    "code_has_nul, code_not_text)",
+                                },
                                 "scan_id": {
                                     "type": "string",
-                                    "description": "the terminal's own id: a retry with the same "
-                                    "id is answered, never counted twice",
+                                    "pattern": "^[A-Za-z0-9._:-]{1,64}$",
+                                    "description": "the terminal's own id, unique per device token and act: "
+                                    "a retry with the same id and code is answered (replayed), never counted "
+                                    "twice; the same id with another code is refused (scan_id_reused). A "
+                                    "re-issued token starts afresh. Left out: no retry protection",
                                 },
                             },
                         },
@@ -109,19 +120,77 @@ SPEC: dict[str, Any] = {
                 },
             },
             "ScanResult": {
+                "description": "One item's answer, in the order sent; `status` says which kind",
+                "oneOf": [
+                    {"$ref": "#/components/schemas/ScanAccepted"},
+                    {"$ref": "#/components/schemas/ScanRefused"},
+                ],
+            },
+            "ScanAccepted": {
                 "type": "object",
-                "required": ["input", "scan_id", "class", "reason", "message", "credited", "replayed"],
+                "required": [
+                    "index",
+                    "status",
+                    "scan_id",
+                    "input",
+                    "class",
+                    "reason",
+                    "message",
+                    "credited",
+                    "replayed",
+                    "journal_id",
+                ],
                 "properties": {
-                    "input": {"type": "string"},
+                    "index": {"type": "integer"},
+                    "status": {"const": "accepted"},
                     "scan_id": {"type": ["string", "null"]},
+                    "input": {"type": "string"},
                     "class": {
                         "enum": ["matched", "duplicate", "surplus", "foreign", "wrong_product", "product", "invalid"]
                     },
-                    "reason": {"type": "string"},
+                    "reason": {"type": "string", "description": "the matching rule's reason"},
                     "message": {"type": "string"},
-                    "credited": {"type": "integer"},
+                    "credited": {
+                        "type": "integer",
+                        "description": "codes this scan credited (a replay: the first time)",
+                    },
                     "replayed": {"type": "boolean"},
                     "journal_id": {"type": "integer"},
+                },
+            },
+            "ScanRefused": {
+                "type": "object",
+                "required": ["index", "status", "scan_id", "reason", "message"],
+                "properties": {
+                    "index": {"type": "integer"},
+                    "status": {"const": "refused"},
+                    "scan_id": {"type": ["string", "null"], "description": "echoed when it is a valid one"},
+                    "reason": {
+                        "enum": [
+                            "bad_scan",
+                            "bad_scan_id",
+                            "code_not_text",
+                            "code_has_nul",
+                            "code_too_long",
+                            "scan_id_reused",
+                            "act_not_open",
+                        ]
+                    },
+                    "message": {"type": "string", "description": "for a person, in Accept-Language"},
+                },
+            },
+            "ScanAnswer": {
+                "type": "object",
+                "required": ["results", "accepted", "refused"],
+                "properties": {
+                    "results": {"type": "array", "items": {"$ref": "#/components/schemas/ScanResult"}},
+                    "accepted": {"type": "integer"},
+                    "refused": {"type": "integer"},
+                    "error": {
+                        "type": "object",
+                        "description": "when every item was refused: the first refusal",
+                        "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                    },
                 },
             },
         },
@@ -191,7 +260,10 @@ SPEC: dict[str, Any] = {
         },
         "/acts/{act_id}/scans": {
             "post": {
-                "summary": "Record scans (a batch is applied in order, each in its own transaction)",
+                "summary": "Record scans: a batch in order, in one transaction, each item answered on its own",
+                "description": "An item that cannot be recorded is refused with its reason and never keeps "
+                "the others out; a refused item writes nothing. 200: at least one item accepted (read each "
+                "item's status). 409/422: every item refused (409 when one was a reused scan_id).",
                 "parameters": [{"name": "act_id", "in": "path", "required": True, "schema": {"type": "integer"}}],
                 "requestBody": {
                     "required": True,
@@ -199,27 +271,32 @@ SPEC: dict[str, Any] = {
                 },
                 "responses": {
                     "200": {
-                        "description": "one result per scan, in order",
+                        "description": "one answer per item, in order; at least one accepted",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScanAnswer"}}},
+                    },
+                    "400": _err("malformed body (not a JSON object, no scans)"),
+                    "401": _err("no valid device token"),
+                    "404": _err("no such act"),
+                    "409": {
+                        "description": "receiving of the act has ended (an Error, nothing recorded), or every "
+                        "item refused and one was a reused scan_id (a ScanAnswer)",
                         "content": {
                             "application/json": {
                                 "schema": {
-                                    "type": "object",
-                                    "required": ["results"],
-                                    "properties": {
-                                        "results": {
-                                            "type": "array",
-                                            "items": {"$ref": "#/components/schemas/ScanResult"},
-                                        }
-                                    },
+                                    "oneOf": [
+                                        {"$ref": "#/components/schemas/Error"},
+                                        {"$ref": "#/components/schemas/ScanAnswer"},
+                                    ]
                                 }
                             }
                         },
                     },
-                    "400": _err("malformed body"),
-                    "401": _err("no valid device token"),
-                    "404": _err("no such act"),
-                    "409": _err("receiving of the act has ended; scans before it are in 'accepted'"),
-                    "413": _err("more than 500 scans"),
+                    "413": _err("more than 500 scans, or a body over 4 MiB"),
+                    "422": {
+                        "description": "every item refused (none recorded)",
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ScanAnswer"}}},
+                    },
+                    "503": _err("the database was busy: nothing recorded, send the same scans again (Retry-After)"),
                 },
             }
         },

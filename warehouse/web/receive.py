@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from flask import (
@@ -20,6 +19,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from reports import datamatrix
+from warehouse import scan_limits
 from warehouse.db import get_db
 from warehouse.events import Event
 from warehouse.matching import COMMAND_PREFIX, Command, ScanClass, sound_of
@@ -31,6 +31,7 @@ from warehouse.station.scanners import scanners_of
 from warehouse.web import live
 from warehouse.web.access import roles
 from warehouse.web.common import act_or_404 as _act
+from warehouse.web.common import browser_scan_key
 from warehouse.web.common import ui_lang as _lang
 from warehouse.web.live import Fragments
 
@@ -188,6 +189,10 @@ def scan(act_id: int) -> tuple[str, int] | str:
     if not raw.strip():
         error = receiving.ReceivingError("empty_scan").message(_lang())
         return render_template("receive/_result.html", error=error), 400
+    problem = scan_limits.code_problem(raw)
+    if problem is not None:  # what the journal cannot hold (a NUL from a crafted form): said, nothing written
+        error = receiving.ReceivingError(problem, **scan_limits.code_details(raw, problem)).message(_lang())
+        return render_template("receive/_result.html", error=error), 422
     try:
         result = receiving.record_scan(
             get_db(),
@@ -197,7 +202,7 @@ def scan(act_id: int) -> tuple[str, int] | str:
                 source="browser",
                 station=_station(),
                 user_id=g.user.id,
-                client_scan_id=f"web:{request.form.get('scan_id') or uuid.uuid4()}",
+                client_scan_id=browser_scan_key(request.form.get("scan_id")),
             ),
             gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
         )

@@ -31,9 +31,11 @@ bp = Blueprint("reports", __name__)
 @bp.post("/acts/<int:act_id>/reports")
 @roles(Role.STAFF, Role.LEAD, Role.ADMIN)
 def start(act_id: int) -> tuple[str, int] | str:
+    # One choice of what exists ("codes:xlsx"); kind and format apart still work (scripts, older pages).
+    kind_value, _sep, fmt_value = request.form.get("report", "").partition(":")
     try:
-        kind = ReportKind(request.form.get("kind", ""))
-        fmt = ReportFormat(request.form.get("format", ""))
+        kind = ReportKind(kind_value or request.form.get("kind", ""))
+        fmt = ReportFormat(fmt_value or request.form.get("format", ""))
     except ValueError:
         return render_template("reports/_status.html", message=_("Choose a report and a format.")), 400
     if (kind, fmt) not in SUPPORTED:

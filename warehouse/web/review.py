@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
-import uuid
+from typing import Any
 
 from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from warehouse import scan_limits
 from warehouse.db import get_db
 from warehouse.services import receiving, review, screens, stock
 from warehouse.services.receiving import DECISIONS, REASON_CODES, ReceivingError
 from warehouse.station.scanners import scanners_of
-from warehouse.vocab import Role
+from warehouse.vocab import Level, Role
 from warehouse.web.access import roles
 from warehouse.web.common import act_or_404 as _act
+from warehouse.web.common import browser_scan_key
 from warehouse.web.common import ui_lang as _lang
 
 bp = Blueprint("review", __name__)
 LEADS = (Role.LEAD, Role.ADMIN)
+LEVELS = [level.value for level in Level]
 
 
 @bp.post("/acts/<int:act_id>/close")
@@ -42,15 +45,57 @@ def close(act_id: int) -> Response:
 def page(act_id: int) -> str:
     act = _act(act_id)
     shown = screens.review_page(get_db(), act, _lang())
+    wanted = {k: request.args.get(k, "") for k in ("kind", "level", "gtin")}
     return render_template(
         "review/page.html",
         act=act,
-        lines=shown.lines,
+        lines=review.filter_lines(shown.lines, **wanted),
+        every_line=shown.lines,
+        wanted=wanted,
+        kinds=sorted({line.kind for line in shown.lines}),
+        levels=sorted({line.level for line in shown.lines if line.level in LEVELS}, key=LEVELS.index),
+        line_key=review.line_key,
         summary=shown.summary,
         reasons=REASON_CODES,
         decisions=DECISIONS,
         resolutions=review.RESOLUTIONS,
     )
+
+
+def _posted_changes(bulk: bool = False) -> list[review.LineChange]:
+    """Every line the review form posted (the lines shown), with what the lead chose for each; `bulk`:
+    the one resolution and reason chosen for all of them, each line's comment kept."""
+    form = request.form
+    changes = []
+    for key in form.getlist("line"):
+        act_code_id, scan_id = review.parse_key(key)
+        if not bulk and f"resolution-{key}" not in form:
+            continue  # nothing said of this line
+        resolution = form.get("bulk_resolution", "") if bulk else form.get(f"resolution-{key}", "")
+        reason = form.get("bulk_reason") if bulk else form.get(f"reason-{key}")
+        comment = form.get(f"comment-{key}")
+        changes.append(review.LineChange(resolution, reason or None, comment, act_code_id, scan_id))
+    return changes
+
+
+def _back(act_id: int) -> Response:
+    wanted = {k: request.form.get(f"filter_{k}", "") for k in ("kind", "level", "gtin")}
+    query: dict[str, Any] = {k: v for k, v in wanted.items() if v}
+    return redirect(url_for("review.page", act_id=act_id, **query))
+
+
+@bp.post("/acts/<int:act_id>/lines/save")
+@roles(*LEADS)
+def save_lines(act_id: int) -> Response:
+    """The review form's "Save the lines" and "Apply to every line shown": one transaction for all."""
+    bulk = "bulk" in request.form
+    try:
+        n = review.resolve_lines(get_db(), act_id, _posted_changes(bulk), g.user)
+    except ReceivingError as e:
+        flash(e.message(_lang()), "error")
+        return _back(act_id)
+    flash(_("Lines saved: %(n)s.", n=n), "info")
+    return _back(act_id)
 
 
 @bp.post("/acts/<int:act_id>/lines")
@@ -82,6 +127,10 @@ def resolve(act_id: int) -> Response | tuple[str, int]:
 @roles(*LEADS)
 def found(act_id: int) -> Response:
     raw = request.form.get("code", "")
+    problem = scan_limits.code_problem(raw)
+    if problem is not None:  # what the journal cannot hold: said, nothing written
+        flash(ReceivingError(problem, **scan_limits.code_details(raw, problem)).message(_lang()), "error")
+        return redirect(url_for("review.page", act_id=act_id))
     try:
         result = receiving.record_scan(
             get_db(),
@@ -91,7 +140,7 @@ def found(act_id: int) -> Response:
                 source="browser",
                 station=str(current_app.config["STATION"]),
                 user_id=g.user.id,
-                client_scan_id=f"web:{request.form.get('scan_id') or uuid.uuid4()}",
+                client_scan_id=browser_scan_key(request.form.get("scan_id")),
             ),
             gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
             found_later=True,
@@ -107,6 +156,8 @@ def found(act_id: int) -> Response:
 def decide(act_id: int) -> Response:
     form = request.form
     try:
+        if form.getlist("line"):  # the review form: what the lead changed and did not save goes in first
+            review.resolve_lines(get_db(), act_id, _posted_changes(), g.user)
         receiving.decide(
             get_db(),
             act_id,

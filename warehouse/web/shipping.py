@@ -29,6 +29,7 @@ from warehouse.station.scanners import scanners_of
 from warehouse.vocab import ActStatus, Direction, Role
 from warehouse.web import live
 from warehouse.web.access import roles
+from warehouse.web.common import attachment
 from warehouse.web.common import ui_lang as _lang
 from warehouse.web.live import Fragments
 from warehouse.web.sign_flow import SignFlow
@@ -339,9 +340,8 @@ def download(act_id: int, part: int, fmt: str) -> Response:
     wanted = [f for f in files if f.name.endswith("." + fmt)]
     if not wanted:
         abort(404)
+    response = attachment(wanted[0].data, wanted[0].name, wanted[0].mimetype)  # first: nothing changes if it fails
     shipping.mark_exported(get_db(), act.id, [wanted[0].name], user=g.user)
-    response = current_app.response_class(wanted[0].data, mimetype=wanted[0].mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{wanted[0].name}"'
     return response
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -20,6 +20,7 @@ from warehouse.timeutil import utcnow
 from warehouse.vocab import ActStatus, Role
 from warehouse.web.access import roles
 from warehouse.web.common import act_or_404 as _act
+from warehouse.web.common import attachment
 from warehouse.web.common import ui_lang as _lang
 from warehouse.web.sign_flow import SignFlow
 from warehouse.web.sign_flow import settings as _settings
@@ -123,9 +124,7 @@ def _download(document_id: int, what: str) -> Response:
         if what == "json"
         else (doc.signature, "p7s", "application/pkcs7-signature")
     )
-    response = current_app.response_class(data, mimetype=mime)
-    response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{suffix}"'
-    return response
+    return attachment(data, f"{stem}.{suffix}", mime)
 
 
 def _parts(act_id: int) -> int:

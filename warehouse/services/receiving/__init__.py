@@ -7,14 +7,24 @@ transaction. Crediting is exact under concurrency: on SQLite the write transacti
 write lock (BEGIN IMMEDIATE); on PostgreSQL a row lock on the act (FOR NO KEY UPDATE) serialises the
 scans of one act (scans of different acts run in parallel), and the UPDATE only takes rows still
 uncredited, so a code is credited at most once whatever the interleaving. A retried scan with the same
-client scan id returns the first result instead of counting again (unique constraint on `client_scan_id`).
+client scan id returns the first result instead of counting again (unique constraint on `client_scan_id`);
+the same id with another code, or on another act, is refused ("scan_id_reused"). The handheld API's batches
+go through `record_batch`, which answers each item on its own.
 """
 
 from __future__ import annotations
 
 from warehouse.services.receiving.closing import DECISIONS, REASON_CODES, close_act, decide
 from warehouse.services.receiving.errors import ReceivingError
-from warehouse.services.receiving.journal import ScanInput, ScanResult, record_scan, record_scans, result_of
+from warehouse.services.receiving.journal import (
+    Refused,
+    ScanInput,
+    ScanResult,
+    record_batch,
+    record_scan,
+    record_scans,
+    result_of,
+)
 from warehouse.services.receiving.summary import (
     OPEN_STATUSES,
     LevelCount,
@@ -36,6 +46,7 @@ __all__ = [
     "LevelCount",
     "MissingGroup",
     "ReceivingError",
+    "Refused",
     "ScanInput",
     "ScanResult",
     "Summary",
@@ -45,6 +56,7 @@ __all__ = [
     "decide",
     "find_act",
     "missing",
+    "record_batch",
     "record_scan",
     "record_scans",
     "result_of",

@@ -64,11 +64,15 @@ def apply_code(s: Session, act: Act, row: Scan, parsed: codes.ParsedCode) -> tup
         return Outcome(ScanClass.MATCHED, Reason.OPENED, {"level": code.level, "code": code.code}), 0
     changed = Counter[tuple[str, str]]()
     subtree = credit_subtree(s, act.id, code, row.id, changed)
+    held = Counter[str]()  # what the code holds, by level (the subtree less the code itself)
+    for (level, _gtin), n in changed.items():
+        held[str(level)] += n
+    held[str(code.level)] -= 1
+    args = {"level": code.level, "code": code.code, "inside": str(max(subtree - 1, 0))}
+    args |= {f"inside_{level}": str(n) for level, n in held.items() if n > 0}
     above = roll_up(s, act.id, code, row.id, changed)
     count(s, act.id, changed)
-    return Outcome(
-        ScanClass.MATCHED, Reason.CREDITED, {"level": code.level, "code": code.code, "inside": str(max(subtree - 1, 0))}
-    ), subtree + above
+    return Outcome(ScanClass.MATCHED, Reason.CREDITED, args), subtree + above
 
 
 _PREVIOUS_REASON = (

@@ -1,15 +1,23 @@
 """The scan journal: every scan's row, its outcome and its effect on the act, one transaction for a batch.
 
-`record_scans` is the one scan path; `record_scan` is it for one scan. Each scan gets its own journal
+`record_scans` is the one scan path; `record_scan` is it for one scan, `record_batch` is it for a batch whose
+items are answered one by one (the handheld API). Each scan gets its own journal
 row, classification and crediting (or its command: undo, mode, open next, end receiving), in arrival
 order and seeing the scans before it (a code scanned twice in one batch is matched, then a duplicate),
 and its own event for the screens. What a batch shares is the transaction: one BEGIN IMMEDIATE, one act
 check, one commit — one fsync for the batch instead of one per scan, which is what four scanners sending
 at once wait on (hardware/journal.py gathers them).
+
+A client scan id makes a retry safe: a scan whose id is journaled already — before, or earlier in the
+batch — is answered with what the journal holds (`replayed`), and counts nothing again. It is a replay only
+when it is the same scan: the same code on the same act. Anything else under a known id is refused
+("scan_id_reused") and writes nothing, since answering it with the first scan's result would tell the
+terminal a code was counted that never was.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,9 +26,10 @@ from typing import Any
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from warehouse import codes
+from warehouse import codes, scan_limits
 from warehouse.db import Database
 from warehouse.events import CHANNEL, NOTIFY, Event, announce, payload
 from warehouse.matching import Command, Outcome, Reason, ScanClass, command_of
@@ -33,6 +42,8 @@ from warehouse.services.receiving.summary import OPEN_STATUSES, lock_act
 from warehouse.services.users import ensure_station
 from warehouse.timeutil import utcnow
 from warehouse.vocab import ActStatus, Direction
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,13 @@ class ScanResult:
 
     def message(self, lang: str = "ru") -> str:
         return self.outcome.message(lang)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """An input of `record_batch` that was not recorded, and why (`error.reason`); nothing of it was written."""
+
+    error: ReceivingError
 
 
 def result_of(row: Scan, replayed: bool = False) -> ScanResult:
@@ -104,19 +122,60 @@ def record_scans(
     The results may cover only the first inputs: a command that ends receiving (scanned CLOSE) is the last
     scan the batch records, and the act is closed after the commit; the inputs after it are left to the
     caller, and the act refuses them. All or nothing otherwise: raises ReceivingError ("no_act",
-    "act_not_open") and writes nothing when the act refuses scans; any other error rolls the whole batch
-    back (the caller may then record the scans one by one to find the culprit). A scan whose client scan id
-    is already journaled — before or earlier in the batch — returns the first result with `replayed=True`.
+    "act_not_open", "scan_id_reused") and writes nothing when the act refuses scans or a client scan id is
+    reused for another scan; any other error rolls the whole batch back (the caller may then record the
+    scans one by one to find the culprit). A scan whose client scan id is already journaled for the same
+    code on this act — before or earlier in the batch — returns the first result with `replayed=True`.
     `found_later`: a lead may still scan what was found later while the act waits for the decision.
     Screens learn of the scans after the commit.
     """
+    done = _record(db, act_id, inputs, gs_substitutes, found_later, per_item=False)
+    return [r for r in done if isinstance(r, ScanResult)]
+
+
+def record_batch(
+    db: Database,
+    act_id: int,
+    inputs: Sequence[ScanInput],
+    *,
+    gs_substitutes: Sequence[str] | None = None,
+) -> list[ScanResult | Refused]:
+    """`record_scans` for a batch answered item by item: one entry per input, in order, each a result or a
+    `Refused` — one bad item never takes the others with it.
+
+    Refused, and not written: a raw text the journal cannot hold (`warehouse.scan_limits`), a client scan
+    id reused for another code ("scan_id_reused"), and the inputs after a scan that ended receiving
+    ("act_not_open"). The rest commit together, in one transaction. Raises ReceivingError ("no_act",
+    "act_not_open") and writes nothing when the act takes no scans at all, and "busy" when the database
+    failed (locked past its busy timeout, connection lost): rolled back, the same batch may be sent again.
+    """
+    try:
+        return _record(db, act_id, inputs, gs_substitutes, False, per_item=True)
+    except OperationalError as e:
+        log.warning("act %s: recording %d scans failed, rolled back: %s", act_id, len(inputs), e.orig)
+        raise ReceivingError("busy") from e
+
+
+def _record(
+    db: Database,
+    act_id: int,
+    inputs: Sequence[ScanInput],
+    gs_substitutes: Sequence[str] | None,
+    found_later: bool,
+    *,
+    per_item: bool,
+) -> list[ScanResult | Refused]:
+    """The one body of `record_scans` and `record_batch`: refusals of one input are raised (rolling the
+    batch back) unless `per_item`."""
     if not inputs:
         return []
     substitutes = gs_substitutes or codes.DEFAULT_GS_SUBSTITUTES
     # Pure work first: on SQLite every station waits while one holds the write lock.
-    commands = [command_of(i.raw) for i in inputs]
+    unstorable = [_unstorable(i.raw) if per_item else None for i in inputs]
+    commands = [None if bad else command_of(i.raw) for i, bad in zip(inputs, unstorable, strict=True)]
     parsed_all = [
-        None if c else codes.parse(i.raw, gs_substitutes=substitutes) for i, c in zip(inputs, commands, strict=True)
+        None if c or bad else codes.parse(i.raw, gs_substitutes=substitutes)
+        for i, c, bad in zip(inputs, commands, unstorable, strict=True)
     ]
     closing = False
     with db.write() as s:
@@ -128,11 +187,22 @@ def record_scans(
         session_id: int | None = None
         classes: Counter[ScanClass] = Counter()
         events: list[Event] = []
-        results: list[ScanResult] = []
-        for scan, command, parsed in zip(inputs, commands, parsed_all, strict=True):
+        results: list[ScanResult | Refused] = []
+        for scan, command, parsed, bad in zip(inputs, commands, parsed_all, unstorable, strict=True):
+            if closing:  # receiving ended with an earlier scan of this batch: nothing after it may count
+                results.append(Refused(ReceivingError("act_not_open")))
+                continue
+            if bad is not None:
+                results.append(Refused(bad))
+                continue
             previous = known.get(scan.client_scan_id) if scan.client_scan_id else None
             if previous is not None:
-                results.append(result_of(previous, replayed=True))
+                if previous.act_id == act_id and previous.raw == scan.raw:
+                    results.append(result_of(previous, replayed=True))
+                    continue
+                if not per_item:
+                    raise ReceivingError("scan_id_reused")  # rolls back what the batch wrote
+                results.append(Refused(ReceivingError("scan_id_reused")))
                 continue
             if act is None:  # the first scan to record: the act must take scans
                 act = _open_act(s, act_id, locked, found_later)
@@ -150,14 +220,26 @@ def record_scans(
                 known[scan.client_scan_id] = row
             results.append(result_of(row))
             if outcome.reason == Reason.CLOSING:
-                closing = True  # receiving ends with this scan: nothing after it may count
-                break
+                closing = True  # receiving ends with this scan
+                if not per_item:
+                    break
         if act is not None:
             _tally_and_announce(s, act.id, classes, events)
     if closing:
-        last = inputs[len(results) - 1]
+        last = inputs[next(k for k, r in enumerate(results) if _closed_by(r))]
         close_act(db, act_id, actor=f"station:{last.station or '-'}")
     return results
+
+
+def _closed_by(result: ScanResult | Refused) -> bool:
+    return isinstance(result, ScanResult) and result.outcome.reason == Reason.CLOSING
+
+
+def _unstorable(raw: str) -> ReceivingError | None:
+    """The refusal of a raw text no database can store (a lone surrogate; NUL on PostgreSQL) or that is
+    too big to be one scan; None for any other text, however unreadable (journaled as invalid)."""
+    problem = scan_limits.code_problem(raw)
+    return None if problem is None else ReceivingError(problem, **scan_limits.code_details(raw, problem))
 
 
 def _open_act(s: Session, act_id: int, locked: Act | None, found_later: bool) -> Act:

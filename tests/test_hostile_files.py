@@ -1,0 +1,161 @@
+"""Hostile act files: each is refused quickly, with its reason and location, in bounded memory.
+
+The first tests read each file with the pure reader; the corpus at the end sends every one through the
+handheld API's upload in a process under an OS memory limit, and checks that the station stays up and
+nothing is written.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import resource
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.factories import ActFactory
+from warehouse import transfer_act
+from warehouse.transfer_act import ActFormatError, Reason
+
+FORMAT_DEPTH = 4  # pallet > box > block > pack
+
+
+def _header() -> dict[str, object]:
+    act = ActFactory().build()
+    return {k: v for k, v in act.items() if k != "products"}
+
+
+def _deep_json(depth: int) -> bytes:
+    """An act whose only product nests `depth` objects in "children"."""
+    head = json.dumps(_header(), ensure_ascii=False)[:-1]
+    item = b'{"code": "148701230000000013", "level": "box", "children": ['
+    return (head + ', "products": [').encode() + item * depth + b"]}" * depth + b"]}"
+
+
+def _problems(path: Path) -> list[transfer_act.Problem]:
+    try:
+        transfer_act.load_act(path)
+    except ActFormatError as e:
+        return e.problems
+    raise AssertionError("the act was accepted")
+
+
+def test_deep_json_is_refused_at_the_first_level_too_many_in_constant_memory(tmp_path: Path) -> None:
+    path = tmp_path / "deep.json"
+    path.write_bytes(_deep_json(100_000))  # 6 MB: without a depth limit, tens of GB
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    problems = _problems(path)
+    assert time.monotonic() - started < 5
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000  # KiB
+    deep = [p for p in problems if p.reason == Reason.TOO_DEEP]
+    assert len(deep) == 1
+    assert deep[0].location == "products[0]" + ".children[0]" * FORMAT_DEPTH
+    assert "pallet" in deep[0].message("en")
+
+
+def test_a_deep_header_value_is_refused_without_recursion(tmp_path: Path) -> None:
+    head = _header()
+    body = json.dumps(head)[:-1] + ', "products": [], "note": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    path = tmp_path / "deep-header.json"
+    path.write_text(body)
+    assert _problems(path)  # refused (unknown field), no RecursionError
+    head["sender"] = "@"
+    body = json.dumps(head).replace('"@"', "[" * 50_000 + "]" * 50_000)
+    path.write_text(body[:-1] + ', "products": []}')
+    assert _problems(path)
+
+
+def test_json_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "bom.json"
+    path.write_bytes(b"\xef\xbb\xbf" + json.dumps(ActFactory().build(), ensure_ascii=False).encode())
+    header, lines = transfer_act.load_act(path)
+    assert header.number and lines
+
+
+def test_csv_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
+    act = ActFactory().build()
+    plain = tmp_path / "plain.csv"
+    header, lines = transfer_act.load_act(_as(tmp_path, act, ".json"))
+    transfer_act.write_csv(plain, header, lines)
+    path = tmp_path / "bom.csv"
+    path.write_bytes(b"\xef\xbb\xbf" + plain.read_bytes().removeprefix(b"\xef\xbb\xbf"))
+    assert transfer_act.load_act(path)[1] == transfer_act.load_act(plain)[1]
+
+
+def _as(tmp_path: Path, act: dict[str, object], suffix: str) -> Path:
+    path = tmp_path / f"act{suffix}"
+    path.write_text(json.dumps(act, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("escape", ["\\ud800", "\\udc00", "x\\ud83dy", "\\\\\\udbff"])
+def test_a_lone_surrogate_is_refused_with_its_line(tmp_path: Path, escape: str) -> None:
+    act = ActFactory().build()
+    act["products"][0] = {"name": "@", **act["products"][0]}
+    text = json.dumps(act, ensure_ascii=False, indent=1).replace('"@"', f'"{escape}"')
+    path = tmp_path / "surrogate.json"
+    path.write_text(text)
+    line = 1 + text[: text.index(escape)].count("\n")
+    problems = _problems(path)
+    assert [(p.location, p.reason) for p in problems] == [(f"line {line}", Reason.LONE_SURROGATE)]
+
+
+def test_a_surrogate_pair_and_an_escaped_backslash_are_fine(tmp_path: Path) -> None:
+    act = ActFactory().build()
+    act["products"][0] = {"name": "@", **act["products"][0]}
+    text = json.dumps(act, ensure_ascii=False).replace('"@"', '"\\ud83d\\ude00 \\\\ud800"')
+    path = tmp_path / "pair.json"
+    path.write_text(text)
+    _, lines = transfer_act.load_act(path)
+    assert lines[0].name == "\U0001f600 \\ud800"
+
+
+def _xlsx_with(members: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return out.getvalue()
+
+
+def _real_xlsx(tmp_path: Path) -> Path:
+    header, lines = transfer_act.load_act(_as(tmp_path, ActFactory().build(), ".json"))
+    path = tmp_path / "real.xlsx"
+    transfer_act.write_xlsx(path, header, lines)
+    return path
+
+
+def _replace_member(path: Path, name: str, data: bytes) -> bytes:
+    with zipfile.ZipFile(path) as z:
+        members = {info.filename: z.read(info) for info in z.infolist()}
+    members[name] = data
+    return _xlsx_with(members)
+
+
+def test_an_xlsx_without_a_sheet_is_refused(tmp_path: Path) -> None:
+    real = _real_xlsx(tmp_path)
+    with zipfile.ZipFile(real) as z:
+        workbook = z.read("xl/workbook.xml").decode()
+    start, end = workbook.index("<sheets>"), workbook.index("</sheets>") + len("</sheets>")
+    path = tmp_path / "nosheet.xlsx"
+    path.write_bytes(_replace_member(real, "xl/workbook.xml", (workbook[:start] + workbook[end:]).encode()))
+    assert [p.reason for p in _problems(path)] == [Reason.NO_SHEET]
+
+
+def test_an_xlsx_that_unpacks_to_too_much_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    real = _real_xlsx(tmp_path)
+    path = tmp_path / "bomb.xlsx"
+    # one cell of 200 MB of "A": 200 KB packed
+    with zipfile.ZipFile(real) as z:
+        sheet_name = next(n for n in z.namelist() if n.startswith("xl/worksheets/"))
+        sheet = z.read(sheet_name)
+    cell = b'<row r="99"><c r="A99" t="inlineStr"><is><t>' + b"A" * (200 << 20) + b"</t></is></c></row>"
+    path.write_bytes(_replace_member(real, sheet_name, sheet.replace(b"</sheetData>", cell + b"</sheetData>")))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    problems = _problems(path)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000
+    assert [(p.location, p.reason) for p in problems] == [(sheet_name, Reason.PACKED_TOO_TIGHT)]
