@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Flask, Response, current_app, g, request
 from flask_babel import get_locale
@@ -33,7 +33,8 @@ KEEPALIVE_S = 15.0  # a comment this often: proxies keep the stream, a dead clie
 SESSION_CHECK_S = 60.0  # a stream re-checks its session (logout, idle, deactivated) this often
 RENDERS_PER_S = 10  # a channel renders at most this often, whatever the scan rate
 VIEWER_QUEUE = 100  # messages waiting for one slow viewer; past it the oldest are dropped
-HANDOFF = "warehouse.live"  # the ASGI scope's key under which serving.py takes streams over
+HANDOFF = "warehouse.live"  # the WSGI environ's key under which serving.py takes streams over
+SCREEN_ATTR = "_warehouse_live_screen"
 # Fragments are shared by every viewer; each viewer's CSRF token replaces this as the text is sent.
 CSRF_PLACEHOLDER = f"live-csrf-{secrets.token_hex(12)}"
 _STOP = Event(None, "stop")  # tells a channel's thread to end (never announced by a service)
@@ -178,6 +179,18 @@ class Hub:
 
 hub = Hub()
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def screen(view: F) -> F:
+    """Marks a view that answers with `stream`: `warehouse run` streams it on the event loop."""
+    setattr(view, SCREEN_ATTR, True)
+    return view
+
+
+def is_screen(view: object) -> bool:
+    return bool(getattr(view, SCREEN_ATTR, False))
+
 
 def in_use() -> None:
     """Called by a render that shows this station's scans: its viewers' sessions count as active."""
@@ -200,7 +213,7 @@ def stream(act_id: int | None, render: Render) -> Response:
         render=render,
     )
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    handoff = request.environ.get("asgi.scope", {}).get(HANDOFF)
+    handoff = request.environ.get(HANDOFF)
     if handoff is not None:  # served by warehouse/web/serving.py: the event loop streams it from here
         handoff.append(viewer)
         return Response(b"", mimetype="text/event-stream", headers=headers)
@@ -255,4 +268,3 @@ def init_app(app: Flask) -> None:
     def shared_csrf() -> dict[str, object]:
         # A channel's render is shared by its viewers: the token is each viewer's, put in as it is sent.
         return {"csrf_token": lambda: CSRF_PLACEHOLDER} if g.get("live_render") else {}
-

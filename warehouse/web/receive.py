@@ -215,6 +215,7 @@ def scan(act_id: int) -> tuple[str, int] | str:
 
 @bp.get("/acts/<int:act_id>/events")
 @roles()
+@live.screen
 def events(act_id: int) -> Response:
     """Server-sent events: rendered rows and counters, in this viewer's language."""
     _act(act_id)
