@@ -64,3 +64,44 @@ def test_act_codes_leave_room_for_in_page_updates_on_postgresql(pg_cluster: Clus
         options = conn.exec_driver_sql("SELECT reloptions FROM pg_class WHERE relname = 'act_codes'").scalar()
     assert options is not None and "fillfactor=50" in options
     db.dispose()
+
+
+def test_0011_keeps_old_tokens_working_for_a_year_and_puts_open_sessions_at_their_station(db_url: str) -> None:
+    """Tokens issued before 0011 keep importing and reading (a terminal in use must not stop at the upgrade)
+    and expire in 365 days; a session being received gets the station of its first stationed scan."""
+    from datetime import timedelta
+
+    from warehouse.models import ReceivingSession, Scanner
+    from warehouse.timeutil import utcnow
+
+    db = Database(db_url)
+    migrate.upgrade(db.engine, "0009")
+    now = "2026-12-01 10:00:00"
+    with db.engine.begin() as conn:
+        for sql in (
+            f"INSERT INTO stations (id, name, created_at) VALUES (1, 'dock-1', '{now}')",
+            "INSERT INTO scanners (id, device_key, kind, name, registered_at, token_digest, station_id)"
+            f" VALUES (1, 'api:TSD-07', 'api', 'TSD-07', '{now}', '{'ab' * 32}', 1)",
+            "INSERT INTO scanners (id, device_key, kind, name, registered_at)"
+            f" VALUES (2, 'serial:x', 'serial', 'x', '{now}')",
+            "INSERT INTO acts (id, direction, number, date, sender_name, sender_bin, receiver_name, receiver_bin,"
+            " basis, status, mode, created_at) VALUES (1, 'incoming', 'A-1', '2026-12-01', 's', '123456789012',"
+            f" 'r', '123456789012', '[]', 'receiving', 'trusted', '{now}')",
+            f"INSERT INTO receiving_sessions (id, act_id, mode, started_at) VALUES (1, 1, 'trusted', '{now}')",
+            "INSERT INTO scans (id, session_id, act_id, station_id, source, raw, kind, scan_class, credited,"
+            " created_at)"
+            f" VALUES (1, 1, 1, NULL, 'cli', 'x', 'invalid', 'invalid', 0, '{now}'),"
+            f" (2, 1, 1, 1, 'browser', 'y', 'invalid', 'invalid', 0, '{now}')",
+        ):
+            conn.execute(text(sql))
+    migrate.upgrade(db.engine)
+    with db.read() as s:
+        handheld, reader = s.get(Scanner, 1), s.get(Scanner, 2)
+        assert handheld is not None and reader is not None
+        assert handheld.may_import and handheld.may_read and handheld.token_revoked_at is None
+        assert handheld.token_expires_at is not None
+        assert abs(handheld.token_expires_at - (utcnow() + timedelta(days=365))) < timedelta(minutes=5)
+        assert not reader.may_import and reader.token_expires_at is None
+        session = s.get(ReceivingSession, 1)
+        assert session is not None and session.station_id == 1
+    db.dispose()

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -161,6 +162,12 @@ class Scanner(Base):
     token_digest: Mapped[str | None] = mapped_column(String(64), unique=True)  # handheld API token
     registered_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column()
+    # A handheld token's scope and life (`warehouse.services.devices`): it always scans, into its station's
+    # acts only; importing and reading are granted at issue. No expiry means refused, never "forever".
+    may_import: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    may_read: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    token_expires_at: Mapped[datetime | None] = mapped_column()
+    token_revoked_at: Mapped[datetime | None] = mapped_column()
 
 
 class Act(Base):

@@ -27,6 +27,7 @@ __all__ = [
     "Resolution",
     "Role",
     "ScanClass",
+    "Scope",
 ]
 
 
@@ -178,6 +179,15 @@ class BasisType(Word):
     SNT = "SNT"  # сопроводительная накладная на товары
 
 
+class Scope(Word):
+    """What a handheld's API token may do (`warehouse devices token`): every token scans, into its station's
+    acts; importing acts and reading act summaries are granted at issue."""
+
+    SCAN = "scan"
+    IMPORT = "import"
+    READ = "read"
+
+
 _LABELS: Final[dict[type[Word], dict[str, str]]] = {
     BasisType: {"ESF": N_("ESF (electronic invoice)"), "SNT": N_("SNT (goods shipping note)")},
     Role: {"staff": N_("Warehouse staff"), "lead": N_("Logistics lead"), "admin": N_("Administrator")},
@@ -236,4 +246,5 @@ _LABELS: Final[dict[type[Word], dict[str, str]]] = {
         "OPEN": N_("Open the next box or pallet"),
         "CLOSE": N_("End receiving"),
     },
+    Scope: {"scan": N_("Scan into its station's acts"), "import": N_("Import acts"), "read": N_("Read act summaries")},
 }

@@ -2,7 +2,6 @@
 
 EXAMPLES = {
     "api": {
-        "unauthorized": {},
         "no_file": {},
         "bad_format": {},
         "bad_json": {},

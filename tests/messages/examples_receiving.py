@@ -8,6 +8,7 @@ EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
     "receiving": {
         "no_act": {},
         "act_not_open": {},
+        "another_station": {"act": "ТА-000123", "other": "dock-1", "station": "dock-2"},
         "not_closed": {},
         "already_decided": {},
         "bad_decision": {},

@@ -37,3 +37,22 @@ def test_scanning_an_acts_route_code_feeds_that_act(sqlite_app: Flask, tmp_path:
     # the route code itself is journaled nowhere; the scans on either side of it went to their acts
     assert rows == [(ids[0], texts[0]), (ids[1], texts[2])]
     assert router.act_for("dock-1") == ids[1] and router.tray() == []
+
+
+def test_a_route_code_moves_the_act_to_the_station_for_its_handhelds(sqlite_app: Flask, tmp_path: Path) -> None:
+    """An act started at dock-2 whose route code a dock-1 scanner scans is received at dock-1 from then on:
+    dock-1's handhelds scan into it, dock-2's are refused (warehouse.services.devices)."""
+    from warehouse.services import receiving
+    from warehouse.services.receiving.stations import receiving_station
+
+    db = get_db(sqlite_app)
+    f = ActFactory()
+    act_id = importing.import_act(db, f.write(tmp_path / "act.json")).act_id
+    receiving.record_scan(db, act_id, receiving.ScanInput(raw=f.codes["pack"][0], source="api", station="dock-2"))
+    router = StationRouter()
+    router.set_bindings({KBD: Binding("dock-1")})
+    sink = ReceivingSink(db, router)
+    sink(Scan(route_code(act_id), KBD, "evdev", "enter", b"", 2, datetime.now(UTC)))
+    assert sink.close()
+    with db.read() as s:
+        assert receiving_station(s, act_id) == "dock-1"

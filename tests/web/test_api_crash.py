@@ -79,7 +79,9 @@ def test_kill_9_during_api_scans_loses_nothing_acknowledged(tmp_path: Path) -> N
     act_id = importing.import_act(db, f.write(tmp_path / "act.json")).act_id
     with db.write() as s:
         staff = authenticate(s, "staff", "staff")
-        tokens = [devices.issue_token(s, f"TSD-{k}", "dock-2", staff) for k in range(CLIENTS)]
+        tokens = [
+            devices.issue_token(s, f"TSD-{k}", "dock-2", staff, may_import=True, may_read=True) for k in range(CLIENTS)
+        ]
     packs = f.codes["pack"]
     env = {
         **os.environ,

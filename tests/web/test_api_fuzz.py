@@ -47,7 +47,9 @@ bodies = st.one_of(
 
 def _setup(app: Flask) -> tuple[str, int]:
     with get_db(app).write() as s:
-        token = devices.issue_token(s, "TSD-FUZZ", "dock-2", authenticate(s, "staff", "staff"))
+        token = devices.issue_token(
+            s, "TSD-FUZZ", "dock-2", authenticate(s, "staff", "staff"), may_import=True, may_read=True
+        )
     body = json.dumps(ACT, ensure_ascii=False).encode()
     r = app.test_client().post(
         "/api/v1/acts",

@@ -22,7 +22,7 @@ from warehouse.services.users import authenticate
 
 def _token(app: Flask, name: str = "TSD-07") -> str:
     with get_db(app).write() as s:
-        return devices.issue_token(s, name, "dock-2", authenticate(s, "staff", "staff"))
+        return devices.issue_token(s, name, "dock-2", authenticate(s, "staff", "staff"), may_import=True, may_read=True)
 
 
 def _h(token: str, lang: str = "en") -> dict[str, str]:

@@ -109,3 +109,27 @@ def test_without_scanners_the_page_offers_no_button(
     assert "The scanners of this station feed" not in page and "Scanners of this station feed this act" not in page
     token = _form_token(page)
     assert client.post(f"/acts/{act_id}/scanners", data={"csrf_token": token}).status_code == 409
+
+
+def test_feeding_an_act_at_this_station_moves_it_here_for_the_handhelds(station_app: Flask, tmp_path: Path) -> None:
+    """An act a dock-2 handheld started is moved to this station by the feed button: this station's
+    handhelds may then scan into it, dock-2's may not (warehouse.services.devices)."""
+    from warehouse.services import devices, receiving
+    from warehouse.services.receiving.stations import receiving_station
+
+    (act_id,) = _acts(station_app, tmp_path, 1)
+    db = get_db(station_app)
+    here = station_app.config["STATION"]
+    receiving.record_scan(db, act_id, receiving.ScanInput(raw="x", source="api", station="dock-2"))
+    with db.write() as s:
+        token = devices.issue_token(s, "TSD-H", here, None)
+    api = station_app.test_client()
+    headers = {"Authorization": f"Bearer {token}", "Accept-Language": "en"}
+    assert api.post(f"/api/v1/acts/{act_id}/scans", headers=headers, json={"code": "y"}).status_code == 403
+    client = station_app.test_client()
+    Auth(client).login("staff")
+    csrf = _form_token(client.get(f"/acts/{act_id}").get_data(as_text=True))
+    assert client.post(f"/acts/{act_id}/scanners", data={"csrf_token": csrf}).status_code == 302
+    with db.read() as s:
+        assert receiving_station(s, act_id) == here
+    assert api.post(f"/api/v1/acts/{act_id}/scans", headers=headers, json={"code": "y"}).status_code == 200

@@ -37,10 +37,11 @@ from warehouse.db import Database
 from warehouse.models import Act
 from warehouse.services import shipping
 from warehouse.services.receiving import ReceivingError, ScanInput, ScanResult, record_scan, record_scans
+from warehouse.services.receiving.stations import receive_at
 from warehouse.services.shipping import ShippingError
 from warehouse.station.bindings import BindingError, bind_scanner
 from warehouse.station.registration import RegistrationError, registration_token
-from warehouse.station.routing import Route, StationRouter
+from warehouse.station.routing import Route, StationRouter, routed_act
 from warehouse.station.tray import TrayReason
 from warehouse.vocab import Direction
 
@@ -183,12 +184,24 @@ class ReceivingSink:
             except Exception:  # _write reports its own failures; this is a bug, and the writer must go on
                 log.exception("scan sink: %d scans not written", len(batch))
 
+    def _receive_here(self, scan: Scan) -> None:
+        """A route code also moves the act to its scanner's station for the handhelds (`receive_at`)."""
+        act_id = routed_act(scan.text)
+        binding = self._router.binding_for(scan.device)
+        if act_id is None or binding is None:
+            return
+        try:
+            receive_at(self._db, act_id, binding.station)
+        except DBAPIError:  # the scanners follow the route all the same; only the handhelds' rule lags
+            log.exception("route code: act %s not moved to station %s", act_id, binding.station)
+
     def _write(self, batch: list[Scan]) -> None:
         """Route the scans in arrival order and record them, one transaction per run of scans to one act."""
         self._maybe_reload()
         runs: list[list[tuple[Scan, Route]]] = []
         for scan in batch:
             if self._router.take_route_code(scan):  # "feed this act", in arrival order: later scans go there
+                self._receive_here(scan)
                 continue
             token = registration_token(scan.text) if scan.creditable else None
             if token is not None:

@@ -18,6 +18,7 @@ from warehouse import scan_limits
 from warehouse.db import get_db
 from warehouse.messages import N_, Phrasebook
 from warehouse.services import devices, importing, receiving
+from warehouse.vocab import Scope
 from warehouse.web.access import token_auth
 from warehouse.web.extensions import csrf
 from warehouse.web.imports import saved_upload
@@ -36,7 +37,6 @@ LANGS = ("ru", "kk", "en")
 REFUSALS = Phrasebook(
     "api",
     {
-        "unauthorized": N_("A valid device token is required (Authorization: Bearer …)."),
         "no_file": N_("Send the act as the multipart form field 'file' (.json, .csv or .xlsx)."),
         "bad_format": N_("The act file must be .json, .csv or .xlsx."),
         "bad_json": N_('The body must be a JSON object: {"scans": [{"code": …, "scan_id": …}]}.'),
@@ -64,18 +64,26 @@ def refuse(status: int, reason: str, **params: object) -> tuple[Response, int]:
     return error(status, reason, REFUSALS.say(reason, _lang(), **params))
 
 
-def device_required(view: F) -> F:
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        header = request.headers.get("Authorization", "")
-        token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-        device = devices.authenticate(get_db(), token)
-        if device is None:
-            return refuse(401, "unauthorized")
-        g.device = device
-        return view(*args, **kwargs)
+def device_required(scope: Scope) -> Callable[[F], F]:
+    """The view needs a device token that may do `scope`, on the act its `act_id` or `act` names when it
+    has one (`devices.authorize` holds the rules: the token's rights, its station, its expiry); `g.device`
+    is the device. A refusal is 401 (unknown, replaced, revoked or expired token) or 403, in the caller's
+    language, before the view runs."""
 
-    return token_auth(wrapper)  # type: ignore[return-value]
+    def decorate(view: F) -> F:
+        @wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            header = request.headers.get("Authorization", "")
+            token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+            try:
+                g.device = devices.authorize(get_db(), token, scope, kwargs.get("act_id", kwargs.get("act")))
+            except devices.DeviceError as e:
+                return error(e.status, e.reason, e.message(_lang()))
+            return view(*args, **kwargs)
+
+        return token_auth(wrapper)  # type: ignore[return-value]
+
+    return decorate
 
 
 @bp.errorhandler(HTTPException)
@@ -90,7 +98,7 @@ def openapi() -> Response:
 
 
 @bp.get("/acts/<act>")
-@device_required
+@device_required(Scope.READ)
 def act_summary(act: str) -> Any:
     try:
         return jsonify(receiving.act_summary(get_db(), act).to_json())
@@ -99,7 +107,7 @@ def act_summary(act: str) -> Any:
 
 
 @bp.post("/acts")
-@device_required
+@device_required(Scope.IMPORT)
 def import_act() -> Any:
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -121,7 +129,7 @@ def import_act() -> Any:
 
 
 @bp.post("/acts/<int:act_id>/scans")
-@device_required
+@device_required(Scope.SCAN)
 def post_scans(act_id: int) -> Any:
     """Record a batch (or one scan) item by item: each item is answered, accepted or refused with its reason,
     and one bad item never keeps the others out. Status: 200 when at least one item was accepted (a replay

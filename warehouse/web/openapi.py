@@ -229,7 +229,8 @@ SPEC: dict[str, Any] = {
                         },
                     },
                     "400": _err("no file or not .json/.csv/.xlsx"),
-                    "401": _err("no valid device token"),
+                    "401": _err("no valid device token: unknown, replaced by a re-issue, revoked or expired"),
+                    "403": _err("the token may not import acts (may_not_import)"),
                     "409": _err("this act was imported already (existing_act_id)"),
                     "413": _err("file too large"),
                     "422": _err("the file has problems; all are listed"),
@@ -253,7 +254,8 @@ SPEC: dict[str, Any] = {
                         "description": "summary",
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Summary"}}},
                     },
-                    "401": _err("no valid device token"),
+                    "401": _err("no valid device token: unknown, replaced by a re-issue, revoked or expired"),
+                    "403": _err("the token may not read summaries, or the act is another station's"),
                     "404": _err("no such act"),
                 },
             }
@@ -291,6 +293,7 @@ SPEC: dict[str, Any] = {
                             }
                         },
                     },
+                    "403": _err("the act is being received at another station (another_station); nothing recorded"),
                     "413": _err("more than 500 scans, or a body over 4 MiB"),
                     "422": {
                         "description": "every item refused (none recorded)",

@@ -26,6 +26,7 @@ from warehouse.matching import COMMAND_PREFIX, Command, ScanClass, sound_of
 from warehouse.models import Act
 from warehouse.services import receiving, screens
 from warehouse.services.acts import act_by_id
+from warehouse.services.receiving import stations
 from warehouse.station.routing import route_code
 from warehouse.station.scanners import scanners_of
 from warehouse.web import live
@@ -126,6 +127,7 @@ def feed(act_id: int) -> WerkzeugResponse | tuple[str, int]:
         message = _("No scanners of this station can feed this act.")
         return render_template("error.html", code=409, message=message), 409
     scanners.router.open_act(_station(), act.id, user_id=g.user.id)
+    stations.receive_at(get_db(), act.id, _station())  # its handhelds are this station's from now on
     current_app.logger.info("station %s: scanners feed act %s (%s)", _station(), act.id, g.user.username)
     return redirect(url_for("receive.screen", act_id=act.id))
 

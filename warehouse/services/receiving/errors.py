@@ -15,6 +15,12 @@ class ReceivingError(WarehouseError):
         {
             "no_act": N_("Act not found"),
             "act_not_open": N_("Receiving of this act has ended: scanning is closed"),
+            # A handheld scans only into its station's acts (warehouse.services.devices); said here when
+            # another station started the act between the token's check and the scan.
+            "another_station": N_(
+                "Act {act} is being received at station {other}: this device belongs to station {station} "
+                "and may scan only into acts received there. Nothing was recorded."
+            ),
             "not_closed": N_("End receiving first"),
             "already_decided": N_("The act is already decided"),
             "bad_decision": N_("Unknown decision"),

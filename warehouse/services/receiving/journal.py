@@ -185,6 +185,7 @@ def _record(
         known = _known(s, [i.client_scan_id for i in inputs if i.client_scan_id])
         act: Act | None = None
         session_id: int | None = None
+        session_station: int | None = None
         classes: Counter[ScanClass] = Counter()
         events: list[Event] = []
         results: list[ScanResult | Refused] = []
@@ -210,9 +211,9 @@ def _record(
             if scan.station and station_id is None:  # a new station: created under the lock, once
                 station_id = stations[scan.station] = ensure_station(s, scan.station).id
             if session_id is None:
-                session_id = s.connection().execute(_OPEN_SESSION, {"act_id": act.id}).scalar()
-                if session_id is None:
-                    session_id = _open_session(s, act, scan).id
+                session_id, session_station = _session_for(s, act, scan, station_id)
+            if scan.source == "api" and session_station != station_id:  # a handheld: its station's acts only
+                raise ReceivingError("another_station", **_stations(s, act, session_station, station_id))
             row, outcome = _journal(s, act, session_id, scan, station_id, parsed, command)
             classes[outcome.scan_class] += 1
             events.append(Event(act.id, "scan", row.id))
@@ -275,15 +276,38 @@ def _known(s: Session, client_scan_ids: list[str]) -> dict[str, Scan]:
 
 
 _OPEN_SESSION = (
-    select(ReceivingSession.id)
+    select(ReceivingSession.id, ReceivingSession.station_id)
     .where(ReceivingSession.act_id == bindparam("act_id"), ReceivingSession.closed_at.is_(None))
     .limit(1)
 )
 
 
-def _open_session(s: Session, act: Act, scan: ScanInput) -> ReceivingSession:
-    """The act's open receiving session, or a new one (the act is then receiving); a scan found later
-    goes into the last, closed session."""
+def _session_for(s: Session, act: Act, scan: ScanInput, station_id: int | None) -> tuple[int, int | None]:
+    """The session the scans go into and its station. A session is at the station of the scan that opened
+    it; one without a station (a command-line scan without --station) is put at the first station that
+    scans into it. That is what "the act is received at station S" means (`stations.receiving_station`)."""
+    found = s.connection().execute(_OPEN_SESSION, {"act_id": act.id}).first()
+    if found is None:
+        session = _open_session(s, act, scan, station_id)
+        return session.id, session.station_id
+    session_id, at = found
+    if at is None and station_id is not None:
+        s.connection().execute(
+            update(ReceivingSession).where(ReceivingSession.id == session_id).values(station_id=station_id)
+        )
+        at = station_id
+    return session_id, at
+
+
+def _stations(s: Session, act: Act, at: int | None, station_id: int | None) -> dict[str, str]:
+    """The parameters of "another_station": the act, the station receiving it and the scan's."""
+    other, mine = (s.get(Station, i) if i is not None else None for i in (at, station_id))
+    return {"act": act.number, "other": other.name if other else "-", "station": mine.name if mine else "-"}
+
+
+def _open_session(s: Session, act: Act, scan: ScanInput, station_id: int | None) -> ReceivingSession:
+    """The act's open receiving session, or a new one at the scan's station (the act is then receiving); a
+    scan found later goes into the last, closed session."""
     session = s.execute(
         select(ReceivingSession).where(ReceivingSession.act_id == act.id, ReceivingSession.closed_at.is_(None))
     ).scalar()
@@ -297,7 +321,7 @@ def _open_session(s: Session, act: Act, scan: ScanInput) -> ReceivingSession:
             ).scalar()
             if session is not None:
                 return session
-        session = ReceivingSession(act_id=act.id, user_id=scan.user_id, mode=act.mode)
+        session = ReceivingSession(act_id=act.id, station_id=station_id, user_id=scan.user_id, mode=act.mode)
         s.add(session)
         act.status = ActStatus.RECEIVING
         s.flush()
