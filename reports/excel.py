@@ -240,6 +240,9 @@ def _write_summary(wb: Workbook, act: ActInfo, gtin_lines: Iterable[GtinLine], t
         return None if value is None else _cell(ws, _clean(value))
 
     ws.append([_cell(ws, say(N_("Marking codes of the act"), lang), font=Font(bold=True, size=14))])
+    if act.demo:
+        mark = say(N_("DEMO — not legally valid"), lang)
+        ws.append([_cell(ws, mark, font=Font(bold=True, size=14, color="C00000"))])
     basis = "; ".join(f"{word(t.basis_types, doc[0])} № {doc[1]} {fmt_date(doc[2], lang)}".strip() for doc in act.basis)
     facts = [
         (say(N_("Act number"), lang), act.number),

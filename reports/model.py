@@ -60,6 +60,7 @@ class ActInfo:
     turnover: str | None = None  # sale | return | transfer | …
     status: str | None = None  # the act's status in this application (new, closed, signed…)
     mode: str | None = None  # trusted | full_check
+    demo: bool = False  # signed by a station in demo mode: every page and the summary say "not legally valid"
 
 
 @dataclass(frozen=True, slots=True)

@@ -80,6 +80,11 @@ def _reference(act: ActInfo, lang: Lang) -> str:
     return say(N_("Act No. {number} of {date}"), lang, number=act.number, date=fmt_date(act.date, lang))
 
 
+def demo_mark(demo: bool, lang: Lang) -> str | None:
+    """What marks a document signed in demo mode, or None."""
+    return say(N_("DEMO — not legally valid"), lang) if demo else None
+
+
 def _page(lang: Lang) -> str:
     """ "Page 3 of ": the total page count is drawn right after this text, once it is known."""
     return say(N_("Page {n} of "), lang)
@@ -331,7 +336,7 @@ def acceptance_pdf(
     flow += _signature_block(signature, lang)
     build(
         out,
-        PageFurniture(title, _reference(act, lang), _page(lang)),
+        PageFurniture(title, _reference(act, lang), _page(lang), demo_mark(act.demo, lang)),
         flow,
         subject=act.number,
     )
@@ -406,7 +411,7 @@ def discrepancy_pdf(
     ]
     build(
         out,
-        PageFurniture(title, _reference(act, lang), _page(lang)),
+        PageFurniture(title, _reference(act, lang), _page(lang), demo_mark(act.demo, lang)),
         flow,
         subject=act.number,
     )
@@ -459,7 +464,7 @@ def outgoing_act_pdf(
     flow += _hand_signatures(lang)
     build(
         out,
-        PageFurniture(title, _reference(act, lang), _page(lang)),
+        PageFurniture(title, _reference(act, lang), _page(lang), demo_mark(act.demo, lang)),
         flow,
         subject=act.number,
     )
@@ -471,6 +476,7 @@ def labels_pdf(
     lang: Lang,
     *,
     reference: str = "",
+    demo: bool = False,
     columns: int = 2,
     rows: int = 4,
     progress: Progress | None = None,
@@ -478,12 +484,12 @@ def labels_pdf(
     """A sheet of labels, ``columns`` × ``rows`` per A4 page: the level, the caption, a Data Matrix
     (GS1 for SSCC and element strings) and the human-readable code under it.
 
-    ``reference`` (e.g. the act number) goes into every page's header.
+    ``reference`` (e.g. the act number) goes into every page's header, with the demo mark when ``demo``.
     """
     t = words(lang)
     title = say(N_("Aggregate labels"), lang)
     register_fonts()
-    on_page = page_furniture(PageFurniture(title, reference, _page(lang)))
+    on_page = page_furniture(PageFurniture(title, reference, _page(lang), demo_mark(demo, lang), watermark=False))
     width, height = PAGE
     top = height - MARGIN - 14 * mm
     cell_w = (width - 2 * MARGIN) / columns

@@ -127,6 +127,35 @@ class PageFurniture:
     title: str  # document title, left of the header
     reference: str  # act number and date, right of the header
     page_text: str  # "Страница {n} из "
+    mark: str | None = None  # "DEMO — not legally valid": in the header and footer of every page
+    watermark: bool = True  # and across the page, under the text (not on labels: it would hide the symbols)
+
+
+MARK_COLOR = colors.Color(0.75, 0.05, 0.05)
+WATERMARK_COLOR = colors.Color(0.75, 0.05, 0.05, alpha=0.12)
+
+
+def _draw_mark(canv: Canvas, furniture: PageFurniture, top: float, bottom: float) -> None:
+    mark = furniture.mark
+    assert mark is not None
+    width, height = PAGE
+    canv.setFillColor(MARK_COLOR)
+    canv.setFont(FONT_BOLD, 9)
+    canv.drawCentredString(width / 2, top - 22, mark)  # a second header line, under the title
+    canv.setFont(FONT_BOLD, 7.5)
+    canv.drawCentredString(width / 2, bottom, mark)
+    if furniture.watermark:
+        canv.saveState()
+        canv.setFillColor(WATERMARK_COLOR)
+        canv.translate(width / 2, height / 2)
+        canv.rotate(45)
+        size = 40.0
+        while size > 12 and pdfmetrics.stringWidth(mark, FONT_BOLD, size) > height * 0.8:
+            size -= 2
+        canv.setFont(FONT_BOLD, size)
+        canv.drawCentredString(0, 0, mark)
+        canv.restoreState()
+    canv.setFillColor(colors.black)
 
 
 def page_furniture(furniture: PageFurniture) -> Callable[[Canvas, Any], None]:
@@ -134,6 +163,8 @@ def page_furniture(furniture: PageFurniture) -> Callable[[Canvas, Any], None]:
         width, height = PAGE
         canv.saveState()
         top = height - MARGIN
+        if furniture.mark:
+            _draw_mark(canv, furniture, top, MARGIN + 2 * mm)
         canv.setFont(FONT_BOLD, 10)
         canv.drawString(MARGIN, top - 10, furniture.title)
         canv.setFont(FONT, 9)

@@ -140,12 +140,12 @@ def live_server(sqlite_app: Flask) -> Iterator[LiveServer]:
 
 @pytest.fixture
 def layer() -> Iterator[Any]:
-    """A stand-in for NCALayer on ws://127.0.0.1 that signs with the public NCA RSA test key."""
+    """A stand-in for NCALayer on ws://127.0.0.1 that signs with the minted chain's signing key."""
     from tests.signing.fake_ncalayer import FakeNcaLayer
-    from tests.signing.pki import NCA_PASSWORD, RSA_KEY
+    from tests.signing.pki import PASSWORD, minted
     from warehouse.signing.signers import Pkcs12Signer
 
-    fake = FakeNcaLayer(Pkcs12Signer.open(RSA_KEY.read_bytes(), NCA_PASSWORD).sign)
+    fake = FakeNcaLayer(Pkcs12Signer.open(minted().sign_key.read_bytes(), PASSWORD).sign)
     yield fake
     fake.close()
 

@@ -38,6 +38,8 @@ def test_db_upgrade_and_demo_are_idempotent(tmp_path: Path) -> None:
     assert json.loads(shown.stdout)["expected"] == {"pallet": 1, "box": 4, "block": 20, "pack": 200}
     assert (tmp_path / "inst" / "warehouse.sqlite3").exists()
     assert (tmp_path / "inst" / "secret_key").exists()
+    # The demo signs in its explicit, marked demo mode (issue 15, item 7): `make run` can sign without NCA's root.
+    assert (tmp_path / "inst" / "demo-mode").is_file() and "demo mode: on" in demo.stdout
 
 
 def test_unknown_command_fails_with_a_reason(tmp_path: Path) -> None:

@@ -10,14 +10,20 @@ from __future__ import annotations
 import io
 import json
 import resource
+import sys
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
-from tests.factories import ActFactory
+from tests.factories import ActFactory, gtin
+from tests.factories import pack as pack_code
 from warehouse import transfer_act
+from warehouse.db import Database
+from warehouse.services import importing
+from warehouse.services.importing import sources
 from warehouse.transfer_act import ActFormatError, Reason
 
 FORMAT_DEPTH = 4  # pallet > box > block > pack
@@ -159,3 +165,69 @@ def test_an_xlsx_that_unpacks_to_too_much_is_refused_before_it_is_read(tmp_path:
     problems = _problems(path)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 100_000
     assert [(p.location, p.reason) for p in problems] == [(sheet_name, Reason.PACKED_TOO_TIGHT)]
+
+
+def _children_first(packs: int) -> bytes:
+    """A pallet that lists `packs` packs in "children" before its own code: the reader must hold them."""
+    head = json.dumps(_header(), ensure_ascii=False)[:-1]
+    g = gtin(1)
+    items = ",".join(json.dumps({"code": pack_code(g, i), "level": "pack"}) for i in range(packs))
+    return (
+        head + ', "products": [{"children": [' + items + '], "code": "148701230000000013", "level": "pallet"}]}'
+    ).encode()
+
+
+def test_the_reader_process_runs_under_a_memory_limit_and_its_refusal_says_so(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "PARALLEL_MIN_BYTES", 0)
+    monkeypatch.setenv(sources.MEMORY_ENV, "120")
+    path = tmp_path / "held.json"
+    path.write_bytes(_children_first(250_000))
+    with pytest.raises(importing.ActImportError) as e:
+        importing.import_act(db, path)
+    assert [p.reason for p in e.value.problems] == [Reason.OUT_OF_MEMORY]
+    assert "120 MB" in e.value.message("en")
+    _nothing_written(db)
+
+
+def test_a_reader_process_killed_midway_is_a_refusal_not_a_second_read_here(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(importing, "PARALLEL_MIN_BYTES", 0)
+    killer = tmp_path / "killed-python"
+    killer.write_text("#!/bin/sh\nkill -9 $$\n")
+    killer.chmod(0o755)
+    monkeypatch.setattr(sys, "executable", str(killer))  # what the kernel's OOM killer leaves
+    path = tmp_path / "act.json"
+    path.write_text(json.dumps(ActFactory().build(), ensure_ascii=False))
+    with pytest.raises(importing.ActImportError) as e:
+        importing.import_act(db, path)
+    assert [p.reason for p in e.value.problems] == [Reason.OUT_OF_MEMORY]
+    _nothing_written(db)
+
+
+def _nothing_written(db: Database) -> None:
+    with db.read() as s:
+        assert s.execute(text("SELECT count(*) FROM act_codes")).scalar_one() == 0
+        assert s.execute(text("SELECT count(*) FROM acts")).scalar_one() == 0
+
+
+@pytest.mark.parametrize("reader_process", [False, True])
+def test_whole_tree_problems_are_capped_like_line_problems(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader_process: bool
+) -> None:
+    if reader_process:
+        monkeypatch.setattr(importing, "PARALLEL_MIN_BYTES", 0)
+    act = ActFactory().build()
+    pack = {"code": pack_code(gtin(1), 1), "level": "pack"}
+    act["products"] = [pack] * 20_000  # the same pack 20,000 times
+    path = tmp_path / "dups.json"
+    path.write_text(json.dumps(act))
+    with pytest.raises(importing.ActImportError) as e:
+        importing.import_act(db, path)
+    problems = e.value.problems
+    assert len(problems) == transfer_act.MAX_PROBLEMS + 1
+    assert problems[-1].reason == Reason.TOO_MANY_PROBLEMS
+    assert int(problems[-1].detail) == 20_000 - 1 - transfer_act.MAX_PROBLEMS
+    _nothing_written(db)

@@ -23,7 +23,7 @@ from urllib.parse import quote
 from xml.sax.saxutils import escape as _xml_escape
 
 from warehouse.identifiers import gs1_key_ok
-from warehouse.layouts import KAZAKH_LETTERS, from_layout, typed_in_layout
+from warehouse.layouts import from_layout, likely_layouts
 from warehouse.messages import N_, Phrasebook, WarehouseError
 
 GS: Final = "\x1d"
@@ -282,9 +282,8 @@ def _parse_slow(source: str, substitutes: tuple[str, ...], repair_layout: bool) 
     found = _repaired(source, text, repairs, substitutes)
     if found is not None:
         return found
-    if repair_layout and typed_in_layout(text):
-        first, second = ("kk", "ru") if any(ch in KAZAKH_LETTERS for ch in text) else ("ru", "kk")
-        for layout in (first, second):
+    if repair_layout:
+        for layout in likely_layouts(text):
             fixed = _parse_slow(from_layout(source, layout), substitutes, repair_layout=False)
             if fixed.kind is not Kind.INVALID or (
                 fixed.error is not None

@@ -15,6 +15,7 @@ from typing import Any
 ENV_PREFIX = "WAREHOUSE_"
 LANGUAGES = ("ru", "kk", "en")
 DEFAULT_LANGUAGE = "ru"
+DEMO_MARKER = "demo-mode"  # in the instance folder: written by `warehouse demo`
 
 
 def instance_path() -> Path:
@@ -75,6 +76,10 @@ def load(folder: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any
         "BACKUP_EVERY_MINUTES": int(env.get(f"{ENV_PREFIX}BACKUP_EVERY_MINUTES", "60")),
         "BACKUP_KEEP": int(env.get(f"{ENV_PREFIX}BACKUP_KEEP", "48")),
         "BACKUP_AFTER_DECISION": env.get(f"{ENV_PREFIX}BACKUP_AFTER_DECISION", "1") != "0",
+        # Signing (docs/signing.md): the NCA RK trust store `warehouse trust update` fills, and the demo's
+        # non-strict mode, which only `warehouse demo` turns on (the marker file) — never a default.
+        "TRUST_DIR": env.get(f"{ENV_PREFIX}TRUST_DIR") or str(folder / "trust"),
+        "DEMO_MODE": env.get(f"{ENV_PREFIX}DEMO_MODE", "0") == "1" or (folder / DEMO_MARKER).is_file(),
         "WTF_CSRF_TIME_LIMIT": None,  # a shift is long; the token is bound to the session anyway
         "BABEL_DEFAULT_LOCALE": DEFAULT_LANGUAGE,
         "LANGUAGES": LANGUAGES,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["KAZAKH_LETTERS", "KZ", "RU", "US", "from_layout", "typed_in_layout"]
+__all__ = ["KAZAKH_LETTERS", "KZ", "RU", "US", "from_layout", "likely_layouts", "typed_in_layout"]
 
 US: Final = ("`1234567890-=qwertyuiop[]\\asdfghjkl;'zxcvbnm,./", '~!@#$%^&*()_+QWERTYUIOP{}|ASDFGHJKL:"ZXCVBNM<>?')
 RU: Final = ("ё1234567890-=йцукенгшщзхъ\\фывапролджэячсмитьбю.", 'Ё!"№;%:?*()_+ЙЦУКЕНГШЩЗХЪ/ФЫВАПРОЛДЖЭЯЧСМИТЬБЮ,')
@@ -42,3 +42,15 @@ def typed_in_layout(text: str) -> bool:
 def from_layout(text: str, layout: str = "ru") -> str:
     """Key-position repair: what a US-QWERTY scanner typed, given the text a Russian or Kazakh layout made."""
     return text.translate(_FROM_KZ if layout == "kk" else _FROM_RU)
+
+
+def likely_layouts(text: str) -> tuple[str, ...]:
+    """The layouts `text` may have been typed through, the likelier first (Kazakh letters mean Kazakh);
+    none when it was not typed through one Cyrillic layout.
+
+    >>> likely_layouts("ИФВПУ-0001"), likely_layouts("ИФВПУөқққ"), likely_layouts("BADGE-0001")
+    (('ru', 'kk'), ('kk', 'ru'), ())
+    """
+    if not typed_in_layout(text):
+        return ()
+    return ("kk", "ru") if any(ch in KAZAKH_LETTERS for ch in text) else ("ru", "kk")

@@ -38,6 +38,7 @@ class Reason(StrEnum):
     MODE_TRUSTED = "mode_trusted"
     OPEN_NEXT = "open_next"
     CLOSING = "closing"
+    OUTGOING_COMMAND = "outgoing_command"  # a command of the outgoing screen, scanned while receiving
 
 
 # Scans of a code the act does not declare: each is a surplus line of the discrepancy report, and the
@@ -52,7 +53,10 @@ SOUND = {  # the three sounds staff can tell apart without looking
 }
 
 
-def sound_of(scan_class: ScanClass) -> str:
+def sound_of(scan_class: ScanClass, reason: str | None = None) -> str:
+    """The sound of a scan: its class's, except a command that did nothing here (the error buzz)."""
+    if reason == Reason.OUTGOING_COMMAND:
+        return "error"
     return SOUND.get(scan_class, "error")
 
 
@@ -96,6 +100,7 @@ MESSAGES: Final = Phrasebook(
         Reason.MODE_TRUSTED: N_("Trusted mode: a box label counts its declared contents"),
         Reason.OPEN_NEXT: N_("The next box or pallet scanned will be opened"),
         Reason.CLOSING: N_("Receiving ended: the result waits for the decision"),
+        Reason.OUTGOING_COMMAND: N_("This command is for outgoing acts: nothing changed"),
     },
 )
 

@@ -170,6 +170,13 @@ class Command(Word):
     TRUSTED = "TRUSTED"
     OPEN = "OPEN"
     CLOSE = "CLOSE"
+    REMOVE_LAST = "REMOVE_LAST"  # outgoing act: take off the code this station put on last
+    REMOVE_NEXT = "REMOVE_NEXT"  # outgoing act: the station's next scanned code comes off instead of going on
+
+
+# Which screen each command works on (the printed sheet groups them so); elsewhere it is refused, unchanged.
+RECEIVING_COMMANDS: Final = (Command.UNDO, Command.FULL_CHECK, Command.TRUSTED, Command.OPEN, Command.CLOSE)
+OUTGOING_COMMANDS: Final = (Command.REMOVE_LAST, Command.REMOVE_NEXT)
 
 
 class BasisType(Word):
@@ -245,6 +252,8 @@ _LABELS: Final[dict[type[Word], dict[str, str]]] = {
         "TRUSTED": N_("Switch to trusted mode"),
         "OPEN": N_("Open the next box or pallet"),
         "CLOSE": N_("End receiving"),
+        "REMOVE_LAST": N_("Take the last code off the act"),
+        "REMOVE_NEXT": N_("Take the next scanned code off the act"),
     },
     Scope: {"scan": N_("Scan into its station's acts"), "import": N_("Import acts"), "read": N_("Read act summaries")},
 }

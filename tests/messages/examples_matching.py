@@ -42,6 +42,7 @@ EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         "mode_full_check": {"mode": "full_check"},
         "mode_trusted": {"mode": "trusted"},
         "open_next": {},
+        "outgoing_command": {"command": "REMOVE_LAST"},
         "closing": {},
     }
 }

@@ -1,6 +1,7 @@
 """Every reason a key cannot sign or a signature is refused or flagged (warehouse.signing.errors).
 
-None of them takes parameters: the detail a SigningError carries is for logs, never for the reader.
+None takes parameters of its own (the detail a SigningError carries is for logs, never for the reader); the
+trust store's messages name the command to run, which is not translated.
 """
 
 from __future__ import annotations
@@ -20,8 +21,13 @@ EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         "revoked": {},
         "untrusted": {},
         "no_trusted_ca": {},
-        "revocation_unchecked": {},
-        "crl_outdated": {},
+        "no_trust_store": {"command": "warehouse trust update", "offline": "warehouse trust update --from"},
+        "trust_incomplete": {},
+        "trust_download": {"command": "warehouse trust update", "offline": "warehouse trust update --from"},
+        "demo": {},
+        "demo_unchecked": {},
+        "revocation_unchecked": {"command": "warehouse trust update", "offline": "warehouse trust update --from"},
+        "crl_outdated": {"command": "warehouse trust update", "offline": "warehouse trust update --from"},
         "crl_invalid": {},
         "bad_signature": {},
         "content_mismatch": {},
@@ -46,5 +52,12 @@ EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         "not_acceptance": {},
         "ncanode_unavailable": {},
         "ncanode_error": {},
-    }
+    },
+    # the one verdict on a signed document (warehouse.signing.verdict), and the demo mark
+    "verdict": {
+        "valid": {},
+        "unchecked": {"command": "warehouse trust update", "offline": "warehouse trust update --from"},
+        "invalid": {},
+        "demo": {},
+    },
 }

@@ -1,7 +1,7 @@
 """Fixtures for shipping: two stations of two companies (two databases), stock to ship, a signer.
 
-The NCA RSA test key signs on both sides (it is expired: signing warns, it does not refuse); both trust
-NCA's RSA test CA, used in place from ../shared/testdata/nca.
+The minted chain's signing key (tests/signing/pki.py) signs on both sides; both stations have its trust
+store, installed as a station does it (`warehouse trust update --from`).
 """
 
 from __future__ import annotations
@@ -16,10 +16,11 @@ from flask import Flask
 
 from tests.conftest import make_app
 from tests.factories import ActFactory
-from tests.signing.pki import NCA, NCA_PASSWORD, RSA_CA, RSA_CRL, RSA_KEY
+from tests.signing.pki import NCA, PASSWORD, minted
 from warehouse.db import Database, get_db
 from warehouse.messages import WarehouseError
 from warehouse.services import importing, receiving, stock
+from warehouse.services import trust as trust_service
 from warehouse.signing.signers import Pkcs12Signer
 from warehouse.signing.trust import SigningSettings, load_settings
 from warehouse.web import shipping as shipping_web
@@ -42,13 +43,11 @@ def refused(error: type[WarehouseError], reason: str) -> Iterator[pytest.Excepti
     assert e.value.reason == reason, e.value
 
 
-TRUST = {"SIGNING_TRUSTED_CA": str(RSA_CA), "SIGNING_CRL": str(RSA_CRL)}
-
-
 def station_app(url: str, folder: Path, **config: object) -> Flask:
     """The application as a station runs it, with the shipping blueprint (registered here until the
     application registers it itself)."""
-    application = make_app(url, folder, **{**TRUST, **config})
+    application = make_app(url, folder, **config)
+    trust_service.update_from_folder(Path(application.config["TRUST_DIR"]), minted().store)
     if "shipping" not in application.blueprints:
         application.register_blueprint(shipping_web.bp)
     return application
@@ -107,7 +106,7 @@ def wholesaler(sqlite_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 
 def signer() -> Pkcs12Signer:
-    return Pkcs12Signer.open(RSA_KEY.read_bytes(), NCA_PASSWORD)
+    return Pkcs12Signer.open(minted().sign_key.read_bytes(), PASSWORD)
 
 
 def settings(app: Flask) -> SigningSettings:

@@ -10,7 +10,7 @@ from click import Command
 from flask import Flask
 
 from tests.shipping.conftest import SHOP_BIN, Stations, stocked
-from tests.signing.pki import NCA_PASSWORD, RSA_KEY
+from tests.signing.pki import PASSWORD, minted
 from warehouse.cli.acts import acts_cli, scan_cmd
 from warehouse.cli.ship import ship_cli
 from warehouse.cli.sign import sign_cmd
@@ -33,7 +33,7 @@ def test_round_trip_from_the_shell(stations: Stations, tmp_path: Path, monkeypat
     f = stocked(stations.a, tmp_path, pallets=1, boxes=3, blocks=2, packs=2)
     box, block = f.codes["box"], f.codes["block"]
     password = tmp_path / "password"
-    password.write_text(NCA_PASSWORD + "\n", encoding="utf-8")
+    password.write_text(PASSWORD + "\n", encoding="utf-8")
 
     refused = run(a, ship_cli, "new", "--receiver", "123456789012", "--name", "Магазин", ok=False)
     assert "is not valid" in refused
@@ -53,7 +53,9 @@ def test_round_trip_from_the_shell(stations: Stations, tmp_path: Path, monkeypat
     held = json.loads(run(a, stock_cli, "show", "--json"))
     assert held["levels"]["box"] == {"in_stock": 1, "reserved": 2}
 
-    assert "signed by" in run(a, ship_cli, "sign", act, "--key", str(RSA_KEY), "--password-file", str(password))
+    assert "signed by" in run(
+        a, ship_cli, "sign", act, "--key", str(minted().sign_key), "--password-file", str(password)
+    )
     written = run(a, ship_cli, "export", act, str(tmp_path / "out.json")).split()
     assert [Path(p).name for p in written] == ["out.json", "out.p7s"]
     assert json.loads(run(a, ship_cli, "show", act, "--json"))["status"] == "sent"
@@ -70,7 +72,7 @@ def test_round_trip_from_the_shell(stations: Stations, tmp_path: Path, monkeypat
         sign_cmd,
         imported,
         "--key",
-        str(RSA_KEY),
+        str(minted().sign_key),
         "--password-file",
         str(password),
         "--out",

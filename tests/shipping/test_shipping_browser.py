@@ -16,7 +16,7 @@ from tests.conftest import LiveServer
 from tests.shipping.conftest import SHOP_BIN, settings, signer, stocked, wholesaler_app
 from tests.signing.fake_ncalayer import FakeNcaLayer
 from warehouse.db import get_db
-from warehouse.services import shipping
+from warehouse.services import shipping, stock
 
 pytestmark = pytest.mark.browser
 
@@ -93,7 +93,7 @@ def test_a_second_window_of_the_draft_follows_live(
         second.on("request", lambda r: requests.append(r.url))
         second.goto(url)
         first.goto(url)
-        expect(second.locator("#totals")).to_contain_text("Nothing on the act yet")
+        expect(second.locator("#prices")).to_contain_text("Nothing on the act yet")
         second.wait_for_load_state("networkidle")  # (the SSE stream does not count: it is one long request)
         loaded = len(requests)
 
@@ -114,5 +114,77 @@ def test_a_second_window_of_the_draft_follows_live(
         shipping.sign(db, draft.id, signer(), settings=settings(wholesaler_server.app))  # signed elsewhere
         expect(second.get_by_test_id("ship-status")).to_have_text("Signed")
         expect(second.get_by_label("Scan what ships: a pallet, a box, a block or a pack")).to_have_count(0)
+    finally:
+        context.close()
+
+
+def test_a_price_typed_and_not_saved_survives_live_updates(
+    browser: Browser, wholesaler_server: LiveServer, tmp_path: Path
+) -> None:
+    """Codes scanned elsewhere re-render the totals while the lead types a price: what is typed stays."""
+    db = get_db(wholesaler_server.app)
+    f = stocked(db, tmp_path, pallets=1, boxes=3, blocks=2, packs=2)
+    sender = shipping.company(wholesaler_server.app.config)
+    draft = shipping.new_act(db, receiver_bin=SHOP_BIN, receiver_name="Магазин", sender=sender)
+    assert shipping.add_code(db, draft.id, f.codes["box"][0]).added is False  # inside the whole pallet
+    stock.open_aggregate(db, f.codes["pallet"][0])  # its boxes are loose now: each can be put on the act
+    assert shipping.add_code(db, draft.id, f.codes["box"][0]).added
+    gtin = f.codes["block"][0][2:16]
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    try:
+        log_in(page, wholesaler_server.url, "lead")
+        page.goto(f"{wholesaler_server.url}/ship/{draft.id}")
+        price = page.get_by_label(f"Price {gtin} Block")
+        price.click()
+        price.press_sequentially("1234,5")  # typed, not saved
+        for n, box in enumerate(f.codes["box"][1:], start=2):  # another station scans: two live updates
+            assert shipping.add_code(db, draft.id, box).added
+            expect(page.get_by_test_id("ship-count-box")).to_have_text(str(n))
+        expect(price).to_have_value("1234,5")
+        expect(price).to_be_focused()
+    finally:
+        page.context.close()
+
+
+def test_a_price_being_typed_survives_the_live_totals(
+    browser: Browser, wholesaler_server: LiveServer, tmp_path: Path
+) -> None:
+    """Issue 16, item 9: a scan at another window re-renders the totals; the price typed and not yet saved
+    stays in its field, and saving it then keeps it."""
+    db = get_db(wholesaler_server.app)
+    f = stocked(db, tmp_path, pallets=2, boxes=2, blocks=2, packs=2)
+    sender = shipping.company(wholesaler_server.app.config)
+    draft = shipping.new_act(db, receiver_bin=SHOP_BIN, receiver_name="Магазин", sender=sender)
+    context = browser.new_context(viewport={"width": 1366, "height": 900})
+    try:
+        scanner, office = context.new_page(), context.new_page()
+        log_in(scanner, wholesaler_server.url, "lead")
+        url = f"{wholesaler_server.url}/ship/{draft.id}"
+        scanner.goto(url)
+        office.goto(url)
+
+        def scan(code: str) -> None:
+            scanner.get_by_label("Scan what ships: a pallet, a box, a block or a pack").focus()
+            scanner.evaluate(
+                """(keys) => { const field = document.getElementById('scan-field');
+                for (const k of keys) for (const type of ['keydown', 'keyup'])
+                    field.dispatchEvent(new KeyboardEvent(type, {...k, bubbles: true, cancelable: true})); }""",
+                russian_keystrokes(code),
+            )
+            expect(scanner.get_by_test_id("ship-result")).to_have_attribute("data-sound", "ok")
+
+        scan(f.codes["pallet"][0])
+        expect(office.get_by_test_id("ship-codes")).to_have_text("15")
+        price = office.locator("input[name$=':block']").first
+        price.fill("123.45")  # typed, not saved
+        scan(f.codes["pallet"][1])
+        expect(office.get_by_test_id("ship-codes")).to_have_text("30")  # the totals did re-render
+        expect(price).to_have_value("123.45")
+        office.get_by_role("button", name="Save prices").click()
+        expect(office.get_by_test_id("prices-saved")).to_be_visible()
+        expect(office.locator("input[name$=':block']").first).to_have_value("123.45")
+        assert any(g.block_price == 12345 for g in shipping.act_summary(db, draft.id).totals.by_gtin), (
+            "the price typed was saved"
+        )
     finally:
         context.close()

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from tests.conftest import Auth
 from tests.shipping.conftest import SHOP_BIN, Stations, settings, signer, stocked
-from tests.signing.pki import NCA_PASSWORD, RSA_KEY
+from tests.signing.pki import PASSWORD, minted
 from warehouse.events import Event, broker
 from warehouse.services import importing, receiving, shipping
 from warehouse.services import signing as signing_service
@@ -85,12 +85,12 @@ def test_ship_from_the_pages(stations: Stations, tmp_path: Path) -> None:
     sign_url = f"/ship/{act_id}/sign"
     sign_page = client.get(sign_url).get_data(as_text=True)
     assert "transfer-act/1" in sign_page and "ncalayer-documents" in sign_page
-    key = RSA_KEY.read_bytes()
+    key = minted().sign_key.read_bytes()
     card = client.post(
         f"/ship/{act_id}/sign/certificate",
         headers=htmx,
         content_type="multipart/form-data",
-        data={"key": (io.BytesIO(key), "RSA256_test.p12"), "password": NCA_PASSWORD},
+        data={"key": (io.BytesIO(key), "RSA256_test.p12"), "password": PASSWORD},
     )
     fingerprint = re.search(r'name="cert_sha256" value="([0-9a-f]{64})"', card.get_data(as_text=True))
     assert fingerprint, card.get_data(as_text=True)
@@ -98,7 +98,7 @@ def test_ship_from_the_pages(stations: Stations, tmp_path: Path) -> None:
     unseen = client.post(
         f"/ship/{act_id}/sign/key",
         content_type="multipart/form-data",
-        data={"key": (io.BytesIO(key), "k.p12"), "password": NCA_PASSWORD, "csrf_token": csrf},
+        data={"key": (io.BytesIO(key), "k.p12"), "password": PASSWORD, "csrf_token": csrf},
     )
     assert unseen.status_code == 400 and shipping.act_summary(stations.a, act_id).act.status == "draft"
     signed = client.post(
@@ -106,7 +106,7 @@ def test_ship_from_the_pages(stations: Stations, tmp_path: Path) -> None:
         content_type="multipart/form-data",
         data={
             "key": (io.BytesIO(key), "k.p12"),
-            "password": NCA_PASSWORD,
+            "password": PASSWORD,
             "csrf_token": csrf,
             "cert_sha256": fingerprint.group(1),
         },
@@ -187,7 +187,7 @@ def test_ship_signed_with_ncalayer(stations: Stations, tmp_path: Path) -> None:
     assert found and 'data-url="wss://127.0.0.1:13579"' in page
     documents = [base64.b64decode(d) for d in json.loads(found.group(1))]
     assert documents and b"transfer-act/1" in documents[0]
-    key = Pkcs12Signer.open(RSA_KEY.read_bytes(), NCA_PASSWORD)
+    key = Pkcs12Signer.open(minted().sign_key.read_bytes(), PASSWORD)
     post = {"csrf_token": token(client, sign_url)}
 
     garbage = client.post(f"/ship/{out.id}/sign/ncalayer", data={**post, "cms": "not base64!"})

@@ -11,9 +11,10 @@ from flask import Flask
 
 from tests.conftest import make_app
 from tests.factories import ActFactory
-from tests.signing.pki import NCA, RSA_CA, RSA_CRL, Pki, make_pki
+from tests.signing.pki import NCA, Pki, make_pki, minted
 from warehouse.db import get_db
 from warehouse.services import importing, receiving
+from warehouse.services import trust as trust_service
 from warehouse.web import signing as signing_web
 
 if not NCA.is_dir():
@@ -27,11 +28,12 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
     return make_pki(tmp_path_factory.mktemp("pki"))
 
 
-def signing_app(url: str, tmp_path: Path, **overrides: object) -> Flask:
-    """The app with NCA's RSA test CA and CRL trusted; the signing blueprint registered if the
-    application does not register it yet."""
-    settings = {"SIGNING_TRUSTED_CA": str(RSA_CA), "SIGNING_CRL": str(RSA_CRL), **overrides}
-    application = make_app(url, tmp_path, **settings)
+def signing_app(url: str, tmp_path: Path, *, trust: bool = True, **overrides: object) -> Flask:
+    """The app with a trust store of our own minted chain (`warehouse trust update --from`, as a station
+    does it), unless `trust` is false; the signing blueprint registered if the application does not yet."""
+    application = make_app(url, tmp_path, **overrides)
+    if trust:
+        trust_service.update_from_folder(Path(application.config["TRUST_DIR"]), minted().store)
     if "signing" not in application.blueprints:
         application.register_blueprint(signing_web.bp)
     return application

@@ -7,11 +7,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
 from tests.signing.conftest import decided_act
-from tests.signing.pki import GOST_2004_KEY, NCA_PASSWORD, PASSWORD, RSA_CA, RSA_KEY, Pki
+from tests.signing.pki import GOST_2004_KEY, NCA_PASSWORD, PASSWORD, Pki, minted
 from warehouse.cli.sign import sign_cmd, verify_cmd
 from warehouse.db import get_db
 from warehouse.services import signing as service
@@ -22,7 +23,7 @@ def runner(shared_app: Flask) -> FlaskCliRunner:
     return shared_app.test_cli_runner(env={"WAREHOUSE_LANG": "en"})
 
 
-def _password(tmp_path: Path, password: str = NCA_PASSWORD) -> str:
+def _password(tmp_path: Path, password: str = PASSWORD) -> str:
     path = tmp_path / "password.txt"
     path.write_text(password + "\n", encoding="utf-8")
     return str(path)
@@ -42,11 +43,11 @@ def test_sign_then_verify_with_openssl(shared_app: Flask, runner: FlaskCliRunner
     out = tmp_path / "out" / "acceptance"
     out.parent.mkdir()
     result = runner.invoke(
-        sign_cmd, [f.number, "--key", str(RSA_KEY), "--password-file", _password(tmp_path), "--out", str(out)]
+        sign_cmd, [f.number, "--key", str(minted().sign_key), "--password-file", _password(tmp_path), "--out", str(out)]
     )
     assert result.exit_code == 0, result.output
     assert "ТЕСТОВ ТЕСТ ТЕСТОВИЧ" in result.stdout and "IIN 123456789011" in result.stdout
-    assert "certificate has expired" in result.stderr
+    assert result.stderr == ""  # a trusted, current, unrevoked key: no warnings
     doc, p7s = out.with_suffix(".json"), out.with_suffix(".p7s")
     assert sorted(p.name for p in out.parent.iterdir()) == ["acceptance.json", "acceptance.p7s"]
     assert _status(shared_app, act_id) == ("signed", 1)
@@ -55,6 +56,8 @@ def test_sign_then_verify_with_openssl(shared_app: Flask, runner: FlaskCliRunner
 
     openssl = shutil.which("openssl")
     assert openssl
+    ca_file = tmp_path / "root.pem"
+    ca_file.write_bytes(minted().root.public_bytes(Encoding.PEM))
     check = subprocess.run(
         [
             openssl,
@@ -68,9 +71,7 @@ def test_sign_then_verify_with_openssl(shared_app: Flask, runner: FlaskCliRunner
             "-content",
             str(doc),
             "-CAfile",
-            str(RSA_CA),
-            "-partial_chain",
-            "-no_check_time",
+            str(ca_file),
             "-out",
             "/dev/null",
         ],
@@ -95,7 +96,15 @@ def test_sign_then_verify_with_openssl(shared_app: Flask, runner: FlaskCliRunner
 
     again = runner.invoke(
         sign_cmd,
-        [str(act_id), "--key", str(RSA_KEY), "--password-file", _password(tmp_path), "--out", str(tmp_path / "again")],
+        [
+            str(act_id),
+            "--key",
+            str(minted().sign_key),
+            "--password-file",
+            _password(tmp_path),
+            "--out",
+            str(tmp_path / "again"),
+        ],
     )
     assert again.exit_code == 1 and "already signed" in again.stderr
     assert not list(tmp_path.glob("again*"))
@@ -104,7 +113,7 @@ def test_sign_then_verify_with_openssl(shared_app: Flask, runner: FlaskCliRunner
 @pytest.mark.parametrize(
     ("key", "password", "expected"),
     [
-        (RSA_KEY, "Secr3t-Wr0ng", "Wrong password for the key file"),
+        (minted().sign_key, "Secr3t-Wr0ng", "Wrong password for the key file"),
         (GOST_2004_KEY, NCA_PASSWORD, "This is a GOST key: it can only sign through NCALayer"),
     ],
 )
@@ -155,7 +164,15 @@ def test_auth_key_and_existing_files(shared_app: Flask, runner: FlaskCliRunner, 
     existing.write_text("keep me")
     result = runner.invoke(
         sign_cmd,
-        [str(act_id), "--key", str(RSA_KEY), "--password-file", _password(tmp_path), "--out", str(tmp_path / "doc")],
+        [
+            str(act_id),
+            "--key",
+            str(minted().sign_key),
+            "--password-file",
+            _password(tmp_path),
+            "--out",
+            str(tmp_path / "doc"),
+        ],
     )
     assert result.exit_code == 1 and "--force" in result.stderr
     assert existing.read_text() == "keep me" and not (tmp_path / "doc.p7s").exists()
@@ -171,7 +188,7 @@ def test_verify_needs_a_trusted_ca(shared_app: Flask, tmp_path: Path, pki: Pki) 
     p7s = tmp_path / "d.p7s"
     p7s.write_bytes(sign_detached(doc.read_bytes(), pki.sign.certificate, pki.sign.key))
     runner = shared_app.test_cli_runner(env={"WAREHOUSE_LANG": "ru"})
-    refused = runner.invoke(verify_cmd, [str(doc), str(p7s)])  # the app trusts NCA's CA only
+    refused = runner.invoke(verify_cmd, [str(doc), str(p7s)])  # the app trusts the minted chain only
     assert refused.exit_code == 1 and "не доверенным" in refused.stderr
     accepted = runner.invoke(verify_cmd, [str(doc), str(p7s), "--ca", str(pki.ca_pem), "--crl", str(pki.crl_pem)])
     assert accepted.exit_code == 0, accepted.output

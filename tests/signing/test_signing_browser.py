@@ -13,7 +13,7 @@ from playwright.sync_api import Page, expect
 from tests.conftest import LiveServer
 from tests.signing.conftest import decided_act, signing_app
 from tests.signing.fake_ncalayer import FakeNcaLayer
-from tests.signing.pki import NCA_PASSWORD, RSA_KEY
+from tests.signing.pki import PASSWORD, minted
 from warehouse.db import get_db
 from warehouse.services import signing as service
 
@@ -77,11 +77,44 @@ def test_sign_with_ncalayer(
 def test_sign_with_a_key_file(page: Page, server: LiveServer, tmp_path: Path) -> None:
     act_id, _f = decided_act(server.app, tmp_path)
     _login(page, server, f"/acts/{act_id}/sign")
-    page.get_by_label("Key file (.p12)").set_input_files(str(RSA_KEY))
-    page.get_by_label("Key password").fill(NCA_PASSWORD)
+    page.get_by_label("Key file (.p12)").set_input_files(str(minted().sign_key))
+    page.get_by_label("Key password").fill(PASSWORD)
     page.get_by_role("button", name="Show the certificate").click()
     expect(page.get_by_test_id("cert-name")).to_have_text("ТЕСТОВ ТЕСТ ТЕСТОВИЧ")
     expect(page.get_by_test_id("cert-iin")).to_have_text("123456789011")
     page.get_by_test_id("sign-key").click()
     expect(page).to_have_url(f"{server.url}/acts/{act_id}/signed")
     expect(page.get_by_test_id("verify-result")).to_have_text("The signature is valid.")
+
+
+def test_a_demo_station_without_a_ca_tells_one_verdict_and_marks_the_demo(
+    layer: FakeNcaLayer, page: Page, tmp_path: Path, artifacts: Path
+) -> None:
+    """Issue 16 item 5: no CA configured gave "The decision is signed." and then "The signature is not
+    valid." Now one verdict, as `warehouse verify` says it, and the demo's mark (issue 15 item 7). Through
+    NCALayer: the document the browser signed is rebuilt, "demo": true included, before it is stored."""
+    app = signing_app(
+        f"sqlite:///{tmp_path / 'w.sqlite3'}", tmp_path, trust=False, DEMO_MODE=True, NCALAYER_URL=layer.url
+    )
+    server = LiveServer(app)
+    try:
+        act_id, _f = decided_act(app, tmp_path)
+        _login(page, server, f"/acts/{act_id}/sign")
+        page.get_by_role("button", name="Sign with NCALayer").click()
+        expect(page).to_have_url(f"{server.url}/acts/{act_id}/signed")
+        expect(page.get_by_text("The decision is signed.")).to_be_visible()
+        verdicts = page.get_by_test_id("verify-result")
+        expect(verdicts).to_have_count(1)
+        expect(verdicts).to_have_attribute("data-verdict", "unchecked")
+        expect(verdicts).to_contain_text("could not be checked against a trusted certification authority")
+        expect(verdicts).to_contain_text("warehouse trust update")
+        expect(page.get_by_text("The signature is not valid.")).to_have_count(0)
+        expect(page.get_by_test_id("demo-mark")).to_contain_text("DEMO — not legally valid")
+        page.screenshot(path=str(artifacts / "signing-demo-unchecked-en.png"), full_page=True)
+        [doc] = service.documents(get_db(app), act_id)
+        assert b'"demo":true' in doc.content
+        page.goto(f"{server.url}/acts/{act_id}")
+        expect(page.get_by_test_id("demo-mark")).to_be_visible()
+    finally:
+        server.stop()
+        get_db(app).dispose()

@@ -12,10 +12,14 @@ from flask.testing import FlaskClient
 
 from tests.conftest import Auth
 from tests.signing.conftest import decided_act
-from tests.signing.pki import GOST_2004_KEY, NCA_PASSWORD, PASSWORD, RSA_KEY, Pki
+from tests.signing.pki import GOST_2004_KEY, NCA_PASSWORD, PASSWORD, Pki, minted
 from warehouse.db import get_db
 from warehouse.services import signing as service
 from warehouse.signing.signers import Pkcs12Signer
+
+
+def _key() -> bytes:
+    return minted().sign_key.read_bytes()
 
 
 @pytest.fixture
@@ -59,28 +63,28 @@ def test_show_the_certificate_then_sign(shared_app: Flask, lead: FlaskClient, tm
 
     shown = lead.post(
         f"/acts/{act_id}/sign/certificate",
-        data=_key_form(lead, act_id, RSA_KEY.read_bytes(), NCA_PASSWORD),
+        data=_key_form(lead, act_id, _key(), PASSWORD),
         headers={"HX-Request": "true"},
     )
     card = shown.get_data(as_text=True)
     assert shown.status_code == 200 and "ТЕСТОВ ТЕСТ ТЕСТОВИЧ" in card and "123456789011" in card
-    assert "ҰКО 3.0 (RSA TEST)" in card and "2021-01-18" in card and "certificate has expired" in card
+    assert "ҰКО ТЕСТ (склад)" in card and "certificate has expired" not in card and "not issued" not in card
     fingerprint = re.search(r'name="cert_sha256" value="([0-9a-f]{64})"', card)
     assert fingerprint
 
     # Signing without having seen the certificate is refused, and writes nothing
-    refused = lead.post(f"/acts/{act_id}/sign/key", data=_key_form(lead, act_id, RSA_KEY.read_bytes(), NCA_PASSWORD))
+    refused = lead.post(f"/acts/{act_id}/sign/key", data=_key_form(lead, act_id, _key(), PASSWORD))
     assert refused.status_code == 400 and "Check the certificate before signing" in refused.get_data(as_text=True)
     assert service.documents(get_db(shared_app), act_id) == []
 
     signed = lead.post(
         f"/acts/{act_id}/sign/key",
-        data=_key_form(lead, act_id, RSA_KEY.read_bytes(), NCA_PASSWORD, cert_sha256=fingerprint.group(1)),
+        data=_key_form(lead, act_id, _key(), PASSWORD, cert_sha256=fingerprint.group(1)),
     )
     assert signed.status_code == 302 and signed.headers["Location"].endswith(f"/acts/{act_id}/signed")
     result = lead.get(f"/acts/{act_id}/signed").get_data(as_text=True)
     assert "The decision is signed." in result and "The signature is valid." in result
-    assert NCA_PASSWORD not in result
+    assert PASSWORD not in result
     [doc] = service.documents(get_db(shared_app), act_id)
     assert lead.get(f"/signed/{doc.id}.json").data == doc.content
     download = lead.get(f"/signed/{doc.id}.p7s")
@@ -91,7 +95,7 @@ def test_show_the_certificate_then_sign(shared_app: Flask, lead: FlaskClient, tm
 @pytest.mark.parametrize(
     ("key", "password", "expected"),
     [
-        (RSA_KEY, "nope", "Wrong password for the key file"),
+        (minted().sign_key, "nope", "Wrong password for the key file"),
         (GOST_2004_KEY, NCA_PASSWORD, "This is a GOST key: it can only sign through NCALayer"),
     ],
 )
@@ -127,7 +131,7 @@ def test_ncalayer_cms_is_verified_then_stored(shared_app: Flask, lead: FlaskClie
     assert 'data-url="wss://127.0.0.1:13579"' in page
     import base64
 
-    signer = Pkcs12Signer.open(RSA_KEY.read_bytes(), NCA_PASSWORD)
+    signer = Pkcs12Signer.open(_key(), PASSWORD)
     cms = [base64.b64encode(signer.sign(base64.b64decode(d))).decode() for d in documents]
     token = _token(lead, f"/acts/{act_id}/sign")
     wrong = [base64.b64encode(signer.sign(b"other")).decode() for _d in documents]
@@ -148,7 +152,7 @@ def test_verify_view(shared_app: Flask, lead: FlaskClient, pki: Pki) -> None:
 
     from warehouse.signing.cms import sign_detached
 
-    signature = Pkcs12Signer.open(RSA_KEY.read_bytes(), NCA_PASSWORD).sign(b'{"a":1}')
+    signature = Pkcs12Signer.open(_key(), PASSWORD).sign(b'{"a":1}')
     token = _token(lead, "/verify")
     ok = lead.post(
         "/verify",

@@ -8,7 +8,9 @@ from sqlalchemy import select
 
 from tests.conftest import Auth
 from warehouse.db import get_db
+from warehouse.layouts import typed_in_layout
 from warehouse.models import AuditEntry, User
+from warehouse.services import users
 from warehouse.web.access import policy_of
 
 
@@ -38,9 +40,28 @@ def test_wrong_password_is_refused_and_audited(app: Flask, client: FlaskClient, 
     assert "user.login_failed" in actions and "user.login" not in actions
 
 
+# "BADGE-STAFF-0001" typed by a US-QWERTY scanner through the Russian and the Kazakh layout.
+RUSSIAN_BADGE = "ИФВПУ-ЫЕФАА-0001"
+KAZAKH_BADGE = 'ИФВПУөЫЕФААөқққ"'
+
+
 def test_badge_login(client: FlaskClient, auth: Auth) -> None:
     assert auth.login_badge("BADGE-STAFF-0001\r\n").status_code == 302  # a scanner's suffix is tolerated
     assert "Айгерім Склад" in client.get("/acts").get_data(as_text=True)
+
+
+def test_badge_login_under_a_russian_or_kazakh_layout(client: FlaskClient, auth: Auth) -> None:
+    # The scanner types key positions: under a Russian layout "BADGE-STAFF-0001" arrives as Cyrillic letters.
+    assert typed_in_layout(RUSSIAN_BADGE) and typed_in_layout(KAZAKH_BADGE)
+    assert auth.login_badge(RUSSIAN_BADGE + "\r\n").status_code == 302
+    assert "Айгерім Склад" in client.get("/acts").get_data(as_text=True)
+    client.post("/logout", headers={"X-CSRFToken": auth.csrf()})
+    assert auth.login_badge(KAZAKH_BADGE).status_code == 302
+
+
+def test_a_badge_given_under_a_russian_layout_is_stored_as_printed(app: Flask, client: FlaskClient, auth: Auth) -> None:
+    users.set_badge(get_db(app), "staff", "ИФВПУ-ЫЕФАА-0002", users.badge_key(app.config["SECRET_KEY"]), actor="admin")
+    assert auth.login_badge("BADGE-STAFF-0002").status_code == 302
 
 
 def test_unknown_badge(client: FlaskClient, auth: Auth) -> None:

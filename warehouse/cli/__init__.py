@@ -24,7 +24,9 @@ from warehouse.cli.scanners import scanners_cli
 from warehouse.cli.ship import ship_cli
 from warehouse.cli.sign import sign_cmd, verify_cmd
 from warehouse.cli.stock import stock_cli
+from warehouse.cli.trust import trust_cli
 from warehouse.cli.users import users_cli
+from warehouse.config import DEMO_MARKER
 from warehouse.db import get_db
 from warehouse.factory import create_app
 
@@ -111,6 +113,17 @@ def demo() -> None:
 
     for line in demo_service.load(get_db(), badge_key=badge_key(current_app.config["SECRET_KEY"])):
         click.echo(line)
+    # The demo signs without an NCA RK trust store (the public NCA test keys chain to no published root):
+    # explicitly, by this marker, and everything it signs carries "demo": true in the signed bytes.
+    marker = Path(current_app.instance_path) / DEMO_MARKER
+    if not marker.is_file():
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(
+            "This station is a demo: it signs with untrusted keys, and everything it signs is marked\n"
+            '"demo, not legally valid". Delete this file to sign strictly (warehouse trust update first).\n',
+            "utf-8",
+        )
+    click.echo(f"demo mode: on ({marker}); signatures are marked demo, not legally valid")
 
 
 for _command in (
@@ -127,6 +140,7 @@ for _command in (
     users_cli,
     backup_cmd,
     restore_cmd,
+    trust_cli,
 ):
     cli.add_command(_command)
 

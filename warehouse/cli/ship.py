@@ -58,7 +58,8 @@ def new_cmd(receiver_bin: str, name: str, basis: tuple[str, ...], turnover: str)
 @click.option("--station", default=None, help="station name (default: WAREHOUSE_STATION)")
 @with_appcontext
 def add_cmd(act: str, codes: tuple[str, ...], as_json: bool, station: str | None) -> None:
-    """Put CODE… (any level) on a draft with what is inside each (stdin lines when no code is given)."""
+    """Put CODE… (any level) on a draft with what is inside each (stdin lines when no code is given); a
+    command code (#WH:REMOVE_LAST, #WH:REMOVE_NEXT) works the draft as at the dock."""
     _scan(act, codes, as_json, station, remove=False)
 
 
@@ -87,7 +88,7 @@ def _scan(act: str, codes: tuple[str, ...], as_json: bool, station: str | None, 
             if remove:
                 result = shipping.remove_code(db, act_id, raw, station=where, actor=cli_actor(), gs_substitutes=gs)
             else:
-                result = shipping.add_code(db, act_id, raw, station=where, actor=cli_actor(), gs_substitutes=gs)
+                result = shipping.scan(db, act_id, raw, station=where, actor=cli_actor(), gs_substitutes=gs)
         except ShippingError as e:
             raise CliError(e.message(lang)) from e
         if as_json:

@@ -26,6 +26,10 @@ from warehouse.signing.certs import CertificateInfo
 from warehouse.signing.errors import SigningError, message
 from warehouse.signing.signers import open_signer
 from warehouse.signing.trust import SigningSettings, load_settings
+from warehouse.signing.verdict import Verdict, demo_mark, judge
+
+# `verify`: 0 valid, 1 invalid, 3 the signature matches but the certificate could not be checked.
+UNCHECKED_EXIT = 3
 
 
 def read_password(path: str) -> str:
@@ -157,9 +161,14 @@ def verify_cmd(document: Path, signature: Path, ca: tuple[Path, ...], crl: tuple
             f"document: {acceptance.FORMAT}, act {summary.act_number} of {summary.act_date}, "
             f"decision {summary.decision}, part {summary.part} of {summary.parts}, {summary.codes} codes"
         )
+        if summary.demo:
+            click.echo(f"demo: {demo_mark(lang)}")
     for warning in result.warnings:
         click.echo(f"warning: {message(warning, lang)}")
-    if not result.valid:
-        click.echo("result: invalid")
-        raise CliError.saying("invalid_signature", lang, problem=message(result.problems[0], lang))
-    click.echo("result: valid")
+    # One verdict, the same the signed page and /verify show (warehouse.signing.verdict).
+    judgement = judge(result.problems)
+    click.echo(f"result: {judgement.verdict}")
+    if judgement.verdict is Verdict.UNCHECKED:
+        raise CliError(judgement.headline(lang), exit_code=UNCHECKED_EXIT)
+    if judgement.verdict is Verdict.INVALID:
+        raise CliError.saying("invalid_signature", lang, problem=message(judgement.problems[0], lang))

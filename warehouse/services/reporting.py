@@ -91,7 +91,7 @@ def render(
     try:
         with db.read() as s:
             act = receiving.find_act(s, act_ref)
-            info = act_info(act)
+            info = act_info(act, demo=signing.demo_signed(s, act.id))
             if fmt is ReportFormat.XLSX:
                 excel.codes_xlsx(
                     partial,
@@ -109,7 +109,14 @@ def render(
             elif kind is ReportKind.DISCREPANCIES:
                 pdf.discrepancy_pdf(partial, info, discrepancy_lines(s, act, lang), language, progress=progress)
             elif kind is ReportKind.LABELS:
-                pdf.labels_pdf(partial, label_items(s, act), language, reference=f"{act.number}", progress=progress)
+                pdf.labels_pdf(
+                    partial,
+                    label_items(s, act),
+                    language,
+                    reference=f"{act.number}",
+                    demo=info.demo,
+                    progress=progress,
+                )
             else:
                 pdf.outgoing_act_pdf(partial, info, gtin_lines(s, act), code_rows(s, act), language, progress=progress)
         partial.replace(out)
@@ -121,7 +128,7 @@ def render(
 # --- plain data -------------------------------------------------------------------------------------------
 
 
-def act_info(act: Act) -> ActInfo:
+def act_info(act: Act, *, demo: bool = False) -> ActInfo:
     basis = []
     for item in act.basis or []:
         if isinstance(item, dict):
@@ -142,6 +149,7 @@ def act_info(act: Act) -> ActInfo:
         turnover=act.turnover,
         status=act.status,
         mode=act.mode,
+        demo=demo,
     )
 
 

@@ -137,14 +137,17 @@ class Outgoing:
     summary: shipping.Summary
     prices: dict[tuple[str, str], int]
     roots: list[tuple[str, str]]  # (code, level) scanned onto a draft; empty once it is signed
+    removing_next: bool = False  # the station scanned REMOVE_NEXT: its next code comes off the act
 
 
-def outgoing(db: Database, act: Act) -> Outgoing:
-    """An outgoing act's totals, prices, scanned codes and documents."""
+def outgoing(db: Database, act: Act, station: str | None = None) -> Outgoing:
+    """An outgoing act's totals, prices, scanned codes and documents, as `station`'s screen shows them."""
     with db.read() as s:
         summary = shipping.summary(s, act)
-        roots = shipping.roots(s, act.id) if act.status == ActStatus.DRAFT else []
-        return Outgoing(act, summary, shipping.prices(s, act.id), roots)
+        draft = act.status == ActStatus.DRAFT
+        roots = shipping.roots(s, act.id) if draft else []
+        removing = draft and shipping.removing_next(s, act.id, station)
+        return Outgoing(act, summary, shipping.prices(s, act.id), roots, removing)
 
 
 def drafts(db: Database) -> list[Act]:

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from warehouse.db import Database
@@ -34,7 +34,7 @@ from warehouse.signing.certs import CertificateInfo
 from warehouse.signing.cms import Verification, verify_detached
 from warehouse.signing.errors import SigningError
 from warehouse.signing.signers import NcaNodeClient, Signer
-from warehouse.signing.trust import SigningSettings, check_for_signing
+from warehouse.signing.trust import SigningSettings, check_certificate, check_for_signing
 from warehouse.timeutil import utcnow
 from warehouse.vocab import ActStatus, Direction
 
@@ -231,10 +231,17 @@ def _act_ref(act: Act) -> acceptance.ActRef:
 
 
 def prepare(
-    db: Database, ref: str | int, *, signer: SignerRef, created_at: datetime, max_codes: int = acceptance.MAX_CODES
+    db: Database,
+    ref: str | int,
+    *,
+    signer: SignerRef,
+    created_at: datetime,
+    demo: bool = False,
+    max_codes: int = acceptance.MAX_CODES,
 ) -> Prepared:
-    """The acceptance document(s) of a decided act. Raises SigningError "no_act", "act_not_decided",
-    "already_signed". Deterministic for the same act state, signer and `created_at`."""
+    """The acceptance document(s) of a decided act; `demo` (the station's demo mode) marks them as such.
+    Raises SigningError "no_act", "act_not_decided", "already_signed". Deterministic for the same act
+    state, signer, `created_at` and mode."""
     with db.read() as s:
         act = find_act(s, ref, refuse=SigningError)
         decision = _signable(s, act)
@@ -251,6 +258,7 @@ def prepare(
             created_at.replace(microsecond=0),
             max_codes=max_codes,
             code_text=_code_text(s),
+            demo=demo,
         )
         return Prepared(act.id, act.number, decision.id, created_at.replace(microsecond=0), documents)
 
@@ -268,7 +276,10 @@ def verify(settings: SigningSettings, content: bytes, signature: bytes) -> Verif
 
     Also a document that names its signer's certificate must be signed with that certificate.
     """
-    result = verify_detached(content, signature, trusted=settings.trusted, crls=settings.crls)
+    # The certificate is judged by the same check that signing makes (trust.check_certificate).
+    result = verify_detached(
+        content, signature, check=lambda cert, chain, at: check_certificate(cert, settings, chain, at)
+    )
     if result.gost and settings.ncanode_url:
         valid = NcaNodeClient(settings.ncanode_url).verify(content, signature)
         result = Verification(
@@ -320,7 +331,12 @@ def sign_act(
     """
     warnings = check_for_signing(signer.certificate, settings, signer.chain)
     prepared = prepare(
-        db, ref, signer=signer_ref(user, actor, signer.certificate), created_at=now or utcnow(), max_codes=max_codes
+        db,
+        ref,
+        signer=signer_ref(user, actor, signer.certificate),
+        created_at=now or utcnow(),
+        demo=settings.demo,
+        max_codes=max_codes,
     )
     try:
         signatures = [signer.sign(doc.content) for doc in prepared.documents]
@@ -356,7 +372,7 @@ def accept_signatures(
     moment = now or utcnow()
     if not moment - MAX_DOCUMENT_AGE <= created_at <= moment + timedelta(minutes=5):
         raise SigningError("stale_document")
-    prepared = prepare(db, ref, signer=signer_ref(user, actor, None), created_at=created_at)
+    prepared = prepare(db, ref, signer=signer_ref(user, actor, None), created_at=created_at, demo=settings.demo)
     certificate, warnings = posted_signer(settings, [d.content for d in prepared.documents], signatures)
     return _store(db, prepared, list(signatures), certificate, warnings, backend, user, actor, None)
 
@@ -437,6 +453,40 @@ def documents(db: Database, act_id: int) -> list[SignedDocument]:
     with db.read() as s:
         stmt = select(SignedDocument).where(SignedDocument.act_id == act_id).order_by(SignedDocument.part)
         return list(s.execute(stmt).scalars())
+
+
+# Enough bytes to hold an acceptance document's head (the keys before "products") in any real act.
+_HEAD_BYTES = 256 * 1024
+
+
+def demo_signed(s: Session, act_id: int) -> bool:
+    """Was the act's decision signed in demo mode? Told by the signed bytes themselves (acceptance.is_demo),
+    so no later setting can make a demo signature look legal, or a legal one look like a demo."""
+    stmt = (
+        select(func.substr(SignedDocument.content, 1, _HEAD_BYTES), func.length(SignedDocument.content))
+        .where(SignedDocument.act_id == act_id, SignedDocument.kind == KIND)
+        .order_by(SignedDocument.part)
+        .limit(1)
+    )
+    row = s.execute(stmt).first()
+    if row is None:
+        return False
+    head, size = bytes(row[0]), row[1]
+    if size > _HEAD_BYTES and acceptance.FORMAT.encode() not in head:  # a head longer than that: read it all
+        content = s.execute(
+            select(SignedDocument.content)
+            .where(SignedDocument.act_id == act_id, SignedDocument.kind == KIND)
+            .order_by(SignedDocument.part)
+            .limit(1)
+        ).scalar_one()
+        return acceptance.is_demo(content)
+    return acceptance.is_demo(head)
+
+
+def is_demo_signed(db: Database, act_id: int) -> bool:
+    """`demo_signed` in a read transaction of its own (the pages' question)."""
+    with db.read() as s:
+        return demo_signed(s, act_id)
 
 
 def document(db: Database, document_id: int) -> SignedDocument | None:

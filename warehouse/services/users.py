@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from warehouse.db import Database
+from warehouse.layouts import from_layout, likely_layouts
 from warehouse.models import Station, User
 from warehouse.services import audit
 from warehouse.vocab import Role
@@ -39,6 +40,13 @@ def badge_digest(badge: str, key: bytes) -> str:
     # Badges are scanned, so they must be found by value: a keyed digest (HMAC-SHA256), not a salted KDF.
     # Keyed, a copy of the database alone cannot test guesses of badge numbers (often short and printed).
     return hmac.new(key, badge.strip().encode(), hashlib.sha256).hexdigest()
+
+
+def printed_badge(badge: str) -> str:
+    """The badge as printed (Latin letters and digits), also when a scanner typed it through a Russian or
+    Kazakh layout: what is stored, so that the badge logs in whatever layout is active then."""
+    layouts = likely_layouts(badge.strip())
+    return from_layout(badge.strip(), layouts[0]) if layouts else badge.strip()
 
 
 def legacy_badge_digest(badge: str) -> str:
@@ -83,7 +91,7 @@ def create_user(
         username=username,
         full_name=full_name,
         password_hash=generate_password_hash(password, method="scrypt"),
-        badge_digest=badge_digest(badge, badge_key) if badge and badge_key else None,
+        badge_digest=badge_digest(printed_badge(badge), badge_key) if badge and badge_key else None,
         pin_hash=generate_password_hash(check_pin(pin), method="scrypt") if pin else None,
         role=Role(role).value,
         language=language,
@@ -109,11 +117,16 @@ def authenticate_badge(session: Session, badge: str, key: bytes) -> User | None:
     is found too and replaced by the keyed one in the caller's transaction."""
     if not badge.strip():
         return None
-    keyed, legacy = badge_digest(badge, key), legacy_badge_digest(badge)
-    stmt = select(User).where(User.badge_digest.in_((keyed, legacy)), User.active.is_(True))
-    user = session.execute(stmt).scalar_one_or_none()
-    if user is not None and user.badge_digest == legacy:
-        user.badge_digest = keyed
+    # A badge is printed in Latin letters and digits: typed through a Russian or Kazakh layout, it arrived as
+    # Cyrillic, and the scan field's repair applies (a badge never holds Cyrillic of its own).
+    # A badge stored as typed under a layout (before this repair) is still found by its raw reading.
+    readings = [badge, *(from_layout(badge, layout) for layout in likely_layouts(badge.strip()))]
+    keyed = [badge_digest(reading, key) for reading in readings]
+    legacy = [legacy_badge_digest(reading) for reading in readings]
+    stmt = select(User).where(User.badge_digest.in_(keyed + legacy), User.active.is_(True))
+    user = session.execute(stmt).scalars().first()
+    if user is not None and user.badge_digest in legacy:
+        user.badge_digest = keyed[legacy.index(user.badge_digest)]
         audit.record(session, "user.badge_rekeyed", user=user)
     return user
 
@@ -151,7 +164,7 @@ def set_badge(db: Database, username: str, badge: str, key: bytes, *, actor: str
     """Give a person a badge (replacing the old one). Raises UserError "no_such_user", "badge_taken", "bad_badge"."""
     if not badge.strip():
         raise UserError("bad_badge")
-    digest = badge_digest(badge, key)
+    digest = badge_digest(printed_badge(badge), key)
     with db.write() as s:
         user = find_user(s, username)
         other = s.execute(select(User.id).where(User.badge_digest == digest, User.id != user.id)).first()

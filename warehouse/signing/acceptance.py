@@ -54,6 +54,7 @@ __all__ = [
     "SurplusLine",
     "build",
     "code_accepted",
+    "is_demo",
     "read_summary",
     "surplus_accepted",
 ]
@@ -302,12 +303,15 @@ def build(
     *,
     max_codes: int = MAX_CODES,
     code_text: CodeText | None = None,
+    demo: bool = False,
 ) -> list[AcceptanceDocument]:
     """The acceptance document(s) for a decided act, each as the exact bytes to sign.
 
     Deterministic: the same data and `created_at` give the same bytes (the NCALayer path relies on it
     to rebuild the document the browser signed). Lines given without their code get it from
-    `code_text(ids)`, a mapping id -> code, asked once for the listed codes only. Raises ValueError on a
+    `code_text(ids)`, a mapping id -> code, asked once for the listed codes only. A station in demo mode
+    signs `"demo": true` into every part: the mark is in the signed bytes, so no later setting can add or
+    remove it. Raises ValueError on a
     decision outside DECISIONS, codes not in preorder, or a part beyond the operator's 30 MB.
     """
     if decision.decision not in DECISIONS:
@@ -347,7 +351,7 @@ def build(
         chunks.append(current)
 
     parts = len(chunks)
-    head = {
+    head: dict[str, Any] = {
         "format": FORMAT,
         "act": {
             "number": act.number,
@@ -366,6 +370,8 @@ def build(
         "created_at": _iso(created_at),
         "signer": signer.to_json(),
     }
+    if demo:  # absent otherwise: a strict station's documents keep their bytes
+        head["demo"] = True
     documents = []
     for number, chunk in enumerate(chunks, start=1):
         tree_entries = []
@@ -409,6 +415,22 @@ class DocumentSummary:
     codes: int
     created_at: str
     certificate_sha256: str | None  # the certificate the document names, when it names one
+    demo: bool = False  # signed by a station in demo mode: not legally valid
+
+
+# Sorted keys put "demo" right before "format" at the top level; inside a string its quotes would be escaped.
+DEMO_MARK: Final = b',"demo":true,"format":"' + FORMAT.encode() + b'"'
+
+
+def is_demo(content: bytes) -> bool:
+    """Was this acceptance document signed in demo mode? Reads the bytes, not the JSON (a part may be 30 MB).
+
+    >>> is_demo(b'{"decision":"accepted","demo":true,"format":"transfer-act-acceptance/1","part":1}')
+    True
+    >>> is_demo(canonical.dumps({"comment": ',"demo":true,"format":"' + FORMAT + '"', "format": FORMAT}))
+    False
+    """
+    return DEMO_MARK in content
 
 
 def read_summary(content: bytes) -> DocumentSummary | None:
@@ -431,6 +453,7 @@ def read_summary(content: bytes) -> DocumentSummary | None:
             int(data["codes"]),
             str(data["created_at"]),
             cert.get("certificate_sha256"),
+            data.get("demo") is True,
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None

@@ -15,9 +15,10 @@ import base64
 import binascii
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -27,7 +28,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from cryptography.hazmat.primitives.serialization.pkcs7 import PKCS7Options, PKCS7SignatureBuilder
 
 from warehouse.signing import der
-from warehouse.signing.certs import CertificateInfo, CertificateStatus, assess, is_gost_oid
+from warehouse.signing.certs import CertificateInfo, assess, is_gost_oid
 
 __all__ = ["Verification", "decode_signature", "sign_detached", "verify_detached"]
 
@@ -109,7 +110,7 @@ class Verification:
     info: CertificateInfo | None = None
     signing_time: datetime | None = None
     digest_algorithm: str | None = None
-    status: CertificateStatus | None = field(default=None, compare=False)
+    status: Any = field(default=None, compare=False)  # the certificate check's own result
     gost: bool = False  # a GOST signature: only NCANode can check it
 
     @property
@@ -244,8 +245,12 @@ def verify_detached(
     trusted: Sequence[x509.Certificate] = (),
     crls: Sequence[x509.CertificateRevocationList] = (),
     at: datetime | None = None,
+    check: Callable[[x509.Certificate, Sequence[x509.Certificate], datetime | None], Any] | None = None,
 ) -> Verification:
     """Check a detached CMS `cms` over exactly `content`, and its signer against `trusted` and `crls`.
+
+    `check(certificate, intermediates, at)` judges the certificate instead (the station passes
+    `trust.check_certificate`, the same check signing makes); it returns `.problems` and `.warnings`.
 
     One signer is expected. Problems: "not_cms", "multiple_signers", "signer_not_found",
     "content_mismatch" (the signature is of other bytes), "bad_signature", "unsupported_algorithm",
@@ -306,5 +311,9 @@ def verify_detached(
     if not _check_signature(cert, signer, hash_name, signed):
         return outcome("bad_signature", signing_time=signing_time, digest=hash_name)
 
-    status = assess(cert, trusted=trusted, crls=crls, at=at or signing_time, intermediates=intermediates)
+    status: Any
+    if check is not None:
+        status = check(cert, intermediates, at or signing_time)
+    else:
+        status = assess(cert, trusted=trusted, crls=crls, at=at or signing_time, intermediates=intermediates)
     return Verification(tuple(status.problems), tuple(status.warnings), cert, info, signing_time, hash_name, status)

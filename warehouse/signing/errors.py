@@ -13,7 +13,10 @@ from warehouse.messages import N_, Phrasebook, WarehouseError
 if TYPE_CHECKING:
     from warehouse.signing.certs import CertificateInfo
 
-__all__ = ["SigningError", "message"]
+__all__ = ["TRUST_COMMANDS", "SigningError", "message"]
+
+# The commands the trust store's messages name (parameters: commands are not translated).
+TRUST_COMMANDS = {"command": "warehouse trust update", "offline": "warehouse trust update --from"}
 
 
 class SigningError(WarehouseError):
@@ -45,8 +48,26 @@ class SigningError(WarehouseError):
             "revoked": N_("The certificate has been revoked by the certification authority."),
             "untrusted": N_("The signer's certificate was not issued by a trusted certification authority."),
             "no_trusted_ca": N_("No trusted CA certificate is configured (--ca or WAREHOUSE_TRUSTED_CA)."),
-            "revocation_unchecked": N_("Revocation was not checked: no CRL of this certification authority was given."),
-            "crl_outdated": N_("The certificate revocation list (CRL) is out of date."),
+            "no_trust_store": N_(
+                "This station has no NCA RK trust store, so nothing can be signed or verified. "
+                "Run “{command}” (offline: “{offline} FOLDER”)."
+            ),
+            "revocation_unchecked": N_(
+                "Revocation could not be checked: the trust store has no current CRL of this certification "
+                "authority. Run “{command}”."
+            ),
+            "crl_outdated": N_("The certificate revocation list (CRL) is out of date. Run “{command}”."),
+            "trust_incomplete": N_(
+                "These files are not a trust store: it needs a root CA certificate and its CRLs. Nothing was changed."
+            ),
+            "trust_download": N_(
+                "The trust store could not be downloaded; nothing was changed. "
+                "Check the network or use “{offline} FOLDER”."
+            ),
+            "demo": N_("Demo mode: this signature is a demo, not legally valid."),
+            "demo_unchecked": N_(
+                "The certificate was not checked: this station has no NCA RK trust store (demo mode signs anyway)."
+            ),
             "crl_invalid": N_("The CRL's own signature did not verify; the list was ignored."),
             # the signature
             "bad_signature": N_("The signature is invalid: the document or the signature was altered."),
@@ -89,7 +110,7 @@ class SigningError(WarehouseError):
         self.certificate = certificate
 
     def message(self, lang: str = "en") -> str:
-        return super().message(lang)
+        return self.phrasebook.say(self.reason, lang, **TRUST_COMMANDS)
 
     def __str__(self) -> str:
         return f"{self.reason}: {self.detail}" if self.detail else self.reason
@@ -98,4 +119,4 @@ class SigningError(WarehouseError):
 def message(reason: str, lang: str = "en") -> str:
     """The sentence a person reads for a verification problem or warning; an unknown reason is shown as it is."""
     phrasebook = SigningError.phrasebook
-    return phrasebook.say(reason, lang) if reason in phrasebook else reason
+    return phrasebook.say(reason, lang, **TRUST_COMMANDS) if reason in phrasebook else reason

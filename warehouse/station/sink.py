@@ -253,10 +253,11 @@ class ReceivingSink:
         return known
 
     def _ship(self, run: list[tuple[Scan, Route]]) -> None:
-        """A station building an outgoing act: each scan puts its code on the draft, or is refused there."""
+        """A station building an outgoing act: each scan puts its code on the draft (a command code works it,
+        e.g. takes the last code off), or is refused there."""
         for scan, route in run:
             try:
-                added = shipping.add_code(
+                added = shipping.scan(
                     self._db,
                     route.act_id,
                     scan.text,

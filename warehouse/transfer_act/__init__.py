@@ -29,7 +29,7 @@ from warehouse.transfer_act.data import (
     Party,
 )
 from warehouse.transfer_act.demo import generate_act
-from warehouse.transfer_act.problems import MAX_PROBLEMS, ActFormatError, Problem, Reason
+from warehouse.transfer_act.problems import MAX_PROBLEMS, ActFormatError, Problem, Reason, capped
 from warehouse.transfer_act.reader import ActReader
 from warehouse.transfer_act.reading import load_act, read_act
 from warehouse.transfer_act.tree import check_tree
@@ -52,6 +52,7 @@ __all__ = [
     "Party",
     "Problem",
     "Reason",
+    "capped",
     "check_tree",
     "generate_act",
     "load_act",

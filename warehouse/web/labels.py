@@ -6,8 +6,9 @@ import json
 
 from flask import Flask
 from flask_babel import lazy_gettext as _l
-from markupsafe import escape
+from markupsafe import Markup, escape
 
+from warehouse.matching import COMMAND_PREFIX
 from warehouse.models import StockStatus
 from warehouse.vocab import (
     ActStatus,
@@ -67,6 +68,8 @@ def init_app(app: Flask) -> None:
         basis_label=_label(BASIS),
         # Templates compare against members, not bare strings: `act.status == ActStatus.DRAFT`.
         ActStatus=ActStatus,
+        Command=Command,
+        COMMAND_PREFIX=COMMAND_PREFIX,
         Direction=Direction,
         Level=Level,
         Mode=Mode,
@@ -88,6 +91,11 @@ def show_details(details: dict[str, object]) -> list[tuple[str, str]]:
     ]
 
 
-def show_gs(code: str) -> str:
-    """GS has no glyph: show it as ␝ so people see where the separators are (Jinja still escapes)."""
-    return code.replace("\x1d", "\u241d")
+GS_MARK = Markup('<span class="gs" title="GS">\u241d</span>')
+
+
+def show_gs(code: str) -> Markup:
+    """GS has no glyph, and neither has ␝ in the fonts a warehouse PC has (an empty box): the code is escaped
+    and each GS becomes a ␝ the stylesheet hides behind a visible "GS" mark. Copied, the text keeps ␝, which
+    the scan field and the act readers take for GS."""
+    return GS_MARK.join(escape(part) for part in code.split("\x1d"))

@@ -24,11 +24,12 @@ from warehouse.db import get_db
 from warehouse.events import Event
 from warehouse.matching import COMMAND_PREFIX, Command, ScanClass, sound_of
 from warehouse.models import Act
-from warehouse.services import receiving, screens
+from warehouse.services import receiving, screens, signing
 from warehouse.services.acts import act_by_id
 from warehouse.services.receiving import stations
 from warehouse.station.routing import route_code
 from warehouse.station.scanners import scanners_of
+from warehouse.vocab import OUTGOING_COMMANDS, RECEIVING_COMMANDS, ActStatus
 from warehouse.web import live
 from warehouse.web.access import roles
 from warehouse.web.common import act_or_404 as _act
@@ -61,7 +62,7 @@ def journal_rows(act_id: int, after: int = 0) -> list[dict[str, object]]:
                 "station": entry.station,
                 "user": entry.user,
                 "source": scan.source,
-                "sound": sound_of(ScanClass(scan.scan_class)),
+                "sound": sound_of(ScanClass(scan.scan_class), scan.reason),
                 "credited": scan.credited,
             }
         )
@@ -106,6 +107,7 @@ def _page_context(act: Act) -> dict[str, object]:
         "station": _station(),
         "feed": _feed(),
         "open_statuses": receiving.OPEN_STATUSES,
+        "demo_signed": state.act.status == ActStatus.SIGNED and signing.is_demo_signed(get_db(), act.id),
     }
 
 
@@ -148,7 +150,8 @@ def route_png(act_id: int) -> Response:
 @roles()
 def commands() -> str:
     """A printable sheet of command codes: staff drive the station with the scanner alone."""
-    return render_template("receive/commands.html", commands=list(Command), prefix=COMMAND_PREFIX)
+    groups = [(_("Receiving"), RECEIVING_COMMANDS), (_("Outgoing acts"), OUTGOING_COMMANDS)]
+    return render_template("receive/commands.html", groups=groups, prefix=COMMAND_PREFIX)
 
 
 @bp.get("/commands/<name>.png")
@@ -211,7 +214,10 @@ def scan(act_id: int) -> tuple[str, int] | str:
     except receiving.ReceivingError as e:
         return render_template("receive/_result.html", error=e.message(_lang())), 409
     return render_template(
-        "receive/_result.html", result=result, message=result.message(_lang()), sound=sound_of(result.scan_class)
+        "receive/_result.html",
+        result=result,
+        message=result.message(_lang()),
+        sound=sound_of(result.scan_class, result.outcome.reason),
     )
 
 

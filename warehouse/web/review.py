@@ -10,10 +10,10 @@ from werkzeug.wrappers import Response
 
 from warehouse import scan_limits
 from warehouse.db import get_db
-from warehouse.services import receiving, review, screens, stock
+from warehouse.services import receiving, review, screens, signing, stock
 from warehouse.services.receiving import DECISIONS, REASON_CODES, ReceivingError
 from warehouse.station.scanners import scanners_of
-from warehouse.vocab import Level, Role
+from warehouse.vocab import ActStatus, Level, Role
 from warehouse.web.access import roles
 from warehouse.web.common import act_or_404 as _act
 from warehouse.web.common import browser_scan_key
@@ -49,6 +49,7 @@ def page(act_id: int) -> str:
     return render_template(
         "review/page.html",
         act=act,
+        demo_signed=act.status == ActStatus.SIGNED and signing.is_demo_signed(get_db(), act.id),
         lines=review.filter_lines(shown.lines, **wanted),
         every_line=shown.lines,
         wanted=wanted,

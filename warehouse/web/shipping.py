@@ -7,6 +7,7 @@ and applying the receiver's acceptance are for leads.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
@@ -173,14 +174,16 @@ def create() -> Response | tuple[str, int]:
 
 
 def _page_context(act: Act) -> dict[str, object]:
-    shown = screens.outgoing(get_db(), act)
+    station = current_app.config["STATION"]
+    shown = screens.outgoing(get_db(), act, str(station))
     return {
         "act": act,
         "summary": shown.summary,
         "totals": shown.summary.totals,
         "prices": shown.prices,
         "roots": shown.roots,
-        "station": current_app.config["STATION"],
+        "removing_next": shown.removing_next,
+        "station": station,
     }
 
 
@@ -202,6 +205,13 @@ def totals(act_id: int) -> str:
     return render_template("shipping/_totals.html", **_page_context(act))
 
 
+@bp.get("/ship/<int:act_id>/prices")
+@roles()
+def prices(act_id: int) -> str:
+    """The product lines and their price fields, as saved (a window fetches it once nothing typed is pending)."""
+    return render_template("shipping/_prices.html", **_page_context(_act(act_id)))
+
+
 @bp.get("/ship/<int:act_id>/events")
 @roles()
 @live.screen
@@ -215,6 +225,8 @@ def events(act_id: int) -> Response:
         if event.kind == "status":  # the act left the draft (signed, maybe elsewhere): its scan field goes
             yield "scan-form", render_template("shipping/_scan.html", **context)
         yield "totals", render_template("shipping/_totals.html", **context)
+        # The price fields too: a window where a price is typed and not saved holds this one back (shipping.js).
+        yield "prices", render_template("shipping/_prices.html", **context)
         yield "roots", render_template("shipping/_roots.html", **context)
 
     return live.stream(act_id, render)
@@ -226,7 +238,7 @@ def add(act_id: int) -> Response | tuple[str, int]:
     raw = request.form.get("code", "")
     remove = request.form.get("action") == "remove"
     try:
-        call = shipping.remove_code if remove else shipping.add_code
+        call = shipping.remove_code if remove else shipping.scan  # a scan may be a command code
         result = call(
             get_db(),
             act_id,
@@ -248,23 +260,44 @@ def add(act_id: int) -> Response | tuple[str, int]:
 
 @bp.post("/ship/<int:act_id>/prices")
 @roles()
-def set_prices(act_id: int) -> Response:
+def set_prices(act_id: int) -> Response | tuple[str, int] | str:
+    """Save the prices changed on the page, all or none. A field still showing what the page was rendered
+    with (`was:` beside it) is not written: a price saved meanwhile in another window stays."""
     form = request.form
+    htmx = bool(request.headers.get("HX-Request"))
+    changed: dict[tuple[str, str], int | None] = {}
+    typed: dict[str, str] = {}
     try:
         for key, value in form.items():
             if not key.startswith("price:"):
                 continue
+            typed[key] = value
             _prefix, gtin, level = key.split(":", 2)
-            text = value.strip().replace(",", ".")
-            price = round(float(text) * 100) if text else None  # tenge on the page, tiyn in the act
-            shipping.set_price(get_db(), act_id, gtin, level, price, user=g.user)
+            text = value.strip().replace(",", ".").replace(" ", "")
+            if f"was:{gtin}:{level}" in form and form[f"was:{gtin}:{level}"].strip() == value.strip():
+                continue
+            changed[(gtin, level)] = _tiyn(text)
+        shipping.set_prices(get_db(), act_id, changed, user=g.user)
     except (ShippingError, ValueError) as e:
-        flash(
-            e.message(_lang()) if isinstance(e, ShippingError) else ShippingError("bad_price").message(_lang()), "error"
-        )
+        message = (e if isinstance(e, ShippingError) else ShippingError("bad_price")).message(_lang())
+        if htmx:  # the fields keep what was typed, with the reason; nothing was saved
+            context = _page_context(_act(act_id))
+            return render_template("shipping/_prices.html", **context, typed=typed, error=message), 422
+        flash(message, "error")
         return redirect(url_for("shipping.page", act_id=act_id))
+    if htmx:
+        return render_template("shipping/_prices.html", **_page_context(_act(act_id)), saved=True)
     flash(_("Prices saved."), "info")
     return redirect(url_for("shipping.page", act_id=act_id))
+
+
+def _tiyn(text: str) -> int | None:
+    """Tenge as typed on the page ("1120", "1120.50") in tiyn; None for an empty field. Raises ValueError."""
+    if not text:
+        return None
+    if not re.fullmatch(r"\d{1,9}(\.\d{1,2})?", text):
+        raise ValueError(text)
+    return round(float(text) * 100)
 
 
 # --- signing --------------------------------------------------------------------------------------------------
@@ -277,7 +310,7 @@ class _Outgoing(SignFlow):
     done_endpoint = "shipping.page"
     refusals = (SigningError, ShippingError)
 
-    def prepare(self, act: Act) -> shipping.Prepared:
+    def prepare(self, act: Act, settings: SigningSettings) -> shipping.Prepared:
         return shipping.prepare(get_db(), act.id)
 
     def sign(self, act: Act, signer: Signer, settings: SigningSettings) -> shipping.SignOutcome:

@@ -22,11 +22,10 @@ from werkzeug.wrappers import Response
 
 from warehouse.models import Act
 from warehouse.signing import errors
-from warehouse.signing.certs import assess
 from warehouse.signing.errors import SigningError
 from warehouse.signing.pkcs12 import MAX_KEY_FILE
 from warehouse.signing.signers import KeyFileView, Signer, open_signer, read_key_file
-from warehouse.signing.trust import SigningSettings, load_settings
+from warehouse.signing.trust import SigningSettings, check_certificate, load_settings
 from warehouse.web.common import ui_lang
 
 PREVIEW_CHARS = 20_000
@@ -59,17 +58,19 @@ def key_file_upload() -> bytes:
 
 def certificate_card(view: KeyFileView, settings: SigningSettings) -> dict[str, object]:
     """What the certificate card shows: the holder, and what is wrong with it before anyone signs."""
-    status = assess(view.certificate, trusted=settings.trusted, crls=settings.crls)
+    # The same check that signing makes: what blocks here is what the signing would refuse.
+    found = check_certificate(view.certificate, settings)
     blocking: list[str] = []
     if not view.info.can_sign:
         blocking.append("auth_key")
     if view.gost and not settings.ncanode_url:
         blocking.append("gost_key")
-    if "untrusted" in status.problems:
-        blocking.append("untrusted")
-    notes = [p for p in status.problems if p not in ("untrusted", "gost_unsupported")] + status.warnings
-    if settings.strict:
-        blocking += [n for n in notes if n in ("revoked", "expired", "not_yet_valid")]
+    problems = [p for p in found.problems if p != "gost_unsupported"]
+    notes = list(found.warnings)
+    if settings.demo:
+        notes = ["demo", *("demo_unchecked" if p == "no_trust_store" else p for p in problems), *notes]
+    else:
+        blocking += problems
     lang = ui_lang()
     return {
         "info": view.info,
@@ -88,8 +89,8 @@ class SignFlow(ABC):
     dated: ClassVar[bool] = False  # the document carries the time it was prepared; NCALayer posts it back
 
     @abstractmethod
-    def prepare(self, act: Act) -> Any:
-        """The documents to sign now (`.documents`, each with `.content`)."""
+    def prepare(self, act: Act, settings: SigningSettings) -> Any:
+        """The documents to sign now (`.documents`, each with `.content`), as this station's mode has them."""
 
     @abstractmethod
     def sign(self, act: Act, signer: Signer, settings: SigningSettings) -> Outcome: ...
@@ -101,6 +102,10 @@ class SignFlow(ABC):
 
     @abstractmethod
     def signed_message(self) -> str: ...
+
+    def flashes_warnings(self) -> bool:
+        """Does the page a signed act goes to need the signing's warnings flashed (it does not show them)?"""
+        return True
 
     def context(self, act: Act) -> dict[str, object]:
         return {"act": act}
@@ -117,7 +122,7 @@ class SignFlow(ABC):
         current = None
         try:
             current = settings()
-            prepared = self.prepare(act)
+            prepared = self.prepare(act, current)
         except self.refusals as e:
             error = error or self._message(e)
         preview = ""
@@ -189,6 +194,6 @@ class SignFlow(ABC):
     def _signed(self, act: Act, outcome: Outcome) -> Response:
         flash(self.signed_message(), "info")
         lang = ui_lang()
-        for warning in outcome.warnings:
+        for warning in outcome.warnings if self.flashes_warnings() else ():
             flash(errors.message(warning, lang), "warn")
         return redirect(url_for(self.done_endpoint, act_id=act.id))

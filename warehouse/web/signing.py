@@ -16,6 +16,7 @@ from warehouse.signing.cms import Verification
 from warehouse.signing.errors import SigningError
 from warehouse.signing.signers import Signer
 from warehouse.signing.trust import SigningSettings
+from warehouse.signing.verdict import judge
 from warehouse.timeutil import utcnow
 from warehouse.vocab import ActStatus, Role
 from warehouse.web.access import roles
@@ -36,8 +37,10 @@ class _Decision(SignFlow):
     done_endpoint = "signing.signed"
     dated = True
 
-    def prepare(self, act: Act) -> service.Prepared:
-        return service.prepare(get_db(), act.id, signer=service.signer_ref(g.user, None, None), created_at=utcnow())
+    def prepare(self, act: Act, settings: SigningSettings) -> service.Prepared:
+        return service.prepare(
+            get_db(), act.id, signer=service.signer_ref(g.user, None, None), created_at=utcnow(), demo=settings.demo
+        )
 
     def sign(self, act: Act, signer: Signer, settings: SigningSettings) -> service.SigningOutcome:
         return service.sign_act(get_db(), act.id, signer, settings=settings, user=g.user)
@@ -52,6 +55,9 @@ class _Decision(SignFlow):
 
     def signed_message(self) -> str:
         return str(_("The decision is signed."))
+
+    def flashes_warnings(self) -> bool:
+        return False  # the signed page shows the verdict, its reasons and the demo mark itself
 
 
 FLOW = _Decision()
@@ -86,12 +92,16 @@ def sign_with_ncalayer(act_id: int) -> Response | tuple[str, int]:
 
 
 def _verification_view(result: Verification) -> dict[str, object]:
+    """One verdict (the one `warehouse verify` gives), its reasons, then the warnings."""
     lang = _lang()
+    judgement = judge(result.problems)
     return {
+        "verdict": judgement.verdict.value,
+        "headline": judgement.headline(lang),
+        "reasons": judgement.reasons(lang),
         "valid": result.valid,
         "info": result.info,
         "signing_time": result.signing_time,
-        "problems": [errors.message(p, lang) for p in result.problems],
         "warnings": [errors.message(w, lang) for w in result.warnings],
     }
 
@@ -107,10 +117,13 @@ def signed(act_id: int) -> str:
         settings = _settings()
     except SigningError as e:
         settings, error = None, e.message(_lang())
+    demo = False
     for doc in service.documents(get_db(), act_id):
         check = _verification_view(service.verify(settings, doc.content, doc.signature)) if settings else None
-        rows.append({"doc": doc, "check": check, "summary": acceptance.read_summary(doc.content)})
-    return render_template("signing/signed.html", act=act, rows=rows, error=error)
+        summary = acceptance.read_summary(doc.content)
+        demo = demo or (summary is not None and summary.demo)
+        rows.append({"doc": doc, "check": check, "summary": summary})
+    return render_template("signing/signed.html", act=act, rows=rows, error=error, demo_signed=demo)
 
 
 def _download(document_id: int, what: str) -> Response:

@@ -11,6 +11,8 @@ import logging
 import os
 import pickle
 import queue
+import resource
+import signal
 import subprocess
 import sys
 import threading
@@ -21,11 +23,26 @@ from pathlib import Path
 from typing import Any
 
 from warehouse import transfer_act
+from warehouse.services.importing.errors import ActImportError
 from warehouse.services.importing.planner import _Chunk, _Plan, _Planner
-from warehouse.transfer_act import ActFormatError, Problem
+from warehouse.transfer_act import ActFormatError, Problem, Reason
 
 log = logging.getLogger("warehouse.services.importing")
 READ_AHEAD = 3  # chunks of rows the writer may have waiting from the reader process (about 8 MB each)
+# The reader process's address space, in MB (RLIMIT_AS): no file, however made, can make it take more.
+# A full truck (a million codes) reads in about 300 MB; the environment variable sets another limit.
+MEMORY_ENV = "WAREHOUSE_READER_MEMORY_MB"
+DEFAULT_MEMORY_MB = 512
+MEMORY_EXIT = 75  # the reader process's exit code when it ran out of memory
+
+
+def reader_memory_mb() -> int:
+    """The reader process's memory limit in MB (`WAREHOUSE_READER_MEMORY_MB`, 512 by default; 0: none)."""
+    return int(os.environ.get(MEMORY_ENV, DEFAULT_MEMORY_MB))
+
+
+def out_of_memory() -> ActImportError:
+    return ActImportError([Problem("file", Reason.OUT_OF_MEMORY, str(reader_memory_mb()))])
 
 
 class _InlineSource:
@@ -80,7 +97,11 @@ class _ProcessSource:
                 try:
                     kind, payload = pickle.load(stdout)  # noqa: S301 (our own child process)
                 except (EOFError, pickle.UnpicklingError, OSError, ValueError):
-                    kind, payload = "error", f"ended early (exit code {self.proc.wait()})"
+                    code = self.proc.wait()
+                    # Out of memory, or killed (the kernel's OOM killer, a C library that aborted on it).
+                    killed = code == MEMORY_EXIT or (code < 0 and code != -signal.SIGTERM)
+                    kind = "killed" if killed else "error"
+                    payload = f"ended early (exit code {code})"
                 while not stop.is_set():
                     try:
                         ahead.put((kind, payload), timeout=0.1)
@@ -107,6 +128,10 @@ class _ProcessSource:
             elif kind == "end":
                 self.problems, self.plan = payload
                 return
+            elif kind == "killed":
+                # Never read again in this process: the file is what took the memory.
+                log.warning("act reader process ran out of memory: %s", payload)
+                raise out_of_memory()
             elif started:
                 raise RuntimeError(f"act reader process failed: {payload}")
             else:
@@ -159,6 +184,9 @@ def _line_source(
 def _read_in_child(path: str, act_id: int, base: int) -> None:
     """The reader process: pickled chunks of rows on stdout, then the reader's problems and the plan."""
     out = sys.stdout.buffer
+    limit = reader_memory_mb()
+    if limit > 0:
+        resource.setrlimit(resource.RLIMIT_AS, (limit << 20, limit << 20))
     try:
         reader = transfer_act.read_act(path)
         gc.set_threshold(20_000)  # see _few_collections
@@ -168,6 +196,9 @@ def _read_in_child(path: str, act_id: int, base: int) -> None:
         pickle.dump(("end", (reader.problems, planner.plan)), out, protocol=pickle.HIGHEST_PROTOCOL)
     except ActFormatError as e:  # the parent read the header already: only a changed file gets here
         pickle.dump(("end", (e.problems, _Plan())), out)
+    except MemoryError:
+        # Nothing more is written (even a pickle may need memory); the exit code says why.
+        os._exit(MEMORY_EXIT)
     except Exception:  # reported to the parent, which raises
         pickle.dump(("error", traceback.format_exc(limit=5)), out)
     out.flush()

@@ -14,7 +14,8 @@ from sqlalchemy import Connection, text
 
 from warehouse.services.importing.planner import _COLUMN_LIST, _COLUMNS, _ID, _LEVEL, _PARENT, CHUNK, _Chunk
 from warehouse.services.importing.sources import _few_collections, _InlineSource, _ProcessSource
-from warehouse.transfer_act import Problem
+from warehouse.transfer_act import Problem, capped
+from warehouse.transfer_act.problems import ProblemList
 from warehouse.vocab import Level
 
 IMPORT_CACHE_KIB = 64 * 1024  # SQLite page cache while an act is written (bounded: part of the memory budget)
@@ -215,7 +216,7 @@ def _load_lines(
     PostgreSQL: all inside the caller's transaction. SQLite: the `pacer` makes each step a write transaction
     of its own, as many rows as it allows, so the write lock is never held for long.
     """
-    problems: list[Problem] = []
+    problems = ProblemList()  # capped as it goes: a file of one pack 100,000 times
     have_pending = False
     count = 0
     with _few_collections(), _RowWriter(conn) as writer:
@@ -235,7 +236,7 @@ def _load_lines(
                     if sqlite_ids is not None and part:
                         sqlite_ids.place(part)
                     if part and writer.write(part) != len(part):
-                        problems += _duplicates(conn, act_id, part, chunk.locations, offset)
+                        problems.extend(_duplicates(conn, act_id, part, chunk.locations, offset))
                     if not final:
                         continue
                     if sqlite_ids is not None and sqlite_ids.shifted:
@@ -254,7 +255,7 @@ def _load_lines(
     levels = {level for level, _ in plan.counters}
     return _Loaded(
         plan.count,
-        [*source.problems, *plan.problems, *problems],
+        capped([*source.problems, *plan.problems, *problems.as_list()]),
         have_pending,
         plan.preorder,
         levels,

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from warehouse.matching import Command, Outcome, Reason, ScanClass
 from warehouse.models import Act, ActCode, ReceivingSession, Scan
 from warehouse.services.receiving.crediting import count
-from warehouse.vocab import Mode
+from warehouse.vocab import OUTGOING_COMMANDS, Mode
 
 
 def apply_command(s: Session, act: Act, session: ReceivingSession, row: Scan, command: Command) -> tuple[Outcome, int]:
@@ -25,6 +25,8 @@ def apply_command(s: Session, act: Act, session: ReceivingSession, row: Scan, co
         return Outcome(ScanClass.COMMAND, reason, {"mode": act.mode}), 0
     if command is Command.OPEN:
         return Outcome(ScanClass.COMMAND, Reason.OPEN_NEXT), 0
+    if command in OUTGOING_COMMANDS:  # journaled as the command it is, and it changes nothing here
+        return Outcome(ScanClass.COMMAND, Reason.OUTGOING_COMMAND, {"command": command.value}), 0
     return Outcome(ScanClass.COMMAND, Reason.CLOSING), 0
 
 

@@ -15,13 +15,15 @@ The life of an outgoing act: draft → signed → sent → accepted | discrepanc
 Concurrency: see services/stock; here every write transaction on a draft locks the act row first
 (`SELECT … FOR UPDATE` on PostgreSQL; SQLite serialises writers anyway), so signing never races a scan.
 
-The package: `draft` (the new act, scanning codes on and off, prices), `contents` (totals and the act's
+The package: `draft` (the new act, scanning codes on and off, prices), `commands` (one scan: a code or a
+command code), `contents` (totals and the act's
 summary), `documents` (building and signing the transfer-act documents), `exchange` (export, the
 receiver's acceptance), `errors` (ShippingError and its phrasebook). Callers import this package only.
 """
 
 from __future__ import annotations
 
+from warehouse.services.shipping.commands import removing_next, scan
 from warehouse.services.shipping.contents import (
     GtinLine,
     PartInfo,
@@ -58,6 +60,7 @@ from warehouse.services.shipping.draft import (
     remove_code,
     roots,
     set_price,
+    set_prices,
 )
 from warehouse.services.shipping.errors import ShippingError, warning_message
 from warehouse.services.shipping.exchange import (
@@ -112,8 +115,11 @@ __all__ = [
     "prepare",
     "prices",
     "remove_code",
+    "removing_next",
     "roots",
+    "scan",
     "set_price",
+    "set_prices",
     "sign",
     "summary",
     "totals",

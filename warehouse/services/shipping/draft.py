@@ -18,7 +18,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from warehouse import transfer_act
-from warehouse.codes import CodeError, Kind
+from warehouse.codes import CodeError, Kind, ParsedCode
 from warehouse.db import Database
 from warehouse.events import STOCK_CHANGED, Event, announce
 from warehouse.identifiers import valid_bin
@@ -200,7 +200,10 @@ class AddResult:
 
     @property
     def scan_class(self) -> str:
-        return "added" if self.added else "refused"
+        """added | removed | command (a command code did its work) | refused."""
+        if not self.added:
+            return "refused"
+        return {"added": "added", "removed": "removed"}.get(self.reason, "command")
 
     def message(self, lang: str = DEFAULT_LANG) -> str:
         params: dict[str, object] = dict(self.args)
@@ -223,7 +226,7 @@ class AddResult:
         }
 
 
-class _Changed(Exception):
+class Changed(Exception):
     """A compare-and-set found fewer rows than expected: another station got there first."""
 
 
@@ -246,72 +249,87 @@ def add_code(
     if not raw.strip():
         return AddResult(raw, False, "empty")
     parsed, identity = stock.identity_of(raw, gs_substitutes)
-    at = utcnow()
     try:
         with db.write() as s:
             act = lock_draft(s, act_ref)
-            if parsed.kind is Kind.PRODUCT:
-                return AddResult(raw, False, "product")
-            if not parsed.ok or parsed.identity is None:
-                return AddResult(raw, False, "invalid", error=parsed.error)
-            row = s.execute(select(StockCode).where(StockCode.identity == identity)).scalar()
-            refusal = _refusal(s, act, row, raw, parsed.normalized or raw)
-            if refusal is not None or row is None:
-                return refusal or AddResult(raw, False, "not_in_stock", {"code": raw})
-            args = {"code": row.code, "level": Level(row.level)}
-            conn = s.connection()
-            # Compare-and-set, root first: it must still be in stock, loose and on no act.
-            if (
-                conn.execute(
-                    update(StockCode)
-                    .where(
-                        StockCode.id == row.id,
-                        StockCode.status == StockStatus.IN_STOCK,
-                        StockCode.parent_id.is_(None),
-                        StockCode.act_id.is_(None),
-                    )
-                    .values(status=StockStatus.RESERVED.value, act_id=act.id, updated_at=at)
-                ).rowcount
-                != 1
-            ):
-                raise _Changed
-            expected = stock.count_subtree(s, row.id) - 1
-            if (
-                expected
-                and conn.execute(
-                    update(StockCode)
-                    .where(
-                        StockCode.id.in_(stock.subtree(row.id)),
-                        StockCode.id != row.id,
-                        StockCode.status == StockStatus.IN_STOCK,
-                        StockCode.act_id.is_(None),
-                    )
-                    .values(status=StockStatus.RESERVED.value, act_id=act.id, updated_at=at)
-                ).rowcount
-                != expected
-            ):
-                raise _Changed
-            stock.move(
-                s,
-                stock.subtree(row.id),
-                MoveKind.RESERVED,
-                act_id=act.id,
-                user_id=user.id if user else None,
-                station=station,
-                at=at,
-            )
-            audit.record(
-                s,
-                "act.code_added",
-                user=user,
-                actor=actor,
-                act_id=act.id,
-                details={"code": row.code, "level": row.level, "codes": expected + 1, "station": station},
-            )
-            announce(s, Event(act.id, "codes"), STOCK_CHANGED)
-            return AddResult(raw, True, "added", args, expected + 1)
-    except _Changed:
+            return put_on(s, act, raw, parsed, identity, user=user, station=station, actor=actor)
+    except Changed:
         return AddResult(raw, False, "changed")
+
+
+def put_on(
+    s: Session,
+    act: Act,
+    raw: str,
+    parsed: ParsedCode,
+    identity: str,
+    *,
+    user: User | None,
+    station: str | None,
+    actor: str | None,
+) -> AddResult:
+    """`add_code`'s body in the caller's transaction, the draft `act` locked. Raises Changed (roll back)."""
+    at = utcnow()
+    if parsed.kind is Kind.PRODUCT:
+        return AddResult(raw, False, "product")
+    if not parsed.ok or parsed.identity is None:
+        return AddResult(raw, False, "invalid", error=parsed.error)
+    row = s.execute(select(StockCode).where(StockCode.identity == identity)).scalar()
+    refusal = _refusal(s, act, row, raw, parsed.normalized or raw)
+    if refusal is not None or row is None:
+        return refusal or AddResult(raw, False, "not_in_stock", {"code": raw})
+    args = {"code": row.code, "level": Level(row.level)}
+    conn = s.connection()
+    # Compare-and-set, root first: it must still be in stock, loose and on no act.
+    if (
+        conn.execute(
+            update(StockCode)
+            .where(
+                StockCode.id == row.id,
+                StockCode.status == StockStatus.IN_STOCK,
+                StockCode.parent_id.is_(None),
+                StockCode.act_id.is_(None),
+            )
+            .values(status=StockStatus.RESERVED.value, act_id=act.id, updated_at=at)
+        ).rowcount
+        != 1
+    ):
+        raise Changed
+    expected = stock.count_subtree(s, row.id) - 1
+    if (
+        expected
+        and conn.execute(
+            update(StockCode)
+            .where(
+                StockCode.id.in_(stock.subtree(row.id)),
+                StockCode.id != row.id,
+                StockCode.status == StockStatus.IN_STOCK,
+                StockCode.act_id.is_(None),
+            )
+            .values(status=StockStatus.RESERVED.value, act_id=act.id, updated_at=at)
+        ).rowcount
+        != expected
+    ):
+        raise Changed
+    stock.move(
+        s,
+        stock.subtree(row.id),
+        MoveKind.RESERVED,
+        act_id=act.id,
+        user_id=user.id if user else None,
+        station=station,
+        at=at,
+    )
+    audit.record(
+        s,
+        "act.code_added",
+        user=user,
+        actor=actor,
+        act_id=act.id,
+        details={"code": row.code, "level": row.level, "codes": expected + 1, "station": station},
+    )
+    announce(s, Event(act.id, "codes"), STOCK_CHANGED)
+    return AddResult(raw, True, "added", args, expected + 1)
 
 
 def _refusal(s: Session, act: Act, row: StockCode | None, raw: str, code: str) -> AddResult | None:
@@ -350,56 +368,70 @@ def remove_code(
 ) -> AddResult:
     """Take a code (with what is inside it) off a draft: it is in stock again. `added` is True when it was."""
     _parsed, identity = stock.identity_of(raw, gs_substitutes)
-    at = utcnow()
     try:
         with db.write() as s:
             act = lock_draft(s, act_ref)
-            row = s.execute(select(StockCode).where(StockCode.identity == identity)).scalar()
-            if row is None or row.act_id != act.id or row.status != StockStatus.RESERVED:
-                return AddResult(raw, False, "not_on_act", {"code": row.code if row else raw.strip()})
-            args = {"code": row.code, "level": Level(row.level)}
-            if row.parent_id is not None:
-                parent = s.get_one(StockCode, row.parent_id)  # the tree's foreign key: it is there
-                return AddResult(
-                    raw, False, "remove_parent", {**args, "parent": parent.code, "parent_level": Level(parent.level)}
-                )
-            expected = stock.count_subtree(s, row.id)
-            stock.move(
-                s,
-                stock.subtree(row.id),
-                MoveKind.RELEASED,
-                act_id=act.id,
-                user_id=user.id if user else None,
-                station=station,
-                at=at,
-            )
-            if (
-                s.connection()
-                .execute(
-                    update(StockCode)
-                    .where(
-                        StockCode.id.in_(stock.subtree(row.id)),
-                        StockCode.status == StockStatus.RESERVED,
-                        StockCode.act_id == act.id,
-                    )
-                    .values(status=StockStatus.IN_STOCK.value, act_id=None, updated_at=at)
-                )
-                .rowcount
-                != expected
-            ):
-                raise _Changed
-            audit.record(
-                s,
-                "act.code_removed",
-                user=user,
-                actor=actor,
-                act_id=act.id,
-                details={"code": row.code, "level": row.level, "codes": expected, "station": station},
-            )
-            announce(s, Event(act.id, "codes"), STOCK_CHANGED)
-            return AddResult(raw, True, "removed", args, expected)
-    except _Changed:
+            return take_off(s, act, raw, identity, user=user, station=station, actor=actor)
+    except Changed:
         return AddResult(raw, False, "changed")
+
+
+def take_off(
+    s: Session,
+    act: Act,
+    raw: str,
+    identity: str,
+    *,
+    user: User | None,
+    station: str | None,
+    actor: str | None,
+) -> AddResult:
+    """`remove_code`'s body in the caller's transaction, the draft `act` locked. Raises Changed (roll back)."""
+    at = utcnow()
+    row = s.execute(select(StockCode).where(StockCode.identity == identity)).scalar()
+    if row is None or row.act_id != act.id or row.status != StockStatus.RESERVED:
+        return AddResult(raw, False, "not_on_act", {"code": row.code if row else raw.strip()})
+    args = {"code": row.code, "level": Level(row.level)}
+    if row.parent_id is not None:
+        parent = s.get_one(StockCode, row.parent_id)  # the tree's foreign key: it is there
+        return AddResult(
+            raw, False, "remove_parent", {**args, "parent": parent.code, "parent_level": Level(parent.level)}
+        )
+    expected = stock.count_subtree(s, row.id)
+    stock.move(
+        s,
+        stock.subtree(row.id),
+        MoveKind.RELEASED,
+        act_id=act.id,
+        user_id=user.id if user else None,
+        station=station,
+        at=at,
+    )
+    if (
+        s.connection()
+        .execute(
+            update(StockCode)
+            .where(
+                StockCode.id.in_(stock.subtree(row.id)),
+                StockCode.status == StockStatus.RESERVED,
+                StockCode.act_id == act.id,
+            )
+            .values(status=StockStatus.IN_STOCK.value, act_id=None, updated_at=at)
+        )
+        .rowcount
+        != expected
+    ):
+        raise Changed
+    audit.record(
+        s,
+        "act.code_removed",
+        user=user,
+        actor=actor,
+        act_id=act.id,
+        details={"code": row.code, "level": row.level, "codes": expected, "station": station},
+    )
+    announce(s, Event(act.id, "codes"), STOCK_CHANGED)
+    return AddResult(raw, True, "removed", args, expected)
 
 
 def set_price(
@@ -413,26 +445,43 @@ def set_price(
     actor: str | None = None,
 ) -> None:
     """The price of a GTIN's blocks or packs on a draft, in tiyn (None clears it). Raises ShippingError."""
-    if (
-        level not in PRICED_LEVELS
-        or not re.fullmatch(r"\d{14}", gtin)
-        or (price is not None and not 0 <= price <= transfer_act.MAX_PRICE)
-    ):
-        raise ShippingError("bad_price")
+    set_prices(db, act_ref, {(gtin, level): price}, user=user, actor=actor)
+
+
+def set_prices(
+    db: Database,
+    act_ref: str | int,
+    prices: Mapping[tuple[str, str], int | None],
+    *,
+    user: User | None = None,
+    actor: str | None = None,
+) -> None:
+    """Several prices of a draft, {(gtin, level): tiyn or None}, all in one transaction: a bad one refuses
+    them all (ShippingError "bad_price") and nothing changes."""
+    for (gtin, level), price in prices.items():
+        if (
+            level not in PRICED_LEVELS
+            or not re.fullmatch(r"\d{14}", gtin)
+            or (price is not None and not 0 <= price <= transfer_act.MAX_PRICE)
+        ):
+            raise ShippingError("bad_price")
+    if not prices:
+        return
     with db.write() as s:
         act = lock_draft(s, act_ref)
-        s.execute(delete(ActPrice).where(ActPrice.act_id == act.id, ActPrice.gtin == gtin, ActPrice.level == level))
-        if price is not None:
-            s.add(ActPrice(act_id=act.id, gtin=gtin, level=level, price=price))
-        s.flush()
-        audit.record(
-            s,
-            "act.price_set",
-            user=user,
-            actor=actor,
-            act_id=act.id,
-            details={"gtin": gtin, "level": level, "price": price},
-        )
+        for (gtin, level), price in prices.items():
+            s.execute(delete(ActPrice).where(ActPrice.act_id == act.id, ActPrice.gtin == gtin, ActPrice.level == level))
+            if price is not None:
+                s.add(ActPrice(act_id=act.id, gtin=gtin, level=level, price=price))
+            s.flush()
+            audit.record(
+                s,
+                "act.price_set",
+                user=user,
+                actor=actor,
+                act_id=act.id,
+                details={"gtin": gtin, "level": level, "price": price},
+            )
         announce(s, Event(act.id, "codes"))
 
 

@@ -70,6 +70,10 @@ PHRASEBOOK: Final = Phrasebook(
         "remove_parent.pallet": N_("{level} {code} is on the act inside pallet {parent}: take that off whole"),
         "remove_parent.box": N_("{level} {code} is on the act inside box {parent}: take that off whole"),
         "remove_parent.block": N_("{level} {code} is on the act inside block {parent}: take that off whole"),
+        # command codes (commands.py)
+        "remove_next": N_("The next code scanned will be taken off the act"),
+        "nothing_to_remove": N_("Nothing to take off: this station has put no code on this act"),
+        "receiving_command": N_("This command is for receiving: on an outgoing act it changes nothing"),
         # the receiver's acceptance
         "not_acceptance": N_("The file is not a transfer-act-acceptance/1 document"),
         "wrong_act": N_("The acceptance is for act {number} of {date}, not this one"),
