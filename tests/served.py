@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -71,13 +71,28 @@ def prepare(folder: Path, *, pallets: int = 1, boxes: int = 4, blocks: int = 10,
     return Prepared(env, act_id, list(f.codes["pack"]), token)
 
 
+# The server `warehouse run` used before the live screens moved to the event loop: the baseline the test
+# and the bench measure against (each open stream holds one of its 16 threads).
+WAITRESS = (
+    "import sys; from waitress import serve; from warehouse.factory import create_app; "
+    "serve(create_app(), host='127.0.0.1', port=int(sys.argv[1]), threads=16, channel_timeout=3600)"
+)
+
+
 @contextmanager
-def station(prepared: Prepared, *args: str) -> Iterator[str]:
-    """`warehouse run` on a free port in a subprocess; yields its base URL, stops it at the end."""
+def station(prepared: Prepared, *args: str, server: str = "uvicorn") -> Iterator[str]:
+    """`warehouse run` on a free port in a subprocess; yields its base URL, stops it at the end.
+
+    `server="waitress"`: the app served by waitress as `warehouse run` did before (the baseline).
+    """
     port = free_port()
     env = {**os.environ, **prepared.env, "PYTHONUNBUFFERED": "1"}
+    if server == "waitress":
+        command = [sys.executable, "-c", WAITRESS, str(port)]
+    else:
+        command = [sys.executable, "-c", "from warehouse.cli import main; main()", "run", "--port", str(port), *args]
     child = subprocess.Popen(
-        [sys.executable, "-c", "from warehouse.cli import main; main()", "run", "--port", str(port), *args],
+        command,
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -186,7 +201,10 @@ class Screens:
 
     async def _read(self, screen: Screen) -> None:
         reader, writer = await asyncio.open_connection(self.host, self.port)
-        request = f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\nCookie: {self.cookie}\r\nAccept: text/event-stream\r\n\r\n"
+        request = (
+            f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\nCookie: {self.cookie}\r\n"
+            "Accept: text/event-stream\r\n\r\n"
+        )
         writer.write(request.encode())
         try:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -277,3 +295,77 @@ def quantile(values: list[float], q: float) -> float:
     if not ordered:
         return float("nan")
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+@dataclass
+class Load:
+    """What one run of `under_load` saw: scans with no screen open, then with the screens open."""
+
+    alone: Scans
+    busy: Scans
+    logins: list[float]  # seconds of each GET /login while the screens were open (inf: timed out)
+    screens: list[Screen]
+
+
+def under_load(url: str, prepared: Prepared, *, screens: int, rate: float, seconds: float = 5.0) -> Load:
+    """Scans at `rate` alone, then with `screens` live screens open and someone opening /login every 0.5 s."""
+    cookie, _ = login(url)
+    scan_at_rate(url, prepared, rate=rate, seconds=0.5)  # warm up: caches, connections
+    alone = scan_at_rate(url, prepared, rate=rate, seconds=seconds, start=100_000)
+    opened = Screens(url, f"/acts/{prepared.act_id}/events", cookie, screens)
+    logins: list[float] = []
+    try:
+        with suppress(TimeoutError):  # judged by `verdict`, after what the people at the station notice first
+            opened.open(timeout=10)
+        probing = threading.Event()
+
+        def probe() -> None:
+            while not probing.is_set():
+                try:
+                    logins.append(login_page(url, timeout=5))
+                except TimeoutError:
+                    logins.append(float("inf"))
+                probing.wait(0.5)
+
+        prober = threading.Thread(target=probe, daemon=True)
+        prober.start()
+        busy = scan_at_rate(url, prepared, rate=rate, seconds=seconds, start=200_000)
+        probing.set()
+        prober.join()
+        time.sleep(1.0)  # a channel renders 10 times a second: the last rows reach every screen well before
+    finally:
+        opened.close()
+    return Load(alone, busy, logins, opened.screens)
+
+
+# "Scan latency unchanged" on a shared machine (2 cores, other tests running): the open screens may cost
+# the scans twice their median plus 20 ms, twice their p99 plus 100 ms. A server whose streams hold its
+# request threads misses by seconds (its scans time out), not by milliseconds.
+P50_RATIO, P50_MARGIN_S = 2.0, 0.020
+P99_RATIO, P99_MARGIN_S = 2.0, 0.100
+LOGIN_S = 1.0
+
+
+def verdict(load: Load) -> list[str]:
+    """What the run got wrong (empty: open screens left the scans and the logins alone)."""
+    wrong: list[str] = []
+    n = len(load.screens)
+    if not load.logins or max(load.logins) >= LOGIN_S:
+        wrong.append(f"slowest /login with {n} screens open: {max(load.logins, default=float('inf')):.2f} s")
+    for phase, scans in (("without screens", load.alone), (f"with {n} screens", load.busy)):
+        if scans.failures:
+            wrong.append(f"{len(scans.failures)} scans failed {phase}, e.g. {scans.failures[0]}")
+    opened = sum(s.opened for s in load.screens)
+    if opened < n:
+        wrong.append(f"{opened} of {n} screens opened")
+    base50, base99 = quantile(load.alone.latencies, 0.5), quantile(load.alone.latencies, 0.99)
+    p50, p99 = quantile(load.busy.latencies, 0.5), quantile(load.busy.latencies, 0.99)
+    if not p50 <= P50_RATIO * base50 + P50_MARGIN_S:  # `not <=`: no latencies at all (nan) fails too
+        wrong.append(f"scan p50 {p50 * 1e3:.1f} ms with {n} screens, {base50 * 1e3:.1f} ms without")
+    if not p99 <= P99_RATIO * base99 + P99_MARGIN_S:
+        wrong.append(f"scan p99 {p99 * 1e3:.1f} ms with {n} screens, {base99 * 1e3:.1f} ms without")
+    expected = set(load.busy.sent_at)
+    missed = [s.index for s in load.screens if s.opened and expected - s.rows()]
+    if missed:
+        wrong.append(f"{len(missed)} screens missed rows (e.g. screen {missed[0]})")
+    return wrong

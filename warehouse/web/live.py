@@ -54,7 +54,7 @@ class Viewer:
     app: Flask
     path: str
     render: Render
-    put: Callable[[str], None] = field(default=lambda _m: None)  # called from the channel's thread
+    put: Callable[[str], object] = field(default=lambda _m: None)  # called from the channel's thread
     loop: Any = None  # the asyncio loop whose thread `put` must run on; None: `put` is thread-safe
 
     def text(self, message: str) -> bytes:

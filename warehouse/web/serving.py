@@ -58,7 +58,7 @@ class StationApp:
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and self.is_live(scope["path"]):
-            await self.live(scope, receive, send)
+            await self.screen(scope, receive, send)
         else:
             await self.wsgi(scope, receive, send)  # type: ignore[arg-type]
 
@@ -69,7 +69,7 @@ class StationApp:
             return False
         return live.is_screen(self.flask.view_functions.get(str(endpoint)))
 
-    async def live(self, scope: Scope, receive: Any, send: Any) -> None:
+    async def screen(self, scope: Scope, receive: Any, send: Any) -> None:
         environ = build_environ(scope, None)  # type: ignore[arg-type]  # a GET: no body is read
         loop = asyncio.get_running_loop()
         status, headers, body, viewer = await loop.run_in_executor(self.connects, self.connect, environ)
@@ -80,7 +80,7 @@ class StationApp:
         headers = [(k, v) for k, v in headers if k != b"content-length"]
         await stream(viewer, {"type": "http.response.start", "status": status, "headers": headers}, receive, send)
 
-    def connect(self, environ: dict[str, Any]) -> tuple[int, Headers, bytes, live.Viewer | None]:
+    def connect(self, environ: Any) -> tuple[int, Headers, bytes, live.Viewer | None]:
         """The Flask app's answer to a live screen's request, and its viewer if it was let in."""
         handoff: list[live.Viewer] = []
         environ[live.HANDOFF] = handoff
