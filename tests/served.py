@@ -119,6 +119,40 @@ def station(prepared: Prepared, *args: str, server: str = "uvicorn") -> Iterator
             child.wait()
 
 
+@contextmanager
+def served_here(prepared: Prepared, **config: object) -> Iterator[str]:
+    """The serving of `warehouse run` (warehouse/web/serving.py) in a thread of this process, so a test can
+    look inside (the open screens in `live.hub`); `config` overrides the app's settings."""
+    from warehouse.web import serving  # imported here: tests that only start a subprocess need no uvicorn
+
+    app = create_app(
+        {
+            "DATABASE_URL": prepared.env["WAREHOUSE_DATABASE_URL"],
+            "SECRET_KEY": prepared.env["WAREHOUSE_SECRET_KEY"],
+            "BACKUP_DIR": "off",
+            **config,
+        },
+        instance_path=prepared.env["WAREHOUSE_INSTANCE_PATH"],
+    )
+    port = free_port()
+    sock = serving.listen("127.0.0.1", port)
+    server = serving.server(app)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="served-here", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the station did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+        get_db(app).dispose()
+
+
 def _conn(url: str, timeout: float) -> http.client.HTTPConnection:
     host, port = url.removeprefix("http://").split(":")
     return http.client.HTTPConnection(host, int(port), timeout=timeout)

@@ -29,7 +29,8 @@ from warehouse.db import get_db
 from warehouse.events import Event, broker, ensure_relay
 from warehouse.web.access import LiveSession, live_session
 
-KEEPALIVE_S = 15.0  # a comment this often: proxies keep the stream, a dead client shows on a write
+# A comment this often (config LIVE_KEEPALIVE_SECONDS): proxies keep the stream, a dead client shows on a write
+KEEPALIVE_S = 15.0
 SESSION_CHECK_S = 60.0  # a stream re-checks its session (logout, idle, deactivated) this often
 RENDERS_PER_S = 10  # a channel renders at most this often, whatever the scan rate
 VIEWER_QUEUE = 100  # messages waiting for one slow viewer; past it the oldest are dropped
@@ -54,6 +55,7 @@ class Viewer:
     app: Flask
     path: str
     render: Render
+    keepalive: float = KEEPALIVE_S  # seconds between keepalive comments
     put: Callable[[str], object] = field(default=lambda _m: None)  # called from the channel's thread
     loop: Any = None  # the asyncio loop whose thread `put` must run on; None: `put` is thread-safe
 
@@ -211,6 +213,7 @@ def stream(act_id: int | None, render: Render) -> Response:
         app=current_app._get_current_object(),  # type: ignore[attr-defined]
         path=request.path,
         render=render,
+        keepalive=float(current_app.config.get("LIVE_KEEPALIVE_SECONDS", KEEPALIVE_S)),
     )
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     handoff = request.environ.get(HANDOFF)
@@ -230,7 +233,7 @@ def _blocking(viewer: Viewer) -> Iterator[bytes]:
         yield b"retry: 1000\n\n"
         while True:
             try:
-                yield viewer.text(messages.get(timeout=KEEPALIVE_S))
+                yield viewer.text(messages.get(timeout=viewer.keepalive))
             except queue.Empty:
                 yield b": keepalive\n\n"
             if viewer.session is not None and time.monotonic() - checked > SESSION_CHECK_S:

@@ -7,7 +7,7 @@ Every request but a live screen's goes to the Flask app through a2wsgi, in a poo
    access is exactly the page's. The view's `live.stream` sees that the event loop will stream it and
    hands over a `live.Viewer` instead of a blocking body. A refusal (login page, 403, 404) is sent as is.
 2. Stream, on the event loop: the viewer's messages (the fan-out of its channel in web/live.py), a
-   keepalive comment every `live.KEEPALIVE_S`, and a look at its session every `live.SESSION_CHECK_S`.
+   keepalive comment every `LIVE_KEEPALIVE_SECONDS` (15 s), and a look at its session every `live.SESSION_CHECK_S`.
    The stream holds no thread however long the screen stays open, so scans and logins always find one.
 
 A client that goes away is reaped within 30 s: a closed socket (a closed tab, a killed browser) at once,
@@ -141,11 +141,11 @@ async def _write(viewer: live.Viewer, channel: live.Channel, messages: asyncio.Q
             if not await asyncio.to_thread(viewer.session.alive):
                 return  # logged out, idle or deactivated: the screen reconnects to the login page
             checked = now
-        wait = min(last_sent + live.KEEPALIVE_S, checked + live.SESSION_CHECK_S) - now
+        wait = min(last_sent + viewer.keepalive, checked + live.SESSION_CHECK_S) - now
         try:
             body = viewer.text(await asyncio.wait_for(messages.get(), max(wait, 0.0)))
         except TimeoutError:
-            if time.monotonic() - last_sent < live.KEEPALIVE_S:
+            if time.monotonic() - last_sent < viewer.keepalive:
                 continue
             body = b": keepalive\n\n"
         await send({"type": "http.response.body", "body": body, "more_body": True})
