@@ -55,6 +55,7 @@ class StationApp:
         self.wsgi = WSGIMiddleware(app, workers=threads)  # type: ignore[arg-type]
         self.connects = ThreadPoolExecutor(CONNECT_THREADS, thread_name_prefix="live-connect")
         self.routes = app.url_map.bind("localhost")  # used on the event loop's thread only
+        self.stopping = asyncio.Event()  # set when the server stops: every stream ends at once
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "http" and scope["method"] == "GET" and self.is_live(scope["path"]):
@@ -78,7 +79,8 @@ class StationApp:
             await send({"type": "http.response.body", "body": body})
             return
         headers = [(k, v) for k, v in headers if k != b"content-length"]
-        await stream(viewer, {"type": "http.response.start", "status": status, "headers": headers}, receive, send)
+        start = {"type": "http.response.start", "status": status, "headers": headers}
+        await stream(viewer, start, receive, send, self.stopping)
 
     def connect(self, environ: Any) -> tuple[int, Headers, bytes, live.Viewer | None]:
         """The Flask app's answer to a live screen's request, and its viewer if it was let in."""
@@ -103,19 +105,23 @@ class StationApp:
         return status, headers, body, handoff[0] if handoff and status == 200 else None
 
 
-async def stream(viewer: live.Viewer, start: Message, receive: Any, send: Any) -> None:
-    """Send a viewer its channel's messages until it goes away or its session ends."""
+async def stream(viewer: live.Viewer, start: Message, receive: Any, send: Any, stopping: asyncio.Event) -> None:
+    """Send a viewer its channel's messages until it goes away, its session ends or the server stops."""
     messages: asyncio.Queue[str] = asyncio.Queue(live.VIEWER_QUEUE)
     viewer.loop = asyncio.get_running_loop()
     viewer.put = lambda m: live.put_dropping_oldest(messages, m)
     channel = live.hub.join(viewer)
-    tasks: list[asyncio.Future[None]] = []
+    tasks: list[asyncio.Future[Any]] = []
     try:
         await send(start)
         await send({"type": "http.response.body", "body": b"retry: 1000\n\n", "more_body": True})
-        tasks = [asyncio.ensure_future(_gone(receive)), asyncio.ensure_future(_write(viewer, channel, messages, send))]
+        tasks = [
+            asyncio.ensure_future(_gone(receive)),
+            asyncio.ensure_future(_write(viewer, channel, messages, send)),
+            asyncio.ensure_future(stopping.wait()),
+        ]
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        with contextlib.suppress(Exception):  # the session ended: end the response (a no-op once gone)
+        with contextlib.suppress(Exception):  # the session ended or the server stops: end the response
             await send({"type": "http.response.body", "body": b"", "more_body": False})
     except OSError:  # the client went away while the stream began
         pass
@@ -167,17 +173,30 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def server(app: Flask, threads: int = THREADS) -> uvicorn.Server:
+class StationServer(uvicorn.Server):
+    """uvicorn's server, which ends the open streams as it stops (it would wait for them `SHUTDOWN_S`)."""
+
+    def __init__(self, config: uvicorn.Config, app: StationApp) -> None:
+        super().__init__(config)
+        self.station = app
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self.station.stopping.set()
+        await super().shutdown(sockets)
+
+
+def server(app: Flask, threads: int = THREADS) -> StationServer:
     """A uvicorn server for the station (not started: `.run(sockets=[listen(...)])`)."""
+    station = StationApp(app, threads)
     config = uvicorn.Config(
-        StationApp(app, threads),
+        station,
         lifespan="off",
         access_log=False,
         log_level="warning",
         timeout_graceful_shutdown=SHUTDOWN_S,
         ws="none",
     )
-    return uvicorn.Server(config)
+    return StationServer(config, station)
 
 
 def serve(app: Flask, host: str, port: int, threads: int = THREADS) -> None:
