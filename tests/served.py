@@ -373,10 +373,12 @@ def under_load(url: str, prepared: Prepared, *, screens: int, rate: float, secon
 
 
 # "Scan latency unchanged" on a shared machine (2 cores, other tests running): the open screens may cost
-# the scans twice their median plus 20 ms, twice their p99 plus 100 ms. A server whose streams hold its
-# request threads misses by seconds (its scans time out), not by milliseconds.
+# the scans twice their median plus 20 ms, twice their p95 plus 100 ms, and no scan comes near a timeout
+# (p99 under a second: the 3rd slowest of 250 is one pause of the machine, so it gets no ratio). A server
+# whose streams hold its request threads misses by seconds: its scans time out.
 P50_RATIO, P50_MARGIN_S = 2.0, 0.020
-P99_RATIO, P99_MARGIN_S = 2.0, 0.100
+P95_RATIO, P95_MARGIN_S = 2.0, 0.100
+P99_MAX_S = 1.0
 LOGIN_S = 1.0
 
 
@@ -392,12 +394,14 @@ def verdict(load: Load) -> list[str]:
     opened = sum(s.opened for s in load.screens)
     if opened < n:
         wrong.append(f"{opened} of {n} screens opened")
-    base50, base99 = quantile(load.alone.latencies, 0.5), quantile(load.alone.latencies, 0.99)
-    p50, p99 = quantile(load.busy.latencies, 0.5), quantile(load.busy.latencies, 0.99)
+    base50, base95 = quantile(load.alone.latencies, 0.5), quantile(load.alone.latencies, 0.95)
+    p50, p95, p99 = (quantile(load.busy.latencies, q) for q in (0.5, 0.95, 0.99))
     if not p50 <= P50_RATIO * base50 + P50_MARGIN_S:  # `not <=`: no latencies at all (nan) fails too
         wrong.append(f"scan p50 {p50 * 1e3:.1f} ms with {n} screens, {base50 * 1e3:.1f} ms without")
-    if not p99 <= P99_RATIO * base99 + P99_MARGIN_S:
-        wrong.append(f"scan p99 {p99 * 1e3:.1f} ms with {n} screens, {base99 * 1e3:.1f} ms without")
+    if not p95 <= P95_RATIO * base95 + P95_MARGIN_S:
+        wrong.append(f"scan p95 {p95 * 1e3:.1f} ms with {n} screens, {base95 * 1e3:.1f} ms without")
+    if not p99 < P99_MAX_S:
+        wrong.append(f"scan p99 {p99 * 1e3:.1f} ms with {n} screens")
     expected = set(load.busy.sent_at)
     missed = [s.index for s in load.screens if s.opened and expected - s.rows()]
     if missed:
