@@ -341,11 +341,14 @@ class Load:
     screens: list[Screen]
 
 
-def under_load(url: str, prepared: Prepared, *, screens: int, rate: float, seconds: float = 5.0) -> Load:
-    """Scans at `rate` alone, then with `screens` live screens open and someone opening /login every 0.5 s."""
+def under_load(
+    url: str, prepared: Prepared, *, screens: int, rate: float, seconds: float = 5.0, handhelds: int = 4
+) -> Load:
+    """Scans at `rate` (from `handhelds` connections) alone, then with `screens` live screens open and
+    someone opening /login every 0.5 s."""
     cookie, _ = login(url)
-    scan_at_rate(url, prepared, rate=rate, seconds=0.5)  # warm up: caches, connections
-    alone = scan_at_rate(url, prepared, rate=rate, seconds=seconds, start=100_000)
+    scan_at_rate(url, prepared, rate=rate, seconds=0.5, workers=handhelds)  # warm up: caches, connections
+    alone = scan_at_rate(url, prepared, rate=rate, seconds=seconds, workers=handhelds, start=100_000)
     opened = Screens(url, f"/acts/{prepared.act_id}/events", cookie, screens)
     logins: list[float] = []
     try:
@@ -363,7 +366,7 @@ def under_load(url: str, prepared: Prepared, *, screens: int, rate: float, secon
 
         prober = threading.Thread(target=probe, daemon=True)
         prober.start()
-        busy = scan_at_rate(url, prepared, rate=rate, seconds=seconds, start=200_000)
+        busy = scan_at_rate(url, prepared, rate=rate, seconds=seconds, workers=handhelds, start=200_000)
         probing.set()
         prober.join()
         time.sleep(1.0)  # a channel renders 10 times a second: the last rows reach every screen well before

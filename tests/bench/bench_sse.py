@@ -1,8 +1,9 @@
 """Benchmark of live screens under load (issue 15, item 5): run as a script, not collected by pytest.
 
-    .venv/bin/python tests/bench/bench_sse.py [--rate 200] [--screens 50] [--seconds 5]
+    .venv/bin/python tests/bench/bench_sse.py [--rate 200] [--handhelds 8] [--screens 50] [--seconds 5]
 
-Four handhelds scan through the API at `--rate` a second, first with no screen open, then with
+Handhelds scan through the API at `--rate` a second in all (each its own connection, one scan at a
+time: 8 of them, so that a handheld waiting for its answer does not set the rate), first with no screen open, then with
 `--screens` live receiving screens open and someone opening /login every half second. Measured on
 waitress, the server `warehouse run` used before (each stream holds one of its 16 threads), and on
 `warehouse run` (uvicorn: requests in threads, streams on the event loop), each in a subprocess, in the
@@ -28,6 +29,7 @@ SERVERS = ("waitress", "uvicorn")
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rate", type=float, default=200.0, help="scans per second, from four handhelds")
+    parser.add_argument("--handhelds", type=int, default=8, help="connections the scans come from")
     parser.add_argument("--screens", type=int, default=50, help="live screens open in the second phase")
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each phase")
     args = parser.parse_args()
@@ -37,7 +39,7 @@ def main() -> int:
         folder = Path(tempfile.mkdtemp(prefix=f"bench-sse-{server}-"))
         prepared = prepare(folder)
         with station(prepared, server=server) as url:
-            load = under_load(url, prepared, screens=n, rate=args.rate, seconds=args.seconds)
+            load = under_load(url, prepared, screens=n, rate=args.rate, seconds=args.seconds, handhelds=args.handhelds)
         wrong = verdict(load)
         ms = {
             (phase, q): quantile(scans.latencies, q) * 1e3
@@ -46,7 +48,7 @@ def main() -> int:
         }
         sent = len(load.busy.latencies) + len(load.busy.failures)
         login_ms = max(load.logins, default=float("inf")) * 1e3
-        print(f"== {server}: {args.rate:.0f} scans/s, {n} screens")
+        print(f"== {server}: {args.rate:.0f} scans/s from {args.handhelds} handhelds, {n} screens")
         print(f"scan  0 screens  p50 {ms['alone', 0.5]:6.1f} ms  p99 {ms['alone', 0.99]:6.1f} ms")
         print(f"scan {n:2d} screens  p50 {ms['busy', 0.5]:6.1f} ms  p99 {ms['busy', 0.99]:6.1f} ms")
         print(f"scans failed: {len(load.alone.failures)} alone, {len(load.busy.failures)} of {sent} with screens")
