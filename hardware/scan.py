@@ -28,8 +28,9 @@ class Scan:
 
     `raw` is the evidence the text was decoded from and can be replayed: the 24-byte `struct input_event`
     records for evdev (`warehouse scanners decode --evdev`), the bytes received for serial, the decoded
-    symbol bytes for an image. `complete` is False for a scan cut short (device unplugged, reader stopped):
-    it must be journaled as incomplete and never credited. `unknown_keys` counts the U+FFFD marks in `text`.
+    symbol bytes for an image (a leading GS marks a GS1 symbol). `complete` is False for a scan cut short
+    (device unplugged, reader stopped): it must be journaled as incomplete and never credited. `unknown_keys`
+    counts the U+FFFD marks in `text`.
     """
 
     text: str
@@ -41,6 +42,7 @@ class Scan:
     received_at: datetime
     complete: bool = True
     unknown_keys: int = 0
+    symbology: str | None = None  # an image's symbol: its AIM identifier ("]d2" GS1 Data Matrix, "]d1" …)
 
     @property
     def creditable(self) -> bool:

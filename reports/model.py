@@ -129,7 +129,9 @@ class LabelItem:
 
     code: str
     level: str
-    caption: str = ""  # e.g. the product and the count inside; printed above the symbol
+    caption: str = ""  # a free line printed above the symbol (the act number)
+    product: str = ""  # the product name(s) inside, as the act names them
+    contents: tuple[tuple[str, int], ...] = ()  # what it holds, by level: (("block", 5), ("pack", 50))
 
     def __post_init__(self) -> None:
         _check_level(self.level, f"label {self.code!r}")

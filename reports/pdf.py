@@ -61,6 +61,7 @@ from reports.pdf_layout import (
 )
 from reports.texts import GTIN, NONE, Lang, Words, word, words
 from warehouse.messages import N_, say
+from warehouse.vocab import contents
 
 __all__ = ["acceptance_pdf", "discrepancy_pdf", "display_code", "labels_pdf", "outgoing_act_pdf"]
 
@@ -508,7 +509,7 @@ def labels_pdf(
                 on_page(canv, None)
             x = MARGIN + (slot % columns) * cell_w
             y = top - (slot // columns + 1) * cell_h
-            _draw_label(canv, item, t, x, y, cell_w, cell_h)
+            _draw_label(canv, item, t, lang, x, y, cell_w, cell_h)
             if progress is not None and count % PROGRESS_STEP == 0:
                 progress(count)
         if count == 0:  # nothing to label: still a valid one-page document
@@ -517,7 +518,7 @@ def labels_pdf(
         canv.save()
 
 
-def _draw_label(canv: DocCanvas, item: LabelItem, t: Words, x: float, y: float, w: float, h: float) -> None:
+def _draw_label(canv: DocCanvas, item: LabelItem, t: Words, lang: Lang, x: float, y: float, w: float, h: float) -> None:
     pad = 4 * mm
     canv.saveState()
     canv.setStrokeColor(colors.Color(0.7, 0.7, 0.7))  # a cutting guide, light enough not to confuse a reader
@@ -529,7 +530,13 @@ def _draw_label(canv: DocCanvas, item: LabelItem, t: Words, x: float, y: float, 
     canv.setFont(FONT_BOLD, 12)
     canv.drawString(x + pad, cursor, word(t.levels, item.level).upper())
     canv.setFont(FONT, 9)
-    for line in simpleSplit(item.caption, FONT, 9, w - 2 * pad)[:2]:
+    held = contents(dict(item.contents), lang)
+    caption = [
+        *simpleSplit(item.product, FONT, 9, w - 2 * pad)[:2],
+        *simpleSplit(say(N_("Inside: {contents}"), lang, contents=held) if held else "", FONT, 9, w - 2 * pad)[:2],
+        *simpleSplit(item.caption, FONT, 9, w - 2 * pad)[:1],
+    ]
+    for line in caption:
         cursor -= 11
         canv.drawString(x + pad, cursor, line)
     text_lines = _hri_lines(item, w - 2 * pad)

@@ -152,6 +152,15 @@ def live_server(sqlite_app: Flask) -> Iterator[LiveServer]:
 
 
 @pytest.fixture
+def live_server_any_db(app: Flask) -> Iterator[LiveServer]:
+    """The app served over HTTP on each kind of database (SQLite, then PostgreSQL): for the journeys that
+    must hold on both."""
+    server = LiveServer(app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def layer() -> Iterator[Any]:
     """A stand-in for NCALayer on ws://127.0.0.1 that signs with the minted chain's signing key."""
     from tests.signing.fake_ncalayer import FakeNcaLayer

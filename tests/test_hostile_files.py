@@ -231,3 +231,102 @@ def test_whole_tree_problems_are_capped_like_line_problems(
     assert problems[-1].reason == Reason.TOO_MANY_PROBLEMS
     assert int(problems[-1].detail) == 20_000 - 1 - transfer_act.MAX_PROBLEMS
     _nothing_written(db)
+
+
+def _with_product_field(tmp_path: Path, key: str, raw_value: str, after_children: bool = False) -> Path:
+    """The factory's act with `key` set to `raw_value` (JSON text) in its first product."""
+    act = ActFactory().build()
+    first = {k: v for k, v in act["products"][0].items() if k != key}
+    first = {**first, key: "@"} if after_children else {key: "@", **first}
+    if after_children:
+        first.setdefault("children", [])
+        first = {k: v for k, v in first.items() if k != key} | {key: "@"}
+    act["products"][0] = first
+    path = tmp_path / "long.json"
+    path.write_text(json.dumps(act, ensure_ascii=False).replace('"@"', raw_value, 1), encoding="utf-8")
+    return path
+
+
+def test_a_huge_product_name_is_refused_at_once_naming_the_field_and_its_limit(tmp_path: Path) -> None:
+    path = _with_product_field(tmp_path, "name", '"' + "Я" * (15 << 20) + '"')  # 30 MB of text
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    problems = _problems(path)
+    assert time.monotonic() - started < 2  # 113 s on this machine before the raw scan
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 50_000  # KiB
+    assert [p.reason for p in problems] == [Reason.TOO_LONG]
+    head = path.read_bytes()[:4096].decode("utf-8", "replace")
+    column = len(head[: head.index("ЯЯЯ")])  # the opening quote, counted in characters
+    assert problems[0].location == f"line 1, column {column}"
+    assert problems[0].message("en") == "“name” is too long: 300 characters at most"
+    assert problems[0].message("ru") != problems[0].message("en")
+
+
+def test_a_huge_text_with_escaped_quotes_or_in_an_unknown_field_is_refused_too(tmp_path: Path) -> None:
+    path = _with_product_field(tmp_path, "note", '"' + '\\"a' * (4 << 20) + '"')
+    problems = _problems(path)
+    assert [p.reason for p in problems] == [Reason.TEXT_TOO_LONG]
+    assert "“note”" in problems[0].message("en") and "10000" in problems[0].message("en")
+
+
+def test_a_huge_number_is_refused_at_once(tmp_path: Path) -> None:
+    path = _with_product_field(tmp_path, "price", "1" * (20 << 20))
+    started = time.monotonic()
+    problems = _problems(path)
+    assert time.monotonic() - started < 2
+    assert [p.reason for p in problems] == [Reason.TEXT_TOO_LONG]
+    assert "number" in problems[0].message("en")
+
+
+def test_a_long_name_after_children_is_refused_as_too_long(tmp_path: Path) -> None:
+    path = _with_product_field(tmp_path, "name", '"' + "x" * 5000 + '"', after_children=True)
+    problems = _problems(path)
+    assert any(p.reason == Reason.TOO_LONG and p.location == "products[0]" for p in problems), problems
+
+
+_GOOD = '{"format": "transfer-act/1",\n "products": [{"code": "148701230000000013", "level": "box"}]}'
+
+
+@pytest.mark.parametrize(
+    ("text", "location", "words"),
+    [
+        (_GOOD[:-10], "line 2, column 53", "ends in the middle of an object"),
+        (_GOOD[:-2], "line 2, column 61", "ends in the middle of a list"),
+        (_GOOD[:40] + '"x', "line 2, column 14", "ends in the middle of a text"),
+        (_GOOD.replace('", "level"', '" "level"'), "line 2, column 45", '“"level"” stands where “,” or “}”'),
+        (_GOOD.replace('"level":', '"level"'), "line 2, column 54", '“"box"” stands where “:” after a field name'),
+        (_GOOD.replace('"box"}', '"box",}'), "line 2, column 61", "“}” stands where a field name in quotes"),
+        (_GOOD.replace('"box"}]', '"box"} {}]'), "line 2, column 62", "“{” stands where “,” or “]” was expected"),
+        (_GOOD.replace('"box"', "tru"), "file", "The JSON is broken"),
+        (_GOOD.replace('"box"', '"b\x01x"'), "file", "a control character"),
+    ],
+)
+def test_a_broken_json_is_told_in_our_words_with_its_place(
+    tmp_path: Path, text: str, location: str, words: str
+) -> None:
+    path = tmp_path / "broken.json"
+    path.write_text(text)
+    problems = [p for p in _problems(path) if p.reason != Reason.MISSING_FIELD]  # _GOOD has no header
+    assert [p.reason for p in problems] == [Reason.MALFORMED]
+    message = problems[0].message("en")
+    assert words in message
+    assert problems[0].location == location
+    for internal in ("premature", "right here", "lexeme", "parse error", "Unexpected symbol"):
+        assert internal not in message and internal not in problems[0].message("ru")
+
+
+def test_what_follows_a_whole_act_is_told_in_our_words(tmp_path: Path) -> None:
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(ActFactory().build()) + " {}")
+    problems = _problems(path)
+    assert [(p.location, p.reason) for p in problems] == [("file", Reason.MALFORMED)]
+    assert "Something follows the end" in problems[0].message("en")
+
+
+def test_binary_garbage_named_json_is_refused_in_our_words(tmp_path: Path) -> None:
+    path = tmp_path / "garbage.json"
+    path.write_bytes(bytes(range(256)) * 40)
+    problems = _problems(path)
+    assert len(problems) == 1
+    assert problems[0].reason in (Reason.MALFORMED, Reason.ENCODING)
+    assert "right here" not in problems[0].message("en")

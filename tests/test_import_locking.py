@@ -90,8 +90,11 @@ def test_scans_of_another_act_go_on_while_a_big_import_runs(station: tuple[Datab
     assert isinstance(result, importing.ImportResult) and result.codes == 132_248
     assert not failures, failures[:3]
     assert len(waits) >= 10, f"the import took {import_seconds:.1f} s, only {len(waits)} scans ran"
-    # The import took seconds; no scan waited for more than a few of its short steps.
-    assert max(waits) < 0.5, f"a scan waited {max(waits):.2f} s during a {import_seconds:.1f} s import"
+    # The import took seconds (the old one held the lock throughout: 10 s for a full truck); no scan waited
+    # for more than a few of its short steps. The bound leaves room for a CI machine busy with other tests
+    # (0.52 s was seen there once), and stays below the busy timeout that would fail the scan.
+    assert max(waits) < 0.8, f"a scan waited {max(waits):.2f} s during a {import_seconds:.1f} s import"
+    assert sorted(waits)[len(waits) // 2] < 0.1, "half the scans waited for the import"
     with scanners.read() as s:
         journaled = s.execute(text("SELECT count(*) FROM scans WHERE act_id = :a"), {"a": open_act}).scalar_one()
     assert journaled == len(waits)

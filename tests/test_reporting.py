@@ -180,3 +180,19 @@ def test_the_page_offers_only_reports_that_exist_and_names_the_workbook(
     link = _download_link(client, status_url.group(1))
     file = client.get(link)
     assert file.status_code == 200 and "-workbook.xlsx" in file.headers["Content-Disposition"]
+
+
+def test_a_label_says_what_it_holds_and_of_which_product_in_the_readers_language(db: Database, tmp_path: Path) -> None:
+    """Issue 16, item 10: a label showed an unlabeled "· 55" and no product name."""
+    f = ActFactory(boxes=1, blocks=5, packs=10, products=(1001,))
+    act_id = importing.import_act(db, f.write(tmp_path / "act.json")).act_id
+    texts = {}
+    for lang in ("ru", "kk", "en"):
+        pdf = render(db, act_id, ReportKind.LABELS, ReportFormat.PDF, tmp_path / f"{lang}.pdf", lang)
+        texts[lang] = " ".join(pdf_text(pdf).split())
+    assert "· 55" not in texts["ru"]
+    assert "Marlboro Red" in texts["ru"] and "Marlboro Red" in texts["en"]
+    assert "Внутри: блоков: 5, пачек: 50" in texts["ru"]  # the box; the pallet also counts its one box
+    assert "коробов: 1, блоков: 5, пачек: 50" in texts["ru"]
+    assert "blocks: 5, packs: 50" in texts["en"] and "boxes: 1, blocks: 5, packs: 50" in texts["en"]
+    assert "блоктар: 5, қораптар: 50" in texts["kk"]

@@ -15,7 +15,7 @@ from typing import Final
 from warehouse.codes import CodeError, CodeReason
 from warehouse.layouts import from_layout
 from warehouse.messages import DEFAULT_LANG, LANGS, N_, Phrasebook, catalog
-from warehouse.vocab import Command, Level, Mode, ScanClass
+from warehouse.vocab import CONTENT_LEVELS, Command, Level, Mode, ScanClass, contents
 
 __all__ = ["COMMAND_PREFIX", "Command", "Outcome", "Reason", "ScanClass", "command_of", "opens", "sound_of"]
 
@@ -72,14 +72,10 @@ MESSAGES: Final = Phrasebook(
         "credited_pallet_inside": N_("Counted: pallet {code} (with {inside} inside)"),
         "credited_box_inside": N_("Counted: box {code} (with {inside} inside)"),
         "credited_block_inside": N_("Counted: block {code} (with {inside} inside)"),
-        # What a counted aggregate held, level by level ("5 blocks, 50 packs"): a count after the level's
-        # name, so no language has to agree a number with a noun.
+        # What a counted aggregate held, level by level ("5 blocks, 50 packs"), worded by vocab.contents.
         "credited_pallet_contents": N_("Counted: pallet {code} (inside: {contents})"),
         "credited_box_contents": N_("Counted: box {code} (inside: {contents})"),
         "credited_block_contents": N_("Counted: block {code} (inside: {contents})"),
-        "count_box": N_("boxes: {n}"),
-        "count_block": N_("blocks: {n}"),
-        "count_pack": N_("packs: {n}"),
         "opened_pallet": N_("Pallet {code} opened: scan its contents"),
         "opened_box": N_("Box {code} opened: scan its contents"),
         "opened_block": N_("Block {code} opened: scan its contents"),
@@ -131,9 +127,6 @@ def opens(mode: str, has_contents: bool, open_requested: Callable[[], bool]) -> 
     return has_contents and (mode == Mode.FULL_CHECK or open_requested())
 
 
-CONTENT_LEVELS: Final = (Level.BOX.value, Level.BLOCK.value, Level.PACK.value)  # what an aggregate may hold
-
-
 def duplicate_reason(same_code: bool, inside: bool) -> Reason:
     """Why a code already counted is a duplicate: it was scanned itself (`same_code`), everything inside
     it was (`inside`: the scan that counted it is of a code it contains), or what contains it was."""
@@ -157,11 +150,8 @@ class Outcome:
             args["error"] = _code_error(self.args, lang)
         key = self._key(args)
         if key.endswith("_contents"):
-            args["contents"] = ", ".join(
-                catalog(lang).gettext(MESSAGES.messages[f"count_{level}"]).format(n=self.args[f"inside_{level}"])
-                for level in CONTENT_LEVELS
-                if self.args.get(f"inside_{level}")
-            )
+            held = {lv.value: self.args[f"inside_{lv}"] for lv in CONTENT_LEVELS if self.args.get(f"inside_{lv}")}
+            args["contents"] = contents(held, lang)
         return catalog(lang).gettext(MESSAGES.messages[key]).format_map(args)
 
     def _key(self, args: Mapping[str, str]) -> str:

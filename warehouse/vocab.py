@@ -9,12 +9,14 @@ Models store these as typed columns, services and templates compare members, nev
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import StrEnum
 from typing import Final
 
 from warehouse.messages import N_, say
 
 __all__ = [
+    "CONTENT_LEVELS",
     "ActStatus",
     "BasisType",
     "Command",
@@ -28,6 +30,7 @@ __all__ = [
     "Role",
     "ScanClass",
     "Scope",
+    "contents",
 ]
 
 
@@ -70,6 +73,24 @@ class Level(Word):
 
 _RANK: Final = {"pallet": 3, "box": 2, "block": 1, "pack": 0}
 LEVELS: Final = tuple(Level)  # from the top down
+CONTENT_LEVELS: Final = (Level.BOX, Level.BLOCK, Level.PACK)  # what an aggregate may hold, from the top down
+
+# What an aggregate holds, level by level ("blocks: 5, packs: 50"): a count after the level's name, so no
+# language has to agree a number with a noun. The one wording of contents: receiving, labels, outgoing.
+_COUNTS: Final = {Level.BOX: N_("boxes: {n}"), Level.BLOCK: N_("blocks: {n}"), Level.PACK: N_("packs: {n}")}
+
+
+def contents(held: Mapping[str, int | str], lang: str) -> str:
+    """What an aggregate holds, in `lang`, from the top down; levels it holds none of are left out.
+
+    >>> contents({"pack": 50, "block": 5}, "ru"), contents({"box": "2"}, "en"), contents({}, "en")
+    ('блоков: 5, пачек: 50', 'boxes: 2', '')
+    """
+    return ", ".join(
+        say(_COUNTS[level], lang, n=held[level.value])
+        for level in CONTENT_LEVELS
+        if held.get(level.value) and str(held[level.value]) != "0"
+    )
 
 
 class Mode(Word):

@@ -29,12 +29,13 @@
       if (banner) { play(banner.dataset.sound); }
     }
   });
-  // Scans from hardware scanners of this station arrive only through the live stream: beep for them.
+  // Scans from hardware scanners of this station arrive only through the live stream: beep for them (a
+  // page sounds its own scans and photos from their answers).
   document.addEventListener("htmx:sseMessage", function (e) {
     if (!e.detail || e.detail.type !== "scan") { return; }
     var screen = document.querySelector(".receive");
     var row = document.querySelector("#journal tr");
-    if (screen && row && row.dataset.station === screen.dataset.station && row.dataset.source !== "browser") {
+    if (screen && row && row.dataset.station === screen.dataset.station && row.dataset.source !== "browser" && row.dataset.source !== "photo") {
       play(row.dataset.sound);
     }
     var rows = document.querySelectorAll("#journal tr");

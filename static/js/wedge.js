@@ -80,6 +80,9 @@
     function onKey(e) {
       var r = decodeKey(state, e);
       if (r === false) { return; }
+      // Tab or Enter with nothing scanned is a person's: Tab moves on to the page (a code's Take off
+      // button), as a keyboard user expects; an empty Enter submits nothing (the form's handler below).
+      if (r === "submit" && !state.text) { return; }
       e.preventDefault();
       if (r === "submit") { submit(); } else { field.value = shown(state.text); }
     }

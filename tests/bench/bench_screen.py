@@ -66,10 +66,10 @@ def main() -> int:
     committed: dict[int, float] = {}
     lock = threading.Lock()
 
-    def station(n: int) -> None:
+    def station(n: int) -> None:  # several scanners of the one station that receives the act
         mine = packs[n::STREAMS][: args.scans]
         for code in mine:
-            result = receiving.record_scan(db, act_id, ScanInput(raw=code, source="api", station=f"dock-{n}"))
+            result = receiving.record_scan(db, act_id, ScanInput(raw=code, source="api", station="dock-1"))
             with lock:
                 committed[result.scan_id] = time.time() * 1000
             time.sleep(1 / args.rate)

@@ -12,52 +12,18 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
+from tests.browser.wedge import scan_into
 from tests.conftest import LiveServer
 from tests.factories import GS, ActFactory, gtin, pack
-from warehouse import layouts
 from warehouse.db import get_db
 from warehouse.models import User
 from warehouse.services import devices
 
 pytestmark = pytest.mark.browser
 
-_KEYS = (
-    ["Backquote", *(f"Digit{d}" for d in "1234567890"), "Minus", "Equal"]
-    + [f"Key{c}" for c in "QWERTYUIOP"]
-    + ["BracketLeft", "BracketRight", "Backslash"]
-    + [f"Key{c}" for c in "ASDFGHJKL"]
-    + ["Semicolon", "Quote"]
-    + [f"Key{c}" for c in "ZXCVBNM"]
-    + ["Comma", "Period", "Slash"]
-)
-
-
-def russian_keystrokes(text: str) -> list[dict[str, object]]:
-    """What a keyboard-wedge scanner produces under a Russian layout: physical `code`, Cyrillic `key`."""
-    out: list[dict[str, object]] = []
-    for ch in text:
-        if ch == GS:
-            out.append({"code": "BracketRight", "key": "ъ", "ctrlKey": True, "shiftKey": False})
-            continue
-        shift = ch in layouts.US[1] and ch not in layouts.US[0]
-        i = layouts.US[1 if shift else 0].index(ch)
-        out.append({"code": _KEYS[i], "key": layouts.RU[1 if shift else 0][i], "ctrlKey": False, "shiftKey": shift})
-    out.append({"code": "Enter", "key": "Enter", "ctrlKey": False, "shiftKey": False})
-    return out
-
 
 def scan_with_wedge(page: Page, code: str) -> None:
-    page.get_by_label("Scan a code").focus()
-    page.evaluate(
-        """(keys) => {
-        const field = document.getElementById('scan-field');
-        for (const k of keys) {
-            field.dispatchEvent(new KeyboardEvent('keydown', {...k, bubbles: true, cancelable: true}));
-            field.dispatchEvent(new KeyboardEvent('keyup', {...k, bubbles: true, cancelable: true}));
-        }
-    }""",
-        russian_keystrokes(code),
-    )
+    scan_into(page, "Scan a code", code)
 
 
 def log_in(page: Page, url: str, username: str) -> None:
@@ -81,23 +47,25 @@ def post_api(url: str, token: str, act_id: int, scans: list[dict[str, str]]) -> 
     return results
 
 
-def test_receive_an_act_end_to_end(browser: Browser, live_server: LiveServer, artifacts: Path, tmp_path: Path) -> None:
+def test_receive_an_act_end_to_end(
+    browser: Browser, live_server_any_db: LiveServer, artifacts: Path, tmp_path: Path
+) -> None:
     f = ActFactory(number="ТА-<b>&1", pallets=1, boxes=3, blocks=2, packs=3)
     act_file = f.write(tmp_path / "act.json")
     staff = browser.new_context(viewport={"width": 1366, "height": 768}).new_page()
     watcher = browser.new_context(viewport={"width": 1920, "height": 1080}).new_page()
 
     # staff import the act through the page, with its progress, and land on the receiving screen
-    log_in(staff, live_server.url, "staff")
-    staff.goto(live_server.url + "/acts/import")
+    log_in(staff, live_server_any_db.url, "staff")
+    staff.goto(live_server_any_db.url + "/acts/import")
     staff.get_by_label("File (.json, .csv or .xlsx)").set_input_files(str(act_file))
     staff.get_by_role("button", name="Import").click()
     expect(staff.get_by_role("heading", name=re.compile("ТА-<b>&1"))).to_be_visible(timeout=15_000)
     act_id = int(staff.url.rstrip("/").split("/")[-1])
 
     # a second screen of the same act follows everything live
-    log_in(watcher, live_server.url, "lead")
-    watcher.goto(f"{live_server.url}/acts/{act_id}")
+    log_in(watcher, live_server_any_db.url, "lead")
+    watcher.goto(f"{live_server_any_db.url}/acts/{act_id}")
     expect(watcher.get_by_role("heading", name=re.compile("ТА-<b>&1"))).to_be_visible()
     watcher.wait_for_timeout(500)  # let the SSE connection open
 
@@ -111,15 +79,15 @@ def test_receive_an_act_end_to_end(browser: Browser, live_server: LiveServer, ar
 
     # a handheld terminal of this station posts to the API at the same time: a whole box and a surplus pack
     # (a handheld scans only into its own station's acts)
-    station = live_server.app.config["STATION"]
-    with live_server.app.app_context():
-        db = get_db(live_server.app)
+    station = live_server_any_db.app.config["STATION"]
+    with live_server_any_db.app.app_context():
+        db = get_db(live_server_any_db.app)
         with db.write() as s:
             owner = s.query(User).filter_by(username="staff").one()
             token = devices.issue_token(s, "tsd-1", station, owner)
     surplus = pack(gtin(1001), 999_999)
     results = post_api(
-        live_server.url,
+        live_server_any_db.url,
         token,
         act_id,
         [{"code": f.codes["box"][0], "scan_id": "tsd-1-0001"}, {"code": surplus, "scan_id": "tsd-1-0002"}],
@@ -139,11 +107,11 @@ def test_receive_an_act_end_to_end(browser: Browser, live_server: LiveServer, ar
     staff.on("dialog", lambda dialog: dialog.accept())
     staff.get_by_role("button", name="End receiving").click()
     expect(staff.get_by_text("Receiving ended")).to_be_visible()
-    assert staff.request.get(f"{live_server.url}/acts/{act_id}/review").status == 403
+    assert staff.request.get(f"{live_server_any_db.url}/acts/{act_id}/review").status == 403
 
     # the lead resolves the missing boxes and the surplus, then decides
     lead = watcher
-    lead.goto(f"{live_server.url}/acts/{act_id}/review")
+    lead.goto(f"{live_server_any_db.url}/acts/{act_id}/review")
     expect(lead.get_by_role("heading", level=1, name=re.compile("Discrepancies"))).to_be_visible()
     lines = lead.locator("tr.line")
     expect(lines).to_have_count(3)  # two missing boxes, one surplus pack
@@ -168,7 +136,7 @@ def test_receive_an_act_end_to_end(browser: Browser, live_server: LiveServer, ar
     expect(lead.get_by_text("<not> on the truck")).to_be_visible()
 
     audit = lead.context.new_page()
-    audit.goto(f"{live_server.url}/acts/{act_id}/audit")
+    audit.goto(f"{live_server_any_db.url}/acts/{act_id}/audit")
     expect(audit.get_by_text("act.decided")).to_be_visible()
     expect(audit.get_by_text(re.compile("audit chain verifies")).first).to_be_visible()
     audit.screenshot(path=str(artifacts / "audit-1920.png"), full_page=True)

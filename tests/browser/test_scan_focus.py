@@ -13,7 +13,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
-from tests.browser.test_receiving_flow import log_in, russian_keystrokes
+from tests.browser.test_receiving_flow import log_in
+from tests.browser.wedge import type_at
 from tests.conftest import LiveServer
 from tests.factories import ActFactory
 from warehouse.db import get_db
@@ -28,27 +29,13 @@ def _scans(server: LiveServer) -> int:
         return int(s.execute(select(func.count()).select_from(Scan)).scalar_one())
 
 
-def _type_at(page: Page, selector: str, code: str) -> None:
-    """A keyboard-wedge scanner under a Russian layout typing into whatever element has the focus."""
-    page.evaluate(
-        """([selector, keys]) => {
-        const target = document.querySelector(selector);
-        for (const k of keys) {
-            target.dispatchEvent(new KeyboardEvent('keydown', {...k, bubbles: true, cancelable: true}));
-            target.dispatchEvent(new KeyboardEvent('keyup', {...k, bubbles: true, cancelable: true}));
-        }
-    }""",
-        [selector, russian_keystrokes(code)],
-    )
-
-
 def test_scans_reach_the_act_wherever_the_focus_is(page: Page, live_server: LiveServer, tmp_path: Path) -> None:
     f = ActFactory(number="ТА-FOCUS", pallets=1, boxes=2, blocks=2, packs=2)
     act_id = importing.import_act(get_db(live_server.app), f.write(tmp_path / "act.json")).act_id
     log_in(page, live_server.url, "staff")
     page.goto(f"{live_server.url}/acts/{act_id}")
     page.get_by_role("heading", name="ТА-FOCUS").click()  # the focus leaves the scan field
-    _type_at(page, "h1", f.codes["box"][0])
+    type_at(page, "h1", f.codes["box"][0])
     expect(page.locator("#result")).to_contain_text("Counted", timeout=10_000)
     assert _scans(live_server) == 1
 
@@ -65,7 +52,7 @@ def test_scans_reach_the_act_wherever_the_focus_is(page: Page, live_server: Live
 
     # back outside any text field, the next scan is recorded too
     page.get_by_role("heading", name="ТА-FOCUS").click()
-    _type_at(page, "h1", f.codes["box"][1])
+    type_at(page, "h1", f.codes["box"][1])
     expect(page.locator("#result")).to_contain_text(f.codes["box"][1], timeout=10_000)
     assert _scans(live_server) == 2
 
@@ -73,7 +60,7 @@ def test_scans_reach_the_act_wherever_the_focus_is(page: Page, live_server: Live
     other = page.context.new_page()
     other.goto(live_server.url + "/acts")
     other.get_by_role("button", name="Log out").click()
-    _type_at(page, "h1", f.codes["pallet"][0])
+    type_at(page, "h1", f.codes["pallet"][0])
     expect(page.locator("#result")).to_contain_text("Nothing was changed.", timeout=10_000)  # and why
     expect(page.locator("body")).to_have_attribute("data-last-sound", "error")
     assert page.url.endswith(f"/acts/{act_id}") and _scans(live_server) == 2

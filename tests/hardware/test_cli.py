@@ -114,3 +114,45 @@ def test_list_refuses_a_bad_configuration(tmp_path: Path) -> None:
     path.write_text(json.dumps({"evdev": {"allow": [{"vendr": "0c2e"}]}}))
     result = CliRunner().invoke(scanners_cli, ["list", "--config", str(path)])
     assert result.exit_code == 1 and "unknown setting 'vendr'" in result.stderr
+
+
+def test_decode_images_prints_every_symbol_with_its_parse(tmp_path: Path) -> None:
+    """`scanners decode --image FILE...`: one JSON object per symbol, the photos in order; a photo with no
+    symbol and a file that is no image are said on stderr and make the exit code 1, the rest still printed."""
+    from PIL import Image
+
+    from tests.hardware.test_image import BRACKETED, photo, symbol
+
+    block = photo((symbol(BRACKETED, gs1=True, scale=5), (100, 80)))
+    block.save(tmp_path / "block.png")
+    packs = ["04600439931256JgXJ5.T1120AbC9", "04600439931256JgXJ5.U1120AbC9"]
+    photo(*((symbol(p, gs1=False, scale=5), (60 + 400 * k, 300)) for k, p in enumerate(packs))).save(
+        tmp_path / "packs.jpg", quality=92
+    )
+    result = CliRunner().invoke(
+        scanners_cli, ["decode", "--image", str(tmp_path / "block.png"), str(tmp_path / "packs.jpg")]
+    )
+    assert result.exit_code == 0, result.stderr
+    out = lines(result.stdout)
+    assert [(o["file"], o["text"], o["symbology"], o["kind"], o["error"]) for o in out] == [
+        (str(tmp_path / "block.png"), BLOCK, "]d2", "block", None),
+        (str(tmp_path / "packs.jpg"), packs[0], "]d1", "pack", None),
+        (str(tmp_path / "packs.jpg"), packs[1], "]d1", "pack", None),
+    ]
+    assert out[0]["identity"] == "010460043993125621JgXJ5.T" and out[1]["identity"] == packs[0][:21]
+
+    Image.new("L", (640, 480), 200).save(tmp_path / "empty.png")
+    (tmp_path / "notes.png").write_text("not a picture")
+    result = CliRunner().invoke(
+        scanners_cli,
+        ["decode", "--image", str(tmp_path / "empty.png"), str(tmp_path / "notes.png"), str(tmp_path / "block.png")],
+    )
+    assert result.exit_code == 1
+    assert [o["text"] for o in lines(result.stdout)] == [BLOCK]
+    assert "empty.png: no Data Matrix found" in result.stderr and "notes.png: not an image" in result.stderr
+
+
+def test_decode_wants_one_kind_of_input(tmp_path: Path) -> None:
+    assert CliRunner().invoke(scanners_cli, ["decode", "--image"]).exit_code != 0
+    wrong = CliRunner().invoke(scanners_cli, ["decode", str(tmp_path / "a.png")])
+    assert wrong.exit_code != 0 and "--image" in wrong.stderr

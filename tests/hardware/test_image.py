@@ -1,4 +1,5 @@
-"""Data Matrix from images: symbols written by zxing-cpp, read back by our libdmtx FNC1 path."""
+"""Data Matrix from images: symbols written by zxing-cpp, read back by zxing-cpp (the decoder) and by our
+libdmtx FNC1 path (the fallback), in photo-like frames: rotated, inverse, mirrored, tiny, several at once."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import time
 
 import pytest
 import zxingcpp
-from PIL import Image, ImageOps
+from PIL import Image, ImageFilter, ImageOps
 
-from hardware.image import ImageDecodeError, decode_image
+from hardware.image import ImageDecodeError, _read_libdmtx, decode_image, read_symbols
 from hardware.image import dmtx as pylibdmtx  # imported there with its distutils warning silenced
 
 BLOCK = "010460043993125621JgXJ5.T\x1d8005112000\x1d930001"
@@ -28,8 +29,17 @@ def symbol(content: str, *, gs1: bool, scale: int = 6, quiet: bool = True) -> Im
 def test_gs1_symbol_keeps_its_separators() -> None:
     [scan] = decode_image(symbol(BRACKETED, gs1=True), device="image:webcam")
     assert scan.text == BLOCK  # GS between fields, no leading FNC1
-    assert scan.raw == b"\x1d" + BLOCK.encode()  # libdmtx's bytes: the leading GS is the GS1 flag
+    assert scan.raw == b"\x1d" + BLOCK.encode()  # the evidence: a leading GS is the GS1 flag
     assert (scan.source, scan.device, scan.terminator, scan.complete) == ("image", "image:webcam", None, True)
+    assert scan.symbology == "]d2"
+
+
+def test_the_fallback_reads_gs1_too() -> None:
+    """libdmtx, for a photo zxing-cpp found nothing in, keeps the separators and tells GS1 from plain."""
+    [gs1] = _read_libdmtx(symbol(BRACKETED, gs1=True), 1000, 4)
+    [plain] = _read_libdmtx(symbol("00487012345678901235", gs1=False), 1000, 4)
+    assert (gs1.text, gs1.symbology, gs1.reader) == (BLOCK, "]d2", "libdmtx")
+    assert (plain.text, plain.symbology) == ("00487012345678901235", "]d1")
 
 
 def test_plain_pylibdmtx_would_lose_the_separators() -> None:
@@ -73,4 +83,52 @@ def test_not_an_image_and_too_large() -> None:
     with pytest.raises(ImageDecodeError, match="not an image"):
         decode_image(b"%PDF-1.7 nope")
     with pytest.raises(ImageDecodeError, match="too large"):
-        decode_image(Image.new("L", (8000, 6000)), max_pixels=40_000_000)
+        read_symbols(Image.new("L", (8000, 6000)), max_pixels=40_000_000)
+
+
+def photo(*symbols: tuple[Image.Image, tuple[int, int]], size: tuple[int, int] = (1200, 900)) -> Image.Image:
+    """A 1 MP grey frame, slightly blurred, with the symbols pasted where given."""
+    frame = Image.new("L", size, 175)
+    for img, at in symbols:
+        frame.paste(img, at)
+    return frame.filter(ImageFilter.GaussianBlur(0.7))
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["plain", "rotated", "inverse", "mirrored", "tiny"],
+)
+def test_a_block_in_a_photo_however_it_is_taken(name: str) -> None:
+    sym = symbol(BRACKETED, gs1=True, scale=2 if name == "tiny" else 6)
+    if name == "rotated":
+        sym = sym.rotate(23, expand=True, fillcolor=255)
+    frame = photo((sym, (420, 260)))
+    if name == "inverse":
+        frame = ImageOps.invert(frame)  # light modules on a dark pack
+    if name == "mirrored":
+        frame = ImageOps.mirror(frame)
+    started = time.monotonic()
+    [found] = read_symbols(frame, fallback=False)
+    assert (found.text, found.symbology, found.reader) == (BLOCK, "]d2", "zxing-cpp")
+    assert time.monotonic() - started < 0.3
+
+
+def test_the_packs_of_an_open_block_in_one_photo() -> None:
+    packs = [f"0487000001001{k % 10}Ab{k:05d}AbC1xY=9" for k in range(10)]
+    frame = photo(
+        *((symbol(p, gs1=False, scale=5), (40 + (k % 5) * 230, 100 + (k // 5) * 350)) for k, p in enumerate(packs))
+    )
+    found = read_symbols(frame)
+    assert [s.text for s in found] == packs  # each once, top to bottom and left to right
+    assert {s.symbology for s in found} == {"]d1"}
+
+
+def test_a_png_from_a_phone_stands_as_taken() -> None:
+    """A phone stores its photo sideways with an EXIF orientation; the symbol is read either way."""
+    frame = photo((symbol(BRACKETED, gs1=True, scale=4), (300, 200))).rotate(90, expand=True)
+    buf = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 6  # Orientation: rotate 90° clockwise to view
+    frame.save(buf, format="JPEG", exif=exif, quality=90)
+    [found] = read_symbols(buf.getvalue())
+    assert found.text == BLOCK

@@ -34,6 +34,8 @@ EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         "changed": {},
         "added": {"level": Level.PACK, "code": PACK},
         "added_with_contents": {"level": Level.BOX, "code": BOX, "inside": 60},
+        "added_contents": {"level": Level.BOX, "code": BOX, "contents": "5 / 50"},
+        "removed_contents": {"level": Level.PALLET, "code": PALLET, "contents": "40 / 400 / 2000"},
         "removed": {"level": Level.PACK, "code": PACK},
         "removed_with_contents": {"level": Level.PALLET, "code": PALLET, "inside": 2_460},
         "empty": {},

@@ -40,7 +40,7 @@ def test_remove_last_takes_off_this_stations_codes_newest_first(station: Flask, 
 
     off = shipping.scan(db, act, LAST, station="dock-1")
     assert (off.scan_class, off.reason, off.args["code"]) == ("removed", "removed", box[2])
-    assert off.message("en") == f"Taken off the act: Box {box[2]} (with 6 inside)"
+    assert off.message("en") == f"Taken off the act: Box {box[2]} (inside: blocks: 2, packs: 4)"
     assert shipping.scan(db, act, LAST, station="dock-1").args["code"] == box[0]  # scanned again: the one before
     nothing = shipping.scan(db, act, LAST, station="dock-1")
     assert (nothing.added, nothing.reason) == (False, "nothing_to_remove")

@@ -105,11 +105,13 @@ def test_opening_and_taking_off(wholesaler: Flask, tmp_path: Path) -> None:
     with refused(stock.StockError, "not_an_aggregate"):
         stock.open_aggregate(db, f.codes["pack"][0])
     assert shipping.add_code(db, act, block[0]).codes == 3
-    assert shipping.add_code(db, act, box[1]).codes == 7
+    added = shipping.add_code(db, act, box[1])
+    assert added.codes == 7  # what it holds, level by level (issue 16, item 10), not "with 6 inside"
+    assert added.message("ru") == f"Добавлено: Короб {box[1]} (внутри: блоков: 2, пачек: 4)"
     taken = shipping.remove_code(db, act, f.codes["block"][2])
     assert taken.reason == "remove_parent" and not taken.added
     off = shipping.remove_code(db, act, box[1])
-    assert off.added and off.message("en") == f"Taken off the act: Box {box[1]} (with 6 inside)"
+    assert off.added and off.message("en") == f"Taken off the act: Box {box[1]} (inside: blocks: 2, packs: 4)"
     assert shipping.remove_code(db, act, box[1]).reason == "not_on_act"
     with db.read() as s:
         view = stock.find(s, box[1])
@@ -194,7 +196,7 @@ def test_new_act_checks_the_receiver(wholesaler: Flask) -> None:
     with refused(ShippingError, "bad_bin") as e:
         new(wholesaler, bin="123456789012")
     assert e.value.message("en") == (
-        "БИН/ИИН 123456789012 is not valid: 12 digits with a correct check digit are needed"
+        "BIN/IIN 123456789012 is not valid: 12 digits with a correct check digit are needed"
     )
     with refused(ShippingError, "own_bin"):
         new(wholesaler, bin=WHOLESALER_BIN)

@@ -8,11 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.conftest import Auth
 from tests.shipping.conftest import SHOP_BIN, Stations, settings, signer, stocked
 from tests.signing.pki import PASSWORD, minted
+from warehouse.db import get_db
 from warehouse.events import Event, broker
 from warehouse.services import importing, receiving, shipping
 from warehouse.services import signing as signing_service
@@ -79,6 +81,15 @@ def test_ship_from_the_pages(stations: Stations, tmp_path: Path) -> None:
     totals = client.get(f"/ship/{act_id}/totals").get_data(as_text=True)
     assert "<html" not in totals and 'id="totals"' in totals
     gtin = f.codes["block"][0][2:16]
+    refused = client.post(f"/ship/{act_id}/prices", data={f"price:{gtin}:block": "11,2,0"}, headers=htmx)
+    # What the save answers goes beside the table, out of band: a live update of the table never takes it away.
+    body = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and '<div id="prices-note" hx-swap-oob="true">' in body
+    assert 'data-testid="prices-error"' in body and 'value="11,2,0"' in body  # what was typed stays
+    assert shipping.act_summary(stations.a, act_id).totals.amount == 0
+    saved = client.post(f"/ship/{act_id}/prices", data={f"price:{gtin}:block": "1120,00"}, headers=htmx)
+    assert saved.status_code == 200 and 'data-testid="prices-saved"' in saved.get_data(as_text=True)
+    assert shipping.act_summary(stations.a, act_id).totals.amount == 112_000
     client.post(f"/ship/{act_id}/prices", data={f"price:{gtin}:block": "1120,00", "csrf_token": token(client, url)})
     assert shipping.act_summary(stations.a, act_id).totals.amount == 112_000
 
@@ -206,3 +217,39 @@ def test_ship_signed_with_ncalayer(stations: Stations, tmp_path: Path) -> None:
     assert signed.status_code == 302 and signed.headers["Location"].endswith(f"/ship/{out.id}")
     assert shipping.act_summary(stations.a, out.id).act.status == "signed"
     assert "The act is signed" in client.get(f"/ship/{out.id}").get_data(as_text=True)
+
+
+def test_a_photo_puts_its_codes_on_the_draft(wholesaler: Flask, tmp_path: Path) -> None:
+    """Issue 17, item 2: the outgoing screen's Photo button; each code in the photo goes the way of a scan
+    (a pallet on the act, the same pallet again refused), nothing when the photo shows no code."""
+    from tests.web.test_photos import jpeg
+
+    db = get_db(wholesaler)
+    f = stocked(db, tmp_path, pallets=2, boxes=1, blocks=1, packs=1)
+    draft = shipping.new_act(
+        db, receiver_bin=SHOP_BIN, receiver_name="Магазин", sender=shipping.company(wholesaler.config)
+    )
+    client = wholesaler.test_client()
+    Auth(client).login("lead")
+    url = f"/ship/{draft.id}"
+    page = client.get(url).get_data(as_text=True)
+    assert f"/ship/{draft.id}/photo" in page and 'capture="environment"' in page
+    headers = {"HX-Request": "true", "X-CSRFToken": token(client, url)}
+
+    def send(data: bytes) -> tuple[int, str]:
+        r = client.post(
+            f"{url}/photo",
+            data={"photo": (io.BytesIO(data), "p.jpg")},
+            content_type="multipart/form-data",
+            headers=headers,
+        )
+        return r.status_code, r.get_data(as_text=True)
+
+    status, body = send(jpeg(f.codes["pallet"][0], f.codes["pallet"][1]))
+    assert status == 200 and body.count('data-class="added"') == 2 and 'data-sound="ok"' in body, body
+    assert shipping.act_summary(db, draft.id).totals.codes == 2 * (1 + 1 + 1 + 1)
+    status, body = send(jpeg(f.codes["pallet"][0]))
+    assert status == 200 and 'data-sound="error"' in body and 'data-class="added"' not in body
+    status, body = send(b"GIF89a not really")
+    assert status == 422 and 'data-sound="error"' in body
+    assert shipping.act_summary(db, draft.id).totals.codes == 8

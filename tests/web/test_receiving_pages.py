@@ -136,7 +136,9 @@ def test_staff_closes_but_only_a_lead_decides(app: Flask, client: FlaskClient, a
     page = client.get(f"/acts/{act_id}/review").get_data(as_text=True)
     assert "status-decided" in page
     audit_page = client.get(f"/acts/{act_id}/audit").get_data(as_text=True)
-    assert "act.decided" in audit_page and "act.closed" in audit_page and "line.resolved" in audit_page
+    # each action in the reader's language (issue 16, item 4), not its key ("act.decided")
+    assert "Решение записано" in audit_page and "Приёмка завершена" in audit_page and "act.decided" not in audit_page
+    assert "Принято решение по строке расхождения" in audit_page
     assert "comment: box &lt;not&gt; delivered" in audit_page  # read as text, escaped, not as JSON
 
 

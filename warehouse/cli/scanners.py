@@ -18,10 +18,12 @@ from flask.cli import ScriptInfo
 from hardware.config import ScannerConfig, ScannerConfigError
 from hardware.decoder import DecoderConfig
 from hardware.discovery import DeviceInfo, list_devices
+from hardware.image import ImageDecodeError, read_symbols
 from hardware.replay import RECORD_SIZE, ReplayError, replay_file
 from hardware.scan import Scan
 from hardware.serial_decoder import DEFAULT_TERMINATORS, SerialDecoder, parse_terminator
-from warehouse.cli.common import CliError
+from warehouse import codes
+from warehouse.cli.common import CliError, cli_lang
 from warehouse.station.routing import Binding
 
 scanners_cli = click.Group("scanners", help="Barcode scanners: recordings and devices.")
@@ -67,6 +69,10 @@ def scan_json(scan: Scan) -> dict[str, Any]:
     help="terminator key (evdev, e.g. KEY_ENTER) or bytes (serial: CR, LF, CRLF, 0x..); repeatable",
 )
 @click.option("--strict", is_flag=True, help="fail on a truncated trailing record instead of ignoring it")
+@click.option(
+    "--image", "image", is_flag=True, help="FILE... are photos: every Data Matrix in each, one JSON object a symbol"
+)
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 def decode_cmd(
     evdev_file: Path | None,
     serial_file: Path | None,
@@ -74,10 +80,20 @@ def decode_cmd(
     gs_key: str | None,
     terminators: tuple[str, ...],
     strict: bool,
+    image: bool,
+    files: tuple[Path, ...],
 ) -> None:
-    """Decode a recording through the live readers' decoder; one JSON object per scan."""
+    """Decode a recording through the live readers' decoder (one JSON object per scan), or photos with
+    --image FILE... (one JSON object per symbol: file, text, symbology and the code's parse)."""
+    if image:
+        if evdev_file is not None or serial_file is not None or not files:
+            raise CliError("give photos: --image FILE [FILE ...]")
+        _decode_images(files)
+        return
+    if files:
+        raise CliError(f"unexpected argument {files[0]}: photos need --image")
     if (evdev_file is None) == (serial_file is None):
-        raise CliError("give one recording: --evdev FILE or --serial FILE")
+        raise CliError("give one recording: --evdev FILE or --serial FILE, or photos: --image FILE ...")
     try:
         if evdev_file is not None:
             scans = _decode_evdev(evdev_file, timeout_ms, gs_key, terminators, strict)
@@ -90,6 +106,41 @@ def decode_cmd(
         raise CliError(str(exc)) from exc
     for scan in scans:
         click.echo(json.dumps(scan_json(scan)))
+
+
+def _decode_images(files: tuple[Path, ...]) -> None:
+    """Every symbol of every photo, in order; a photo that cannot be read, or shows none, is said on stderr
+    and makes the exit code 1 once all are done (the others are still printed)."""
+    language = cli_lang()
+    failed = 0
+    for path in files:
+        try:
+            symbols = read_symbols(path.read_bytes())
+        except OSError as exc:
+            click.echo(f"{path}: cannot read: {exc.strerror}", err=True)
+            failed += 1
+            continue
+        except ImageDecodeError as exc:
+            click.echo(f"{path}: {exc}", err=True)
+            failed += 1
+            continue
+        if not symbols:
+            click.echo(f"{path}: no Data Matrix found", err=True)
+            failed += 1
+        for symbol in symbols:
+            parsed = codes.parse(symbol.text)
+            record = {
+                "file": str(path),
+                "text": symbol.text,
+                "symbology": symbol.symbology,
+                "reader": symbol.reader,
+                "kind": parsed.kind.value,
+                "identity": parsed.identity,
+                "error": parsed.error.message(language) if parsed.error else None,
+            }
+            click.echo(json.dumps(record, ensure_ascii=False))
+    if failed:
+        raise SystemExit(1)
 
 
 def _decode_evdev(

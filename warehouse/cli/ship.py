@@ -28,7 +28,7 @@ ship_cli = click.Group("ship", help="Outgoing transfer acts.")
 
 
 @ship_cli.command("new")
-@click.option("--receiver", "receiver_bin", required=True, help="the receiver's 12-digit БИН/ИИН")
+@click.option("--receiver", "receiver_bin", required=True, help="the receiver's 12-digit BIN/IIN")
 @click.option("--name", required=True, help="the receiver's name")
 @click.option("--basis", multiple=True, help="basis document TYPE:NUMBER[:YYYY-MM-DD], e.g. ESF:KZ-123")
 @click.option("--turnover", default="sale", show_default=True, type=click.Choice(list(shipping.TURNOVERS)))

@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from reports import excel, pdf
@@ -36,7 +36,7 @@ from reports.texts import Lang
 from warehouse.db import Database
 from warehouse.models import Act, ActCode, ActCounter, Decision, LineResolution, SignedDocument, User
 from warehouse.services import receiving, review, signing
-from warehouse.vocab import Direction, DiscrepancyKind, Level
+from warehouse.vocab import CONTENT_LEVELS, Direction, DiscrepancyKind, Level
 
 
 class ReportKind(StrEnum):
@@ -261,15 +261,36 @@ def _gtin_of(code: str) -> str | None:
 
 
 def label_items(s: Session, act: Act) -> Iterator[LabelItem]:
-    """A label per pallet and box, in the order of the act's tree."""
+    """A label per pallet and box, in the order of the act's tree: what it holds level by level, and of
+    which product (one range of the tree per label: a label sheet is made for the few aggregates of one act)."""
     stmt = (
-        select(ActCode.code, ActCode.level, ActCode.pos, ActCode.last)
+        select(ActCode.code, ActCode.level, ActCode.pos, ActCode.last, ActCode.name)
         .where(ActCode.act_id == act.id, ActCode.level.in_((Level.PALLET, Level.BOX)))
         .order_by(ActCode.pos)
     )
-    for code, level, pos, last in s.execute(stmt):
-        inside = (last - pos) if pos is not None and last is not None else None
-        yield LabelItem(code=code, level=level, caption=f"{act.number} · {inside}" if inside else act.number)
+    for code, level, pos, last, name in s.execute(stmt).all():
+        held: dict[str, int] = {}
+        names: list[str] = [name] if name else []
+        if pos is not None and last is not None and last > pos:
+            inside = (ActCode.act_id == act.id, ActCode.pos > pos, ActCode.pos <= last)
+            for lv, n in s.execute(select(ActCode.level, func.count()).where(*inside).group_by(ActCode.level)):
+                held[str(lv)] = n
+            if not names:
+                found = s.execute(
+                    select(ActCode.name).where(*inside, ActCode.name.is_not(None)).distinct().limit(_LABEL_NAMES + 1)
+                ).scalars()
+                names = sorted(n for n in found if n)
+        product = ", ".join(names[:_LABEL_NAMES]) + (" …" if len(names) > _LABEL_NAMES else "")
+        yield LabelItem(
+            code=code,
+            level=level,
+            caption=act.number,
+            product=product,
+            contents=tuple((lv.value, held[lv.value]) for lv in CONTENT_LEVELS if held.get(lv.value)),
+        )
+
+
+_LABEL_NAMES: Final = 3  # product names a label lists; a mixed pallet's label then says "…"
 
 
 def code_rows(s: Session, act: Act) -> Iterator[CodeRow]:

@@ -24,17 +24,33 @@ JOURNAL_ROWS = 30
 
 @dataclass(frozen=True)
 class Receiving:
-    """An incoming act as it is now, with its counters."""
+    """An incoming act as it is now, with its counters and the aggregate last opened on it."""
 
     act: Act
     summary: receiving.Summary
+    opened: tree.Opened | None = None  # shown while the act is received; None once receiving ended
+
+    @property
+    def complete(self) -> bool:
+        """Every declared code is counted: the act is ready for the lead (surplus is the lead's to judge)."""
+        return self.summary.complete and any(c.expected for c in self.summary.levels.values())
 
 
-def receiving_state(db: Database, act_id: int) -> Receiving | None:
-    """The act and its counters read together (None when there is no such act)."""
+def receiving_state(db: Database, act_id: int, opened_id: int | None = None) -> Receiving | None:
+    """The act, its counters and the aggregate `opened_id` (see `last_opened`) read together (None when
+    there is no such act)."""
     with db.read() as s:
         act = acts.visible(s.get(Act, act_id))
-        return Receiving(act, receiving.summary(s, act)) if act is not None else None
+        if act is None:
+            return None
+        shown = tree.opened(s, act.id, opened_id) if act.status in receiving.OPEN_STATUSES else None
+        return Receiving(act, receiving.summary(s, act), shown)
+
+
+def last_opened(db: Database, act_id: int) -> int | None:
+    """The act code of the aggregate last opened on the act (a screen asks once, then follows its scans)."""
+    with db.read() as s:
+        return tree.last_opened(s, act_id)
 
 
 @dataclass(frozen=True)
@@ -42,6 +58,11 @@ class JournalEntry:
     scan: Scan
     station: str  # "" when unknown
     user: str
+
+    @property
+    def opens(self) -> int | None:
+        """The act code this scan opened, if it opened an aggregate."""
+        return tree.opened_by(self.scan)
 
 
 def journal(db: Database, act_id: int, after: int = 0, limit: int = JOURNAL_ROWS) -> list[JournalEntry]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
-from warehouse.models import ActCode
+from warehouse.matching import Reason
+from warehouse.models import ActCode, Scan
+from warehouse.vocab import LEVELS
 
 MAX_CHILDREN = 200
 
@@ -55,3 +57,65 @@ def children(s: Session, act_id: int, parent_id: int | None, limit: int = MAX_CH
     ]
     total = s.execute(select(func.count()).where(ActCode.act_id == act_id, parent_filter)).scalar_one()
     return Branch(nodes, max(0, total - len(nodes)))
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """An aggregate scanned open (full check, or OPEN in trusted mode): what of its contents is counted,
+    level by level, for the panel that stays on the receiving screen until it is complete or another is
+    opened. `around` are the aggregates holding it, outermost first, each with its own counts."""
+
+    code: str
+    level: str
+    levels: list[tuple[str, int, int]]  # (level, credited, declared) of its contents, top level first
+    around: list[Opened]
+
+    @property
+    def complete(self) -> bool:
+        return all(credited == declared for _level, credited, declared in self.levels)
+
+
+_LAST_OPENED = (
+    select(Scan.act_code_id)
+    .where(Scan.act_id == bindparam("act_id"), Scan.reason == Reason.OPENED.value, Scan.act_code_id.is_not(None))
+    .order_by(Scan.id.desc())
+    .limit(1)
+)
+
+
+def last_opened(s: Session, act_id: int) -> int | None:
+    """The act code of the act's latest scan that opened an aggregate (None: none was opened). It reads the
+    journal backwards, so a screen asks once and then follows the scans it is sent (`opened_by`)."""
+    found: int | None = s.connection().execute(_LAST_OPENED, {"act_id": act_id}).scalar()
+    return found
+
+
+def opened_by(scan: Scan) -> int | None:
+    """The act code this journal row opened (the one `opened` shows from then on); None if it opened none."""
+    return scan.act_code_id if scan.reason == Reason.OPENED.value else None
+
+
+_LEVEL_ORDER = {level.value: k for k, level in enumerate(LEVELS)}
+
+
+def opened(s: Session, act_id: int, code_id: int | None, *, around: bool = True) -> Opened | None:
+    """The aggregate `code_id` (an opened one, from `last_opened`) with the counts of its contents, and of
+    the aggregates holding it; None when there is none or it holds nothing."""
+    code = s.get(ActCode, code_id) if code_id is not None else None
+    if code is None or code.act_id != act_id or code.pos is None or code.last is None or code.last <= code.pos:
+        return None
+    rows = s.execute(
+        select(ActCode.level, func.count(ActCode.credited_scan_id), func.count())
+        .where(ActCode.act_id == act_id, ActCode.pos > code.pos, ActCode.pos <= code.last)
+        .group_by(ActCode.level)
+    ).all()
+    levels = sorted(((str(lv), int(c), int(n)) for lv, c, n in rows), key=lambda r: _LEVEL_ORDER.get(r[0], 9))
+    holders: list[Opened] = []
+    parent_id = code.parent_id
+    while around and parent_id is not None:
+        holder = opened(s, act_id, parent_id, around=False)
+        parent = s.get(ActCode, parent_id)
+        if holder is not None:
+            holders.insert(0, holder)
+        parent_id = parent.parent_id if parent is not None else None
+    return Opened(code.code, code.level, levels, holders)

@@ -15,9 +15,11 @@ from typing import Any, BinaryIO, Final
 
 import ijson
 
+from warehouse.transfer_act import json_errors
 from warehouse.transfer_act.data import RANK, ActHeader, ActLine
 from warehouse.transfer_act.fields import LineBuilder
 from warehouse.transfer_act.header import HEADER_KEYS, build_header
+from warehouse.transfer_act.long_tokens import FIELD_LIMITS, find_long_token
 from warehouse.transfer_act.problems import Problem, ProblemList, Reason, show, wrong_type
 from warehouse.transfer_act.reader import ActReader
 
@@ -156,6 +158,9 @@ class JsonActReader(ActReader):
             surrogate = _lone_surrogate(self.path)
             if surrogate is not None:
                 return None, [surrogate], True
+            long_token = find_long_token(self.path)
+            if long_token is not None:
+                return None, [long_token], True
             with _open(self.path) as f:
                 events = ijson.basic_parse(f, buf_size=_BUF)
                 first, _ = _next(events)
@@ -188,7 +193,7 @@ class JsonActReader(ActReader):
                         problems.add(Problem(show(key), Reason.UNKNOWN_FIELD, show(key)))
                         _skip(events, ev)
         except _JSON_ERRORS as e:
-            return None, [*problems.as_list(), _json_error(e)], True
+            return None, [*problems.as_list(), _json_error(self.path, e)], True
         if not seen_products:
             problems.add(Problem("products", Reason.MISSING_FIELD, "products"))
         header = build_header(values, lambda path: path, problems)
@@ -228,16 +233,19 @@ class JsonActReader(ActReader):
                 for _ in events:  # trailing garbage or a truncated end is an error too
                     pass
         except _JSON_ERRORS as e:
-            problems.add(_json_error(e))
+            problems.add(_json_error(self.path, e))
 
 
-def _json_error(e: Exception) -> Problem:
+def _json_error(path: Path, e: Exception) -> Problem:
+    """The parser's error in our words, located where it can be (the parser's own text is never shown)."""
     if isinstance(e, UnicodeDecodeError):
         return Problem("file", Reason.ENCODING, f"byte {e.start}")
     if isinstance(e, OSError):
         return Problem("file", Reason.UNREADABLE_FILE, e.strerror or str(e))
-    text = str(e).strip() or type(e).__name__
-    return Problem("file", Reason.MALFORMED, show(text.replace("\n", " "), 300))
+    try:
+        return json_errors.locate(path, lambda: _open(path), e)
+    except OSError as again:
+        return Problem("file", Reason.UNREADABLE_FILE, again.strerror or str(again))
 
 
 class _Frame:
@@ -293,7 +301,7 @@ class _JsonWalk:
                 if val in scalars and ev not in containers and val not in fields and not frame.line_done:
                     fields[val] = value
                     continue
-                self._key(frame, val, ev, events)
+                self._key(frame, val, ev, events, value)
             elif ev == "end_map":
                 frame = stack.pop()
                 if frame.line_done or frame.buffer is not None or self.buffering:
@@ -333,7 +341,7 @@ class _JsonWalk:
                 yield from ready
                 ready.clear()
 
-    def _key(self, frame: _Frame, key: str, ev: str, events: Iterator[tuple[str, Any]]) -> None:
+    def _key(self, frame: _Frame, key: str, ev: str, events: Iterator[tuple[str, Any]], value: Any = None) -> None:
         """A key the fast path did not take: a duplicate, a wrong type, a late field, children, unknown."""
         if key in _PRODUCT_SCALARS:
             if key in frame.fields:
@@ -343,6 +351,12 @@ class _JsonWalk:
                 frame.fields[key] = None
             else:
                 self.problems.add(Problem(frame.path, Reason.FIELD_AFTER_CHILDREN, key))
+                limit = FIELD_LIMITS.get(key)
+                if limit is not None and isinstance(value, str) and len(value) > limit:  # wrong twice: say both
+                    detail = f"{key}: {len(value)} > {limit}"
+                    self.problems.add(
+                        Problem(frame.path, Reason.TOO_LONG, detail, (("field", key), ("max", str(limit))))
+                    )
             _skip(events, ev)
         elif key == "children":
             if frame.has_children:

@@ -42,6 +42,7 @@ class Reason(StrEnum):
     UNPACKS_TOO_LARGE = "unpacks_too_large"
     PACKED_TOO_TIGHT = "packed_too_tight"
     OUT_OF_MEMORY = "out_of_memory"
+    TEXT_TOO_LONG = "text_too_long"
     # fields, columns, rows
     MISSING_FIELD = "missing_field"
     MISSING_COLUMN = "missing_column"
@@ -88,6 +89,23 @@ ACT_FILE: Final = Phrasebook(
         Reason.EMPTY_FILE: N_("The file is empty"),
         Reason.ENCODING: N_("The file is not UTF-8 text ({detail})"),
         Reason.MALFORMED: N_("The file is damaged or not in the expected form: {detail}"),
+        # A broken JSON file, located by json_errors (where it stopped is the problem's location)
+        "malformed.ends_object": N_("The file ends in the middle of an object {{…}}: it was cut short"),
+        "malformed.ends_list": N_("The file ends in the middle of a list […]: it was cut short"),
+        "malformed.ends_text": N_("The file ends in the middle of a text in quotes: it was cut short"),
+        "malformed.ends": N_("The file ends before its JSON is complete: it was cut short"),
+        "malformed.expect_name": N_("“{symbol}” stands where a field name in quotes was expected"),
+        "malformed.expect_colon": N_("“{symbol}” stands where “:” after a field name was expected"),
+        "malformed.expect_comma_object": N_("“{symbol}” stands where “,” or “}}” was expected"),
+        "malformed.expect_comma_list": N_("“{symbol}” stands where “,” or “]” was expected"),
+        "malformed.expect_value": N_(
+            "“{symbol}” stands where a value was expected (a text in quotes, a number, an object or a list)"
+        ),
+        "malformed.after_end": N_("Something follows the end of the JSON: a file holds one act"),
+        "malformed.control": N_(
+            "A text in quotes holds a control character (a tab, a line break or another invisible character)"
+        ),
+        "malformed.json": N_("The JSON is broken: the file was cut short or has a syntax error"),
         Reason.WRONG_FORMAT: N_("Not a transfer-act/1 file (format: “{detail}”)"),
         Reason.NO_CODES: N_("The act lists no codes"),
         Reason.TOO_MANY_PROBLEMS: N_("…and {detail} more problems"),
@@ -107,6 +125,11 @@ ACT_FILE: Final = Phrasebook(
         Reason.OUT_OF_MEMORY: N_(
             "Reading the file needs more than {detail} MB of memory: check the file, or split the act"
         ),
+        Reason.TEXT_TOO_LONG: N_(
+            "A text in quotes is longer than {detail} characters: no field of an act is that long"
+        ),
+        "text_too_long.field": N_("“{field}” is longer than {detail} characters: no field of an act is that long"),
+        "text_too_long.number": N_("A number is longer than {detail} digits: no field of an act is that long"),
         Reason.MISSING_FIELD: N_("Required field “{detail}” is missing"),
         Reason.MISSING_COLUMN: N_("Column “{detail}” is missing"),
         Reason.UNKNOWN_FIELD: N_("Unknown field “{detail}” (a misspelt name?)"),
@@ -168,6 +191,8 @@ _VARIANTS: Final[dict[str, tuple[str, ...]]] = {
     Reason.WRONG_TYPE: ("expected",),
     Reason.LEVEL_MISMATCH: ("kind", "level"),
     Reason.INVALID_BIN: ("check",),
+    Reason.MALFORMED: ("kind",),
+    Reason.TEXT_TOO_LONG: ("kind",),
 }
 LEVEL_VALUES: Final = "pallet, box, block, pack"  # what UNKNOWN_LEVEL allows: the words of the file format
 

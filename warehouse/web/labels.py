@@ -10,6 +10,7 @@ from markupsafe import Markup, escape
 
 from warehouse.matching import COMMAND_PREFIX
 from warehouse.models import StockStatus
+from warehouse.services import audit
 from warehouse.vocab import (
     ActStatus,
     BasisType,
@@ -43,6 +44,7 @@ REASON = _table(ReasonCode)
 DECISION = _table(Decision)
 STATUS = _table(ActStatus)
 BASIS = _table(BasisType)
+AUDIT = {value: _l(msgid) for value, msgid in audit.ACTIONS.items()}  # actions, and the system as actor
 
 
 def _label(table: dict[str, object]) -> object:
@@ -66,6 +68,7 @@ def init_app(app: Flask) -> None:
         reason_label=_label(REASON),
         decision_label=_label(DECISION),
         basis_label=_label(BASIS),
+        audit_label=_label(AUDIT),  # an audit entry's action, or its actor when that is the system
         # Templates compare against members, not bare strings: `act.status == ActStatus.DRAFT`.
         ActStatus=ActStatus,
         Command=Command,

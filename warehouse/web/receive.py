@@ -30,7 +30,7 @@ from warehouse.services.receiving import stations
 from warehouse.station.routing import route_code
 from warehouse.station.scanners import scanners_of
 from warehouse.vocab import OUTGOING_COMMANDS, RECEIVING_COMMANDS, ActStatus
-from warehouse.web import live
+from warehouse.web import live, photos
 from warehouse.web.access import roles
 from warehouse.web.common import act_or_404 as _act
 from warehouse.web.common import browser_scan_key
@@ -64,6 +64,7 @@ def journal_rows(act_id: int, after: int = 0) -> list[dict[str, object]]:
                 "source": scan.source,
                 "sound": sound_of(ScanClass(scan.scan_class), scan.reason),
                 "credited": scan.credited,
+                "opens": entry.opens,
             }
         )
     return rows
@@ -96,18 +97,32 @@ def _feed() -> Feed | None:
     return Feed(fed, act.number if act is not None else None)
 
 
+def _head_context(state: screens.Receiving) -> dict[str, object]:
+    """What the act's header shows (number, parties, mode, status, what can be done): the page renders it
+    and the live stream re-renders it whenever it changed."""
+    act = state.act
+    return {
+        "act": act,
+        "feed": _feed(),
+        "open_statuses": receiving.OPEN_STATUSES,
+        "demo_signed": act.status == ActStatus.SIGNED and signing.is_demo_signed(get_db(), act.id),
+    }
+
+
+def _counters_context(state: screens.Receiving) -> dict[str, object]:
+    """The counters region: counts per level, discrepancies, the opened aggregate and "complete"."""
+    return {"act": state.act, "summary": state.summary, "opened": state.opened, "complete": state.complete}
+
+
 def _page_context(act: Act) -> dict[str, object]:
-    state = screens.receiving_state(get_db(), act.id)
+    state = screens.receiving_state(get_db(), act.id, screens.last_opened(get_db(), act.id))
     if state is None:
         abort(404)
     return {
-        "act": state.act,
-        "summary": state.summary,
+        **_head_context(state),
+        **_counters_context(state),
         "journal": journal_rows(act.id),
         "station": _station(),
-        "feed": _feed(),
-        "open_statuses": receiving.OPEN_STATUSES,
-        "demo_signed": state.act.status == ActStatus.SIGNED and signing.is_demo_signed(get_db(), act.id),
     }
 
 
@@ -181,10 +196,10 @@ def tree_branch(act_id: int) -> str:
 @bp.get("/acts/<int:act_id>/counters")
 @roles()
 def counters(act_id: int) -> str:
-    state = screens.receiving_state(get_db(), act_id)
+    state = screens.receiving_state(get_db(), act_id, screens.last_opened(get_db(), act_id))
     if state is None:
         abort(404)
-    return render_template("receive/_counters.html", act=state.act, summary=state.summary)
+    return render_template("receive/_counters.html", **_counters_context(state))
 
 
 @bp.post("/acts/<int:act_id>/scans")
@@ -221,16 +236,53 @@ def scan(act_id: int) -> tuple[str, int] | str:
     )
 
 
+@bp.post("/acts/<int:act_id>/photo")
+@roles()
+def photo(act_id: int) -> tuple[str, int] | str:
+    """Every code in a photo from the screen's Photo button, each through the one scan path (source photo)."""
+    lang = _lang()
+    try:
+        picture = photos.read_upload(request)
+    except photos.PhotoError as e:
+        return render_template("receive/_result.html", error=e.message(lang)), 422
+    lines: list[dict[str, object]] = []
+    for n, symbol in enumerate(picture.symbols):
+        try:
+            result = receiving.record_scan(
+                get_db(),
+                act_id,
+                receiving.ScanInput(
+                    raw=symbol.text,
+                    source=photos.SOURCE,
+                    station=_station(),
+                    user_id=g.user.id,
+                    client_scan_id=picture.scan_key(n),
+                ),
+                gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
+            )
+        except receiving.ReceivingError as e:  # the act took no more scans (closed meanwhile): said per code
+            lines.append({"code": symbol.text, "error": e.message(lang), "sound": "error"})
+            continue
+        sound = sound_of(result.scan_class, result.outcome.reason)
+        lines.append({"code": symbol.text, "result": result, "message": result.message(lang), "sound": sound})
+    sound = photos.worst([str(line["sound"]) for line in lines])
+    return render_template("receive/_photo_result.html", lines=lines, sound=sound)
+
+
 @bp.get("/acts/<int:act_id>/events")
 @roles()
 @live.screen
 def events(act_id: int) -> Response:
-    """Server-sent events: rendered rows and counters, in this viewer's language."""
+    """Server-sent events, in this viewer's language: the new journal rows, and on every change of the act
+    the regions that show its state, rendered from the page's own partials: the counters (with the opened
+    aggregate and "complete") and the header (mode, status, what can be done) when it reads differently."""
     _act(act_id)
     last_seen = 0
+    opened_id = screens.last_opened(get_db(), act_id)
+    head_sent: str | None = None  # the page's own header may be older than the stream: the first event sends it
 
     def render(event: Event) -> Fragments:
-        nonlocal last_seen
+        nonlocal last_seen, opened_id, head_sent
         if event.kind == "scan":
             # Render every scan newer than the last one sent: none is skipped if events were dropped.
             rows = journal_rows(act_id, after=last_seen if last_seen else event.ref - 1)
@@ -239,8 +291,17 @@ def events(act_id: int) -> Response:
                 last_seen = max(last_seen, int(row["id"]))  # type: ignore[call-overload]
                 if row["station"] == _station():  # the dock is scanning: its screens' people are at work
                     live.in_use()
-        state = screens.receiving_state(get_db(), act_id)
-        if state is not None:  # acts are never deleted; this only satisfies the type
-            yield "counters", render_template("receive/_counters.html", act=state.act, summary=state.summary)
+                if row["opens"] is not None:
+                    opened_id = int(row["opens"])  # type: ignore[call-overload]
+            if len(rows) >= screens.JOURNAL_ROWS:  # more scans than one read: the opening may be among the rest
+                opened_id = screens.last_opened(get_db(), act_id)
+        state = screens.receiving_state(get_db(), act_id, opened_id)
+        if state is None:  # acts are never deleted; this only satisfies the type
+            return
+        yield "counters", render_template("receive/_counters.html", **_counters_context(state))
+        head = render_template("receive/_head.html", **_head_context(state))
+        if head != head_sent:  # swapped only on a change: an open menu or a focused button stays as it is
+            head_sent = head
+            yield "head", head
 
     return live.stream(act_id, render)

@@ -28,7 +28,7 @@ from warehouse.signing.signers import Signer
 from warehouse.signing.trust import SigningSettings
 from warehouse.station.scanners import scanners_of
 from warehouse.vocab import ActStatus, Direction, Role
-from warehouse.web import live
+from warehouse.web import live, photos
 from warehouse.web.access import roles
 from warehouse.web.common import attachment
 from warehouse.web.common import ui_lang as _lang
@@ -258,6 +258,41 @@ def add(act_id: int) -> Response | tuple[str, int]:
     return response
 
 
+@bp.post("/ship/<int:act_id>/photo")
+@roles()
+def photo(act_id: int) -> tuple[str, int] | str:
+    """Every code in a photo from the screen's Photo button, each put on the draft as a scan would."""
+    lang = _lang()
+    try:
+        picture = photos.read_upload(request)
+    except photos.PhotoError as e:
+        return render_template("shipping/_result.html", error=e.message(lang)), 422
+    lines: list[dict[str, object]] = []
+    for symbol in picture.symbols:
+        try:
+            result = shipping.scan(
+                get_db(),
+                act_id,
+                symbol.text,
+                user=g.user,
+                station=str(current_app.config["STATION"]),
+                gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
+            )
+        except ShippingError as e:  # the act left the draft meanwhile: said per code
+            lines.append({"code": symbol.text, "error": e.message(lang), "sound": "error"})
+            continue
+        lines.append(
+            {
+                "code": symbol.text,
+                "result": result,
+                "message": result.message(lang),
+                "sound": "ok" if result.added else "error",
+            }
+        )
+    sound = photos.worst([str(line["sound"]) for line in lines])
+    return render_template("shipping/_photo_result.html", lines=lines, sound=sound)
+
+
 @bp.post("/ship/<int:act_id>/prices")
 @roles()
 def set_prices(act_id: int) -> Response | tuple[str, int] | str:
@@ -282,11 +317,13 @@ def set_prices(act_id: int) -> Response | tuple[str, int] | str:
         message = (e if isinstance(e, ShippingError) else ShippingError("bad_price")).message(_lang())
         if htmx:  # the fields keep what was typed, with the reason; nothing was saved
             context = _page_context(_act(act_id))
-            return render_template("shipping/_prices.html", **context, typed=typed, error=message), 422
+            table = render_template("shipping/_prices.html", **context, typed=typed)
+            return table + render_template("shipping/_prices_note.html", error=message), 422
         flash(message, "error")
         return redirect(url_for("shipping.page", act_id=act_id))
     if htmx:
-        return render_template("shipping/_prices.html", **_page_context(_act(act_id)), saved=True)
+        table = render_template("shipping/_prices.html", **_page_context(_act(act_id)))
+        return table + render_template("shipping/_prices_note.html", saved=True)
     flash(_("Prices saved."), "info")
     return redirect(url_for("shipping.page", act_id=act_id))
 

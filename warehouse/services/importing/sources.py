@@ -28,6 +28,7 @@ from warehouse.services.importing.planner import _Chunk, _Plan, _Planner
 from warehouse.transfer_act import ActFormatError, Problem, Reason
 
 log = logging.getLogger("warehouse.services.importing")
+READER_NICENESS = 10  # the reader process yields the CPU to scans (it holds no lock, unlike the writer)
 READ_AHEAD = 3  # chunks of rows the writer may have waiting from the reader process (about 8 MB each)
 # The reader process's address space, in MB (RLIMIT_AS): no file, however made, can make it take more.
 # A full truck (a million codes) reads in about 300 MB; the environment variable sets another limit.
@@ -184,6 +185,9 @@ def _line_source(
 def _read_in_child(path: str, act_id: int, base: int) -> None:
     """The reader process: pickled chunks of rows on stdout, then the reader's problems and the plan."""
     out = sys.stdout.buffer
+    # On a 2-core station the reader and the writer of a big import would take both cores from the request
+    # threads that record scans; the writer holds the write lock, so only the reader is made to wait.
+    os.nice(READER_NICENESS)
     limit = reader_memory_mb()
     if limit > 0:
         resource.setrlimit(resource.RLIMIT_AS, (limit << 20, limit << 20))

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Final
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from warehouse import transfer_act
@@ -35,7 +35,7 @@ from warehouse.services import acts as acts_service
 from warehouse.services import audit, stock
 from warehouse.services.shipping.errors import LEVELLED, PHRASEBOOK, ShippingError
 from warehouse.timeutil import utcnow
-from warehouse.vocab import ActStatus, Direction, Level
+from warehouse.vocab import CONTENT_LEVELS, ActStatus, Direction, Level, contents
 
 PRICED_LEVELS: Final = (Level.BLOCK, Level.PACK)
 TURNOVERS: Final = ("sale", "commission", "return", "transfer")
@@ -197,6 +197,7 @@ class AddResult:
     args: dict[str, str] = field(default_factory=dict)  # a level is a vocab.Level, told in the reader's language
     codes: int = 0  # codes reserved (or released) with it, itself included
     error: CodeError | None = None
+    held: tuple[tuple[str, int], ...] = ()  # what it holds by level (("block", 5), ("pack", 50)), when it holds any
 
     @property
     def scan_class(self) -> str:
@@ -210,7 +211,9 @@ class AddResult:
         if self.error is not None:
             params["error"] = self.error.message(lang)
         wording = self.reason
-        if wording in ("added", "removed") and self.codes > 1:
+        if wording in ("added", "removed") and self.held:  # told level by level, as receiving tells it
+            wording, params["contents"] = f"{wording}_contents", contents(dict(self.held), lang)
+        elif wording in ("added", "removed") and self.codes > 1:
             wording, params["inside"] = f"{wording}_with_contents", self.codes - 1
         return PHRASEBOOK.say(one_per_level(wording, params, LEVELLED), lang, **params)
 
@@ -329,7 +332,20 @@ def put_on(
         details={"code": row.code, "level": row.level, "codes": expected + 1, "station": station},
     )
     announce(s, Event(act.id, "codes"), STOCK_CHANGED)
-    return AddResult(raw, True, "added", args, expected + 1)
+    return AddResult(raw, True, "added", args, expected + 1, held=_held(s, row.id))
+
+
+def _held(s: Session, root_id: int) -> tuple[tuple[str, int], ...]:
+    """What the stock code `root_id` holds, by level from the top down (itself left out)."""
+    counts = {
+        str(level): int(n)
+        for level, n in s.execute(
+            select(StockCode.level, func.count())
+            .where(StockCode.id.in_(stock.subtree(root_id)), StockCode.id != root_id)
+            .group_by(StockCode.level)
+        )
+    }
+    return tuple((lv.value, counts[lv.value]) for lv in CONTENT_LEVELS if counts.get(lv.value))
 
 
 def _refusal(s: Session, act: Act, row: StockCode | None, raw: str, code: str) -> AddResult | None:
@@ -398,6 +414,7 @@ def take_off(
             raw, False, "remove_parent", {**args, "parent": parent.code, "parent_level": Level(parent.level)}
         )
     expected = stock.count_subtree(s, row.id)
+    held = _held(s, row.id)
     stock.move(
         s,
         stock.subtree(row.id),
@@ -431,7 +448,7 @@ def take_off(
         details={"code": row.code, "level": row.level, "codes": expected, "station": station},
     )
     announce(s, Event(act.id, "codes"), STOCK_CHANGED)
-    return AddResult(raw, True, "removed", args, expected)
+    return AddResult(raw, True, "removed", args, expected, held=held)
 
 
 def set_price(

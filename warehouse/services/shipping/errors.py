@@ -28,13 +28,13 @@ PHRASEBOOK: Final = Phrasebook(
         "no_act": N_("Act not found"),
         "not_outgoing": N_("This is not an outgoing act"),
         "not_draft": N_("The act is signed: what it holds can no longer change"),
-        "bad_bin": N_("БИН/ИИН {bin} is not valid: 12 digits with a correct check digit are needed"),
+        "bad_bin": N_("BIN/IIN {bin} is not valid: 12 digits with a correct check digit are needed"),
         "no_name": N_("Enter the receiver's name"),
-        "own_bin": N_("The receiver is our own company: enter the receiver's БИН/ИИН"),
+        "own_bin": N_("The receiver is our own company: enter the receiver's BIN/IIN"),
         "no_company": N_(
-            "The sending company's name and БИН are not configured (WAREHOUSE_COMPANY_NAME, WAREHOUSE_COMPANY_BIN)"
+            "The sending company's name and BIN are not configured (WAREHOUSE_COMPANY_NAME, WAREHOUSE_COMPANY_BIN)"
         ),
-        "bad_company_bin": N_("The sending company's БИН {bin} is not valid: check WAREHOUSE_COMPANY_BIN"),
+        "bad_company_bin": N_("The sending company's BIN {bin} is not valid: check WAREHOUSE_COMPANY_BIN"),
         "bad_basis": N_("Basis document: a type, a number and a YYYY-MM-DD date are needed ({value})"),
         "bad_turnover": N_("Unknown turnover type: {value}"),
         "bad_price": N_("A price is a whole number of tiyn, not negative, for a block or a pack of a 14-digit GTIN"),
@@ -50,6 +50,9 @@ PHRASEBOOK: Final = Phrasebook(
         "added_with_contents": N_("Added: {level} {code} (with {inside} inside)"),
         "removed": N_("Taken off the act: {level} {code}"),
         "removed_with_contents": N_("Taken off the act: {level} {code} (with {inside} inside)"),
+        # what it held, level by level ("blocks: 5, packs: 50"), worded by vocab.contents as receiving does
+        "added_contents": N_("Added: {level} {code} (inside: {contents})"),
+        "removed_contents": N_("Taken off the act: {level} {code} (inside: {contents})"),
         "empty": N_("Empty scan"),
         "invalid": N_("Code not recognised: {error}"),
         "product": N_("This is the product barcode: scan the Data Matrix"),
@@ -80,7 +83,7 @@ PHRASEBOOK: Final = Phrasebook(
         "unknown_code": N_("The acceptance lists a code that is not on this act: {code}"),
         "already_applied": N_("This part of the acceptance has already been applied"),
         "act_closed": N_("The receiver's answer to this act is already in"),
-        "wrong_signer": N_("The document is signed by the organisation with БИН {bin}, but the receiver is {receiver}"),
+        "wrong_signer": N_("The document is signed by the organisation with BIN {bin}, but the receiver is {receiver}"),
         # a warning, not a refusal
         "other_file": N_("The receiver imported another export of this act, not the signed JSON"),
     },
