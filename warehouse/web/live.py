@@ -56,6 +56,7 @@ class Viewer:
     path: str
     render: Render
     keepalive: float = KEEPALIVE_S  # seconds between keepalive comments
+    current: tuple[str, ...] = ()  # events whose latest fragment a viewer joining the channel is sent at once
     put: Callable[[str], object] = field(default=lambda _m: None)  # called from the channel's thread
     loop: Any = None  # the asyncio loop whose thread `put` must run on; None: `put` is thread-safe
 
@@ -68,7 +69,10 @@ class Channel:
 
     def __init__(self, hub: Hub, first: Viewer) -> None:
         self.hub, self.key = hub, first.key
-        self.app, self.path, self.render = first.app, first.path, first.render
+        self.app, self.path, self.render, self.current = first.app, first.path, first.render, first.current
+        # The latest message of each `current` event: the channel's render may send a fragment only when it
+        # changes, so a viewer joining later would otherwise show its page's older one until the next change.
+        self.latest: dict[str, str] = {}
         self.viewers: set[Viewer] = set()
         self.in_use_at = 0.0  # monotonic time of the last render that showed this station's scans
         self.renders = 0
@@ -110,14 +114,16 @@ class Channel:
         with self.app.test_request_context(self.path, headers={"Accept-Language": lang}):
             g.live_render = True
             try:
-                text = "".join(sse(name, html) for e in firsts.values() for name, html in self.render(e))
+                fragments = [(name, sse(name, html)) for e in firsts.values() for name, html in self.render(e)]
             except Exception:  # a broken render must not end the channel: the next event renders again
                 self.app.logger.exception("live screen %s failed to render", view)
                 return ""
             if g.get("live_in_use"):
                 self.in_use_at = time.monotonic()
         self.renders += 1
-        return text
+        with self.hub.lock:  # read by `Hub.join` as a viewer joins
+            self.latest.update((name, message) for name, message in fragments if name in self.current)
+        return "".join(message for _name, message in fragments)
 
     def _send(self, message: str) -> None:
         viewers = self.hub.viewers_of(self)
@@ -141,19 +147,21 @@ class Hub:
     """The open channels of this process and their viewers."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         self._channels: dict[ChannelKey, Channel] = {}
 
     def join(self, viewer: Viewer) -> Channel:
-        with self._lock:
+        with self.lock:
             channel = self._channels.get(viewer.key)
             if channel is None:
                 channel = self._channels[viewer.key] = Channel(self, viewer)
             channel.viewers.add(viewer)
+            for message in channel.latest.values():  # on the viewer's thread or loop: `put` may be called here
+                viewer.put(message)
             return channel
 
     def leave(self, viewer: Viewer) -> None:
-        with self._lock:
+        with self.lock:
             channel = self._channels.get(viewer.key)
             if channel is None:
                 return
@@ -163,19 +171,19 @@ class Hub:
                 channel.stop()
 
     def viewers_of(self, channel: Channel) -> list[Viewer]:
-        with self._lock:
+        with self.lock:
             return list(channel.viewers)
 
     def count(self, key: ChannelKey | None = None) -> int:
         """Open viewers (of one channel, or of all)."""
-        with self._lock:
+        with self.lock:
             if key is None:
                 return sum(len(c.viewers) for c in self._channels.values())
             channel = self._channels.get(key)
             return len(channel.viewers) if channel is not None else 0
 
     def channels(self) -> list[ChannelKey]:
-        with self._lock:
+        with self.lock:
             return list(self._channels)
 
 
@@ -199,11 +207,13 @@ def in_use() -> None:
     g.live_in_use = True
 
 
-def stream(act_id: int | None, render: Render) -> Response:
+def stream(act_id: int | None, render: Render, current: tuple[str, ...] = ()) -> Response:
     """The SSE response of a live screen: `render(event)` for the events of the act (None: of the stock page).
 
     Called in the view's request, after the login was checked; `render` runs later, in its channel's thread,
     in a request context of the channel's language (a viewer's CSRF token is put in as it is sent).
+    `current`: the events (regions swapped whole) whose latest fragment a viewer joining an open channel
+    is sent at once, for a render that sends a fragment only when it changes.
     """
     ensure_relay(get_db().url)
     viewer = Viewer(
@@ -213,6 +223,7 @@ def stream(act_id: int | None, render: Render) -> Response:
         app=current_app._get_current_object(),  # type: ignore[attr-defined]
         path=request.path,
         render=render,
+        current=current,
         keepalive=float(current_app.config.get("LIVE_KEEPALIVE_SECONDS", KEEPALIVE_S)),
     )
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

@@ -304,4 +304,4 @@ def events(act_id: int) -> Response:
             head_sent = head
             yield "head", head
 
-    return live.stream(act_id, render)
+    return live.stream(act_id, render, current=("head", "counters"))
