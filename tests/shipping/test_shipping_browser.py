@@ -208,7 +208,7 @@ def test_the_outgoing_journey_by_scanner_and_keyboard(
     try:
         log_in(page, wholesaler_server.url, "lead")
         page.goto(f"{wholesaler_server.url}/ship/new")
-        page.get_by_label("Receiver's БИН/ИИН (12 digits)").fill(SHOP_BIN)
+        page.get_by_label("Receiver's BIN/IIN (12 digits)").fill(SHOP_BIN)
         page.get_by_label("Receiver's name").fill("ТОО «Магазин»")
         page.get_by_label("Receiver's name").press("Enter")
         expect(page.get_by_role("heading", name=re.compile("Outgoing act"))).to_be_visible()
