@@ -157,7 +157,18 @@ def test_mixed_latin_and_cyrillic_is_not_a_layout() -> None:
         (f"01{GTIN}21{SERIAL}{GS}8005012a00{GS}93Ab1=", CodeReason.BAD_PRICE),
         ("A" * 75, CodeReason.TOO_LONG),
         ("код маркировки неверный", CodeReason.BAD_CHARACTERS),
-        (f"01{GTIN}21{SERIAL}", CodeReason.TOO_SHORT),
+        (f"01{GTIN}21{SERIAL}", CodeReason.BLOCK_CUT),
+        (PACK[:25], CodeReason.PACK_CUT),  # issue 17: damaged reads never pass as an aggregate code
+        (PACK[:20], CodeReason.PACK_CUT),
+        (PACK + "X", CodeReason.PACK_CUT),
+        (BLOCK + "X", CodeReason.BLOCK_CUT),
+        (f"(01){GTIN}(21){SERIAL}(93)Ab1=(77)x", CodeReason.BAD_BRACKETS),
+        (f"]d201{GTIN}10ABC123", CodeReason.GS1_PRODUCT),
+        (f"]C101{GTIN}17261231{GS}10L1", CodeReason.GS1_PRODUCT),
+        (f"]d210ABC123{GS}17261231", CodeReason.GS1_OTHER),  # a batch and an expiry date, no GTIN
+        (f"https://id.gs1.org/01/{GTIN}/21/{SERIAL}", CodeReason.DIGITAL_LINK),
+        ("https://example.com/a/b?c=d&e", CodeReason.URL),
+        (SSCC[2:-1] + str((int(SSCC[-1]) + 1) % 10), CodeReason.BAD_SSCC_CHECK),  # 18 digits, no AI 00
         (PACK + PACK, CodeReason.TWO_CODES),
         (BLOCK + BLOCK.replace(SERIAL, "y<&\"'z9"), CodeReason.TWO_CODES),
         (PACK + "\n" + BLOCK, CodeReason.TWO_CODES),
@@ -365,3 +376,51 @@ def test_cli_text_output_shows_gs() -> None:
     result = CliRunner().invoke(codes_cli, ["parse", BLOCK])
     assert result.exit_code == 0
     assert result.output.split("\t")[:3] == ["block", f"01{GTIN}21{SERIAL}", codes.visible_gs(BLOCK)]
+
+
+# --- issue 17: nothing damaged passes as a code ---------------------------------------------------------------
+
+
+def _another_whole_code(original: str, parsed: codes.ParsedCode) -> bool:
+    """The damaged text is itself a well-formed code of another kind, read as it stands."""
+    return parsed.ok and parsed.repairs == () and parsed.kind is not codes.parse(original).kind
+
+
+cuts = st.one_of(packs, blocks, ssccs).flatmap(lambda c: st.tuples(st.just(c), st.integers(1, len(c) - 1)))
+extensions = st.tuples(st.one_of(packs, blocks, ssccs), st.text(SET82, min_size=1, max_size=15), st.booleans())
+
+
+@settings(max_examples=500, deadline=None)
+@given(cuts)
+def test_every_truncation_of_a_valid_code_is_refused(cut: tuple[str, int]) -> None:
+    code, keep = cut
+    parsed = codes.parse(code[:keep])
+    # A pack whose first 20 characters are "00" and 18 digits with a right check digit starts with a real
+    # SSCC: that prefix is a well-formed code of another kind, not a damaged read.
+    assume(not _another_whole_code(code, parsed))
+    assert not parsed.ok, (code[:keep], parsed)
+    assert parsed.kind is not Kind.AGGREGATE
+
+
+@settings(max_examples=500, deadline=None)
+@given(extensions)
+def test_every_extension_of_a_valid_code_is_refused(extension: tuple[str, str, bool]) -> None:
+    code, extra, separated = extension
+    text = code + (GS if separated else "") + extra
+    parsed = codes.parse(text)
+    if parsed.kind is Kind.INVALID and parsed.error is not None and parsed.error.reason is CodeReason.TWO_CODES:
+        return  # the extra characters happened to be a code of their own: two codes in one read, refused
+    assume(not _another_whole_code(code, parsed))  # an SSCC and nine digits can make a pack of digits
+    assert not parsed.ok, (text, parsed)
+    assert parsed.kind is not Kind.AGGREGATE
+
+
+@settings(max_examples=300, deadline=None)
+@given(blocks, st.sampled_from(["]d2", "]C1", "]Q3", "]e0"]), st.sampled_from(["", "\r", "\n", "\t", "\r\n"]))
+def test_a_block_in_every_form_a_scanner_sends_it(code: str, aim: str, suffix: str) -> None:
+    """AIM identifiers of any GS1 symbology, the bracketed human-readable text, any suffix: one identity."""
+    clean = codes.parse(code)
+    for form in (aim + code + suffix, codes.hri(code) + suffix, aim + codes.hri(code)):
+        parsed = codes.parse(form)
+        assert parsed.ok and parsed.kind is Kind.BLOCK, (form, parsed)
+        assert parsed.identity == clean.identity and parsed.normalized == clean.normalized

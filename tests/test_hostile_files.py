@@ -1,8 +1,8 @@
 """Hostile act files: each is refused quickly, with its reason and location, in bounded memory.
 
-The first tests read each file with the pure reader; the corpus at the end sends every one through the
-handheld API's upload in a process under an OS memory limit, and checks that the station stays up and
-nothing is written.
+These tests read each file with the pure reader or the import service; tests/web/test_hostile_uploads.py
+sends the corpus through the browser's upload, with the reader process under its OS memory limit, and
+checks that the station stays up and nothing is written.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from warehouse import transfer_act
 from warehouse.db import Database
 from warehouse.services import importing
 from warehouse.services.importing import sources
-from warehouse.transfer_act import ActFormatError, Reason
+from warehouse.transfer_act import ActFormatError, Reason, json_errors
 
 FORMAT_DEPTH = 4  # pallet > box > block > pack
 
@@ -297,8 +297,8 @@ _GOOD = '{"format": "transfer-act/1",\n "products": [{"code": "14870123000000001
         (_GOOD.replace('"level":', '"level"'), "line 2, column 54", '“"box"” stands where “:” after a field name'),
         (_GOOD.replace('"box"}', '"box",}'), "line 2, column 61", "“}” stands where a field name in quotes"),
         (_GOOD.replace('"box"}]', '"box"} {}]'), "line 2, column 62", "“{” stands where “,” or “]” was expected"),
-        (_GOOD.replace('"box"', "tru"), "file", "The JSON is broken"),
-        (_GOOD.replace('"box"', '"b\x01x"'), "file", "a control character"),
+        (_GOOD.replace('"box"', "tru"), "line 2, column 55", "“tru” stands where a value was expected"),
+        (_GOOD.replace('"box"', '"b\x01x"'), "line 2, column 55", "a control character"),
     ],
 )
 def test_a_broken_json_is_told_in_our_words_with_its_place(
@@ -313,6 +313,32 @@ def test_a_broken_json_is_told_in_our_words_with_its_place(
     assert problems[0].location == location
     for internal in ("premature", "right here", "lexeme", "parse error", "Unexpected symbol"):
         assert internal not in message and internal not in problems[0].message("ru")
+
+
+@pytest.mark.parametrize(
+    ("change", "to", "words"),
+    [
+        ('"level": "pack"', '"level": "pack" "x": 1', '“"x"” stands where “,” or “}” was expected'),
+        ('"level": "pack"', '"level": tru', "“tru” stands where a value was expected"),
+    ],
+)
+def test_a_broken_big_json_is_located_at_the_c_parsers_speed(tmp_path: Path, change: str, to: str, words: str) -> None:
+    act = ActFactory().build()
+    g = gtin(1)
+    act["products"] = [{"code": pack_code(g, i), "level": "pack"} for i in range(80_000)]
+    text = json.dumps(act, indent=1)
+    assert len(text) > json_errors.LOCATE_MAX_BYTES
+    at = text.rindex(change)
+    path = tmp_path / "big.json"
+    path.write_text(text[:at] + to + text[at + len(change) :])
+    token = at + to.index("tru" if "tru" in to else '"x"')
+    line, column = text[:at].count("\n") + 1, token - text.rfind("\n", 0, at)
+    started = time.monotonic()
+    problems = _problems(path)
+    assert time.monotonic() - started < 5
+    assert [p.reason for p in problems] == [Reason.MALFORMED]
+    assert problems[0].location == f"line {line}, column {column}"
+    assert words in problems[0].message("en")
 
 
 def test_what_follows_a_whole_act_is_told_in_our_words(tmp_path: Path) -> None:
@@ -330,3 +356,88 @@ def test_binary_garbage_named_json_is_refused_in_our_words(tmp_path: Path) -> No
     assert len(problems) == 1
     assert problems[0].reason in (Reason.MALFORMED, Reason.ENCODING)
     assert "right here" not in problems[0].message("en")
+
+
+def _xlsx_with_a_huge_cell(tmp_path: Path, shared: bool) -> Path:
+    """The real workbook plus row 99 whose cell C99 holds 8 MB of text that packs no tighter than 4 to 3."""
+    import base64
+    import os
+
+    real = _real_xlsx(tmp_path)
+    huge = base64.b64encode(os.urandom(6 << 20))
+    with zipfile.ZipFile(real) as z:
+        sheet_name = next(n for n in z.namelist() if n.startswith("xl/worksheets/"))
+        sheet = z.read(sheet_name)
+    if shared:
+        cell = b'<row r="99"><c r="C99" t="s"><v>1</v></c></row>'
+        strings = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        strings += b"<si><t>x</t></si><si><t>" + huge + b"</t></si></sst>"
+    else:
+        cell = b'<row r="99"><c r="C99" t="inlineStr"><is><t>' + huge + b"</t></is></c></row>"
+    data = _replace_member(real, sheet_name, sheet.replace(b"</sheetData>", cell + b"</sheetData>"))
+    path = tmp_path / "huge-cell.xlsx"
+    path.write_bytes(data)
+    if shared:
+        path.write_bytes(_replace_member(path, "xl/sharedStrings.xml", strings))
+    return path
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_a_huge_xlsx_cell_is_refused_with_its_cell_before_openpyxl_reads_it(tmp_path: Path, shared: bool) -> None:
+    path = _xlsx_with_a_huge_cell(tmp_path, shared)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    problems = _problems(path)
+    assert time.monotonic() - started < 3
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 30_000  # KiB: the cell is 8 MB
+    assert [(p.location, p.reason) for p in problems] == [("line 99", Reason.TEXT_TOO_LONG)]
+    assert problems[0].message("en") == (
+        "Cell C99 holds a text longer than 32767 characters, more than a spreadsheet cell can hold"
+    )
+
+
+def _csv(tmp_path: Path, change: str, to: str) -> Path:
+    plain = tmp_path / "plain.csv"
+    header, lines = transfer_act.load_act(_as(tmp_path, ActFactory().build(), ".json"))
+    transfer_act.write_csv(plain, header, lines)
+    text = plain.read_text(encoding="utf-8-sig")
+    assert change in text
+    text = text.rstrip("\n").removesuffix('"') + "\n" if change == "" else text  # no quote opens at its end
+    path = tmp_path / "bad.csv"
+    path.write_text(text + to if change == "" else text.replace(change, to, 1), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "to", "reason", "words"),
+    [
+        ("", '"unclosed', Reason.MALFORMED, 'a quote “"” is not closed'),
+        ("#number", '"closed" and more', Reason.MALFORMED, "write a quote inside quotes twice"),
+        ("#number", "x" * 200_000, Reason.TEXT_TOO_LONG, "longer than 131072 characters"),
+    ],
+)
+def test_a_broken_csv_is_told_in_our_words(tmp_path: Path, change: str, to: str, reason: Reason, words: str) -> None:
+    path = _csv(tmp_path, change, to)
+    problems = [p for p in _problems(path) if p.reason in (Reason.MALFORMED, Reason.TEXT_TOO_LONG)]
+    assert [p.reason for p in problems] == [reason]
+    assert words in problems[0].message("en")
+    assert problems[0].location.startswith("line ")
+
+
+@pytest.mark.parametrize("reader_process", [False, True])
+def test_a_problem_two_checks_find_is_listed_once(
+    db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, reader_process: bool
+) -> None:
+    if reader_process:
+        monkeypatch.setattr(importing, "PARALLEL_MIN_BYTES", 0)
+    act = ActFactory().build()
+    block = act["products"][0]["children"][0]["children"][0]
+    block["children"].append({"code": "00048700000000009999", "level": "box"})  # a box inside a block
+    path = tmp_path / "order.json"
+    path.write_text(json.dumps(act))
+    with pytest.raises(importing.ActImportError) as e:
+        importing.import_act(db, path)
+    listed = [(p.location, p.reason, p.detail) for p in e.value.problems]
+    assert len(listed) == len(set(listed)), listed
+    assert [p.reason for p in e.value.problems].count(Reason.LEVEL_ORDER) == 1
+    _nothing_written(db)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -290,3 +291,24 @@ def test_an_unreadable_code_is_explained_in_the_readers_language(db: Database, t
     with db.read() as s:  # the journal re-tells it in the reader's language too, not in the writer's
         row = s.execute(select(Scan).where(Scan.id == result.scan_id)).scalar_one()
     assert receiving.result_of(row).message("kk") == texts["kk"]
+
+
+def test_a_custom_aggregate_code_nobody_declared_is_unknown_not_surplus(db: Database, tmp_path: Path) -> None:
+    """Issue 17, item 1: the parser's catch-all is a code only if the act, another open act or the stock
+    knows it; otherwise it is a read to scan again (invalid, the error buzz), never a surplus to resolve."""
+    custom = "KZ-PAL-2026-000123-XYZ"
+    declared = ActFactory(number="ТА-2")
+    act_id = _import(db, tmp_path, ActFactory(number="ТА-1"))
+    result = _scan(db, act_id, custom)
+    assert (result.scan_class, result.outcome.reason, result.credited) == (ScanClass.INVALID, Reason.UNKNOWN_CODE, 0)
+    assert "Scan it again" in result.message("en")
+    sscc = sscc_code(999)  # an SSCC the act does not list stays surplus: its check digit says it was read right
+    assert _scan(db, act_id, sscc).scan_class == ScanClass.SURPLUS
+
+    # Declared by another open act: foreign, as any code of it.
+    doc = declared.build()
+    doc["products"][0]["code"] = custom
+    (tmp_path / "other.json").write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    importing.import_act(db, tmp_path / "other.json")
+    assert _scan(db, act_id, custom).scan_class == ScanClass.FOREIGN
+    _assert_counters_match_rows(db, act_id)

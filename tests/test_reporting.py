@@ -196,3 +196,34 @@ def test_a_label_says_what_it_holds_and_of_which_product_in_the_readers_language
     assert "коробов: 1, блоков: 5, пачек: 50" in texts["ru"]
     assert "blocks: 5, packs: 50" in texts["en"] and "boxes: 1, blocks: 5, packs: 50" in texts["en"]
     assert "блоктар: 5, қораптар: 50" in texts["kk"]
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_every_pdf_report_reads_in_one_language(db: Database, tmp_path: Path, lang: str) -> None:
+    """Issue 16, item 4: invalid-code explanations and level names in the reader's language on paper too."""
+    from tests.web.test_page_languages import leaks, without_data
+
+    f = ActFactory(number="ТА-<&\"'>")
+    act_id = importing.import_act(db, f.write(tmp_path / "act.json")).act_id
+    # a box, a surplus pack, unreadable twice, a duplicate
+    for raw in (f.codes["box"][0], pack(gtin(1001), 777_777), "hello", "01046000000000", f.codes["box"][0]):
+        receiving.record_scan(db, act_id, ScanInput(raw=raw, source="cli", station="dock-1"))
+    receiving.close_act(db, act_id, actor="test")
+    receiving.decide(
+        db, act_id, "accepted_with_discrepancies", reason="shortage", comment="box <2> missing", actor="test"
+    )
+    data = {"ТА-<&\"'>", "Marlboro Red", "Parliament «Aqua»", "ТОО «Табак-Трейд» <опт>", 'ТОО "Склад & Ко"', "hello"}
+    data |= {"box <2> missing", "ESF-1", "dock-1", "test", "(shortage)"}  # a reason code, as the signed file has it
+    found = {}
+    for kind in (ReportKind.ACCEPTANCE, ReportKind.DISCREPANCIES, ReportKind.LABELS, ReportKind.CODES):
+        pdf = render(db, act_id, kind, ReportFormat.PDF, tmp_path / f"{kind}.pdf", lang)
+        if wrong := leaks(lang, without_data(" ".join(pdf_text(pdf).split()), data)):
+            found[kind.value] = wrong
+    book = render(db, act_id, ReportKind.CODES, ReportFormat.XLSX, tmp_path / "c.xlsx", lang)
+    wb = openpyxl.load_workbook(book, read_only=True)
+    cells = [str(c) for ws in wb.worksheets for row in ws.iter_rows(values_only=True) for c in row if c is not None]
+    titles = [ws.title for ws in wb.worksheets]
+    wb.close()
+    if wrong := leaks(lang, without_data(" ".join([*titles, *cells]), data)):
+        found["workbook"] = wrong
+    assert found == {}

@@ -70,6 +70,13 @@ class CodeReason(StrEnum):
     TWO_CODES = "two_codes"
     OTHER_GROUP = "other_group"
     PRODUCT_BARCODE = "product_barcode"
+    PACK_CUT = "pack_cut"  # starts as a pack code does, but is not 29 characters long
+    BLOCK_CUT = "block_cut"  # starts as a block code does (01 GTIN 21), but does not read as one
+    GS1_PRODUCT = "gs1_product"  # a GS1 element string with a GTIN and no serial: a product, not one item
+    GS1_OTHER = "gs1_other"  # a GS1 element string with neither a GTIN nor an SSCC
+    DIGITAL_LINK = "digital_link"  # a GS1 Digital Link URI
+    URL = "url"  # any other web address
+    BAD_BRACKETS = "bad_brackets"  # (AI)… printed text that does not read as GS1
 
 
 class CodeError(WarehouseError):
@@ -101,6 +108,23 @@ class CodeError(WarehouseError):
             CodeReason.OTHER_GROUP: N_("This is a marking code of another product group (not tobacco), GTIN {detail}."),
             CodeReason.PRODUCT_BARCODE: N_(
                 "This is the product barcode (GTIN {detail}), not a marking code: scan the Data Matrix."
+            ),
+            CodeReason.PACK_CUT: N_(
+                "A pack code read cut short or overlong ({detail} characters; a pack code has 29): scan it again."
+            ),
+            CodeReason.BLOCK_CUT: N_("A block code read cut short or overlong ({detail}): scan it again."),
+            CodeReason.GS1_PRODUCT: N_(
+                "This is a GS1 product code (GTIN {detail}) with no serial number, not a marking code: "
+                "scan the Data Matrix of the pack or block."
+            ),
+            CodeReason.GS1_OTHER: N_("This GS1 code ({detail}) is not a marking code of a pack, block or box."),
+            CodeReason.DIGITAL_LINK: N_(
+                "This is a GS1 Digital Link web address (GTIN {detail}), not a tobacco marking code: "
+                "scan the Data Matrix."
+            ),
+            CodeReason.URL: N_("This is a web address, not a marking code: scan the Data Matrix."),
+            CodeReason.BAD_BRACKETS: N_(
+                "The printed text in brackets does not read as a GS1 code ({detail}): scan the Data Matrix instead."
             ),
         },
     )
@@ -286,17 +310,104 @@ def _parse_slow(source: str, substitutes: tuple[str, ...], repair_layout: bool) 
         for layout in likely_layouts(text):
             fixed = _parse_slow(from_layout(source, layout), substitutes, repair_layout=False)
             if fixed.kind is not Kind.INVALID or (
-                fixed.error is not None
-                and fixed.error.reason in (CodeReason.BAD_GTIN_CHECK, CodeReason.BAD_SSCC_CHECK, CodeReason.TWO_CODES)
+                fixed.error is not None and fixed.error.reason in _FOUND_UNDER_A_LAYOUT
             ):
                 return fixed._replace(input=source, repairs=(Repair.LAYOUT, *fixed.repairs))
     several = _several(source, text, repairs, substitutes)
     if several is not None:
         return several
+    damaged = _not_an_aggregate(source, text, repairs)
+    if damaged is not None:
+        return damaged
     aggregate = _aggregate(source, text, repairs)
     if aggregate is not None:
         return aggregate
     return _diagnose(source, text, repairs)
+
+
+# Diagnoses worth a layout repair: the read was a code once its keys are mapped back to US-QWERTY.
+_FOUND_UNDER_A_LAYOUT: Final = frozenset(
+    {
+        CodeReason.BAD_GTIN_CHECK,
+        CodeReason.BAD_SSCC_CHECK,
+        CodeReason.TWO_CODES,
+        CodeReason.PACK_CUT,
+        CodeReason.BLOCK_CUT,
+        CodeReason.GS1_PRODUCT,
+        CodeReason.OTHER_GROUP,
+    }
+)
+# AIM symbology identifiers that declare GS1 data: GS1 Data Matrix, GS1-128, GS1 QR, DataBar, DotCode.
+_GS1_AIMS: Final = frozenset({"]d2", "]C1", "]Q3", "]e0", "]J1"})
+PACK_CUT_MAX: Final = 44  # longer, a read starting with a GTIN is no longer taken for one pack
+BLOCK_CUT_MAX: Final = 56  # 01 GTIN 21 with no separator: up to here taken for one block (41 at most whole)
+
+
+def _not_an_aggregate(source: str, text: str, repairs: tuple[Repair, ...]) -> ParsedCode | None:
+    """The rule of the catch-all (docs/codes.md): a read becomes a custom aggregation code only when it
+    cannot be a damaged pack, block or SSCC, nor another kind of code. Those are told here, precisely.
+
+    - a web address: a GS1 Digital Link (`…/01/<GTIN>/…`) or any other URL;
+    - printed text in brackets, `(01)…`, that did not read as GS1 above;
+    - GS1 data declared by the AIM prefix (`]d2`, `]C1`, `]Q3` …), or an element string starting `01`
+      with a valid GTIN: a product code with no serial, another product group, or a damaged block;
+    - 14 digits of a valid GTIN at the start of a read of 15 to 44 characters: a pack cut or overlong
+      (before the SSCC rule: a refusal, asking for a rescan, is safer than a wrong identity);
+    - `00` and fewer than 18 more digits: an SSCC cut short; 18 digits: an SSCC without its `00`, checked.
+    """
+    n = len(text)
+    lowered = text[:8].lower()
+    if "://" in text or lowered.startswith("www."):
+        link = re.search(r"/01/(\d{14})(?:/|$|\?)", text)
+        if link is not None and gtin_ok(link[1]):
+            return _invalid(source, CodeReason.DIGITAL_LINK, link[1], repairs)
+        return _invalid(source, CodeReason.URL, "", repairs)
+    if _BRACKET_AI_RE.match(text):
+        return _invalid(source, CodeReason.BAD_BRACKETS, _shown(text), repairs)
+    aim = _aim_of(source)
+    gtin = text[2:16] if text.startswith("01") and text[2:16].isdigit() and n >= 16 else None
+    if aim in _GS1_AIMS or (gtin is not None and gtin_ok(gtin)):
+        told = _gs1_elements(source, text, repairs)
+        if told is not None:
+            return told
+    if text[:14].isdigit() and gtin_ok(text[:14]) and PACK_LENGTH != n <= PACK_CUT_MAX:
+        return _invalid(source, CodeReason.PACK_CUT, str(n), repairs, gtin=text[:14])
+    if text.isdigit() and text.startswith("00") and n < 20:  # an SSCC with its AI, cut short
+        return _invalid(source, CodeReason.TOO_SHORT, str(n), repairs)
+    if n == 18 and text.isdigit():
+        if not gs1_key_ok(text):
+            return _invalid(source, CodeReason.BAD_SSCC_CHECK, text, repairs)
+        return ParsedCode(source, Kind.SSCC, identity=text, normalized="00" + text, repairs=repairs)
+    return None
+
+
+def _aim_of(source: str) -> str | None:
+    text = source.strip(" \t\r\n\x00")
+    return text[:3] if _AIM_RE.match(text) else None
+
+
+def _gs1_elements(source: str, text: str, repairs: tuple[Repair, ...]) -> ParsedCode | None:
+    """GS1 data that is no tobacco code (the strict and repaired readings failed): what it is instead."""
+    n = len(text)
+    if GS not in text and text.startswith("01") and text[16:18] == "21" and n <= BLOCK_CUT_MAX:
+        # 01 GTIN 21 and no separator: a block read cut short or overlong (fields cannot be told apart)
+        return _invalid(source, CodeReason.BLOCK_CUT, _shown(text), repairs, gtin=text[2:16])
+    fields = split_element_string(text)
+    if fields:
+        ais = dict(fields)
+        gtin = ais.get("01") or ais.get("02")
+        if gtin is not None and "21" in ais:
+            if text.startswith("01") and "93" in ais and set(ais) <= {"01", "21", "8005", "93"}:
+                return _invalid(source, CodeReason.BLOCK_CUT, _shown(text), repairs, gtin=gtin)
+            return _invalid(source, CodeReason.OTHER_GROUP, gtin, repairs, gtin=gtin, serial=ais["21"])
+        if gtin is not None:
+            return _invalid(source, CodeReason.GS1_PRODUCT, gtin, repairs, gtin=gtin)
+        return _invalid(source, CodeReason.GS1_OTHER, hri(text), repairs)
+    if text.startswith("01") and text[2:16].isdigit():
+        if text[16:18] == "21":
+            return _invalid(source, CodeReason.BLOCK_CUT, _shown(text), repairs, gtin=text[2:16])
+        return _invalid(source, CodeReason.GS1_PRODUCT, text[2:16], repairs, gtin=text[2:16])
+    return None
 
 
 def _strip_envelope(source: str) -> tuple[str, tuple[Repair, ...]]:
@@ -478,7 +589,11 @@ def _element_string(source: str, text: str, repairs: tuple[Repair, ...]) -> Pars
     serial = ais["21"]
     price = ais.get("8005")
     check = ais.get("93")
-    if len(serial) != 7 or check is None or len(check) != 4 or not set(ais) <= {"01", "21", "8005", "93"}:
+    tobacco_ais = set(ais) <= {"01", "21", "8005", "93"}
+    if len(serial) == 7 and tobacco_ais and (check is None or len(check) != 4):
+        # a block's fields, its check code missing or of the wrong length: a read cut short or overlong
+        return _invalid(source, CodeReason.BLOCK_CUT, _shown(text), repairs, gtin=gtin, serial=serial)
+    if len(serial) != 7 or check is None or len(check) != 4 or not tobacco_ais:
         # milk, shoes, medicines: a real marking code, but not a tobacco block
         return _invalid(source, CodeReason.OTHER_GROUP, gtin, repairs, gtin=gtin, serial=serial)
     if price is not None and not price.isdigit():

@@ -32,6 +32,7 @@ class Reason(StrEnum):
     GTIN_NOT_IN_ACT = "gtin_not_in_act"
     PRODUCT_BARCODE = "product_barcode"
     UNREADABLE = "unreadable"
+    UNKNOWN_CODE = "unknown_code"  # a custom aggregation code neither the act, an open act nor the stock knows
     UNDONE = "undone"
     NOTHING_TO_UNDO = "nothing_to_undo"
     MODE_FULL_CHECK = "mode_full_check"
@@ -90,6 +91,10 @@ MESSAGES: Final = Phrasebook(
         Reason.GTIN_NOT_IN_ACT: N_("Product {gtin} is not in this act"),
         Reason.PRODUCT_BARCODE: N_("This is the product barcode: scan the Data Matrix"),
         Reason.UNREADABLE: N_("Code not recognised: {error}"),
+        Reason.UNKNOWN_CODE: N_(
+            "Unknown code {code}: not a marking code, and neither this act nor the stock knows it. Scan it "
+            "again; if it comes back the same, put the item aside for the lead."
+        ),
         Reason.UNDONE: N_("Scan of {code} undone: {n} taken off the count"),
         Reason.NOTHING_TO_UNDO: N_("Nothing to undo: this station has no counted scan"),
         Reason.MODE_FULL_CHECK: N_("Full check: boxes and pallets are opened, scan their contents"),

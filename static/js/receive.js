@@ -2,7 +2,9 @@
 // (anything wrong). Generated with WebAudio: no files to load, nothing to go missing.
 (function () {
   "use strict";
-  var PATTERNS = { ok: [[1046, 0.12]], duplicate: [[660, 0.09], [0, 0.06], [660, 0.09]], error: [[160, 0.6]] };
+  // "queued": two rising notes, kept on the device (the handheld page offline), not yet counted.
+  var PATTERNS = { ok: [[1046, 0.12]], duplicate: [[660, 0.09], [0, 0.06], [660, 0.09]], error: [[160, 0.6]],
+    queued: [[523, 0.08], [0, 0.04], [784, 0.08]] };
   var ctx = null;
   function play(kind) {
     var steps = PATTERNS[kind] || PATTERNS.error;

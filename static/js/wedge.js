@@ -65,18 +65,54 @@
 
   function shown(text) { return text.split(GS).join("\u241d"); }
 
+  var STUCK_MS = 15000;  // a request that never ended (no afterRequest) must not hold the scans back for good
+
   function attach(field) {
     var state = newState();
     var form = field.form;
+    // Scans read while the previous one is on its way wait here and go in order, one request at a time:
+    // htmx drops a request an element triggers while its last is in flight, so a quick second scan was lost.
+    var pending = [];
+    var sentAt = 0;
     function submit() {
-      if (!state.text) { return; }
-      form.elements.code.value = state.text;
-      form.elements.scan_id.value = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
-        : String(Date.now()) + Math.random();
+      // Nothing came through the keys, but the field holds text: typed on a phone's own keyboard (its keys
+      // carry no code to decode), or filled in by the browser. Taken as it is; the server repairs a layout.
+      var text = state.text || field.value.trim().split("\u241d").join(GS);
+      if (!text) { return; }
+      var id = (window.crypto && crypto.randomUUID) ? crypto.randomUUID() : String(Date.now()) + Math.random();
       state.text = "";
       field.value = "";
-      if (window.htmx) { htmx.trigger(form, "submit"); } else { form.submit(); }
+      if (form.hasAttribute("data-scan-queue")) {
+        // The page sends it itself (handheld.js keeps it on the device until the station has answered).
+        form.dispatchEvent(new CustomEvent("warehouse:scan", { detail: { code: text, scanId: id } }));
+        field.focus();
+      } else if (form.dataset.wedgeSubmit === "native") {
+        form.elements.code.value = text;
+        form.elements.scan_id.value = id;
+        // Later, not now: called from the form's own submit event, a submission now would be ignored.
+        setTimeout(function () { if (form.requestSubmit) { form.requestSubmit(); } else { form.submit(); } }, 0);
+      } else {
+        pending.push({ code: text, id: id });
+        sendNext();
+      }
     }
+    function sendNext() {
+      if (!pending.length || (sentAt && Date.now() - sentAt < STUCK_MS)) { return; }
+      var scan = pending.shift();
+      form.elements.code.value = scan.code;
+      form.elements.scan_id.value = scan.id;
+      sentAt = Date.now();
+      if (!window.htmx) { form.submit(); return; }
+      started = false;
+      htmx.trigger(form, "submit");  // htmx starts the request at once (htmx:beforeRequest) ...
+      if (!started) {  // ... unless it has not set the form up yet: the scan waits for it, first in line
+        sentAt = 0;
+        pending.unshift(scan);
+        setTimeout(sendNext, 100);
+      }
+    }
+    var started = false;
+    form.addEventListener("htmx:beforeRequest", function () { started = true; });
     function onKey(e) {
       var r = decodeKey(state, e);
       if (r === false) { return; }
@@ -113,7 +149,12 @@
     form.addEventListener("submit", function (e) {
       if (!form.elements.code.value) { e.preventDefault(); submit(); }
     });
-    form.addEventListener("htmx:afterRequest", function () { form.elements.code.value = ""; field.focus(); });
+    form.addEventListener("htmx:afterRequest", function () {
+      form.elements.code.value = "";
+      sentAt = 0;
+      field.focus();
+      setTimeout(sendNext, 0);  // once htmx has let go of this request (else it would queue the next itself)
+    });
   }
 
   window.warehouseWedge = { decodeKey: decodeKey, newState: newState };

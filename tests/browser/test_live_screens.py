@@ -5,6 +5,7 @@ Screenshots of the journey are kept in test-artifacts/."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.browser.test_receiving_flow import log_in
 from tests.browser.wedge import type_at
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, make_app
 from tests.factories import ActFactory
 from warehouse.db import get_db
 from warehouse.services import importing
@@ -32,9 +33,21 @@ def _short(code: str) -> str:
     return code[-8:]  # a box's SSCC ends in its own digits; enough to tell two boxes apart
 
 
+@pytest.fixture
+def server(db_url: str, tmp_path: Path) -> Iterator[LiveServer]:
+    """The app served over HTTP on each database (on PostgreSQL the screens hear scans through NOTIFY)."""
+    app = make_app(db_url, tmp_path)
+    live = LiveServer(app)
+    yield live
+    live.stop()
+    get_db(app).dispose()
+
+
 def test_every_state_change_reaches_every_window(
-    browser: Browser, live_server: LiveServer, artifacts: Path, tmp_path: Path
+    browser: Browser, server: LiveServer, artifacts: Path, tmp_path: Path, db_url: str
 ) -> None:
+    live_server = server
+    kind = "pg" if db_url.startswith("postgresql") else "sqlite"
     # one pallet of two boxes, each of two blocks of two packs
     f = ActFactory(number="ТА-LIVE", pallets=1, boxes=2, blocks=2, packs=2)
     act_id = importing.import_act(get_db(live_server.app), f.write(tmp_path / "act.json")).act_id
@@ -61,7 +74,7 @@ def test_every_state_change_reaches_every_window(
         expect(opened).to_contain_text(_short(box0), timeout=LIVE_MS)
         expect(opened.locator("[data-testid=open-block]")).to_have_text("1 / 2", timeout=LIVE_MS)
         expect(opened.locator("[data-testid=open-pack]")).to_have_text("2 / 4")
-    staff.screenshot(path=str(artifacts / "live-1-box-opened-staff.png"), full_page=True)
+    staff.screenshot(path=str(artifacts / f"live-{kind}-1-box-opened-staff.png"), full_page=True)
 
     # a mode switch by command code: both headers say it
     _scan(staff, "#WH:FULL_CHECK")
@@ -81,7 +94,7 @@ def test_every_state_change_reaches_every_window(
     for page in (staff, office):
         expect(page.locator("#open-aggregate")).to_contain_text("all counted", timeout=LIVE_MS)
         expect(page.locator("#complete")).to_have_count(0)  # the other box is still to come
-    office.screenshot(path=str(artifacts / "live-2-full-check-office.png"), full_page=True)
+    office.screenshot(path=str(artifacts / f"live-{kind}-2-full-check-office.png"), full_page=True)
 
     # back to trusted, the last box whole: every counter reaches N/N and both windows say the act is complete
     _scan(staff, "#WH:TRUSTED")
@@ -90,8 +103,8 @@ def test_every_state_change_reaches_every_window(
     for page in (staff, office):
         expect(page.locator("#complete")).to_contain_text("Complete — ready for the lead", timeout=LIVE_MS)
         expect(page.locator("[data-testid=outstanding-pack]")).to_have_text("0")
-    staff.screenshot(path=str(artifacts / "live-3-complete-staff.png"), full_page=True)
-    office.screenshot(path=str(artifacts / "live-3-complete-office.png"), full_page=True)
+    staff.screenshot(path=str(artifacts / f"live-{kind}-3-complete-staff.png"), full_page=True)
+    office.screenshot(path=str(artifacts / f"live-{kind}-3-complete-office.png"), full_page=True)
 
     # receiving ended by command code: both headers say so and no longer offer to end it
     _scan(staff, "#WH:CLOSE")
@@ -99,4 +112,4 @@ def test_every_state_change_reaches_every_window(
         expect(page.locator(".act-head .status")).to_have_text("Awaiting decision", timeout=LIVE_MS)
         expect(page.get_by_role("button", name="End receiving")).to_have_count(0)
         expect(page.locator("#open-aggregate")).to_have_count(0)  # nothing is open once receiving ended
-    office.screenshot(path=str(artifacts / "live-4-closed-office.png"), full_page=True)
+    office.screenshot(path=str(artifacts / f"live-{kind}-4-closed-office.png"), full_page=True)

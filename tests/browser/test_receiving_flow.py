@@ -137,6 +137,6 @@ def test_receive_an_act_end_to_end(
 
     audit = lead.context.new_page()
     audit.goto(f"{live_server_any_db.url}/acts/{act_id}/audit")
-    expect(audit.get_by_text("Decision recorded")).to_be_visible()  # the action in words, not its key
+    expect(audit.get_by_role("cell", name="Decision recorded")).to_be_visible()  # the action in words, not its key
     expect(audit.get_by_text(re.compile("audit chain verifies")).first).to_be_visible()
     audit.screenshot(path=str(artifacts / "audit-1920.png"), full_page=True)

@@ -17,5 +17,12 @@ EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         "two_codes": {"detail": "2"},
         "other_group": {"detail": "04601234567893"},
         "product_barcode": {"detail": "04600266010625"},
+        "pack_cut": {"detail": "25"},
+        "block_cut": {"detail": "010460026601062521x5bU7Cz<GS>93Ab1+X"},
+        "gs1_product": {"detail": "04600266010625"},
+        "gs1_other": {"detail": "(10)ABC123(17)261231"},
+        "digital_link": {"detail": "04600266010625"},
+        "url": {"detail": ""},
+        "bad_brackets": {"detail": "(01)04600266010625(21)x5bU7Cz(77)x"},
     }
 }

@@ -34,6 +34,7 @@ EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         "gtin_not_in_act": {"code": PACK, "gtin": "04870000042421"},
         "product_barcode": {"gtin": "04870000010011"},
         "unreadable": {"error": "…", "error_reason": "too_short"},
+        "unknown_code": {"code": "KZ-PAL-2026-000123-XYZ"},
         "undone": {"code": BOX, "n": "11"},
         "nothing_to_undo": {},
         "mode_full_check": {"mode": "full_check"},

@@ -27,7 +27,7 @@ ALLOWED_LATIN = {
     "JSON", "CSV", "XLSX", "XML", "PDF", "UTF", "Data", "Matrix", "AUTH", "RSA", "GOST", "GOSTKNCA", "OCSP",
     "CRL", "URL", "HTTP", "HTTPS", "API", "ID", "CA", "WAREHOUSE_TRUSTED_CA", "Caps", "Lock", "TRUSTED",
     "UNDO", "FULL_CHECK", "OPEN", "CLOSE", "WH", "ca", "p12", "p7s", "json", "csv", "xlsx", "transfer",
-    "act", "acceptance", "format", "Ctrl", "Alt", "Enter", "Tab", "ZIP", "JPEG", "PNG", "WebP",
+    "act", "acceptance", "format", "Ctrl", "Alt", "Enter", "Tab", "ZIP", "JPEG", "PNG", "WebP", "Digital", "Link",
     "AUTH_", "RSA256_", "GOSTKNCA_",  # the prefixes of NCA key file names
     "out", "force",  # command-line options (--out, --force)
     "fonts", "dejavu", "core", "WAREHOUSE_FONT_DIR",  # a Debian package and a setting the reports need

@@ -18,6 +18,8 @@ the data on it (codes, numbers, names of products, companies and people, the act
 from __future__ import annotations
 
 import io
+import itertools
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -37,6 +39,7 @@ from warehouse.db import get_db
 from warehouse.services import demo, importing, receiving, shipping
 from warehouse.services import signing as signing_service
 
+_numbers = itertools.count(300_000, 1_000)  # act numbers and code ranges of the acts imported in the test
 TRANSLATIONS = Path(__file__).resolve().parents[2] / "warehouse" / "translations"
 
 # Latin words a Russian or Kazakh page may show: standards, formats, product and protocol names, the
@@ -47,7 +50,7 @@ ALLOWED_LATIN = {
     "ID", "USB", "HID", "Bluetooth", "Wi", "Fi", "PIN", "Enter", "Tab", "Ctrl", "Alt", "Shift", "Esc", "Caps",
     "Lock", "WH", "UNDO", "FULL_CHECK", "TRUSTED", "OPEN", "CLOSE", "OPEN_NEXT", "REMOVE_LAST", "REMOVE_NEXT",
     "transfer", "act", "p12", "p7s", "json", "csv", "xlsx", "pdf", "warehouse", "trust", "update", "verify", "run",
-    "EAN", "UTF", "BOM", "SHA", "AUTH", "KZ", "UTC",
+    "EAN", "UTF", "BOM", "SHA", "AUTH", "KZ", "UTC", "HRI", "IP", "COM",
 }  # fmt: skip
 _LATIN_WORD = re.compile(r"(?<![\w#/-])[A-Za-z][A-Za-z0-9_]*(?![\w])")
 _CYRILLIC = re.compile(r"[\u0400-\u04FF]+(?:[\s\-–—«»\"',.:;!?()№]+[\u0400-\u04FF]+)*")
@@ -82,8 +85,18 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         return importing.import_act(db, f.write(folder / f"{number}.json")).act_id, f
 
     receiving_id, f = imported("ТА-000101")
+    receiving_factory = f
+    # ... and a box opened (OPEN): the screen shows it with what is left in it
     for raw in (f.codes["box"][0], f.codes["box"][0], pack(gtin(1001), 777_777), "01046000000000", "hello"):
         receiving.record_scan(db, receiving_id, receiving.ScanInput(raw=raw, source="cli", station="station-1"))
+    full_check_id, f = imported("ТА-000105")  # full check: a box opened, one block of it scanned
+    for raw in ("#WH:FULL_CHECK", f.codes["box"][0], f.codes["block"][0]):
+        receiving.record_scan(db, full_check_id, receiving.ScanInput(raw=raw, source="cli", station="station-1"))
+    f = receiving_factory
+    for raw in ("#WH:OPEN", f.codes["box"][1]):
+        receiving.record_scan(db, receiving_id, receiving.ScanInput(raw=raw, source="cli", station="station-1"))
+    complete_id, f = imported("ТА-000106")  # every code counted: "complete — ready for the lead"
+    receiving.record_scan(db, complete_id, receiving.ScanInput(raw=f.codes["pallet"][0], source="cli"))
     closed_id, f = imported("ТА-000102")
     receiving.record_scan(db, closed_id, receiving.ScanInput(raw=f.codes["box"][0], source="cli"))
     other_act_box = f.codes["box"][1]
@@ -136,7 +149,13 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "login": "anonymous:/login",
         "acts": "staff:/acts",
         "receiving": f"staff:/acts/{receiving_id}",
+        "receiving-complete": f"staff:/acts/{complete_id}",
         "commands": "staff:/commands",
+        "full-check": f"staff:/acts/{full_check_id}",
+        "forbidden": "staff:/admin/users",
+        "acts-lead": "lead:/acts",
+        "decided-review": f"lead:/acts/{decided_id}/review",
+        "signed-screen": f"lead:/acts/{signed_id}",
         "import": "lead:/acts/import",
         "review": f"lead:/acts/{closed_id}/review",
         "sign": f"lead:/acts/{decided_id}/sign",
@@ -153,8 +172,14 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         "outgoing-scans": f"lead:scans:{draft}/codes|" + "|".join(refusals),
         "receiving-scans": f"staff:scans:/acts/{receiving_id}/scans|" + "|".join(refusals),
         "stock-search": f"lead:/stock?q={in_stock.codes['box'][0]}",
+        # what a refused form says (a flash on the page it returns to)
+        "found-later": f"lead:form:/acts/{closed_id}/found|/acts/{closed_id}/review|" + "|".join(refusals),
+        "stock-open": "lead:form:/stock/open|/stock|hello|" + in_stock.codes["box"][0],
+        "login-failed": "anonymous:login",
+        "import-answers": "staff:import",
         "outgoing-sign": f"lead:{draft}/sign",
         "scanners": "lead:/scanners",
+        "devices": "lead:/scanners/devices",
         "users": "admin:/admin/users",
         "not-found": "lead:/acts/999999",
     }
@@ -180,7 +205,7 @@ def _client(app: Flask, who: str, lang: str) -> FlaskClient:
     return client
 
 
-def _page(site: Site, client: FlaskClient, path: str) -> str:
+def _page(site: Site, client: FlaskClient, path: str, status: int = 200) -> str:
     kind, _sep, ref = path.partition(":")
     if kind == "report":  # the report form's answer, and the job's status once it is done
         started = client.post(
@@ -198,6 +223,36 @@ def _page(site: Site, client: FlaskClient, path: str) -> str:
         answers = [client.post(url, data={"code": code}, headers=headers) for code in scans]
         assert all(a.status_code < 500 for a in answers), [a.status_code for a in answers]
         return "<div>" + "".join(a.get_data(as_text=True) for a in answers) + "</div>"
+    if kind == "form":  # each value posted as `code`; then the page the flashes are shown on
+        url, shown, *values = ref.split("|")
+        for value in values:
+            answer = client.post(url, data={"code": value, "csrf_token": _token(client, shown)})
+            assert answer.status_code < 500, (url, value, answer.status_code)
+        return client.get(shown).get_data(as_text=True)
+    if kind == "import":  # the import's answers: an act imported, an act with problems, a file of no act
+        good = ActFactory(number=f"ТА-{next(_numbers)}", start=next(_numbers)).build()
+        bad = ActFactory(number=f"ТА-{next(_numbers)}", start=next(_numbers)).build()
+        site.data |= {good["number"], bad["number"]}
+        box = bad["products"][0]["children"][0]
+        box["code"] = box["code"][:-1] + str((int(box["code"][-1]) + 1) % 10)  # a wrong SSCC check digit
+        bad["products"][0]["children"].append(dict(bad["products"][0]["children"][1]))  # a code twice
+        files = [(json.dumps(good, ensure_ascii=False), "good.json"), (json.dumps(bad, ensure_ascii=False), "bad.json")]
+        files.append(("just text", "notes.txt"))
+        answers = []
+        for content, name in files:
+            answer = client.post(
+                "/acts/import",
+                data={"file": (io.BytesIO(content.encode()), name), "mode": "trusted"},
+                headers={"HX-Request": "true", **_csrf(client, "/acts/import")},
+                content_type="multipart/form-data",
+            )
+            assert answer.status_code < 500, (name, answer.status_code)
+            answers.append(answer.get_data(as_text=True))
+        assert "ТА-" in answers[0] or "/acts/" in str(answers), answers[0]
+        return "<div>" + "".join(answers) + "</div>"
+    if kind == "login":  # a wrong password
+        data = {"username": "staff", "password": "wrong", "csrf_token": _token(client, "/login")}
+        return client.post("/login", data=data).get_data(as_text=True)
     if kind == "verify":  # a signed document checked on the verification page
         from warehouse.models import SignedDocument
 
@@ -215,7 +270,7 @@ def _page(site: Site, client: FlaskClient, path: str) -> str:
             content_type="multipart/form-data",
         ).get_data(as_text=True)
     response = client.get(path)
-    assert response.status_code in (200, 404), (path, response.status_code)
+    assert response.status_code == status, (path, response.status_code)
     return response.get_data(as_text=True)
 
 
@@ -236,11 +291,12 @@ def visible_text(page: str) -> str:
     return " ".join(" ".join(str(p) for p in parts).split())
 
 
-def _without_data(text: str, data: set[str]) -> str:
+def without_data(text: str, data: set[str]) -> str:
     for value in sorted(data, key=len, reverse=True):
         text = text.replace(value, " ")
     text = re.sub(r"\(\d\d\)[\dA-Za-z!\"%&'()*+,\-./:;<=>?_␝]+", " ", text)  # a code in HRI form
-    return re.sub(r"\b[\dA-Za-z!\"%&'*+\-./:;<=>?_␝]*\d[\dA-Za-z!\"%&'*+\-./:;<=>?_␝]*", " ", text)  # codes, numbers
+    code = r"[\dA-Za-z!\"%&'()*+,\-./:;<=>?_␝]"  # the characters of a GS1 code (a serial may hold any)
+    return re.sub(rf"\b{code}*\d{code}*", " ", text)  # codes, numbers
 
 
 @cache
@@ -283,9 +339,9 @@ def test_every_main_page_reads_in_one_language(site: Site, lang: str) -> None:
     for name, where in site.pages.items():
         who, _sep, path = where.partition(":")
         client = clients.setdefault(who, _client(site.app, who, lang))
-        page = _page(site, client, path)
+        page = _page(site, client, path, {"forbidden": 403, "not-found": 404}.get(name, 200))
         assert f'lang="{lang}"' in page or "<html" not in page, name
-        text = _without_data(visible_text(page), site.data)
+        text = without_data(visible_text(page), site.data)
         if wrong := leaks(lang, text):
             found[name] = wrong
     assert found == {}, f"{lang}: words of another language: {found}"
@@ -299,4 +355,31 @@ def test_the_check_finds_a_word_of_another_language() -> None:
     assert "Отсканируйте код" in leaks("kk", "Отсканируйте код")  # Russian of the catalog on a Kazakh page
     assert leaks("ru", "act.signed") == ["signed"]  # an action's key shown as it is
     assert leaks("kk", "Кодты сканерлеңіз") == []
-    assert _without_data("(01)04600000000017(21)abc, 55 блоков", set()).split() == ["блоков"]
+    assert without_data("(01)04600000000017(21)abc, 55 блоков", set()).split() == ["блоков"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "lines", "dated"),
+    [
+        ("ru", r"Строки \(0 из \d+\)", "от 2026-11-20"),
+        ("kk", r"Жолдар \(\d+ ішінен 0\)", "күні: 2026-11-20"),
+        ("en", r"Lines \(0 of \d+\)", "of 2026-11-20"),
+    ],
+)
+def test_counts_and_dates_are_whole_phrases(site: Site, lang: str, lines: str, dated: str) -> None:
+    """«Строки (0 от 3)», «Жолдар (0 күні 3)»: a pasted "of" read as the date's preposition in every use."""
+    client = _client(site.app, "lead", lang)
+    review = site.pages["decided-review"].partition(":")[2]
+    text = visible_text(client.get(review, query_string={"level": "pack"}).get_data(as_text=True))
+    assert re.search(lines, text), text[:600]
+    screen = visible_text(client.get(site.pages["receiving"].partition(":")[2]).get_data(as_text=True))
+    assert f"ТА-000101 {dated}" in screen
+
+
+def test_the_receiving_states_are_among_the_pages(site: Site) -> None:
+    """The pages checked include the opened box's panel and the complete act (issue 16, item 7)."""
+    client = _client(site.app, "staff", "kk")
+    receiving_page = _page(site, client, site.pages["receiving"].partition(":")[2])
+    complete_page = _page(site, client, site.pages["receiving-complete"].partition(":")[2])
+    assert 'id="open-aggregate"' in receiving_page and "ішіндегісін сканерлеңіз" in receiving_page
+    assert 'id="complete"' in complete_page and "аға логистке дайын" in complete_page

@@ -139,7 +139,9 @@ def test_staff_closes_but_only_a_lead_decides(app: Flask, client: FlaskClient, a
     # each action in the reader's language (issue 16, item 4), not its key ("act.decided")
     assert "Решение записано" in audit_page and "Приёмка завершена" in audit_page and "act.decided" not in audit_page
     assert "Принято решение по строке расхождения" in audit_page
-    assert "comment: box &lt;not&gt; delivered" in audit_page  # read as text, escaped, not as JSON
+    # read as text, escaped, not as JSON; the key and a closed set's value in the reader's language
+    assert 'комментарий: <span class="code">box &lt;not&gt; delivered</span>' in audit_page
+    assert 'решение: <span class="code">Принят с расхождениями</span>' in audit_page
 
 
 def test_resolving_a_line_of_another_act_is_refused(

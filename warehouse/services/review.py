@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,7 +13,9 @@ from warehouse.matching import SURPLUS_CLASSES
 from warehouse.models import Act, ActCode, LineResolution, Scan, User
 from warehouse.services import audit, receiving
 from warehouse.services.receiving import REASON_CODES, ReceivingError
-from warehouse.vocab import ActStatus, DiscrepancyKind, Resolution
+from warehouse.vocab import ActStatus, DiscrepancyKind, Level, Resolution
+
+_KIND_LEVEL: Final = {"pack": Level.PACK, "block": Level.BLOCK}  # a scan's code kind, where it names a level
 
 RESOLUTIONS = tuple(r.value for r in Resolution)  # plain strings: the form posts them
 
@@ -92,7 +95,7 @@ def lines(s: Session, act: Act, lang: str = "ru", limit: int = 2000) -> list[Lin
             Line(
                 scan.scan_class,
                 scan.normalized or scan.raw,
-                scan.kind,
+                _KIND_LEVEL.get(scan.kind or ""),  # an SSCC may be a box or a pallet: no level, not "sscc"
                 None,
                 None,
                 None,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from warehouse.db import Database
 from warehouse.models import Act, ActCode, AuditEntry, Scan, Station, User
 from warehouse.services import acts, audit, receiving, review, shipping, stock, tree
-from warehouse.vocab import ActStatus
+from warehouse.vocab import LEVELS, ActStatus, Direction
 
 JOURNAL_ROWS = 30
 
@@ -51,6 +51,48 @@ def last_opened(db: Database, act_id: int) -> int | None:
     """The act code of the aggregate last opened on the act (a screen asks once, then follows its scans)."""
     with db.read() as s:
         return tree.last_opened(s, act_id)
+
+
+@dataclass(frozen=True)
+class ToScan:
+    """What is still to be scanned of one product at one level (the handheld page's list)."""
+
+    gtin: str
+    name: str
+    level: str
+    outstanding: int
+    expected: int
+
+
+def to_scan(summary: receiving.Summary, names: dict[str, str]) -> list[ToScan]:
+    """Per product and level (blocks before packs), what the act still waits for, the most first."""
+    rows = [
+        ToScan(gtin, names.get(gtin, ""), level, count.outstanding, count.expected)
+        for gtin, per in summary.by_gtin.items()
+        for level, count in per.items()
+        if count.outstanding
+    ]
+    order = {level.value: n for n, level in enumerate(LEVELS)}
+    return sorted(rows, key=lambda r: (order.get(r.level, len(order)), -r.outstanding, r.gtin))
+
+
+def open_incoming(db: Database, limit: int = 10) -> list[Act]:
+    """Incoming acts still receiving scans, newest first (the handheld page's short list)."""
+    with db.read() as s:
+        stmt = (
+            select(Act)
+            .where(Act.direction == Direction.INCOMING, Act.status.in_(receiving.OPEN_STATUSES))
+            .order_by(Act.date.desc(), Act.id.desc())
+            .limit(limit)
+        )
+        return list(s.execute(stmt).scalars())
+
+
+def incoming_act(db: Database, ref: str | int) -> Act | None:
+    """The incoming act an id or a number names (`acts.lookup_act`), None when there is none."""
+    with db.read() as s:
+        act = acts.lookup_act(s, ref)
+        return act if act is not None and act.direction == Direction.INCOMING else None
 
 
 @dataclass(frozen=True)

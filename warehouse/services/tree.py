@@ -68,7 +68,7 @@ class Opened:
     code: str
     level: str
     levels: list[tuple[str, int, int]]  # (level, credited, declared) of its contents, top level first
-    around: list[Opened]
+    around: list[Opened]  # (their levels: only the codes directly inside each)
 
     @property
     def complete(self) -> bool:
@@ -96,26 +96,37 @@ def opened_by(scan: Scan) -> int | None:
 
 
 _LEVEL_ORDER = {level.value: k for k, level in enumerate(LEVELS)}
+DEEP_COUNT_MAX = 5_000  # codes inside an opened aggregate counted level by level; a bigger one, its own level
 
 
-def opened(s: Session, act_id: int, code_id: int | None, *, around: bool = True) -> Opened | None:
+def opened(s: Session, act_id: int, code_id: int | None) -> Opened | None:
     """The aggregate `code_id` (an opened one, from `last_opened`) with the counts of its contents, and of
-    the aggregates holding it; None when there is none or it holds nothing."""
+    the aggregates holding it; None when there is none or it holds nothing.
+
+    The stream of every open screen reads this on every scan, so what it counts stays small: the opened
+    aggregate's contents at every level (one index range), unless it holds more than DEEP_COUNT_MAX codes
+    (a pallet: a truck's pallet holds some 20,000, 30 ms to count on each scan), and of the aggregates
+    holding it, only the codes directly inside (a pallet's boxes, a box's blocks)."""
     code = s.get(ActCode, code_id) if code_id is not None else None
     if code is None or code.act_id != act_id or code.pos is None or code.last is None or code.last <= code.pos:
         return None
-    rows = s.execute(
-        select(ActCode.level, func.count(ActCode.credited_scan_id), func.count())
-        .where(ActCode.act_id == act_id, ActCode.pos > code.pos, ActCode.pos <= code.last)
-        .group_by(ActCode.level)
-    ).all()
-    levels = sorted(((str(lv), int(c), int(n)) for lv, c, n in rows), key=lambda r: _LEVEL_ORDER.get(r[0], 9))
     holders: list[Opened] = []
-    parent_id = code.parent_id
-    while around and parent_id is not None:
-        holder = opened(s, act_id, parent_id, around=False)
-        parent = s.get(ActCode, parent_id)
-        if holder is not None:
-            holders.insert(0, holder)
-        parent_id = parent.parent_id if parent is not None else None
-    return Opened(code.code, code.level, levels, holders)
+    parent = s.get(ActCode, code.parent_id) if code.parent_id is not None else None
+    while parent is not None:
+        holders.insert(0, Opened(parent.code, parent.level, _counts(s, act_id, parent, deep=False), []))
+        parent = s.get(ActCode, parent.parent_id) if parent.parent_id is not None else None
+    deep = code.last - code.pos <= DEEP_COUNT_MAX
+    return Opened(code.code, code.level, _counts(s, act_id, code, deep=deep), holders)
+
+
+def _counts(s: Session, act_id: int, code: ActCode, *, deep: bool) -> list[tuple[str, int, int]]:
+    """(level, credited, declared) of what `code` holds: at every level (`deep`), or directly inside it."""
+    inside = (
+        (ActCode.act_id == act_id) & (ActCode.pos > code.pos) & (ActCode.pos <= code.last)
+        if deep
+        else (ActCode.parent_id == code.id)
+    )
+    rows = s.execute(
+        select(ActCode.level, func.count(ActCode.credited_scan_id), func.count()).where(inside).group_by(ActCode.level)
+    ).all()
+    return sorted(((str(lv), int(c), int(n)) for lv, c, n in rows), key=lambda r: _LEVEL_ORDER.get(r[0], 9))

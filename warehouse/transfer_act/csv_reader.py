@@ -35,9 +35,18 @@ class CsvActReader(TableActReader):
         except UnicodeDecodeError as e:
             raise SourceError(Problem("file", Reason.ENCODING, f"byte {e.start}")) from e
         except csv.Error as e:
-            raise SourceError(Problem(f"line {start}", Reason.MALFORMED, str(e))) from e
+            raise SourceError(_csv_problem(f"line {start}", str(e))) from e
         except OSError as e:
             raise SourceError(Problem("file", Reason.UNREADABLE_FILE, e.strerror or str(e))) from e
+
+
+def _csv_problem(location: str, said: str) -> Problem:
+    """The csv module's error in our words (its own text is never shown)."""
+    if "field larger than field limit" in said:
+        limit = str(csv.field_size_limit())
+        return Problem(location, Reason.TEXT_TOO_LONG, limit, (("kind", "line"),))
+    kind = "csv_ends" if "unexpected end of data" in said else "csv_quote" if "expected after" in said else "csv"
+    return Problem(location, Reason.MALFORMED, kind, (("kind", kind),))
 
 
 def _csv_unescape(value: str) -> str:

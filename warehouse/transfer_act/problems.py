@@ -86,6 +86,7 @@ ACT_FILE: Final = Phrasebook(
     {
         Reason.UNSUPPORTED_FILE: N_("Unsupported file type “{detail}”: an act must be a .json, .csv or .xlsx file"),
         Reason.UNREADABLE_FILE: N_("The file cannot be read: {detail}"),
+        "unreadable_file.xlsx": N_("The file is not an XLSX workbook, or the workbook is damaged"),
         Reason.EMPTY_FILE: N_("The file is empty"),
         Reason.ENCODING: N_("The file is not UTF-8 text ({detail})"),
         Reason.MALFORMED: N_("The file is damaged or not in the expected form: {detail}"),
@@ -105,6 +106,12 @@ ACT_FILE: Final = Phrasebook(
         "malformed.control": N_(
             "A text in quotes holds a control character (a tab, a line break or another invisible character)"
         ),
+        "malformed.csv_ends": N_('The file ends inside a value in quotes: a quote “"” is not closed'),
+        "malformed.csv_quote": N_(
+            'A value in quotes goes on after its closing quote “"”: write a quote inside quotes twice'
+        ),
+        "malformed.csv": N_("The line is not valid CSV"),
+        "malformed.xlsx": N_("A sheet of the workbook is damaged: it cannot be read to the end"),
         "malformed.json": N_("The JSON is broken: the file was cut short or has a syntax error"),
         Reason.WRONG_FORMAT: N_("Not a transfer-act/1 file (format: “{detail}”)"),
         Reason.NO_CODES: N_("The act lists no codes"),
@@ -129,6 +136,15 @@ ACT_FILE: Final = Phrasebook(
             "A text in quotes is longer than {detail} characters: no field of an act is that long"
         ),
         "text_too_long.field": N_("“{field}” is longer than {detail} characters: no field of an act is that long"),
+        "text_too_long.cell": N_(
+            "Cell {cell} holds a text longer than {detail} characters, more than a spreadsheet cell can hold"
+        ),
+        "text_too_long.workbook": N_(
+            "The workbook holds a text longer than {detail} characters, more than a spreadsheet cell can hold"
+        ),
+        "text_too_long.line": N_(
+            "The line holds a value longer than {detail} characters: no field of an act is that long"
+        ),
         "text_too_long.number": N_("A number is longer than {detail} digits: no field of an act is that long"),
         Reason.MISSING_FIELD: N_("Required field “{detail}” is missing"),
         Reason.MISSING_COLUMN: N_("Column “{detail}” is missing"),
@@ -192,6 +208,7 @@ _VARIANTS: Final[dict[str, tuple[str, ...]]] = {
     Reason.LEVEL_MISMATCH: ("kind", "level"),
     Reason.INVALID_BIN: ("check",),
     Reason.MALFORMED: ("kind",),
+    Reason.UNREADABLE_FILE: ("kind",),
     Reason.TEXT_TOO_LONG: ("kind",),
 }
 LEVEL_VALUES: Final = "pallet, box, block, pack"  # what UNKNOWN_LEVEL allows: the words of the file format
@@ -335,12 +352,18 @@ class ProblemList:
     def __init__(self) -> None:
         self.items: list[Problem] = []
         self.dropped = 0
+        # What is listed: two checks that find the same problem (a box in a block: the reader, which knows
+        # the parent's level, and the import's planner) list it once.
+        self._listed: set[Problem] = set()
 
     def add(self, problem: Problem) -> None:
         if problem.reason == Reason.TOO_MANY_PROBLEMS and problem.detail.isdigit():
             self.dropped += int(problem.detail)  # another list's "and N more": they add up
+        elif problem in self._listed:
+            return
         elif len(self.items) < MAX_PROBLEMS:
             self.items.append(problem)
+            self._listed.add(problem)
         else:
             self.dropped += 1
 

@@ -17,6 +17,7 @@ def register(app: Flask) -> None:
         admin,
         api,
         auth,
+        handheld,
         imports,
         labels,
         receive,
@@ -44,6 +45,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(signing.bp)
     app.register_blueprint(shipping.bp)
     app.register_blueprint(scanners.bp)
+    app.register_blueprint(handheld.bp)
 
     @app.context_processor
     def inject() -> dict[str, object]:

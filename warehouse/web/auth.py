@@ -21,6 +21,7 @@ from warehouse.models import User
 from warehouse.services import logins, users
 from warehouse.timeutil import utcnow
 from warehouse.web.access import SESSION_KEY, clear_session, login_policy, public, roles
+from warehouse.web.handheld import is_handheld_path
 
 bp = Blueprint("auth", __name__)
 
@@ -67,6 +68,11 @@ def _login(user: User) -> Response:
     return redirect(_safe_next(request.args.get("next")))  # type: ignore[return-value]
 
 
+def _template() -> str:
+    """The login page in the layout of the page that asked for it: a phone's for the handheld page."""
+    return "handheld/login.html" if is_handheld_path(_safe_next(request.args.get("next"))) else "login.html"
+
+
 def _address_limit() -> str:
     return str(current_app.config["LOGIN_ADDRESS_LIMIT"])
 
@@ -86,7 +92,7 @@ def _address_breached(limit: RequestLimit) -> Response:
         audited[ip] = until
         logins.audit_address_limit(get_db(), ip, until)
     flash(logins.MESSAGES.say("address_limited", _lang(), **logins.wait_params(until, now)), "error")
-    return Response(render_template("login.html"), 429)
+    return Response(render_template(_template()), 429)
 
 
 def _pending() -> tuple[int, str] | None:
@@ -100,7 +106,7 @@ def _pending() -> tuple[int, str] | None:
 def _pin_step(user: User) -> str:
     name = user.full_name or user.username
     session[PENDING_KEY] = {"user_id": user.id, "name": name, "at": time.time()}
-    return render_template("login.html", pin_for=name)
+    return render_template(_template(), pin_for=name)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -108,7 +114,7 @@ def _pin_step(user: User) -> str:
 @limiter.limit(_address_limit, methods=["POST"], deduct_when=_refused, on_breach=_address_breached)
 def login() -> Response | str | tuple[str, int]:
     if request.method == "GET":
-        return render_template("login.html")
+        return render_template(_template())
     form, db, rules = request.form, get_db(), login_policy()
     badge, pin = form.get("badge", ""), form.get("pin")
     pin_for: str | None = None
@@ -141,7 +147,7 @@ def login() -> Response | str | tuple[str, int]:
         if e.reason in ("locked", "pin_expired"):
             session.pop(PENDING_KEY, None)
             pin_for = None
-        return render_template("login.html", pin_for=pin_for), 429 if e.locked_until else 401
+        return render_template(_template(), pin_for=pin_for), 429 if e.locked_until else 401
     session.pop(PENDING_KEY, None)
     return _login(user)
 

@@ -85,13 +85,33 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["details"] = show_details
 
 
+# Details whose value is a member of a closed set: the value is told in the reader's language.
+_DETAIL_WORDS: dict[str, dict[str, object]] = {
+    # a decision taken reads as its outcome ("Accepted with discrepancies"), not as the form's button
+    "decision": {**STATUS, "accepted_with_discrepancies": STATUS[ActStatus.DISCREPANCIES]},
+    "reason": REASON,
+    "level": LEVEL,
+    "mode": MODE,
+    "status": STATUS,
+    "resolution": RESOLUTION,
+    "direction": DIRECTION,
+    "role": ROLE,
+}
+_DETAIL_KEYS = {key: _l(msgid) for key, msgid in audit.DETAIL_KEYS.items()}
+
+
 def show_details(details: dict[str, object]) -> list[tuple[str, str]]:
-    """An audit entry's details as people read them: Cyrillic as letters, not \\u041d escapes (Jinja
-    escapes what the template prints)."""
-    return [
-        (str(key), value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str))
-        for key, value in (details or {}).items()
-    ]
+    """An audit entry's details as people read them: each key's name and a closed set's value in the reader's
+    language; Cyrillic as letters, not \\u041d escapes (Jinja escapes what the template prints)."""
+    shown = []
+    for key, value in (details or {}).items():
+        words = _DETAIL_WORDS.get(str(key), {})
+        if isinstance(value, str):
+            text = str(words.get(value, value))
+        else:
+            text = json.dumps(value, ensure_ascii=False, default=str)
+        shown.append((str(_DETAIL_KEYS.get(str(key), key)), text))
+    return shown
 
 
 GS_MARK = Markup('<span class="gs" title="GS">\u241d</span>')

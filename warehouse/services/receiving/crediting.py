@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from warehouse import codes
 from warehouse.matching import Outcome, Reason, ScanClass, duplicate_reason, opens
-from warehouse.models import Act, ActCode, ActCounter, Scan
+from warehouse.models import Act, ActCode, ActCounter, Scan, StockCode
 from warehouse.services.receiving.summary import OPEN_STATUSES
 from warehouse.vocab import Direction
 
@@ -216,8 +216,9 @@ def duplicate(s: Session, code: Any) -> Outcome:
 
 
 def unmatched(s: Session, act: Act, parsed: codes.ParsedCode) -> Outcome:
-    """A valid code the act does not declare: another open incoming act's (foreign), of a GTIN the act does
-    not hold (wrong product), a surplus code scanned again (duplicate), or surplus."""
+    """A valid code the act does not declare: another open incoming act's (foreign), a custom aggregation
+    code nobody declared (unknown: invalid), of a GTIN the act does not hold (wrong product), a surplus code
+    scanned again (duplicate), or surplus."""
     # No index on identity alone (it made imports a quarter slower): the few open acts are probed on
     # (act_id, identity), which both databases plan from this join.
     other = s.execute(
@@ -242,6 +243,10 @@ def unmatched(s: Session, act: Act, parsed: codes.ParsedCode) -> Outcome:
                 "date": other.date.isoformat(),
             },
         )
+    if parsed.kind is codes.Kind.AGGREGATE and not _in_stock(s, parsed.identity or ""):
+        # The catch-all of the parser (docs/codes.md): a custom aggregation code is one only if someone
+        # declared it. Unknown to this act, the open acts and the stock, it is a read to scan again.
+        return Outcome(ScanClass.INVALID, Reason.UNKNOWN_CODE, {"code": parsed.normalized or ""})
     if parsed.gtin:
         gtins = set(
             s.execute(select(ActCounter.gtin).where(ActCounter.act_id == act.id, ActCounter.gtin != "")).scalars()
@@ -258,3 +263,8 @@ def unmatched(s: Session, act: Act, parsed: codes.ParsedCode) -> Outcome:
     if seen is not None:
         return Outcome(ScanClass.DUPLICATE, Reason.SURPLUS_AGAIN, {"code": parsed.normalized or ""})
     return Outcome(ScanClass.SURPLUS, Reason.NOT_IN_ACT, {"code": parsed.normalized or ""})
+
+
+def _in_stock(s: Session, identity: str) -> bool:
+    """Whether the stock ledger knows the code (held now, or ever shipped from here)."""
+    return s.execute(select(StockCode.id).where(StockCode.identity == identity).limit(1)).first() is not None
