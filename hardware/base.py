@@ -21,7 +21,7 @@ StateCallback = Callable[[str, ReaderState, str | None], None]
 class ThreadedReader(ABC):
     """A reader whose device is read in one daemon thread; subclasses implement `_run` and `_interrupt`.
 
-    Threads rather than asyncio: the station's web server (waitress) is threaded, the sink ends in a
+    Threads rather than asyncio: the station's web server runs Flask in threads, the sink ends in a
     blocking database transaction, and evdev's and pyserial's blocking reads are simplest in a thread.
     """
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,6 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
-from werkzeug.serving import make_server
 
 from tests.pg import Cluster
 from warehouse.db import Database, get_db
@@ -120,15 +120,28 @@ def runner(app: Flask) -> FlaskCliRunner:
 
 
 class LiveServer:
+    """The app served as `warehouse run` serves it (warehouse/web/serving.py: uvicorn, live screens on
+    its event loop), in a thread, on a free port."""
+
     def __init__(self, application: Flask) -> None:
+        from warehouse.web import serving
+
         self.app = application
-        self.server = make_server("127.0.0.1", 0, application, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.socket = serving.listen("127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        self.server = serving.server(application)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]}, daemon=True)
         self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the live server did not start")
+            time.sleep(0.01)
 
     def stop(self) -> None:
-        self.server.shutdown()
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.socket.close()
 
 
 @pytest.fixture

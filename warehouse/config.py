@@ -72,6 +72,9 @@ def load(folder: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any
         # (redis://…); the per-username lockout is in the database and shared already.
         "RATELIMIT_STORAGE_URI": env.get(f"{ENV_PREFIX}RATELIMIT_STORAGE_URI", "memory://"),
         # The running station's own backups (docs/backup.md): a folder ("off": none), hourly, 48 kept.
+        # A live screen's stream sends a comment this often (docs/architecture.md, serving): proxies keep it
+        # open, and a client gone without a word shows on the write (tests make it short).
+        "LIVE_KEEPALIVE_SECONDS": float(env.get(f"{ENV_PREFIX}LIVE_KEEPALIVE_SECONDS", "15")),
         "BACKUP_DIR": env.get(f"{ENV_PREFIX}BACKUP_DIR") or str(folder / "backups"),
         "BACKUP_EVERY_MINUTES": int(env.get(f"{ENV_PREFIX}BACKUP_EVERY_MINUTES", "60")),
         "BACKUP_KEEP": int(env.get(f"{ENV_PREFIX}BACKUP_KEEP", "48")),

@@ -2,8 +2,9 @@
 
 A stream is an act's screens (incoming or outgoing, by act id) or the stock page. Events carry ids only:
 each SSE stream re-reads what changed and renders it in its own viewer's language, so an event is a hint
-to re-read: a spurious one costs a render, a lost one a stale screen. Subscribers are SSE streams, each
-with its own bounded queue; a slow screen loses old events rather than slowing the scan path.
+to re-read: a spurious one costs a render, a lost one a stale screen. Subscribers are the live screens' channels
+(warehouse/web/live.py), each with its own bounded queue; a slow one loses events rather than slowing the
+scan path.
 """
 
 from __future__ import annotations
@@ -37,9 +38,9 @@ class Broker:
         self._subscribers: dict[int | None, set[queue.Queue[Event]]] = {}
         self._maxsize = maxsize
 
-    def subscribe(self, act_id: int | None) -> queue.Queue[Event]:
-        """A queue of the events of one act (None: of the stock page)."""
-        q: queue.Queue[Event] = queue.Queue(self._maxsize)
+    def subscribe(self, act_id: int | None, into: queue.Queue[Event] | None = None) -> queue.Queue[Event]:
+        """A queue of the events of one act (None: of the stock page): `into`, or a new bounded one."""
+        q: queue.Queue[Event] = into if into is not None else queue.Queue(self._maxsize)
         with self._lock:
             self._subscribers.setdefault(act_id, set()).add(q)
         return q
@@ -51,6 +52,11 @@ class Broker:
                 subs.discard(q)
                 if not subs:
                     del self._subscribers[act_id]
+
+    def count(self, act_id: int | None) -> int:
+        """How many queues hear the act's events (a live screen's channel is one, whatever its viewers)."""
+        with self._lock:
+            return len(self._subscribers.get(act_id, ()))
 
     def publish(self, event: Event) -> None:
         with self._lock:

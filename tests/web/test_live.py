@@ -160,3 +160,18 @@ def test_the_act_and_the_stock_streams_carry_rendered_fragments(sqlite_url: str,
     assert "event: status" in act_text and "event: totals" in act_text and 'id="totals"' in act_text
     assert f.codes["pallet"][0] in act_text  # the roots: what was scanned onto the act
     assert "event: stock" in stock_text and "levels-title" in stock_text
+
+
+def test_every_view_that_streams_is_marked_a_live_screen(app: Flask) -> None:
+    """An unmarked view's stream would hold one of the request threads for as long as its screen is open."""
+    import inspect
+
+    from warehouse.web import live
+
+    streaming = {
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if "live.stream(" in inspect.getsource(inspect.unwrap(view))
+    }
+    assert streaming >= {"receive.events"}, streaming
+    assert [e for e in streaming if not live.is_screen(app.view_functions[e])] == []

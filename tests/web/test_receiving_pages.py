@@ -51,7 +51,7 @@ def test_scan_needs_csrf_and_login(app: Flask, client: FlaskClient, auth: Auth, 
 
 
 def test_live_stream_carries_rows_and_counters(app: Flask, client: FlaskClient, auth: Auth, tmp_path: Path) -> None:
-    """One viewer holds the SSE stream over real HTTP (as waitress serves it); another station scans."""
+    """One viewer holds the SSE stream over real HTTP (as `warehouse run` serves it); another station scans."""
     act_id, f = _act(app, tmp_path)
     auth.login("staff")
     cookie = client.get_cookie("session")

@@ -46,15 +46,17 @@ cli = FlaskGroup(
 @cli.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--threads", default=16, show_default=True, type=int, help="each open live screen holds one")
+@click.option("--threads", default=16, show_default=True, type=int, help="request threads (live screens need none)")
 @with_appcontext
 def run(host: str, port: int, threads: int) -> None:
-    """Serve the workstation with waitress (bound to 127.0.0.1 unless told otherwise)."""
-    from waitress import serve
+    """Serve the workstation with uvicorn (bound to 127.0.0.1 unless told otherwise).
 
+    Flask runs in request threads; the live screens' streams run on the event loop and hold none.
+    """
     from hardware.config import ScannerConfigError
     from warehouse.services.backup_schedule import start_backups
     from warehouse.station.scanners import start_scanners
+    from warehouse.web.serving import serve
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -66,7 +68,7 @@ def run(host: str, port: int, threads: int) -> None:
     backups = start_backups(get_db(), app.config, Path(app.instance_path))
     click.echo(f"Serving on http://{host}:{port}/")
     try:
-        serve(app, host=host, port=port, threads=threads, channel_timeout=3600)
+        serve(app, host, port, threads)
     finally:
         scanners.stop()
         if backups is not None:

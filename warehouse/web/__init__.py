@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from warehouse.web import access, security
+from warehouse.web import access, live, security
 from warehouse.web.common import refusal
 
 
@@ -30,6 +30,7 @@ def register(app: Flask) -> None:
 
     labels.init_app(app)
     security.init_app(app)
+    live.init_app(app)
     auth.init_app(app)
 
     app.before_request(access.enforce)

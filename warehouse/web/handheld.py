@@ -93,6 +93,7 @@ def state(act_id: int) -> str:
 
 @bp.get("/acts/<int:act_id>/events")
 @roles()
+@live.screen
 def events(act_id: int) -> Response:
     """The state again on every change of the act (another scanner's scans too), in this viewer's language."""
     _state_context(act_id)

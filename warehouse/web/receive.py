@@ -271,6 +271,7 @@ def photo(act_id: int) -> tuple[str, int] | str:
 
 @bp.get("/acts/<int:act_id>/events")
 @roles()
+@live.screen
 def events(act_id: int) -> Response:
     """Server-sent events, in this viewer's language: the new journal rows, and on every change of the act
     the regions that show its state, rendered from the page's own partials: the counters (with the opened
@@ -288,6 +289,8 @@ def events(act_id: int) -> Response:
             for row in reversed(rows):
                 yield "scan", render_template("receive/_scan_row.html", row=row)
                 last_seen = max(last_seen, int(row["id"]))  # type: ignore[call-overload]
+                if row["station"] == _station():  # the dock is scanning: its screens' people are at work
+                    live.in_use()
                 if row["opens"] is not None:
                     opened_id = int(row["opens"])  # type: ignore[call-overload]
             if len(rows) >= screens.JOURNAL_ROWS:  # more scans than one read: the opening may be among the rest
@@ -301,4 +304,4 @@ def events(act_id: int) -> Response:
             head_sent = head
             yield "head", head
 
-    return live.stream(act_id, render)
+    return live.stream(act_id, render, current=("head", "counters"))

@@ -98,6 +98,7 @@ def stock_page() -> str:
 
 @bp.get("/stock/events")
 @roles()
+@live.screen
 def stock_events() -> Response:
     """Server-sent events: the stock tables, re-rendered whenever the stock changes."""
 
@@ -213,6 +214,7 @@ def prices(act_id: int) -> str:
 
 @bp.get("/ship/<int:act_id>/events")
 @roles()
+@live.screen
 def events(act_id: int) -> Response:
     """Server-sent events: the act's status, totals and scanned codes, whoever changed them."""
     _act(act_id)
