@@ -51,6 +51,8 @@ def load(folder: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any
         "SECRET_KEY": env.get(f"{ENV_PREFIX}SECRET_KEY") or None,
         "AUTO_MIGRATE": env.get(f"{ENV_PREFIX}AUTO_MIGRATE", "1") != "0",
         "STATION": env.get(f"{ENV_PREFIX}STATION", "station-1"),
+        # Stop mode: after a scan that needs attention, the station's next scan is refused until confirmed.
+        "STOP_MODE": env.get(f"{ENV_PREFIX}STOP_MODE", "0").lower() in ("1", "true", "yes", "on"),
         # A scanner in keyboard mode cannot type GS; these stand-ins are turned back into GS.
         "GS_SUBSTITUTES": tuple(s for s in env.get(f"{ENV_PREFIX}GS_SUBSTITUTES", "<GS>|{GS}|~").split("|") if s),
         "MAX_CONTENT_LENGTH": int(env.get(f"{ENV_PREFIX}MAX_UPLOAD_MB", "512")) * 1024 * 1024,

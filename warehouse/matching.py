@@ -39,6 +39,7 @@ class Reason(StrEnum):
     MODE_TRUSTED = "mode_trusted"
     OPEN_NEXT = "open_next"
     CLOSING = "closing"
+    CONFIRMED = "confirmed"  # stop mode: the station's error was seen, its scans go in again
     OUTGOING_COMMAND = "outgoing_command"  # a command of the outgoing screen, scanned while receiving
 
 
@@ -101,6 +102,7 @@ MESSAGES: Final = Phrasebook(
         Reason.MODE_TRUSTED: N_("Trusted mode: a box label counts its declared contents"),
         Reason.OPEN_NEXT: N_("The next box or pallet scanned will be opened"),
         Reason.CLOSING: N_("Receiving ended: the result waits for the decision"),
+        Reason.CONFIRMED: N_("Confirmed: scanning goes on"),
         Reason.OUTGOING_COMMAND: N_("This command is for outgoing acts: nothing changed"),
     },
 )

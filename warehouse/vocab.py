@@ -193,10 +193,18 @@ class Command(Word):
     CLOSE = "CLOSE"
     REMOVE_LAST = "REMOVE_LAST"  # outgoing act: take off the code this station put on last
     REMOVE_NEXT = "REMOVE_NEXT"  # outgoing act: the station's next scanned code comes off instead of going on
+    CONFIRM = "CONFIRM"  # stop mode: the error was seen, scanning goes on
 
 
 # Which screen each command works on (the printed sheet groups them so); elsewhere it is refused, unchanged.
-RECEIVING_COMMANDS: Final = (Command.UNDO, Command.FULL_CHECK, Command.TRUSTED, Command.OPEN, Command.CLOSE)
+RECEIVING_COMMANDS: Final = (
+    Command.UNDO,
+    Command.FULL_CHECK,
+    Command.TRUSTED,
+    Command.OPEN,
+    Command.CLOSE,
+    Command.CONFIRM,
+)
 OUTGOING_COMMANDS: Final = (Command.REMOVE_LAST, Command.REMOVE_NEXT)
 
 
@@ -275,6 +283,7 @@ _LABELS: Final[dict[type[Word], dict[str, str]]] = {
         "CLOSE": N_("End receiving"),
         "REMOVE_LAST": N_("Take the last code off the act"),
         "REMOVE_NEXT": N_("Take the next scanned code off the act"),
+        "CONFIRM": N_("Confirm: the error is seen, go on"),
     },
     Scope: {"scan": N_("Scan into its station's acts"), "import": N_("Import acts"), "read": N_("Read act summaries")},
 }

@@ -58,12 +58,24 @@
     if (e.target.id === "result") {
       var banner = e.target.querySelector("[data-sound]");
       if (banner) {
+        // Stop mode: after a scan that needs attention the station takes no scan until it is confirmed.
+        document.body.dataset.stopped = banner.dataset.stop ? "1" : "";
         play(banner.dataset.sound, banner.dataset.class);
         flash(banner.dataset.class || (banner.dataset.sound === "error" ? "refused" : banner.dataset.sound),
           words(banner) || "✗");
       }
     }
   });
+  // Stop mode: Enter in the empty scan field confirms (the printed "Confirm" code does the same).
+  document.addEventListener("keydown", function (e) {
+    var field = e.target;
+    if (e.key !== "Enter" || document.body.dataset.stopped !== "1" || !field || field.id !== "scan-field") { return; }
+    if (field.value || !field.form || !field.form.elements.code) { return; }
+    field.form.elements.code.value = "#WH:CONFIRM";
+    field.form.elements.scan_id.value = (window.crypto && crypto.randomUUID) ? crypto.randomUUID()
+      : String(Date.now()) + Math.random();
+    // The Enter goes on: the form's implicit submission sends it.
+  }, true);
   // Scans from hardware scanners of this station arrive only through the live stream: beep for them (a
   // page sounds its own scans and photos from their answers).
   document.addEventListener("htmx:sseMessage", function (e) {

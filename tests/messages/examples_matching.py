@@ -42,5 +42,6 @@ EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         "open_next": {},
         "outgoing_command": {"command": "REMOVE_LAST"},
         "closing": {},
+        "confirmed": {},
     }
 }

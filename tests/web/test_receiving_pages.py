@@ -200,9 +200,9 @@ def test_printed_command_codes_read_back_and_work(app: Flask, client: FlaskClien
     auth.login("staff")
     sheet = client.get("/commands").get_data(as_text=True)
     urls = re.findall(r'src="(/commands/[A-Z_]+\.png)"', sheet)
-    assert len(urls) == 7 and ("Undo my last scan" in sheet or "Отменить" in sheet)
+    assert len(urls) == 8 and ("Undo my last scan" in sheet or "Отменить" in sheet)
     read = {zxingcpp.read_barcode(Image.open(io.BytesIO(client.get(u).data))).text for u in urls}
-    receiving_sheet = {"#WH:UNDO", "#WH:FULL_CHECK", "#WH:TRUSTED", "#WH:OPEN", "#WH:CLOSE"}
+    receiving_sheet = {"#WH:UNDO", "#WH:FULL_CHECK", "#WH:TRUSTED", "#WH:OPEN", "#WH:CLOSE", "#WH:CONFIRM"}
     assert read == receiving_sheet | {"#WH:REMOVE_LAST", "#WH:REMOVE_NEXT"}  # and the outgoing screen's
     token = _token(client, f"/acts/{act_id}")
     client.post(f"/acts/{act_id}/scans", data={"code": f.codes["box"][0]}, headers={"X-CSRFToken": token})

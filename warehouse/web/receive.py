@@ -44,6 +44,10 @@ def _station() -> str:
     return str(current_app.config["STATION"])
 
 
+def _stop_mode() -> bool:
+    return bool(current_app.config.get("STOP_MODE"))
+
+
 def journal_rows(act_id: int, after: int = 0) -> list[dict[str, object]]:
     """The newest scans of an act, with who and where, ready for the template."""
     lang = _lang()
@@ -223,16 +227,19 @@ def scan(act_id: int) -> tuple[str, int] | str:
                 station=_station(),
                 user_id=g.user.id,
                 client_scan_id=browser_scan_key(request.form.get("scan_id")),
+                stop_on_error=_stop_mode(),
             ),
             gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
         )
     except receiving.ReceivingError as e:
-        return render_template("receive/_result.html", error=e.message(_lang())), 409
+        stopped = e.reason == "confirm_first"
+        return render_template("receive/_result.html", error=e.message(_lang()), stopped=stopped), 409
     return render_template(
         "receive/_result.html",
         result=result,
         message=result.message(_lang()),
         sound=sound_of(result.scan_class, result.outcome.reason),
+        stopped=_stop_mode() and result.scan_class.is_error,  # the next scan waits for Enter or CONFIRM
     )
 
 
@@ -257,6 +264,7 @@ def photo(act_id: int) -> tuple[str, int] | str:
                     station=_station(),
                     user_id=g.user.id,
                     client_scan_id=picture.scan_key(n),
+                    stop_on_error=_stop_mode(),
                 ),
                 gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
             )

@@ -25,6 +25,8 @@ def apply_command(s: Session, act: Act, session: ReceivingSession, row: Scan, co
         return Outcome(ScanClass.COMMAND, reason, {"mode": act.mode}), 0
     if command is Command.OPEN:
         return Outcome(ScanClass.COMMAND, Reason.OPEN_NEXT), 0
+    if command is Command.CONFIRM:  # stop mode reads it back from the journal: the station's last row
+        return Outcome(ScanClass.COMMAND, Reason.CONFIRMED), 0
     if command in OUTGOING_COMMANDS:  # journaled as the command it is, and it changes nothing here
         return Outcome(ScanClass.COMMAND, Reason.OUTGOING_COMMAND, {"command": command.value}), 0
     return Outcome(ScanClass.COMMAND, Reason.CLOSING), 0

@@ -56,6 +56,9 @@ class ScanInput:
     client_scan_id: str | None = None
     raw_events: bytes | None = None
     received_at: datetime | None = None  # when the scanner sent its terminator; None: now
+    # The station's stop mode: after a scan that needs attention, its next scans are refused until the
+    # operator confirms (CONFIRM, or Enter on the screen); UNDO still works.
+    stop_on_error: bool = False
 
 
 @dataclass(frozen=True)
@@ -214,6 +217,13 @@ def _record(
                 session_id, session_station = _session_for(s, act, scan, station_id)
             if scan.source == "api" and session_station != station_id:  # a handheld: its station's acts only
                 raise ReceivingError("another_station", **_stations(s, act, session_station, station_id))
+            if scan.stop_on_error and command not in (Command.CONFIRM, Command.UNDO):
+                stopped = _stopped_by(s, act.id, station_id)
+                if stopped is not None:
+                    if not per_item:
+                        raise ReceivingError("confirm_first", code=stopped)
+                    results.append(Refused(ReceivingError("confirm_first", code=stopped)))
+                    continue
             row, outcome = _journal(s, act, session_id, scan, station_id, parsed, command)
             classes[outcome.scan_class] += 1
             events.append(Event(act.id, "scan", row.id))
@@ -458,3 +468,19 @@ def _tally_and_announce(s: Session, act_id: int, classes: Counter[ScanClass], ev
             conn.execute(_tally_statement("postgresql"), {"b_act": act_id, "cls": tally[0].value, "n": tally[1]})
         elif event is not None:
             conn.execute(NOTIFY, {"channel": CHANNEL, "payload": payload(event)})
+
+
+def _stopped_by(s: Session, act_id: int, station_id: int | None) -> str | None:
+    """Stop mode: the code of the station's last scan on the act when it needs attention (an error class not
+    yet confirmed), else None. Read from the journal, so every window and scanner of the station agrees."""
+    if station_id is None:
+        return None
+    last = s.execute(
+        select(Scan.scan_class, Scan.normalized, Scan.raw)
+        .where(Scan.act_id == act_id, Scan.station_id == station_id)
+        .order_by(Scan.id.desc())
+        .limit(1)
+    ).first()
+    if last is None or not ScanClass(last.scan_class).is_error:
+        return None
+    return str(last.normalized or last.raw)
