@@ -9,6 +9,7 @@ bytes, so the same key: receiving answers it as the replay it is, nothing is cou
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import ClassVar, Final
 
@@ -66,6 +67,26 @@ def read_upload(request: Request) -> Photo:
     if not symbols:
         raise PhotoError("nothing_found")
     return Photo(symbols, "photo:" + hashlib.sha256(data).hexdigest()[:24])
+
+
+Outcome = tuple[object, str, str]  # what one code did: the service's result, its message, its sound
+
+
+def answer_each(
+    picture: Photo, scan: Callable[[int, Symbol], Outcome], lang: str
+) -> tuple[list[dict[str, object]], str]:
+    """Each code of the photo through `scan` (the screen's one scan path), in reading order: the lines of
+    the answer and the sound of the whole. A code the service refuses (the act closed meanwhile) is said on
+    its own line; the others still go in."""
+    lines: list[dict[str, object]] = []
+    for n, symbol in enumerate(picture.symbols):
+        try:
+            result, message, sound = scan(n, symbol)
+        except WarehouseError as e:
+            lines.append({"code": symbol.text, "error": e.message(lang), "sound": "error"})
+            continue
+        lines.append({"code": symbol.text, "result": result, "message": message, "sound": sound})
+    return lines, worst([str(line["sound"]) for line in lines])
 
 
 def worst(sounds: list[str]) -> str:

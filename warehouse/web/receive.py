@@ -18,6 +18,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from hardware.image import Symbol
 from reports import datamatrix
 from warehouse import scan_limits
 from warehouse.db import get_db
@@ -252,28 +253,24 @@ def photo(act_id: int) -> tuple[str, int] | str:
         picture = photos.read_upload(request)
     except photos.PhotoError as e:
         return render_template("receive/_result.html", error=e.message(lang)), 422
-    lines: list[dict[str, object]] = []
-    for n, symbol in enumerate(picture.symbols):
-        try:
-            result = receiving.record_scan(
-                get_db(),
-                act_id,
-                receiving.ScanInput(
-                    raw=symbol.text,
-                    source=photos.SOURCE,
-                    station=_station(),
-                    user_id=g.user.id,
-                    client_scan_id=picture.scan_key(n),
-                    stop_on_error=_stop_mode(),
-                ),
-                gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
-            )
-        except receiving.ReceivingError as e:  # the act took no more scans (closed meanwhile): said per code
-            lines.append({"code": symbol.text, "error": e.message(lang), "sound": "error"})
-            continue
-        sound = sound_of(result.scan_class, result.outcome.reason)
-        lines.append({"code": symbol.text, "result": result, "message": result.message(lang), "sound": sound})
-    sound = photos.worst([str(line["sound"]) for line in lines])
+
+    def scan(n: int, symbol: Symbol) -> photos.Outcome:
+        result = receiving.record_scan(
+            get_db(),
+            act_id,
+            receiving.ScanInput(
+                raw=symbol.text,
+                source=photos.SOURCE,
+                station=_station(),
+                user_id=g.user.id,
+                client_scan_id=picture.scan_key(n),
+                stop_on_error=_stop_mode(),
+            ),
+            gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
+        )
+        return result, result.message(lang), sound_of(result.scan_class, result.outcome.reason)
+
+    lines, sound = photos.answer_each(picture, scan, lang)
     return render_template("receive/_photo_result.html", lines=lines, sound=sound)
 
 

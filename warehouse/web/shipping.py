@@ -17,6 +17,7 @@ from flask_htmx import make_response
 from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
+from hardware.image import Symbol
 from warehouse.db import get_db
 from warehouse.events import Event
 from warehouse.models import Act
@@ -267,29 +268,19 @@ def photo(act_id: int) -> tuple[str, int] | str:
         picture = photos.read_upload(request)
     except photos.PhotoError as e:
         return render_template("shipping/_result.html", error=e.message(lang)), 422
-    lines: list[dict[str, object]] = []
-    for symbol in picture.symbols:
-        try:
-            result = shipping.scan(
-                get_db(),
-                act_id,
-                symbol.text,
-                user=g.user,
-                station=str(current_app.config["STATION"]),
-                gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
-            )
-        except ShippingError as e:  # the act left the draft meanwhile: said per code
-            lines.append({"code": symbol.text, "error": e.message(lang), "sound": "error"})
-            continue
-        lines.append(
-            {
-                "code": symbol.text,
-                "result": result,
-                "message": result.message(lang),
-                "sound": "ok" if result.added else "error",
-            }
+
+    def scan(_n: int, symbol: Symbol) -> photos.Outcome:
+        result = shipping.scan(
+            get_db(),
+            act_id,
+            symbol.text,
+            user=g.user,
+            station=str(current_app.config["STATION"]),
+            gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
         )
-    sound = photos.worst([str(line["sound"]) for line in lines])
+        return result, result.message(lang), "ok" if result.added else "error"
+
+    lines, sound = photos.answer_each(picture, scan, lang)
     return render_template("shipping/_photo_result.html", lines=lines, sound=sound)
 
 
