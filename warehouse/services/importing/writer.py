@@ -20,7 +20,7 @@ from warehouse.vocab import Level
 
 IMPORT_CACHE_KIB = 64 * 1024  # SQLite page cache while an act is written (bounded: part of the memory budget)
 STEP_ROWS = 5_000  # SQLite: rows removed in one write transaction when a refused import is undone
-BUSY_ROWS = 500  # SQLite: rows one step of an import writes while others write too (a few ms)
+BUSY_ROWS = 150  # SQLite: rows one step of an import writes while others write too (a few ms)
 QUIET_S = 1.0  # ... and for this long after the last commit by someone else
 Progress = Callable[[int], None]
 
