@@ -243,6 +243,7 @@ _AIS: Final[dict[str, tuple[int | None, int, bool]]] = {
     "91": (None, 90, False),
     "92": (None, 90, False),
     "93": (None, 90, False),
+    "8200": (None, 70, False),  # the product's URL (GS1 General Specifications' example symbols carry one)
 }
 
 
@@ -356,6 +357,12 @@ def _not_an_aggregate(source: str, text: str, repairs: tuple[Repair, ...]) -> Pa
     - `00` and fewer than 18 more digits: an SSCC cut short; 18 digits: an SSCC without its `00`, checked.
     """
     n = len(text)
+    aim = _aim_of(source)
+    gtin = text[2:16] if text.startswith("01") and text[2:16].isdigit() and n >= 16 else None
+    if aim in _GS1_AIMS or (gtin is not None and gtin_ok(gtin)):  # GS1 data, a URL in AI 8200 included
+        told = _gs1_elements(source, text, repairs)
+        if told is not None:
+            return told
     lowered = text[:8].lower()
     if "://" in text or lowered.startswith("www."):
         link = re.search(r"/01/(\d{14})(?:/|$|\?)", text)
@@ -363,13 +370,9 @@ def _not_an_aggregate(source: str, text: str, repairs: tuple[Repair, ...]) -> Pa
             return _invalid(source, CodeReason.DIGITAL_LINK, link[1], repairs)
         return _invalid(source, CodeReason.URL, "", repairs)
     if _BRACKET_AI_RE.match(text):
-        return _invalid(source, CodeReason.BAD_BRACKETS, _shown(text), repairs)
-    aim = _aim_of(source)
-    gtin = text[2:16] if text.startswith("01") and text[2:16].isdigit() and n >= 16 else None
-    if aim in _GS1_AIMS or (gtin is not None and gtin_ok(gtin)):
-        told = _gs1_elements(source, text, repairs)
-        if told is not None:
-            return told
+        flat = _from_brackets(text)  # GS1 text that reads, but is no tobacco code: told as what it is
+        told = _gs1_elements(source, flat, (*repairs, Repair.BRACKETS)) if flat else None
+        return told or _invalid(source, CodeReason.BAD_BRACKETS, _shown(text), repairs)
     if text[:14].isdigit() and gtin_ok(text[:14]) and PACK_LENGTH != n <= PACK_CUT_MAX:
         return _invalid(source, CodeReason.PACK_CUT, str(n), repairs, gtin=text[:14])
     if text.isdigit() and text.startswith("00") and n < 20:  # an SSCC with its AI, cut short
@@ -405,6 +408,9 @@ def _gs1_elements(source: str, text: str, repairs: tuple[Repair, ...]) -> Parsed
         return _invalid(source, CodeReason.GS1_OTHER, hri(text), repairs)
     if text.startswith("01") and text[2:16].isdigit():
         if text[16:18] == "21":
+            serial = text[18:].split(GS)[0]
+            if GS in text and len(serial) != 7:  # a serial of another length, fields after it: not tobacco
+                return _invalid(source, CodeReason.OTHER_GROUP, text[2:16], repairs, gtin=text[2:16])
             return _invalid(source, CodeReason.BLOCK_CUT, _shown(text), repairs, gtin=text[2:16])
         return _invalid(source, CodeReason.GS1_PRODUCT, text[2:16], repairs, gtin=text[2:16])
     return None
