@@ -95,4 +95,5 @@
       button.disabled = false;
     });
   });
+  button.disabled = false;  // ready: the page rendered it disabled until now
 })();

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.conftest import LiveServer
 from tests.signing.conftest import decided_act, signing_app
@@ -118,3 +118,21 @@ def test_a_demo_station_without_a_ca_tells_one_verdict_and_marks_the_demo(
     finally:
         server.stop()
         get_db(app).dispose()
+
+
+def test_a_click_before_the_script_has_loaded_is_not_lost(page: Page, server: LiveServer, tmp_path: Path) -> None:
+    """The button waits, disabled, until ncalayer.js has taken it: on a slow machine a click came before the
+    script and did nothing at all (CI saw the outgoing signing hang so)."""
+    import time
+
+    act_id, _f = decided_act(server.app, tmp_path)
+    _login(page, server, f"/acts/{act_id}/sign")
+
+    def slowly(route: Route) -> None:
+        time.sleep(1.5)
+        route.continue_()
+
+    page.route("**/js/ncalayer.js", slowly)
+    page.reload(wait_until="commit")
+    page.get_by_role("button", name="Sign with NCALayer").click()
+    expect(page).to_have_url(f"{server.url}/acts/{act_id}/signed", timeout=20_000)
