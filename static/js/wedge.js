@@ -159,6 +159,9 @@
 
   window.warehouseWedge = { decodeKey: decodeKey, newState: newState };
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("input[data-wedge]").forEach(attach);
+    document.querySelectorAll("input[data-wedge]").forEach(function (field) {
+      attach(field);
+      field.dataset.wedgeReady = "1";  // the keys are decoded from now on (tests wait for it)
+    });
   });
 })();

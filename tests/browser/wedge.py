@@ -34,7 +34,9 @@ def russian_keystrokes(text: str) -> list[dict[str, object]]:
 
 
 def type_at(page: Page, selector: str, code: str) -> None:
-    """The scanner typing `code` and Enter into the element `selector` names, whether it has the focus or not."""
+    """The scanner typing `code` and Enter into the element `selector` names, whether it has the focus or not.
+    Waits until the page's wedge.js has taken its fields: key events sent before that are nobody's."""
+    page.wait_for_selector("[data-wedge-ready]", state="attached")
     page.evaluate(
         """([selector, keys]) => {
         const target = document.querySelector(selector);
