@@ -12,6 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PURE = [
     "warehouse/codes.py",
+    "warehouse/code_errors.py",
     "warehouse/layouts.py",
     "warehouse/identifiers.py",
     "warehouse/messages.py",
