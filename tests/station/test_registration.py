@@ -51,7 +51,7 @@ def test_a_registration_code_is_never_a_marking_code() -> None:
     factory.build()
     for code in [c for level in factory.codes.values() for c in level]:
         assert registration_token(code) is None
-    code = StationRouter().issue_registration("dock-1", issued_by="lead").code
+    code = StationRouter().registrations.issue("dock-1", issued_by="lead").code
     assert code.startswith(REGISTRATION_PREFIX) and registration_token(code) == code[len(REGISTRATION_PREFIX) :]
     assert codes.parse(code).kind is codes.Kind.INVALID  # should one reach the journal, it credits nothing
     assert registration_token("]d1" + code.lower()) == registration_token(code)  # AIM prefix, case changed
@@ -61,7 +61,7 @@ def test_a_registration_code_is_never_a_marking_code() -> None:
 def test_a_code_binds_one_unbound_scanner_once_before_it_expires() -> None:
     router = StationRouter()
     now = datetime.now(UTC)
-    reg = router.issue_registration("dock-1", issued_by="lead", user_id=3, username="staff", ttl=60, now=now)
+    reg = router.registrations.issue("dock-1", issued_by="lead", user_id=3, username="staff", ttl=60, now=now)
     with pytest.raises(RegistrationError, match="unknown"):
         router.redeem_registration("A" * 24, KBD)
     taken = router.redeem_registration(reg.token, KBD, now=now)
@@ -72,7 +72,7 @@ def test_a_code_binds_one_unbound_scanner_once_before_it_expires() -> None:
     router.open_act("dock-1", 5)
     assert router.route(KBD) == Route(5, "dock-1", 3, 17)
 
-    late = router.issue_registration("dock-1", issued_by="lead", ttl=60, now=now)
+    late = router.registrations.issue("dock-1", issued_by="lead", ttl=60, now=now)
     with pytest.raises(RegistrationError, match="expired"):
         router.redeem_registration(late.token, OTHER, now=now + timedelta(seconds=61))
     assert late.state_at(now + timedelta(seconds=61)) is RegistrationState.EXPIRED
@@ -81,14 +81,14 @@ def test_a_code_binds_one_unbound_scanner_once_before_it_expires() -> None:
 def test_a_bound_scanner_is_turned_away_unless_the_code_allows_a_move() -> None:
     router = StationRouter()
     router.bind(KBD, Binding("dock-2"))
-    reg = router.issue_registration("dock-1", issued_by="lead")
+    reg = router.registrations.issue("dock-1", issued_by="lead")
     with pytest.raises(RegistrationError, match="bound") as refused:
         router.redeem_registration(reg.token, KBD)
     assert refused.value.station == "dock-2"
     waiting = router.registration(reg.id)
     assert waiting is not None and (waiting.turned_away, waiting.state) == (KBD, RegistrationState.WAITING)
     assert router.redeem_registration(reg.token, OTHER).device == OTHER  # the right scanner still can
-    move = router.issue_registration("dock-1", issued_by="lead", rebind=True)
+    move = router.registrations.issue("dock-1", issued_by="lead", rebind=True)
     assert router.redeem_registration(move.token, KBD).previous_station == "dock-2"
 
 
@@ -248,7 +248,7 @@ def test_the_page_is_for_leads_and_administrators_and_needs_csrf(web_app: Flask,
 def test_an_expired_code_says_so(station: ScannerStation, lead: FlaskClient, web_app: Flask) -> None:
     with web_app.extensions["warehouse.db"].read() as s:
         lead_id = s.execute(select(User.id).where(User.username == "lead")).scalar_one()
-    reg = station.router.issue_registration(station.station, issued_by="lead", issued_by_id=lead_id, ttl=0)
+    reg = station.router.registrations.issue(station.station, issued_by="lead", issued_by_id=lead_id, ttl=0)
     r = lead.get(f"/scanners/registrations/{reg.id}")
     assert r.headers["HX-Retarget"] == "#registration" and "HX-Trigger" not in r.headers
     assert "Nobody scanned the code in time" in r.get_data(as_text=True)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hardware.scan import Scan
-from warehouse.station.registration import REGISTRATION_TTL, Registration, Registrations
+from warehouse.station.registration import Registration, Registrations
 from warehouse.station.tray import Tray, TrayItem, TrayReason
 
 ROUTE_PREFIX = "#WHACT:"
@@ -176,33 +176,6 @@ class StationRouter:
         return Route(current.act_id, binding.station, user, binding.scanner_id)
 
     # -- registration codes (`warehouse.station.registration`) ------------------------------------
-
-    def issue_registration(
-        self,
-        station: str,
-        *,
-        issued_by: str,
-        issued_by_id: int | None = None,
-        user_id: int | None = None,
-        username: str | None = None,
-        name: str = "",
-        rebind: bool = False,
-        ttl: float = REGISTRATION_TTL,
-        now: datetime | None = None,
-    ) -> Registration:
-        """A new one-time registration code for `station` (and a person, when given), valid `ttl` seconds.
-        With `rebind`, a scanner bound elsewhere may take it too; otherwise only an unbound one."""
-        return self.registrations.issue(
-            station,
-            issued_by=issued_by,
-            issued_by_id=issued_by_id,
-            user_id=user_id,
-            username=username,
-            name=name,
-            rebind=rebind,
-            ttl=ttl,
-            now=now,
-        )
 
     def registration(self, registration_id: str) -> Registration | None:
         return self.registrations.get(registration_id)

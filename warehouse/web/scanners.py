@@ -226,7 +226,7 @@ def register() -> tuple[str, int] | str:
         if person is None:
             html = render_template("scanners/_registration.html", error=_("No such person."))
             return html, 400
-    registration = station.router.issue_registration(
+    registration = station.router.registrations.issue(
         station.station,
         issued_by=g.user.username,
         issued_by_id=g.user.id,
