@@ -144,6 +144,7 @@ def create_app(
             ]
             + ["CRPT-FACADE.CIS-CONTROLLER.SEARCH.READ"],
             "exp": int((now + timedelta(hours=TOKEN_HOURS)).timestamp()),
+            "jti": secrets.token_hex(8),
         }
         head = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
         payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
@@ -177,7 +178,7 @@ def create_app(
 
     @app.before_request
     def before() -> Response | None:
-        g.started = time.monotonic()
+        g.arrived = time.time()  # the operator counts requests on arrival
         if request.path.startswith("/_emu"):
             return None if controls else error(404, "Not found")
         burst = faults.burst
@@ -582,6 +583,16 @@ def create_app(
         @app.get("/_emu/codes")
         def emu_codes() -> Response:
             return answer({cis: store.code(cis) for cis in request.args.getlist("cis")})
+
+        @app.get("/_emu/owned")
+        def emu_owned() -> Response:
+            """Codes a participant owns, optionally of one level (pack, block, box, pallet), at most 1000."""
+            sql = "SELECT cis FROM codes WHERE owner=?"
+            args = [request.args.get("inn", "")]
+            if request.args.get("level"):
+                sql += " AND level=?"
+                args.append(request.args["level"])
+            return answer([r[0] for r in store.db.execute(sql + " ORDER BY rowid LIMIT 1000", args)])
 
         @app.get("/_emu/docs/<doc_id>")
         def emu_doc(doc_id: str) -> Response:
