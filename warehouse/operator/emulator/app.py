@@ -375,8 +375,10 @@ def create_app(
     def cises_info() -> Response:
         participant()
         out = []
-        for requested in code_list():
-            code = store.code(requested)
+        requested_codes = code_list()
+        found = store.codes(requested_codes)
+        for requested in requested_codes:
+            code = found.get(lookup_form(requested))
             if requested in faults.item_504 or lookup_form(requested) in faults.item_504:
                 out.append(
                     {
@@ -403,7 +405,7 @@ def create_app(
                 "generalPackageType": LEVEL_PACKAGE[code["level"]],
                 "packageType": LEVEL_PACKAGE[code["level"]],
                 "parent": code["parent"],
-                "child": store.children(code["cis"]),
+                "child": code["child"],
                 "maxRetailPrice": code["mrp"],
             }
             item: dict[str, Any] = {"cisInfo": info}
