@@ -267,3 +267,35 @@ def test_the_ru_profile_uses_the_unified_envelope(ru_emulator: Emulator, receive
 
 def test_find_document_after_an_unknown_result(emulator: Emulator, receiver: HttpOperatorAdapter) -> None:
     assert receiver.find_document("НЕТ-ТАКОГО", datetime.now(UTC) - timedelta(hours=1)) is None
+
+
+def test_doc_cises_gives_the_leaves_only(emulator: Emulator, receiver: HttpOperatorAdapter) -> None:
+    act = _fetch(emulator, receiver, pallets=1, boxes_per_pallet=1, blocks_per_box=2, packs_per_block=2)
+    r = httpx.get(
+        f"{emulator.url}/doc/cises",
+        params={"documentId": act.summary.id, "productGroup": "tobacco"},
+        headers={"Authorization": f"Bearer {receiver.session.token}"},  # type: ignore[union-attr]
+    )
+    assert r.status_code == 200
+    assert r.json()["cisList"] == [line.code for line in act.lines if line.level == "pack"]
+
+
+def test_a_block_with_another_price_is_701(emulator: Emulator, receiver: HttpOperatorAdapter) -> None:
+    act = _fetch(emulator, receiver, pallets=0, boxes_per_pallet=1, blocks_per_box=1, packs_per_block=1)
+    block = next(line.code for line in act.lines if line.level == "block")
+    info = {i.code: i for i in receiver.codes_info([block + "\x1d8005000001", block])}
+    assert info[block + "\x1d8005000001"].error_code == "701" and info[block].error_code is None
+
+
+def test_a_token_past_its_ten_hours_is_refused(emulator: Emulator, receiver_key: Pkcs12Signer) -> None:
+    with emulator.adapter() as adapter:
+        adapter.authenticate(receiver_key)
+        with emulator.adapter(token=adapter.session.token) as bare:  # type: ignore[union-attr]
+            emulator.control("clock", {"advance": 10 * 3600 + 60})
+            try:
+                with pytest.raises(OperatorError) as e:
+                    bare.codes_info(["04870999999995ZZZZZZZ"])
+                assert e.value.reason == "unauthorized"
+                assert adapter.codes_info(["04870999999995ZZZZZZZ"])[0].error_code == "404"  # logged in again
+            finally:
+                emulator.control("clock", {"advance": -(10 * 3600 + 60)})
