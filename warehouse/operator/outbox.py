@@ -116,4 +116,5 @@ def backoff(attempts: int) -> timedelta:
     """
     if attempts <= 1:
         return BACKOFF_BASE
-    return min(BACKOFF_CAP, BACKOFF_BASE * (2 ** min(attempts - 1, 16)))
+    pause: timedelta = BACKOFF_BASE * (2 ** min(attempts - 1, 16))
+    return min(BACKOFF_CAP, pause)
