@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from warehouse.operator.profile import UnknownProfile, get_profile
 from warehouse.operator.types import OperatorAdapter, OperatorError, Session, Signer
 from warehouse.services.operator_errors import OperatorServiceError, from_operator
 from warehouse.timeutil import utcnow
@@ -116,14 +117,13 @@ def require_url(settings: OperatorSettings) -> str:
 
 def adapter(settings: OperatorSettings, token: str | None = None) -> OperatorAdapter:
     """The adapter of the configured profile (warehouse.operator.http), with the token when there is one."""
-    # Imported here: the HTTP adapter is the wire's (warehouse/operator/http.py, profile.py).
+    # Imported here: the HTTP adapter is the wire's (warehouse/operator/http.py).
     http: Any = importlib.import_module("warehouse.operator.http")
-    profile: Any = importlib.import_module("warehouse.operator.profile")
 
-    url = require_url(settings)
+    url = require_url(settings).rstrip("/")
     try:
-        chosen = profile.get(settings.profile)
-    except (KeyError, ValueError) as e:
+        chosen = get_profile(settings.profile)
+    except UnknownProfile as e:
         raise OperatorServiceError("unknown_profile", profile=settings.profile) from e
     made: OperatorAdapter = http.HttpOperatorAdapter(url, chosen, token=token, timeout=settings.timeout)
     return made
