@@ -154,3 +154,30 @@ def start_worker(db: Database, config: dict[str, Any], instance: Path) -> Operat
     if not settings.url or settings.sync_seconds <= 0:
         return None
     return OperatorWorker(db, instance, settings).start()
+
+
+@dataclass(frozen=True)
+class Overview:
+    """What the operator page and an act's page show of the exchange."""
+
+    configured: bool
+    session: str  # "none" | "expired" | "active"
+    session_bin: str | None
+    session_until: Any
+    last: OperatorSync | None
+    documents: list[Any]
+
+
+def overview(db: Database, instance: Path, settings: OperatorSettings, act_id: int | None = None) -> Overview:
+    kept = operator_session.stored(instance, settings.url) if settings.url else None
+    state = "none"
+    if kept is not None:
+        state = "expired" if kept.expires_at - operator_session.EXPIRY_MARGIN <= utcnow() else "active"
+    return Overview(
+        configured=bool(settings.url),
+        session=state,
+        session_bin=kept.participant_bin if kept else None,
+        session_until=kept.expires_at if kept else None,
+        last=last_sync(db),
+        documents=operator_outbox.documents(db, act_id),
+    )
