@@ -19,6 +19,7 @@ from warehouse.cli.backup import backup_cmd, restore_cmd
 from warehouse.cli.codes import codes_cli
 from warehouse.cli.common import CliError
 from warehouse.cli.devices import devices_cli
+from warehouse.cli.operator import operator_cli
 from warehouse.cli.reports import report_cmd
 from warehouse.cli.scanners import scanners_cli
 from warehouse.cli.ship import ship_cli
@@ -145,6 +146,7 @@ for _command in (
     backup_cmd,
     restore_cmd,
     trust_cli,
+    operator_cli,
 ):
     cli.add_command(_command)
 
