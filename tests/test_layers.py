@@ -22,6 +22,8 @@ PURE = [
     "warehouse/scan_limits.py",
     "warehouse/transfer_act",
     "warehouse/signing",
+    "warehouse/operator/outbox.py",
+    "warehouse/operator/decision.py",
     "reports",
 ]
 WEB = ("flask", "flask_babel", "flask_htmx", "flask_wtf", "jinja2")  # werkzeug.security hashes passwords: allowed
