@@ -75,7 +75,9 @@ def sync_round(
         done.touched += polled
     except OperatorError as e:
         error = from_operator(e)
-        _finish(db, sync_id, done, e.reason, error.message("en"))
+        if error.reason == "session_expired":  # the operator no longer takes the token: the pages ask to log in
+            operator_session.forget(instance)
+        _finish(db, sync_id, done, error.reason, e.message or error.message("en"))
         raise error from e
     except OperatorServiceError as e:
         _finish(db, sync_id, done, e.reason, e.message("en"))
