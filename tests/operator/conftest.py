@@ -68,7 +68,7 @@ class Emulator:
         return httpx.get(f"{self.root}/_emu/log", params={"since": since}).json()["entries"]  # type: ignore[no-any-return]
 
     def adapter(self, **kw: Any) -> HttpOperatorAdapter:
-        return HttpOperatorAdapter(self.url, self.profile, **kw)
+        return HttpOperatorAdapter(self.url, self.profile, **({"backoff": 0.01} | kw))
 
 
 def _serve(tmp: Path, profile_name: str) -> Iterator[Emulator]:

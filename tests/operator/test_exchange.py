@@ -1,256 +1,301 @@
-"""The station's side end to end over real HTTP against the emulator, on SQLite and PostgreSQL: a seeded act
-arrives by sync, is scanned, decided in part, signed, sent, and the emulator's owners change exactly for the
-accepted codes; a second sync imports nothing; each fault ends in the right state with nothing sent twice."""
+"""Acts over real HTTP against the emulator: list, fetch with the tree, look codes up, accept, ship, cancel."""
 
 from __future__ import annotations
 
+import json
 import time
-import uuid
 from collections.abc import Iterator
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
-from flask import Flask
-from sqlalchemy import select
 
-from tests.conftest import make_app
 from tests.operator.conftest import RECEIVER, SENDER, Emulator
-from tests.signing.pki import minted
-from warehouse import transfer_act
-from warehouse.db import Database, get_db
-from warehouse.models import ActCode, OperatorDocument, OperatorOrigin
-from warehouse.services import operator_incoming, operator_outbox, operator_session, operator_sync, receiving
-from warehouse.services import signing as signing_service
-from warehouse.services import trust as trust_service
-from warehouse.services.operator_errors import OperatorServiceError
-from warehouse.services.operator_session import OperatorSettings
+from warehouse import canonical
+from warehouse.operator.http import HttpOperatorAdapter
+from warehouse.operator.types import (
+    AcceptanceDecision,
+    AcceptanceMode,
+    Act,
+    OperatorError,
+    OutgoingLine,
+    SubmissionState,
+)
 from warehouse.signing.signers import Pkcs12Signer
-from warehouse.signing.trust import load_settings
-from warehouse.timeutil import utcnow
-from warehouse.vocab import Decision, Level, OutboxState
+
+WINDOW = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2027, 12, 31, tzinfo=UTC))
 
 
 @pytest.fixture
-def station(db_url: str, tmp_path: Path, emulator: Emulator) -> Iterator[Flask]:
-    """The receiver's station, pointed at the emulator, with the test chain's trust store."""
-    application = make_app(
-        db_url, tmp_path, OPERATOR_URL=emulator.url, COMPANY_BIN=RECEIVER.bin, OPERATOR_TIMEOUT_SECONDS=1.0
+def receiver(emulator: Emulator, receiver_key: Pkcs12Signer) -> Iterator[HttpOperatorAdapter]:
+    with emulator.adapter() as adapter:
+        adapter.authenticate(receiver_key)
+        yield adapter
+
+
+def _final(adapter: HttpOperatorAdapter, doc_id: str) -> str:
+    for _ in range(100):
+        status = adapter.document_status(doc_id)
+        if status.status != "IN_PROGRESS":
+            return status.status
+        time.sleep(0.02)
+    raise AssertionError("still IN_PROGRESS")
+
+
+def _send(adapter: HttpOperatorAdapter, signer: Pkcs12Signer, kind: str, body: bytes) -> str:
+    submission = adapter.submit(kind, body, signer.sign(body))  # type: ignore[arg-type]
+    assert submission.state is SubmissionState.SENT and submission.doc_id
+    return submission.doc_id
+
+
+def test_the_list_pages_by_keyset(emulator: Emulator, receiver: HttpOperatorAdapter) -> None:
+    seeded = {emulator.seed(pallets=0, boxes_per_pallet=1)["doc_id"] for _ in range(5)}
+    seen: list[str] = []
+    cursor = None
+    pages = 0
+    while True:
+        page = receiver.list_incoming_acts(*WINDOW, cursor=cursor, limit=2)
+        seen += [a.id for a in page.items]
+        pages += 1
+        assert len(page.items) <= 2
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    assert seeded <= set(seen) and len(seen) == len(set(seen))
+    assert pages >= 3
+    act = next(a for a in receiver.list_incoming_acts(*WINDOW, limit=100).items if a.id in seeded)
+    assert (act.sender_bin, act.receiver_bin, act.status, act.type) == (
+        SENDER.bin,
+        RECEIVER.bin,
+        "WAIT_ACCEPTANCE",
+        "LP_SHIP_GOODS",
     )
-    trust_service.update_from_folder(Path(application.config["TRUST_DIR"]), minted().store)
-    yield application
-    get_db(application).dispose()
+    assert act.number.startswith("ТА-")
+    # every call carried a date window, and the sender/receiver rule holds
+    assert all("dateFrom=" in e["query"] and "dateTo=" in e["query"] for e in emulator.log() if "doc/list" in e["path"])
+    r = httpx.get(
+        f"{emulator.url}/doc/list",
+        params={"pg": "tobacco", "senderInn": RECEIVER.bin, "receiverInn": RECEIVER.bin},
+        headers={"Authorization": f"Bearer {receiver.session.token}"},  # type: ignore[union-attr]
+    )
+    assert r.status_code == 400 and "одновременно" in r.json()["error_message"]
 
 
-def _settings(app: Flask) -> OperatorSettings:
-    return OperatorSettings.from_config(app.config)
+def _fetch(emulator: Emulator, receiver: HttpOperatorAdapter, **shape: int) -> Act:
+    doc_id = emulator.seed(**shape)["doc_id"]
+    return receiver.get_act(doc_id, expand="tree")
 
 
-def _instance(app: Flask) -> Path:
-    return Path(app.instance_path)
+def test_the_tree_comes_in_preorder_with_levels(emulator: Emulator, receiver: HttpOperatorAdapter) -> None:
+    act = _fetch(emulator, receiver, pallets=1, boxes_per_pallet=2, blocks_per_box=2, packs_per_block=3)
+    levels = [line.level for line in act.lines]
+    assert levels.count("pallet") == 1 and levels.count("box") == 2
+    assert levels.count("block") == 4 and levels.count("pack") == 12
+    assert [line.listed for line in act.lines].count(True) == 1 and act.lines[0].level == "pallet"
+    seen: set[str] = set()
+    for line in act.lines:  # preorder: a parent before its contents
+        assert line.parent is None or line.parent in seen
+        seen.add(line.code)
+    pack = next(line for line in act.lines if line.level == "pack")
+    assert len(pack.code) == 21 and pack.gtin == pack.code[:14]
+    listed = receiver.get_act(act.summary.id, expand="listed")
+    assert [line.code for line in listed.lines] == [act.lines[0].code]
+    assert act.summary.sender_bin == SENDER.bin and act.turnover_type == "SELLING"
 
 
-def _sync(app: Flask) -> operator_sync.Round:
-    return operator_sync.sync_round(get_db(app), _instance(app), _settings(app))
+def test_codes_info_batches_and_keeps_per_item_errors(emulator: Emulator, receiver: HttpOperatorAdapter) -> None:
+    act = _fetch(emulator, receiver, pallets=0, boxes_per_pallet=5, blocks_per_box=25, packs_per_block=10)
+    codes = [line.code for line in act.lines]
+    assert len(codes) > 1000
+    unknown = "04870999999995ZZZZZZZ"
+    emulator.control("faults", {"item_504": [codes[3]]})
+    start = len(emulator.log())
+    infos = receiver.codes_info([*codes, unknown])
+    calls = [e for e in emulator.log(start) if e["path"].endswith("/cises/info")]
+    assert len(calls) == 2  # 1256 codes: batches of 1000
+    assert len(infos) == len(codes) + 1
+    assert infos[3].error_code == "504" and infos[-1].error_code == "404"
+    ok = [i for i in infos if i.error_code is None]
+    assert len(ok) == len(codes) - 1
+    assert {(i.owner_bin, i.status) for i in ok} == {(SENDER.bin, "INTRODUCED")}
+    assert {i.package_type for i in ok} == {"BOX", "GROUP", "UNIT"}
+    r = httpx.post(
+        f"{emulator.url}/cises/info",
+        json=[],
+        headers={"Authorization": f"Bearer {receiver.session.token}"},  # type: ignore[union-attr]
+    )
+    assert r.status_code == 400
 
 
-def _arrived(app: Flask, emulator: Emulator, key: Pkcs12Signer, **shape: int) -> tuple[int, dict[str, object]]:
-    """Seed an act at the emulator, log in, sync: the act's id here."""
-    seeded = emulator.seed(**shape)
-    operator_session.login_with_signer(_instance(app), _settings(app), key)
-    done = _sync(app)
-    mine = [t for t in done.touched if t.number == seeded["number"]]
-    assert [(t.direction, t.state) for t in mine] == [("incoming", "imported")]
-    assert mine[0].act_id is not None
-    return mine[0].act_id, seeded
+def test_a_full_acceptance_moves_every_code(
+    emulator: Emulator, receiver: HttpOperatorAdapter, receiver_key: Pkcs12Signer
+) -> None:
+    act = _fetch(emulator, receiver)
+    body = receiver.acceptance_body(
+        act, AcceptanceDecision(AcceptanceMode.ACCEPT_ALL), number="ПР-1", when=datetime.now(UTC)
+    )
+    assert body == canonical.dumps(json.loads(body))  # the bytes signed are canonical JSON
+    doc_id = _send(receiver, receiver_key, "acceptance", body)
+    assert _final(receiver, doc_id) == "CHECKED_OK"
+    assert receiver.document_status(act.summary.id).status == "ACCEPTED"
+    owners = emulator.owners([line.code for line in act.lines])
+    assert set(owners.values()) == {RECEIVER.bin}
 
 
-def _codes(db: Database, act_id: int, level: Level) -> list[str]:
-    with db.read() as s:
-        rows = s.execute(
-            select(ActCode.code).where(ActCode.act_id == act_id, ActCode.level == level).order_by(ActCode.pos)
+def test_a_partial_acceptance_moves_exactly_the_accepted_codes(
+    emulator: Emulator, receiver: HttpOperatorAdapter, receiver_key: Pkcs12Signer
+) -> None:
+    act = _fetch(emulator, receiver, pallets=1, boxes_per_pallet=2, blocks_per_box=2, packs_per_block=3)
+    boxes = [line for line in act.lines if line.level == "box"]
+    blocks = [line for line in act.lines if line.parent == boxes[1].code]
+    packs = [line for line in act.lines if line.parent == blocks[1].code]
+    # box 1 whole, box 2: block 1 rejected, block 2 split (2 packs of 3 accepted)
+    accepted = {boxes[0].code, packs[0].code, packs[1].code}
+    rejected = {blocks[0].code, packs[2].code}
+    decision = AcceptanceDecision(AcceptanceMode.PARTIAL, frozenset(accepted), frozenset(rejected))
+    body = receiver.acceptance_body(act, decision, number="ПР-2", when=datetime.now(UTC))
+    doc_id = _send(receiver, receiver_key, "acceptance", body)
+    assert _final(receiver, doc_id) == "CHECKED_OK", receiver.document_status(doc_id).errors
+    owners = emulator.owners([line.code for line in act.lines])
+    under_box1 = {line.code for line in act.lines if line.parent == boxes[0].code}
+    under_box1 |= {line.code for line in act.lines if line.parent in under_box1}
+    mine = {boxes[0].code, *under_box1, packs[0].code, packs[1].code}
+    mine |= {act.lines[0].code, boxes[1].code, blocks[1].code}  # the split packages themselves came
+    assert {c for c, o in owners.items() if o == RECEIVER.bin} == mine
+    assert {c for c, o in owners.items() if o == SENDER.bin} == set(owners) - mine
+
+
+def test_a_wrong_list_and_cost_on_a_rejected_code_are_refused(
+    emulator: Emulator, receiver: HttpOperatorAdapter, receiver_key: Pkcs12Signer
+) -> None:
+    act = _fetch(emulator, receiver, pallets=0, boxes_per_pallet=2, blocks_per_box=1, packs_per_block=1)
+    listed = [line.code for line in act.lines if line.listed]
+    body = receiver.acceptance_body(
+        act,
+        AcceptanceDecision(AcceptanceMode.PARTIAL, frozenset(listed), frozenset()),
+        number="ПР-3",
+        when=datetime.now(UTC),
+    )
+    doc = json.loads(body)
+    doc["products"] = doc["products"][:1]  # one listed code left out
+    wrong = canonical.dumps(doc)
+    doc_id = _send(receiver, receiver_key, "acceptance", wrong)
+    assert _final(receiver, doc_id) == "CHECKED_NOT_OK"
+    assert "не совпадает" in receiver.document_status(doc_id).errors[0]
+    doc = json.loads(body)
+    doc["products"][0] |= {"accepted": False, "product_cost": 100}
+    doc_id = _send(receiver, receiver_key, "acceptance", canonical.dumps(doc))
+    assert _final(receiver, doc_id) == "CHECKED_NOT_OK"
+    doc = json.loads(body) | {"accept_all": True, "reject_all": True}
+    doc_id = _send(receiver, receiver_key, "acceptance", canonical.dumps(doc))
+    assert _final(receiver, doc_id) == "CHECKED_NOT_OK"
+    assert receiver.document_status(act.summary.id).status == "WAIT_ACCEPTANCE"  # nothing changed
+    assert set(emulator.owners([line.code for line in act.lines]).values()) == {SENDER.bin}
+
+
+def test_fields_are_strict_and_the_signature_must_be_of_the_bytes(
+    emulator: Emulator, receiver: HttpOperatorAdapter, receiver_key: Pkcs12Signer
+) -> None:
+    act = _fetch(emulator, receiver, pallets=0, boxes_per_pallet=1, blocks_per_box=1, packs_per_block=1)
+    body = receiver.acceptance_body(
+        act, AcceptanceDecision(AcceptanceMode.REJECT_ALL), number="ПР-4", when=datetime.now(UTC)
+    )
+    with pytest.raises(OperatorError) as e:
+        receiver.submit("acceptance", body, receiver_key.sign(body + b" "))
+    assert (e.value.reason, e.value.message) == ("refused", "Ошибка при проверке подписи")
+    for change, message in (
+        ({"colour": "red"}, "Недопустимое поле: colour"),
+        ({"document_number": None}, "Отсутствует обязательное поле: document_number"),
+    ):
+        doc = {k: v for k, v in (json.loads(body) | change).items() if v is not None}
+        raw = canonical.dumps(doc)
+        with pytest.raises(OperatorError) as e:
+            receiver.submit("acceptance", raw, receiver_key.sign(raw))
+        assert e.value.message == message
+
+
+def test_an_outgoing_act_is_shipped_then_cancelled(
+    emulator: Emulator, receiver: HttpOperatorAdapter, receiver_key: Pkcs12Signer
+) -> None:
+    # codes of our own (the receiver's), shipped back to the sender, then cancelled
+    seeded = emulator.seed(mode="owned", pallets=0, boxes_per_pallet=2, blocks_per_box=1, packs_per_block=2)
+    assert seeded["doc_id"] is None
+    act_codes = _own_boxes(emulator)
+    body = receiver.shipment_body(
+        number="ОТ-1",
+        when=datetime.now(UTC),
+        receiver_bin=SENDER.bin,
+        lines=[OutgoingLine(c, 1000, 160) for c in act_codes],
+    )
+    doc_id = _send(receiver, receiver_key, "shipment", body)
+    assert _final(receiver, doc_id) == "WAIT_ACCEPTANCE"
+    cancel = receiver.cancel_body(doc_id)
+    cancel_id = _send(receiver, receiver_key, "cancel", cancel)
+    assert _final(receiver, cancel_id) == "CHECKED_OK"
+    assert receiver.document_status(doc_id).status == "CANCELLED"
+    again = _send(receiver, receiver_key, "cancel", cancel)  # only while waiting for acceptance
+    assert _final(receiver, again) == "CHECKED_NOT_OK"
+    # a code we do not own cannot be shipped
+    foreign = _fetch(emulator, receiver, pallets=0, boxes_per_pallet=1, blocks_per_box=1, packs_per_block=1)
+    body = receiver.shipment_body(
+        number="ОТ-2", when=datetime.now(UTC), receiver_bin=SENDER.bin, lines=[OutgoingLine(foreign.lines[0].code)]
+    )
+    bad = _send(receiver, receiver_key, "shipment", body)
+    assert _final(receiver, bad) == "CHECKED_NOT_OK"
+    assert "другому участнику" in receiver.document_status(bad).errors[0]
+
+
+def _own_boxes(emulator: Emulator) -> list[str]:
+    found = httpx.get(f"{emulator.root}/_emu/owned", params={"inn": RECEIVER.bin, "level": "box"}).json()
+    assert len(found) >= 2
+    return list(found)[-2:]
+
+
+def test_the_ru_profile_uses_the_unified_envelope(ru_emulator: Emulator, receiver_key: Pkcs12Signer) -> None:
+    with ru_emulator.adapter() as adapter:
+        adapter.authenticate(receiver_key)
+        doc_id = ru_emulator.seed(pallets=0, boxes_per_pallet=1, blocks_per_box=1, packs_per_block=1)["doc_id"]
+        act = adapter.get_act(doc_id)
+        body = adapter.acceptance_body(
+            act, AcceptanceDecision(AcceptanceMode.ACCEPT_ALL), number="ПР-RU", when=datetime.now(UTC)
         )
-        return list(rows.scalars())
+        submitted = _send(adapter, receiver_key, "acceptance", body)
+        assert _final(adapter, submitted) == "CHECKED_OK"
+    created = [e for e in ru_emulator.log() if e["method"] == "POST" and "documents" in e["path"]]
+    assert created[-1]["path"].endswith("/lk/documents/create") and "pg=tobacco" in created[-1]["query"]
 
 
-def _labels(emulator: Emulator, seeded: dict[str, object], level: Level) -> list[str]:
-    """What a scanner reads off the goods: the seeded file's full codes (the operator keeps none of the tails)."""
-    seed = int(str(seeded["number"]).rsplit("-", 1)[1])
-    reader = transfer_act.read_act(emulator.tmp / f"act-{seed}.json")
-    return [line.code for line in reader.lines() if line.level is level]
+def test_find_document_after_an_unknown_result(emulator: Emulator, receiver: HttpOperatorAdapter) -> None:
+    assert receiver.find_document("НЕТ-ТАКОГО", datetime.now(UTC) - timedelta(hours=1)) is None
 
 
-def _scan(db: Database, act_id: int, codes: list[str]) -> None:
-    for code in codes:
-        receiving.record_scan(
-            db,
-            act_id,
-            receiving.ScanInput(raw=code, source="cli", station="station-1", client_scan_id=str(uuid.uuid4())),
-        )
-
-
-def _decided_and_signed(app: Flask, act_id: int, decision: str, key: Pkcs12Signer) -> None:
-    db = get_db(app)
-    receiving.close_act(db, act_id)
-    receiving.decide(db, act_id, decision, reason="shortage" if decision != Decision.ACCEPTED else None)
-    signing_service.sign_act(db, act_id, key, settings=load_settings(app.config), actor="test")
-
-
-def _queue(app: Flask, act_id: int, key: Pkcs12Signer) -> int:
-    db = get_db(app)
-    adapter = operator_session.adapter(_settings(app))
-    draft = operator_outbox.acceptance_draft(db, act_id, adapter, when=utcnow())
-    return operator_outbox.enqueue(db, draft, operator_outbox.sign_draft(draft, key, load_settings(app.config)))
-
-
-def _doc(db: Database, doc_id: int) -> OperatorDocument:
-    with db.read() as s:
-        return s.get_one(OperatorDocument, doc_id)
-
-
-def _until_final(app: Flask, doc_id: int, rounds: int = 20) -> OperatorDocument:
-    for _ in range(rounds):
-        doc = _doc(get_db(app), doc_id)
-        if doc.state.final:
-            return doc
-        time.sleep(0.1)
-        _sync(app)
-    return _doc(get_db(app), doc_id)
-
-
-def _creates(emulator: Emulator, since: int) -> int:
-    """Acceptances the emulator made (answered 200) since the log's entry `since`."""
-    path = emulator.profile.create_path("acceptance")
-    return sum(
-        1 for e in emulator.log(since) if e["method"] == "POST" and e["path"].endswith(path) and e["status"] == 200
+def test_doc_cises_gives_the_leaves_only(emulator: Emulator, receiver: HttpOperatorAdapter) -> None:
+    act = _fetch(emulator, receiver, pallets=1, boxes_per_pallet=1, blocks_per_box=2, packs_per_block=2)
+    r = httpx.get(
+        f"{emulator.url}/doc/cises",
+        params={"documentId": act.summary.id, "productGroup": "tobacco"},
+        headers={"Authorization": f"Bearer {receiver.session.token}"},  # type: ignore[union-attr]
     )
+    assert r.status_code == 200
+    assert r.json()["cisList"] == [line.code for line in act.lines if line.level == "pack"]
 
 
-def test_an_act_arrives_is_accepted_in_part_and_ownership_moves_exactly(
-    station: Flask, emulator: Emulator, receiver_key: Pkcs12Signer
-) -> None:
-    db = get_db(station)
-    act_id, seeded = _arrived(station, emulator, receiver_key)
-    with db.read() as s:
-        origin = s.get_one(OperatorOrigin, act_id)
-    assert origin.doc_id == seeded["doc_id"] and origin.status == "WAIT_ACCEPTANCE"
-    again = _sync(station)  # a second sync imports nothing
-    assert again.imported == 0 and all(t.number != seeded["number"] for t in again.touched)
-
-    assert (
-        operator_incoming.check_codes(
-            db, operator_session.session_adapter(_instance(station), _settings(station)), act_id
-        ).not_owned
-        == 0
-    )
-    packs, blocks = _codes(db, act_id, Level.PACK), _codes(db, act_id, Level.BLOCK)
-    labels = _labels(emulator, seeded, Level.PACK)
-    assert [label[:21] for label in labels] == packs
-    half = len(packs) // 2 + 1  # the first box whole, one pack of the second
-    _scan(db, act_id, labels[:half])
-    scanned = packs[:half]
-    _decided_and_signed(station, act_id, Decision.ACCEPTED_WITH_DISCREPANCIES, receiver_key)
-    before = len(emulator.log())
-    doc_id = _queue(station, act_id, receiver_key)
-    assert _doc(db, doc_id).state is OutboxState.QUEUED and _doc(db, doc_id).body  # stored before sending
-
-    doc = _until_final(station, doc_id)
-    assert doc.state is OutboxState.ACCEPTED, (doc.state, doc.messages)
-    assert _creates(emulator, before) == 1
-    owners = emulator.owners(packs + blocks)
-    assert {c for c in packs if owners[c] == RECEIVER.bin} == set(scanned)
-    assert {c for c in packs if owners[c] == SENDER.bin} == set(packs) - set(scanned)
-    # Blocks accepted whole move, the block none of whose packs came stays; a split block's own code is
-    # the operator's to decide (it is not in the acceptance, its contents are).
-    assert {owners[c] for c in blocks[:2]} == {RECEIVER.bin} and owners[blocks[3]] == SENDER.bin
+def test_a_block_with_another_price_is_701(emulator: Emulator, receiver: HttpOperatorAdapter) -> None:
+    act = _fetch(emulator, receiver, pallets=0, boxes_per_pallet=1, blocks_per_box=1, packs_per_block=1)
+    block = next(line.code for line in act.lines if line.level == "block")
+    info = {i.code: i for i in receiver.codes_info([block + "\x1d8005000001", block])}
+    assert info[block + "\x1d8005000001"].error_code == "701" and info[block].error_code is None
 
 
-def test_the_answer_lost_after_success_is_found_by_lookup_never_sent_twice(
-    station: Flask, emulator: Emulator, receiver_key: Pkcs12Signer
-) -> None:
-    act_id, seeded = _arrived(station, emulator, receiver_key)
-    _scan(get_db(station), act_id, _labels(emulator, seeded, Level.PALLET))
-    _decided_and_signed(station, act_id, Decision.ACCEPTED, receiver_key)
-    doc_id = _queue(station, act_id, receiver_key)
-    emulator.control("faults", {"drop_response": {"count": 1, "delay": 1.6}})
-    before = len(emulator.log())
-    _sync(station)
-    assert _doc(get_db(station), doc_id).state is OutboxState.UNKNOWN
-    doc = _until_final(station, doc_id)
-    assert doc.state is OutboxState.ACCEPTED and doc.doc_id
-    time.sleep(1.7)  # the dropped answer's request is logged once its sleep is over
-    assert _creates(emulator, before) == 1
-
-
-def test_a_burst_of_429_and_503_leaves_it_queued_then_it_goes_once(
-    station: Flask, emulator: Emulator, receiver_key: Pkcs12Signer
-) -> None:
-    act_id, seeded = _arrived(station, emulator, receiver_key)
-    _scan(get_db(station), act_id, _labels(emulator, seeded, Level.PALLET))
-    _decided_and_signed(station, act_id, Decision.ACCEPTED, receiver_key)
-    doc_id = _queue(station, act_id, receiver_key)
-    path = emulator.profile.create_path("acceptance")
-    emulator.control("faults", {"burst": {"status": 503, "count": 2, "path": path}})
-    before = len(emulator.log())
-    _sync(station)
-    doc = _doc(get_db(station), doc_id)
-    assert doc.state is OutboxState.QUEUED and doc.next_attempt_at is not None and doc.status == "unavailable"
-    emulator.control("faults", {"burst": {"status": 429, "count": 1, "path": path}})
-    _sync(station)
-    assert _doc(get_db(station), doc_id).state is OutboxState.QUEUED
-    assert _until_final(station, doc_id).state is OutboxState.ACCEPTED
-    assert _creates(emulator, before) == 1  # the refused tries were answered before anything was made
-
-
-def test_an_expired_token_stops_the_round_and_asks_to_log_in(
-    station: Flask, emulator: Emulator, receiver_key: Pkcs12Signer
-) -> None:
-    act_id, seeded = _arrived(station, emulator, receiver_key)
-    _scan(get_db(station), act_id, _labels(emulator, seeded, Level.PALLET))
-    _decided_and_signed(station, act_id, Decision.ACCEPTED, receiver_key)
-    doc_id = _queue(station, act_id, receiver_key)
-    emulator.control("faults", {"expire_token": 1})
-    with pytest.raises(OperatorServiceError) as stopped:
-        _sync(station)
-    assert stopped.value.reason == "session_expired"
-    assert _doc(get_db(station), doc_id).state is OutboxState.QUEUED
-    last = operator_sync.last_sync(get_db(station))
-    assert last is not None and not last.ok and last.error == "session_expired"
-    with pytest.raises(OperatorServiceError):  # the kept token is gone: every page asks to log in
-        operator_session.current(_instance(station), _settings(station))
-    operator_session.login_with_signer(_instance(station), _settings(station), receiver_key)
-    assert _until_final(station, doc_id).state is OutboxState.ACCEPTED
-
-
-def test_stuck_in_progress_stays_sent_and_is_polled_not_resent(
-    station: Flask, emulator: Emulator, receiver_key: Pkcs12Signer
-) -> None:
-    act_id, seeded = _arrived(station, emulator, receiver_key)
-    _scan(get_db(station), act_id, _labels(emulator, seeded, Level.PALLET))
-    _decided_and_signed(station, act_id, Decision.ACCEPTED, receiver_key)
-    doc_id = _queue(station, act_id, receiver_key)
-    emulator.control("faults", {"stuck": 1})
-    before = len(emulator.log())
-    for _ in range(3):
-        _sync(station)
-        time.sleep(0.1)
-    doc = _doc(get_db(station), doc_id)
-    assert (doc.state, doc.status) == (OutboxState.SENT, "IN_PROGRESS")
-    emulator.control("release", {})
-    assert _until_final(station, doc_id).state is OutboxState.ACCEPTED
-    assert _creates(emulator, before) == 1
-
-
-def test_a_processing_error_is_final_with_the_operators_message(
-    station: Flask, emulator: Emulator, receiver_key: Pkcs12Signer
-) -> None:
-    act_id, seeded = _arrived(station, emulator, receiver_key)
-    _scan(get_db(station), act_id, _labels(emulator, seeded, Level.PALLET))
-    _decided_and_signed(station, act_id, Decision.ACCEPTED, receiver_key)
-    doc_id = _queue(station, act_id, receiver_key)
-    emulator.control("faults", {"processing_error": 1})
-    before = len(emulator.log())
-    doc = _until_final(station, doc_id)
-    assert (doc.state, doc.status) == (OutboxState.ERROR, "PROCESSING_ERROR") and doc.messages
-    for _ in range(2):
-        _sync(station)
-    assert _creates(emulator, before) == 1
+def test_a_token_past_its_ten_hours_is_refused(emulator: Emulator, receiver_key: Pkcs12Signer) -> None:
+    with emulator.adapter() as adapter:
+        adapter.authenticate(receiver_key)
+        with emulator.adapter(token=adapter.session.token) as bare:  # type: ignore[union-attr]
+            emulator.control("clock", {"advance": 10 * 3600 + 60})
+            try:
+                with pytest.raises(OperatorError) as e:
+                    bare.codes_info(["04870999999995ZZZZZZZ"])
+                assert e.value.reason == "unauthorized"
+                assert adapter.codes_info(["04870999999995ZZZZZZZ"])[0].error_code == "404"  # logged in again
+            finally:
+                emulator.control("clock", {"advance": -(10 * 3600 + 60)})

@@ -54,8 +54,7 @@ def emulate_cmd(
         server = build(profile, host, port, db=db, seeds=seeds, delay=delay)
     except (transfer_act.ActFormatError, ValueError) as e:
         raise CliError(MESSAGES.say("bad_seed", lang, path=", ".join(map(str, seeds)), problem=str(e))) from e
-    click.echo(f"Operator emulator ({profile.name}) on http://{host}:{server.port}{profile.prefix}", err=True)
-    click.echo(f"http://{host}:{server.port}{profile.prefix}", nl=True)  # the base URL, for scripts
+    click.echo(f"http://{host}:{server.port}{profile.prefix}")  # the base URL (WAREHOUSE_OPERATOR_URL), for scripts
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
 

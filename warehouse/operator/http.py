@@ -51,7 +51,6 @@ FINAL_STATUSES = frozenset(
     {"CHECKED_OK", "CHECKED_NOT_OK", "PARSE_ERROR", "PROCESSING_ERROR", "ACCEPTED", "CANCELLED", "WAIT_ACCEPTANCE"}
 )
 PACKAGE_LEVELS = {"UNIT": Level.PACK, "GROUP": Level.BLOCK, "BOX": Level.BOX, "PALLET": Level.PALLET}  # [U]
-_RETRIES = 4
 
 
 def operator_time(moment: datetime) -> str:
@@ -86,7 +85,17 @@ def _batches(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
 
 
 class HttpOperatorAdapter:
-    def __init__(self, base_url: str, profile: Profile, *, token: str | None = None, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        profile: Profile,
+        *,
+        token: str | None = None,
+        timeout: float = 30.0,
+        retries: int = 4,
+        backoff: float = 0.25,
+    ) -> None:
+        """`retries` and `backoff` (seconds, doubled each time): reads only, on 429/5xx and lost connections."""
         self.profile = profile
         self.base_url = base_url.rstrip("/")
         self._client = httpx.Client(
@@ -96,11 +105,13 @@ class HttpOperatorAdapter:
             limits=httpx.Limits(max_keepalive_connections=4, max_connections=8),
         )
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._rate = RateLimitItemPerSecond(profile.requests_per_second)
+        # a margin under the operator's limit: it counts on arrival, where network jitter bunches requests
+        self._rate = RateLimitItemPerSecond(max(1, int(profile.requests_per_second * 0.94)))
         self._signer: Signer | None = None
         self._signer_bin: str | None = None
         self.session: Session | None = None
         self.requests = 0  # sent, for figures
+        self._retries, self._backoff = retries, backoff
         if token:
             self._adopt(token)
 
@@ -127,9 +138,9 @@ class HttpOperatorAdapter:
             time.sleep(min(max(reset - time.time(), 0.001), 1.0))
 
     def _send(self, method: str, path: str, *, idempotent: bool, retry_auth: bool = True, **kw: Any) -> httpx.Response:
-        delay = 0.25
-        for attempt in range(_RETRIES + 1):
-            last = attempt == _RETRIES or not idempotent
+        delay = self._backoff
+        for attempt in range(self._retries + 1):
+            last = attempt == self._retries or not idempotent
             self._wait_turn()
             headers = dict(kw.pop("headers", {}) or {})
             if self.session is not None:

@@ -144,6 +144,7 @@ def create_app(
             ]
             + ["CRPT-FACADE.CIS-CONTROLLER.SEARCH.READ"],
             "exp": int((now + timedelta(hours=TOKEN_HOURS)).timestamp()),
+            "jti": secrets.token_hex(8),
         }
         head = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
         payload = _b64url(json.dumps(claims, separators=(",", ":")).encode())
@@ -177,7 +178,7 @@ def create_app(
 
     @app.before_request
     def before() -> Response | None:
-        g.started = time.monotonic()
+        g.arrived = time.time()  # the operator counts requests on arrival
         if request.path.startswith("/_emu"):
             return None if controls else error(404, "Not found")
         burst = faults.burst
@@ -374,8 +375,10 @@ def create_app(
     def cises_info() -> Response:
         participant()
         out = []
-        for requested in code_list():
-            code = store.code(requested)
+        requested_codes = code_list()
+        found = store.codes(requested_codes)
+        for requested in requested_codes:
+            code = found.get(lookup_form(requested))
             if requested in faults.item_504 or lookup_form(requested) in faults.item_504:
                 out.append(
                     {
@@ -402,7 +405,7 @@ def create_app(
                 "generalPackageType": LEVEL_PACKAGE[code["level"]],
                 "packageType": LEVEL_PACKAGE[code["level"]],
                 "parent": code["parent"],
-                "child": store.children(code["cis"]),
+                "child": code["child"],
                 "maxRetailPrice": code["mrp"],
             }
             item: dict[str, Any] = {"cisInfo": info}
@@ -582,6 +585,16 @@ def create_app(
         @app.get("/_emu/codes")
         def emu_codes() -> Response:
             return answer({cis: store.code(cis) for cis in request.args.getlist("cis")})
+
+        @app.get("/_emu/owned")
+        def emu_owned() -> Response:
+            """Codes a participant owns, optionally of one level (pack, block, box, pallet), at most 1000."""
+            sql = "SELECT cis FROM codes WHERE owner=?"
+            args = [request.args.get("inn", "")]
+            if request.args.get("level"):
+                sql += " AND level=?"
+                args.append(request.args["level"])
+            return answer([r[0] for r in store.db.execute(sql + " ORDER BY rowid LIMIT 1000", args)])
 
         @app.get("/_emu/docs/<doc_id>")
         def emu_doc(doc_id: str) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,6 +26,7 @@ def build(
     controls: bool | None = None,
 ) -> BaseWSGIServer:
     """A server bound to (host, port) (0: a free port), its acts seeded. Controls default to on for loopback."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # a line a request drowns a bench; /_emu/log has them
     app = create_app(profile, db, controls=host in LOOPBACK if controls is None else controls, delay=delay)
     for seed in seeds:
         app.extensions["emulator"]["store"].seed_act(seed)

@@ -222,30 +222,61 @@ class Store:
         row = cur.fetchone()
         return None if row is None else dict(zip([c[0] for c in cur.description], row, strict=True))
 
+    def codes(self, requested: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The codes of one look-up (<=1000) by their look-up form, each with its "child" list: two queries."""
+        keys = sorted({lookup_form(c) for c in requested})
+        marks = ",".join("?" * len(keys))
+        cur = self.db.execute(f"SELECT * FROM codes WHERE cis IN ({marks})", keys)  # noqa: S608 (marks only)
+        names = [c[0] for c in cur.description]
+        found = {row[0]: dict(zip(names, row, strict=True)) | {"child": []} for row in cur.fetchall()}
+        for cis, parent in self.db.execute(
+            f"SELECT cis, parent FROM codes WHERE parent IN ({marks}) ORDER BY rowid",  # noqa: S608
+            keys,
+        ):
+            found[parent]["child"].append(cis)
+        return found
+
     def children(self, cis: str) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT cis FROM codes WHERE parent=? ORDER BY rowid", (cis,))]
 
+    def descendants(self, cis: str) -> list[tuple[str, str]]:
+        """(code, parent) of everything under `cis`, in the order the codes were stored (one query)."""
+        return [
+            (r[1], r[2])
+            for r in self.db.execute(
+                "WITH RECURSIVE sub(rid, cis, parent) AS ("
+                " SELECT rowid, cis, parent FROM codes WHERE parent=?"
+                " UNION ALL SELECT c.rowid, c.cis, c.parent FROM codes c JOIN sub ON c.parent=sub.cis)"
+                " SELECT rid, cis, parent FROM sub ORDER BY rid",
+                (cis,),
+            )
+        ]
+
     def subtree(self, cis: str) -> Iterator[str]:
-        """Every code under `cis` (not itself), depth-first."""
-        stack = [cis]
-        while stack:
-            kids = self.children(stack.pop())
-            yield from kids
-            stack.extend(reversed(kids))
+        """Every code under `cis` (not itself)."""
+        for code, _parent in self.descendants(cis):
+            yield code
 
     def tree(self, cis: str) -> dict[str, Any] | list[Any]:
-        kids = self.children(cis)
-        return {kid: self.tree(kid) for kid in kids} if kids else []
+        """The nested map of cises/aggregated/list: {child: {grandchild: ...}}, a leaf is []."""
+        nodes: dict[str, dict[str, Any]] = {cis: {}}
+        for code, parent in self.descendants(cis):
+            nodes[code] = {}
+            nodes[parent][code] = nodes[code]
+
+        def leaves_as_lists(node: dict[str, Any]) -> dict[str, Any] | list[Any]:
+            return {k: leaves_as_lists(v) for k, v in node.items()} if node else []
+
+        return leaves_as_lists(nodes[cis])
 
     def leaves(self, doc_id: str) -> Iterator[str]:
         for cis, _p, _v in self.listed(doc_id):
-            kids = self.children(cis)
-            if not kids:
+            below = self.descendants(cis)
+            if not below:
                 yield cis
                 continue
-            for code in self.subtree(cis):
-                if not self.children(code):
-                    yield code
+            parents = {parent for _code, parent in below}
+            yield from (code for code, _parent in below if code not in parents)
 
     def docs_page(
         self,
