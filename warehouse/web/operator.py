@@ -36,7 +36,7 @@ def _instance() -> Path:
 
 
 def _ncalayer_url() -> str:
-    return str(current_app.config.get("NCALAYER_URL") or "wss://127.0.0.1:13579")
+    return load_settings(current_app.config).ncalayer_url
 
 
 @bp.get("/operator")
