@@ -19,7 +19,7 @@ from tests.signing.pki import minted
 from warehouse import transfer_act
 from warehouse.db import Database, get_db
 from warehouse.models import ActCode, OperatorDocument, OperatorOrigin
-from warehouse.services import operator_incoming, operator_outbox, operator_session, operator_sync, receiving
+from warehouse.services import audit, operator_incoming, operator_outbox, operator_session, operator_sync, receiving
 from warehouse.services import signing as signing_service
 from warehouse.services import trust as trust_service
 from warehouse.services.operator_errors import OperatorServiceError
@@ -179,6 +179,31 @@ def test_the_answer_lost_after_success_is_found_by_lookup_never_sent_twice(
     assert doc.state is OutboxState.ACCEPTED and doc.doc_id
     time.sleep(1.7)  # the dropped answer's request is logged once its sleep is over
     assert _creates(emulator, before) == 1
+    with get_db(station).read() as s:
+        moves = [e.details["status"] for e in audit.for_act(s, act_id) if e.action == "operator.state"]
+    assert moves[::-1][:2] == ["queued->sending", "sending->unknown"]
+
+
+def test_codes_no_longer_the_senders_are_flagged_and_a_504_flags_nothing(
+    station: Flask, emulator: Emulator, receiver_key: Pkcs12Signer
+) -> None:
+    db = get_db(station)
+    act_id, seeded = _arrived(station, emulator, receiver_key)
+    packs = _codes(db, act_id, Level.PACK)
+    _scan(db, act_id, _labels(emulator, seeded, Level.PALLET))
+    _decided_and_signed(station, act_id, Decision.ACCEPTED, receiver_key)
+    doc_id = _queue(station, act_id, receiver_key)
+    assert _until_final(station, doc_id).state is OutboxState.ACCEPTED  # every code is ours now
+    emulator.control("faults", {"item_504": [packs[0]]})
+    adapter = operator_session.session_adapter(_instance(station), _settings(station))
+    result = operator_incoming.check_codes(db, adapter, act_id)
+    with db.read() as s:
+        total = len(list(s.execute(select(ActCode.id).where(ActCode.act_id == act_id)).scalars()))
+    assert (result.codes, result.not_owned, result.not_in_circulation) == (total, total - 1, 0)
+    flagged = {c.act_code_id for c in operator_incoming.flagged(db, act_id)}
+    with db.read() as s:
+        first = s.execute(select(ActCode.id).where(ActCode.act_id == act_id, ActCode.code == packs[0])).scalar_one()
+    assert first not in flagged and len(flagged) == total - 1
 
 
 def test_a_burst_of_429_and_503_leaves_it_queued_then_it_goes_once(
