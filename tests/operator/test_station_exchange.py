@@ -4,6 +4,7 @@ accepted codes; a second sync imports nothing; each fault ends in the right stat
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -13,7 +14,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from tests.conftest import make_app
+from tests.conftest import Auth, make_app
 from tests.operator.conftest import RECEIVER, SENDER, Emulator
 from tests.signing.pki import minted
 from warehouse import transfer_act
@@ -204,6 +205,17 @@ def test_codes_no_longer_the_senders_are_flagged_and_a_504_flags_nothing(
     with db.read() as s:
         first = s.execute(select(ActCode.id).where(ActCode.act_id == act_id, ActCode.code == packs[0])).scalar_one()
     assert first not in flagged and len(flagged) == total - 1
+
+    client = station.test_client()  # the same through the act's operator page, in English
+    auth = Auth(client)
+    auth.login("lead")
+    client.post("/language", data={"lang": "en", "next": "/login", "csrf_token": auth.csrf("/login")})
+    page = client.get(f"/acts/{act_id}/operator").get_data(as_text=True)
+    assert "Accepted by the operator" in page and "Check the codes at the operator" in page
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    checked = client.post(f"/acts/{act_id}/operator/check", data={"csrf_token": token.group(1)}, follow_redirects=True)
+    assert f"Checked {total} codes: not owned by the sender {total - 1}" in checked.get_data(as_text=True)
 
 
 def test_a_burst_of_429_and_503_leaves_it_queued_then_it_goes_once(
