@@ -7,12 +7,12 @@ both carry SSCCs, so an aggregate is a pallet only when it holds aggregates (`le
 
 from __future__ import annotations
 
-from warehouse.codes import GS, gtin_ok
+from warehouse.codes import GS, Kind, gtin_ok
 from warehouse.identifiers import gs1_key_ok
 from warehouse.transfer_act.data import ActLine as FileLine
 from warehouse.vocab import Level
 
-__all__ = ["cis_of_line", "is_aggregate", "level_of", "lookup_form"]
+__all__ = ["cis_of_line", "is_aggregate", "level_of", "lookup_form", "station_identity"]
 
 
 def level_of(cis: str) -> Level:
@@ -43,3 +43,22 @@ def cis_of_line(line: FileLine) -> str:
 def lookup_form(cis: str) -> str:
     """A block's code without its price: the key the operator finds it by (МРЦ optional in a look-up)."""
     return cis.split(GS, 1)[0]
+
+
+def station_identity(cis: str) -> tuple[str, Kind]:
+    """The station's identity and kind of a code in the operator's form (what matching compares).
+
+    `codes.parse` cannot tell: the operator's pack has no crypto tail (21 characters; parse calls it a
+    custom aggregate, a file reader refuses it as a cut pack) and its block has no 93 check.
+
+    >>> station_identity("00048701234000000010")
+    ('048701234000000010', <Kind.SSCC: 'sscc'>)
+    """
+    level = level_of(cis)
+    if level is Level.PACK:
+        return cis, Kind.PACK
+    if level is Level.BLOCK:
+        return lookup_form(cis), Kind.BLOCK
+    if is_sscc(cis):
+        return cis[2:], Kind.SSCC
+    return cis, Kind.AGGREGATE
