@@ -15,7 +15,7 @@ EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         "session_expired": {},
         "login_refused": {"message": "Ошибка при проверке подписи"},
         "no_bin": {},
-        "unreachable": {"reason": "connection refused"},
+        "unreachable": {},
         "refused": {"message": "Отсутствует обязательное поле: trade_recipient_inn"},
         "not_from_operator": {"number": "ТА-000123"},
         "not_signed": {"number": "ТА-000123"},

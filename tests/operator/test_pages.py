@@ -62,3 +62,13 @@ def test_staff_may_not_see_it(sqlite_app: Flask) -> None:
     client = sqlite_app.test_client()
     Auth(client).login("staff")
     assert client.get("/operator").status_code == 403
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk", "en"])
+def test_the_operator_page_reads_in_one_language(away_app: Flask, lang: str) -> None:
+    from tests.web.test_page_languages import leaks, visible_text, without_data
+
+    page = _lead(away_app, lang).get("/operator").get_data(as_text=True)
+    data = {"WAREHOUSE_OPERATOR_URL", "NCALayer", "UTC", "lead", "Ерлан Логист"}  # settings, names, the lead
+    text = without_data(visible_text(page), data)
+    assert leaks(lang, text) == []

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from warehouse.cli.common import CliError, cli_lang
+from warehouse.cli.operator_station import STATION_COMMANDS
 from warehouse.messages import N_, Phrasebook
 
 
@@ -56,3 +57,7 @@ def emulate_cmd(
     click.echo(f"http://{host}:{server.port}{profile.prefix}")  # the base URL (WAREHOUSE_OPERATOR_URL), for scripts
     with contextlib.suppress(KeyboardInterrupt):
         server.serve_forever()
+
+
+for _command in STATION_COMMANDS:  # login, sync, status, check, send, cancel (warehouse/cli/operator_station.py)
+    operator_cli.add_command(_command)

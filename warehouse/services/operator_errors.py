@@ -23,7 +23,7 @@ class OperatorServiceError(WarehouseError):
             "session_expired": N_("The session at the operator has expired: log in to the operator again"),
             "login_refused": N_("The operator refused the login: {message}"),
             "no_bin": N_("The company's BIN is not known: set WAREHOUSE_COMPANY_BIN or log in with the company's key"),
-            "unreachable": N_("The operator cannot be reached now ({reason}): what is queued waits and is sent later"),
+            "unreachable": N_("The operator cannot be reached now: what is queued waits and is sent later"),
             "refused": N_("The operator refused: {message}"),
             "not_from_operator": N_("Act {number} did not come from the operator"),
             "not_signed": N_("Act {number} is not signed yet: sign the decision first"),
@@ -45,5 +45,5 @@ def from_operator(error: OperatorError) -> OperatorServiceError:
     if error.reason == "unauthorized":
         return OperatorServiceError("session_expired")
     if error.reason in _AWAY:
-        return OperatorServiceError("unreachable", reason=error.message or error.reason)
+        return OperatorServiceError("unreachable")  # the technical detail goes to the sync record and the log
     return OperatorServiceError("refused", message=error.message or error.reason)

@@ -20,9 +20,10 @@ from typing import Final
 
 from sqlalchemy import delete, select
 
-from warehouse import codes, transfer_act
+from warehouse import transfer_act
 from warehouse.db import Database
 from warehouse.models import Act, ActCode, OperatorCodeCheck, OperatorOrigin, User
+from warehouse.operator.cis import station_identity
 from warehouse.operator.types import Act as OperatorAct
 from warehouse.operator.types import ActSummary, CodeInfo, OperatorAdapter, OperatorError
 from warehouse.services import audit
@@ -60,17 +61,12 @@ def waiting_acts(adapter: OperatorAdapter, since: datetime, until: datetime) -> 
         cursor = page.next_cursor
 
 
-def _identity(code: str) -> tuple[str, codes.Kind]:
-    parsed = codes.parse(code, repair_layout=False)
-    return (parsed.identity or code), parsed.kind
-
-
 def act_lines(act: OperatorAct) -> Iterator[transfer_act.ActLine]:
     """The operator's act as `transfer-act/1` lines, in its preorder (a parent before its contents)."""
     has_inside = {line.parent for line in act.lines if line.parent is not None}
     identities: dict[str, str] = {}
     for n, line in enumerate(act.lines, 1):
-        identity, kind = _identity(line.code)
+        identity, kind = station_identity(line.code)
         identities[line.code] = identity
         yield transfer_act.ActLine(
             location=f"operator line {n}",

@@ -374,6 +374,18 @@ def send_due(
                 continue  # another process took it
             doc = s.get_one(OperatorDocument, doc_id)
             kind, body, signature = doc.kind, doc.body, doc.signature
+            audit.record(
+                s,
+                "operator.state",
+                act_id=doc.act_id,
+                details={
+                    "id": doc.id,
+                    "number": doc.number,
+                    "kind": doc.kind,
+                    "status": f"{OutboxState.QUEUED}->{OutboxState.SENDING}",
+                    "tries": doc.attempts,
+                },
+            )
         stop: OperatorError | None = None
         try:
             submission = adapter.submit(_KINDS[kind], body, signature)

@@ -75,7 +75,9 @@ def sync_round(
         done.touched += polled
     except OperatorError as e:
         error = from_operator(e)
-        _finish(db, sync_id, done, e.reason, error.message("en"))
+        if error.reason == "session_expired":  # the operator no longer takes the token: the pages ask to log in
+            operator_session.forget(instance)
+        _finish(db, sync_id, done, error.reason, e.message or error.message("en"))
         raise error from e
     except OperatorServiceError as e:
         _finish(db, sync_id, done, e.reason, e.message("en"))
@@ -99,8 +101,8 @@ def last_sync(db: Database) -> OperatorSync | None:
 
 
 class OperatorWorker:
-    """Runs a round every `settings.sync_seconds`; after a failed round it waits longer (the outbox's backoff),
-    and while no one has logged in to the operator it only looks now and then, quietly."""
+    """Runs a round every `settings.sync_seconds`; after a round the operator failed it waits longer (the
+    outbox's backoff); while no one has logged in to the operator it says so once and looks again each period."""
 
     def __init__(self, db: Database, instance: Path, settings: OperatorSettings) -> None:
         self.db = db
@@ -108,6 +110,7 @@ class OperatorWorker:
         self.settings = settings
         self.failures = 0
         self.rounds = 0
+        self.waiting_for_login = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -115,11 +118,16 @@ class OperatorWorker:
         try:
             done = sync_round(self.db, self.instance, self.settings, force=False)
         except OperatorServiceError as e:
+            if e.reason in ("login_needed", "session_expired"):  # nobody asked the operator: look again soon
+                if not self.waiting_for_login:
+                    log.info("operator sync: %s", e.message("en"))
+                self.waiting_for_login = True
+                return None
             self.failures += 1
-            level = logging.INFO if e.reason in ("login_needed", "session_expired") else logging.WARNING
-            log.log(level, "operator sync: %s", e.message("en"))
+            log.warning("operator sync: %s", e.message("en"))
             return None
         self.failures = 0
+        self.waiting_for_login = False
         self.rounds += 1
         return done
 

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 
 from warehouse.db import get_db
 from warehouse.operator.types import OperatorError
-from warehouse.services import operator_outbox, operator_session, operator_sync
+from warehouse.services import operator_incoming, operator_outbox, operator_session, operator_sync
 from warehouse.services.operator_errors import OperatorServiceError, from_operator
 from warehouse.services.operator_session import OperatorSettings
 from warehouse.signing.trust import load_settings
@@ -36,7 +36,7 @@ def _instance() -> Path:
 
 
 def _ncalayer_url() -> str:
-    return str(current_app.config.get("NCALAYER_URL") or "wss://127.0.0.1:13579")
+    return load_settings(current_app.config).ncalayer_url
 
 
 @bp.get("/operator")
@@ -153,4 +153,33 @@ def queue_signed(act_id: int) -> Response:
         flash(from_operator(e).message(lang), "error")
     else:
         flash(_("The document is queued for the operator."), "info")
+    return redirect(url_for("operator.act_page", act_id=act_id))
+
+
+@bp.post("/acts/<int:act_id>/operator/check")
+@roles(*LEADS)
+def check_codes(act_id: int) -> Response:
+    """Ask the operator about every code of an incoming act; what is not right becomes review lines."""
+    lang = _lang()
+    act = act_or_404(act_id)
+    if act.direction != Direction.INCOMING:
+        flash(OperatorServiceError("not_incoming").message(lang), "error")
+        return redirect(url_for("operator.act_page", act_id=act_id))
+    try:
+        adapter = operator_session.session_adapter(_instance(), _settings())
+        result = operator_incoming.check_codes(get_db(), adapter, act.id, user=g.user)
+    except OperatorServiceError as e:
+        flash(e.message(lang), "error")
+    except OperatorError as e:
+        flash(from_operator(e).message(lang), "error")
+    else:
+        flash(
+            _(
+                "Checked %(codes)s codes: not owned by the sender %(not_owned)s, not in circulation %(gone)s.",
+                codes=result.codes,
+                not_owned=result.not_owned,
+                gone=result.not_in_circulation,
+            ),
+            "info",
+        )
     return redirect(url_for("operator.act_page", act_id=act_id))
