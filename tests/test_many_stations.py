@@ -7,17 +7,29 @@ Every station is a real process (`warehouse run` or `warehouse db upgrade`) on t
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import create_engine, func, inspect, select, text
 
+from tests import served
 from tests.pg import Cluster
 from warehouse import migrate
+from warehouse.db import Database
+from warehouse.models import Scan, Station
+from warehouse.services import devices, receiving
+from warehouse.services.users import authenticate
+from warehouse.vocab import Level, ScanClass
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.postgres
@@ -60,3 +72,135 @@ def test_four_stations_upgrading_an_empty_database_at_once_all_start(pg_cluster:
             assert "scans" in inspect(conn).get_table_names()
     finally:
         engine.dispose()
+
+
+def _stations_on(
+    pg_cluster: Cluster, folder: Path, n: int, **act: int
+) -> tuple[served.Prepared, list[served.Prepared]]:
+    """A PostgreSQL warehouse with an act, and `n` stations dock-1 … dock-n on it, each with its own handheld
+    token and instance folder (the same secret key: one login works at every station, as behind one proxy)."""
+    prepared = served.prepare(folder, url=pg_cluster.new_database(), **act)
+    db = Database(prepared.env["WAREHOUSE_DATABASE_URL"])
+    docks = []
+    try:
+        for k in range(1, n + 1):
+            with db.write() as s:
+                token = devices.issue_token(s, f"TSD-{k}", f"dock-{k}", authenticate(s, "staff", "staff"))
+            env = {
+                **prepared.env,
+                "WAREHOUSE_STATION": f"dock-{k}",
+                "WAREHOUSE_INSTANCE_PATH": str(folder / f"dock-{k}"),
+            }
+            docks.append(replace(prepared, env=env, token=token))
+    finally:
+        db.dispose()
+    return prepared, docks
+
+
+def _post_scans(url: str, token: str, act_id: int, scans: list[tuple[str, str]]) -> list[dict[str, object]]:
+    conn = http.client.HTTPConnection(*url.removeprefix("http://").split(":"), timeout=10)  # type: ignore[arg-type]
+    try:
+        body = json.dumps({"scans": [{"code": c, "scan_id": i} for c, i in scans]})
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        conn.request("POST", f"/api/v1/acts/{act_id}/scans", body=body, headers=headers)
+        r = conn.getresponse()
+        answer = json.loads(r.read())
+        assert r.status == 200, answer
+        results: list[dict[str, object]] = answer["results"]
+        return results
+    finally:
+        conn.close()
+
+
+def _join(prepared: served.Prepared, docks: list[served.Prepared], code: str) -> None:
+    """Each dock's staff scan one code with its own field: every dock receives the act."""
+    db = Database(prepared.env["WAREHOUSE_DATABASE_URL"])
+    try:
+        for dock in docks:
+            station_name = dock.env["WAREHOUSE_STATION"]
+            receiving.record_scan(
+                db, prepared.act_id, receiving.ScanInput(raw=code, source="browser", station=station_name)
+            )
+    finally:
+        db.dispose()
+
+
+def test_a_scan_at_one_station_reaches_a_screen_at_another_within_a_second(pg_cluster: Cluster, tmp_path: Path) -> None:
+    prepared, (a, b) = _stations_on(pg_cluster, tmp_path, 2, boxes=1, blocks=2, packs=5)
+    with served.station(a) as at_a, served.station(b) as at_b:
+        cookie, _ = served.login(at_b)
+        screens = served.Screens(at_b, f"/acts/{prepared.act_id}/events", cookie, 2)
+        try:
+            screens.open()
+            seen: dict[int, float] = {}
+            for k, code in enumerate(prepared.codes[:5]):
+                sent = time.perf_counter()
+                (result,) = _post_scans(at_a, a.token, prepared.act_id, [(code, f"live-{k}")])
+                row = int(str(result["journal_id"]))
+                while not all(row in s.rows_at for s in screens.screens) and time.perf_counter() - sent < 3:
+                    time.sleep(0.005)
+                seen[row] = max(s.rows_at.get(row, float("inf")) for s in screens.screens) - sent
+        finally:
+            screens.close()
+    late = {row: took for row, took in seen.items() if took > 1.0}
+    assert len(seen) == 5 and not late, f"rows that reached station B's screens late (s): {late}"
+
+
+def test_four_stations_scanning_one_act_at_once_credit_each_code_once(pg_cluster: Cluster, tmp_path: Path) -> None:
+    """Every station's handheld scans every pack of the act, in its own order, at the same time: each pack is
+    credited once, the others are duplicates, and the act's counters equal its journal."""
+    prepared, docks = _stations_on(pg_cluster, tmp_path, 4, boxes=2, blocks=3, packs=10)
+    first, packs = prepared.codes[0], prepared.codes[1:]
+    _join(prepared, docks, first)
+    with contextlib.ExitStack() as stack:
+        urls = [stack.enter_context(served.station(dock)) for dock in docks]
+        results: dict[int, list[dict[str, object]]] = {}
+
+        def work(k: int) -> None:
+            order = packs[k::1] + packs[:k] if k % 2 else list(reversed(packs))
+            results[k] = [
+                r
+                for chunk in range(0, len(order), 3)
+                for r in _post_scans(
+                    urls[k],
+                    docks[k].token,
+                    prepared.act_id,
+                    [(c, f"d{k}-{chunk + j}") for j, c in enumerate(order[chunk : chunk + 3])],
+                )
+            ]
+
+        threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=60)
+    classes = Counter(str(r["class"]) for rs in results.values() for r in rs)
+    assert len(results) == 4 and classes == {"matched": len(packs), "duplicate": 3 * len(packs)}, classes
+    db = Database(prepared.env["WAREHOUSE_DATABASE_URL"])
+    try:
+        summary = receiving.act_summary(db, prepared.act_id)
+        with db.read() as s:
+            journal = s.execute(
+                select(Scan.scan_class, func.count()).where(Scan.act_id == prepared.act_id).group_by(Scan.scan_class)
+            ).all()
+            credited_by_journal = s.execute(
+                select(func.sum(Scan.credited)).where(Scan.act_id == prepared.act_id)
+            ).scalar()
+        by_station = _by_station(db, prepared.act_id)
+    finally:
+        db.dispose()
+    assert summary.levels[Level.PACK].credited == len(prepared.codes)
+    assert sum(c.credited for c in summary.levels.values()) == credited_by_journal  # counters equal the journal
+    assert dict(journal) == {ScanClass.MATCHED: len(prepared.codes), ScanClass.DUPLICATE: 3 * len(packs) + 3}
+    assert by_station == {f"dock-{k}": 1 + len(packs) for k in range(1, 5)}
+
+
+def _by_station(db: Database, act_id: int) -> dict[str, int]:
+    with db.read() as s:
+        rows = s.execute(
+            select(Station.name, func.count())
+            .join(Scan, Scan.station_id == Station.id)
+            .where(Scan.act_id == act_id)
+            .group_by(Station.name)
+        ).all()
+    return {name: count for name, count in rows}
