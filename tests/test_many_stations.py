@@ -17,18 +17,26 @@ import threading
 import time
 from collections import Counter
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import create_engine, func, inspect, select, text
+from sqlalchemy.engine import make_url
 
+from hardware.scan import Scan as HwScan
 from tests import served
+from tests.conftest import make_app
+from tests.factories import ActFactory
 from tests.pg import Cluster
 from warehouse import migrate
 from warehouse.db import Database
 from warehouse.models import Scan, Station
-from warehouse.services import devices, receiving
+from warehouse.services import devices, importing, receiving
 from warehouse.services.users import authenticate
+from warehouse.station.routing import Binding, StationRouter
+from warehouse.station.sink import ReceivingSink
 from warehouse.vocab import Level, ScanClass
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,12 +134,18 @@ def _join(prepared: served.Prepared, docks: list[served.Prepared], code: str) ->
 
 
 def test_a_scan_at_one_station_reaches_a_screen_at_another_within_a_second(pg_cluster: Cluster, tmp_path: Path) -> None:
-    prepared, (a, b) = _stations_on(pg_cluster, tmp_path, 2, boxes=1, blocks=2, packs=5)
+    prepared, (a, b) = _stations_on(pg_cluster, tmp_path, 2, boxes=1, blocks=2, packs=3)
     with served.station(a) as at_a, served.station(b) as at_b:
         cookie, _ = served.login(at_b)
         screens = served.Screens(at_b, f"/acts/{prepared.act_id}/events", cookie, 2)
         try:
             screens.open()
+            # the first scan shows the relay listening (a loaded machine may take seconds to start a process)
+            (first,) = _post_scans(at_a, a.token, prepared.act_id, [(prepared.codes[5], "live-first")])
+            row = int(str(first["journal_id"]))
+            deadline = time.perf_counter() + 10
+            while not all(row in s.rows_at for s in screens.screens) and time.perf_counter() < deadline:
+                time.sleep(0.01)
             seen: dict[int, float] = {}
             for k, code in enumerate(prepared.codes[:5]):
                 sent = time.perf_counter()
@@ -204,3 +218,57 @@ def _by_station(db: Database, act_id: int) -> dict[str, int]:
             .group_by(Station.name)
         ).all()
     return {name: count for name, count in rows}
+
+
+def test_a_station_whose_database_connection_drops_keeps_its_scanners_scans_in_order(
+    pg_cluster: Cluster, tmp_path: Path
+) -> None:
+    """Two hardware scanners feed dock-1 while its PostgreSQL backends are terminated again and again, then
+    while the database refuses connections for longer than the sink's retry delays: every scan ends journaled
+    exactly once, in each scanner's order, nothing waits in the tray, and the station knew it was cut off."""
+    url = pg_cluster.new_database()
+    app = make_app(url, tmp_path)
+    db: Database = app.extensions["warehouse.db"]
+    f = ActFactory(pallets=1, boxes=2, blocks=5, packs=10)
+    act_id = importing.import_act(db, f.write(tmp_path / "act.json")).act_id
+    scanners = ("/dev/input/by-id/usb-scanner-a-event-kbd", "/dev/input/by-id/usb-scanner-b-event-kbd")
+    router = StationRouter()
+    router.set_bindings({device: Binding("dock-1") for device in scanners})
+    router.open_act("dock-1", act_id)
+    sink = ReceivingSink(db, router)
+    name = make_url(url).database
+    admin = psycopg.connect(f"host=127.0.0.1 port={pg_cluster.port} user=postgres dbname=postgres", autocommit=True)
+    kill = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+    stop, lost_seen = threading.Event(), []
+
+    def cut() -> None:
+        while not stop.wait(0.03):
+            admin.execute(kill, (name,))
+            if sink.database_lost_since is not None:
+                lost_seen.append(sink.database_lost_since)
+
+    cutter = threading.Thread(target=cut)
+    cutter.start()
+    try:
+        for k, code in enumerate(f.codes["pack"]):
+            device = scanners[k % 2]
+            if k == len(f.codes["pack"]) // 2:  # the database goes away for 3 s: longer than every retry delay
+                admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+                admin.execute(kill, (name,))
+                threading.Timer(3.0, admin.execute, (f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true',)).start()
+            sink(HwScan(code, device, "evdev", "enter", b"", 2, datetime.now(UTC)))
+            time.sleep(0.01)
+        time.sleep(3.5)
+    finally:
+        stop.set()
+        cutter.join()
+    assert sink.close(timeout=30)
+    admin.close()
+    with db.read() as s:
+        rows = s.execute(select(Scan.raw, Scan.client_scan_id).where(Scan.act_id == act_id).order_by(Scan.id)).all()
+    assert len(rows) == len(f.codes["pack"]) and len({r.client_scan_id for r in rows}) == len(rows)
+    assert [r.raw for r in rows] == f.codes["pack"], "scans out of their arrival order"
+    assert router.tray() == []
+    assert lost_seen, "the station never knew its database was gone"
+    assert sink.database_lost_since is None
+    db.dispose()
