@@ -116,11 +116,17 @@ def _head_context(state: screens.Receiving) -> dict[str, object]:
 
 def _counters_context(state: screens.Receiving) -> dict[str, object]:
     """The counters region: counts per level, discrepancies, the opened aggregate and "complete"."""
-    return {"act": state.act, "summary": state.summary, "opened": state.opened, "complete": state.complete}
+    return {
+        "act": state.act,
+        "summary": state.summary,
+        "opened": state.opened,
+        "complete": state.complete,
+        "stops": state.stops,
+    }
 
 
 def _page_context(act: Act) -> dict[str, object]:
-    state = screens.receiving_state(get_db(), act.id, screens.last_opened(get_db(), act.id))
+    state = screens.receiving_state(get_db(), act.id, screens.last_opened(get_db(), act.id), stop_mode=_stop_mode())
     if state is None:
         abort(404)
     return {
@@ -201,7 +207,7 @@ def tree_branch(act_id: int) -> str:
 @bp.get("/acts/<int:act_id>/counters")
 @roles()
 def counters(act_id: int) -> str:
-    state = screens.receiving_state(get_db(), act_id, screens.last_opened(get_db(), act_id))
+    state = screens.receiving_state(get_db(), act_id, screens.last_opened(get_db(), act_id), stop_mode=_stop_mode())
     if state is None:
         abort(404)
     return render_template("receive/_counters.html", **_counters_context(state))
@@ -233,8 +239,7 @@ def scan(act_id: int) -> tuple[str, int] | str:
             gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
         )
     except receiving.ReceivingError as e:
-        stopped = e.reason == "confirm_first"
-        return render_template("receive/_result.html", error=e.message(_lang()), stopped=stopped), 409
+        return render_template("receive/_result.html", error=e.message(_lang())), 409
     return render_template(
         "receive/_result.html",
         result=result,
@@ -285,6 +290,7 @@ def events(act_id: int) -> Response:
     last_seen = 0
     opened_id = screens.last_opened(get_db(), act_id)
     head_sent: str | None = None  # the page's own header may be older than the stream: the first event sends it
+    stop_mode = _stop_mode()
 
     def render(event: Event) -> Fragments:
         nonlocal last_seen, opened_id, head_sent
@@ -300,7 +306,7 @@ def events(act_id: int) -> Response:
                     opened_id = int(row["opens"])  # type: ignore[call-overload]
             if len(rows) >= screens.JOURNAL_ROWS:  # more scans than one read: the opening may be among the rest
                 opened_id = screens.last_opened(get_db(), act_id)
-        state = screens.receiving_state(get_db(), act_id, opened_id)
+        state = screens.receiving_state(get_db(), act_id, opened_id, stop_mode=stop_mode)
         if state is None:  # acts are never deleted; this only satisfies the type
             return
         yield "counters", render_template("receive/_counters.html", **_counters_context(state))
