@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from hardware.image import Symbol
@@ -215,8 +216,18 @@ def counters(act_id: int) -> str:
 
 @bp.post("/acts/<int:act_id>/scans")
 @roles()
-def scan(act_id: int) -> tuple[str, int] | str:
-    raw = request.form.get("code", "")
+def scan(act_id: int) -> tuple[str, int]:
+    """A scan from the screen's field: the banner for htmx; the whole screen with the banner for the plain
+    form a scan typed before the page's scripts loaded submits (its text as typed: `codes.parse` repairs
+    the layout)."""
+    html, status = _scan(act_id)
+    if request.headers.get("HX-Request"):
+        return html, status
+    return render_template("receive/screen.html", answer=Markup(html), **_page_context(_act(act_id))), status  # noqa: S704 (our own rendered partial, escaped)
+
+
+def _scan(act_id: int) -> tuple[str, int]:
+    raw = request.form.get("code") or request.form.get("typed", "")
     if not raw.strip():
         error = receiving.ReceivingError("empty_scan").message(_lang())
         return render_template("receive/_result.html", error=error), 400
@@ -246,7 +257,7 @@ def scan(act_id: int) -> tuple[str, int] | str:
         message=result.message(_lang()),
         sound=sound_of(result.scan_class, result.outcome.reason),
         stopped=_stop_mode() and result.scan_class.is_error,  # the next scan waits for Enter or CONFIRM
-    )
+    ), 200
 
 
 @bp.post("/acts/<int:act_id>/photo")
