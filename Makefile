@@ -13,7 +13,7 @@ HTMX_SSE := 2.2.4
 DOCTESTS := warehouse/codes.py warehouse/canonical.py warehouse/identifiers.py warehouse/messages.py \
             warehouse/vocab.py warehouse/layouts.py warehouse/matching.py warehouse/transfer_act warehouse/signing/cms.py \
             warehouse/signing/acceptance.py warehouse/signing/verdict.py warehouse/station warehouse/events.py reports/codes_text.py hardware \
-            warehouse/scan_limits.py warehouse/services/devices.py
+            warehouse/scan_limits.py warehouse/services/devices.py warehouse/operator/outbox.py warehouse/operator/decision.py warehouse/operator/cis.py
 
 .PHONY: run test bench lint vendor setup sysdeps i18n clean
 .DEFAULT_GOAL := run

@@ -48,10 +48,20 @@ class Prepared:
     token: str
 
 
-def prepare(folder: Path, *, pallets: int = 1, boxes: int = 4, blocks: int = 10, packs: int = 10) -> Prepared:
+def prepare(
+    folder: Path,
+    *,
+    pallets: int = 1,
+    boxes: int = 4,
+    blocks: int = 10,
+    packs: int = 10,
+    url: str | None = None,
+    station_name: str = "dock-1",
+) -> Prepared:
+    """`url`: the database (default: a SQLite file in `folder`); the token is a handheld of `station_name`."""
     instance = folder / "instance"
     env = {
-        "WAREHOUSE_DATABASE_URL": f"sqlite:///{folder / 'warehouse.sqlite3'}",
+        "WAREHOUSE_DATABASE_URL": url or f"sqlite:///{folder / 'warehouse.sqlite3'}",
         "WAREHOUSE_INSTANCE_PATH": str(instance),
         "WAREHOUSE_SECRET_KEY": "served-test",
         "WAREHOUSE_BACKUP_DIR": "off",
@@ -66,7 +76,7 @@ def prepare(folder: Path, *, pallets: int = 1, boxes: int = 4, blocks: int = 10,
     f = ActFactory(pallets=pallets, boxes=boxes, blocks=blocks, packs=packs)
     act_id = importing.import_act(db, f.write(folder / "act.json")).act_id
     with db.write() as s:
-        token = devices.issue_token(s, "TSD-01", "dock-1", authenticate(s, "staff", "staff"))
+        token = devices.issue_token(s, "TSD-01", station_name, authenticate(s, "staff", "staff"))
     db.dispose()
     return Prepared(env, act_id, list(f.codes["pack"]), token)
 

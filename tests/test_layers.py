@@ -22,6 +22,8 @@ PURE = [
     "warehouse/scan_limits.py",
     "warehouse/transfer_act",
     "warehouse/signing",
+    "warehouse/operator/outbox.py",
+    "warehouse/operator/decision.py",
     "reports",
 ]
 WEB = ("flask", "flask_babel", "flask_htmx", "flask_wtf", "jinja2")  # werkzeug.security hashes passwords: allowed
@@ -66,6 +68,33 @@ def test_services_leave_flask_and_the_edges_alone(path: Path) -> None:
 def test_reports_use_only_the_vocabulary_and_the_words_of_the_application(path: Path) -> None:
     allowed = ("warehouse.messages", "warehouse.vocab", "warehouse.identifiers")
     assert [n for n in _imports(path) if _under(n, ("warehouse",)) and not _under(n, allowed)] == []
+
+
+OPERATOR = [p for p in _modules("warehouse/operator") if "emulator" not in p.parts]
+
+
+@pytest.mark.parametrize("path", OPERATOR, ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_the_operator_adapter_imports_neither_flask_nor_the_database(path: Path) -> None:
+    wrong = [n for n in _imports(path) if _under(n, WEB + DATABASE + EDGES + ("warehouse.services",))]
+    assert wrong == []
+
+
+@pytest.mark.parametrize("path", _modules("warehouse/operator/emulator"), ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_the_emulator_is_a_program_of_its_own(path: Path) -> None:
+    """Flask and its own SQLite file (sqlite3) are allowed; the station's database and services are not."""
+    station = (
+        "sqlalchemy",
+        "psycopg",
+        "alembic",
+        "warehouse.services",
+        "warehouse.web",
+        "warehouse.db",
+        "warehouse.models",
+        "warehouse.station",
+        "warehouse.cli",
+        "warehouse.factory",
+    )
+    assert [n for n in _imports(path) if _under(n, station)] == []
 
 
 def test_the_check_sees_a_late_import() -> None:

@@ -187,6 +187,26 @@ def parse(
 
 
 _GS_SUBSTITUTED: Final = (Repair.GS_SUBSTITUTE,)
+_OPERATOR_PACK_RE: Final = re.compile(rf"(\d{{14}})({_S}{{7}})")
+_OPERATOR_BLOCK_RE: Final = re.compile(rf"01(\d{{14}})21({_S}{{7}})(?:\x1d8005(\d{{6}}))?")
+
+
+def parse_operator_form(text: str) -> ParsedCode | None:
+    """A code in the operator's form, as its API gives a document's codes (no crypto tail): a pack as GTIN +
+    serial (21 characters), a block as 01 GTIN 21 serial, maybe with GS 8005 and its price. Only act files
+    use it (an act fetched from the operator has nothing more); a scanner's read of 21 characters is still a
+    pack read cut short. None for anything else.
+
+    >>> parse_operator_form("04600439931256JgXJ5.T").identity, parse_operator_form("04600439931256JgXJ5.") is None
+    ('04600439931256JgXJ5.T', True)
+    """
+    m = _OPERATOR_PACK_RE.fullmatch(text)
+    if m is not None and gtin_ok(m[1]):
+        return ParsedCode(text, Kind.PACK, m[1], m[2], None, None, text, text)
+    m = _OPERATOR_BLOCK_RE.fullmatch(text)
+    if m is not None and gtin_ok(m[1]):
+        return ParsedCode(text, Kind.BLOCK, m[1], m[2], m[3], None, f"01{m[1]}21{m[2]}", text)
+    return None
 
 
 def _block(

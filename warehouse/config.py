@@ -85,6 +85,14 @@ def load(folder: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any
         # non-strict mode, which only `warehouse demo` turns on (the marker file) — never a default.
         "TRUST_DIR": env.get(f"{ENV_PREFIX}TRUST_DIR") or str(folder / "trust"),
         "DEMO_MODE": env.get(f"{ENV_PREFIX}DEMO_MODE", "0") == "1" or (folder / DEMO_MARKER).is_file(),
+        # The exchange with the operator (docs/operator.md): none unless a URL is given. The BIN is ours at the
+        # operator; without it, the one of the certificate that logged in.
+        "OPERATOR_URL": env.get(f"{ENV_PREFIX}OPERATOR_URL") or None,
+        "OPERATOR_PROFILE": env.get(f"{ENV_PREFIX}OPERATOR_PROFILE") or "kz_ismet_v3",
+        "COMPANY_BIN": env.get(f"{ENV_PREFIX}COMPANY_BIN") or None,
+        "OPERATOR_SYNC_SECONDS": float(env.get(f"{ENV_PREFIX}OPERATOR_SYNC_SECONDS", "300")),
+        "OPERATOR_WINDOW_DAYS": int(env.get(f"{ENV_PREFIX}OPERATOR_WINDOW_DAYS", "30")),
+        "OPERATOR_TIMEOUT_SECONDS": float(env.get(f"{ENV_PREFIX}OPERATOR_TIMEOUT_SECONDS", "30")),
         "WTF_CSRF_TIME_LIMIT": None,  # a shift is long; the token is bound to the session anyway
         "BABEL_DEFAULT_LOCALE": DEFAULT_LANGUAGE,
         "LANGUAGES": LANGUAGES,

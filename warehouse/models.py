@@ -32,7 +32,18 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from warehouse.timeutil import UTC, utcnow
-from warehouse.vocab import ActStatus, Direction, Level, Mode, Resolution, Role, ScanClass
+from warehouse.vocab import (
+    ActStatus,
+    Direction,
+    DiscrepancyKind,
+    Level,
+    Mode,
+    OperatorDocKind,
+    OutboxState,
+    Resolution,
+    Role,
+    ScanClass,
+)
 from warehouse.vocab import Decision as DecisionKind
 
 NAMING = {
@@ -468,3 +479,84 @@ class AcceptanceReceipt(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- The exchange with the operator (issue 18) ---------------------------------------------------------------
+
+
+class OperatorOrigin(Base):
+    """An incoming act that came from the operator: its document there. One act per operator document,
+    so a second sync of the same document imports nothing."""
+
+    __tablename__ = "operator_origins"
+
+    act_id: Mapped[int] = mapped_column(ForeignKey("acts.id", ondelete="CASCADE"), primary_key=True)
+    doc_id: Mapped[str] = mapped_column(String(100), unique=True)
+    number: Mapped[str] = mapped_column(String(100))
+    doc_type: Mapped[str] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(40))  # the operator's word, as it last said it
+    doc_date: Mapped[datetime | None] = mapped_column()
+    sender_bin: Mapped[str] = mapped_column(String(12))
+    fetched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OperatorDocument(Base):
+    """The outbox: a document for the operator, its exact bytes and detached CMS stored before it is sent.
+
+    `state` moves only forward through the states of `OutboxState` (warehouse/operator/outbox.py), each move
+    audited; `number` is ours and unique, so a document whose answer was lost is found by it again.
+    """
+
+    __tablename__ = "operator_documents"
+    __table_args__ = (Index("ix_operator_documents_state", "state", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    act_id: Mapped[int] = mapped_column(ForeignKey("acts.id"), index=True)
+    direction: Mapped[Direction] = mapped_column(vocab_column(Direction, 16))
+    kind: Mapped[OperatorDocKind] = mapped_column(vocab_column(OperatorDocKind, 16))
+    number: Mapped[str] = mapped_column(String(100), unique=True)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[bytes] = mapped_column(LargeBinary)
+    payload_sha256: Mapped[str] = mapped_column(String(64))
+    state: Mapped[OutboxState] = mapped_column(vocab_column(OutboxState, 16))
+    doc_id: Mapped[str | None] = mapped_column(String(100), unique=True)  # the operator's, once known
+    status: Mapped[str | None] = mapped_column(String(40))  # the operator's word
+    messages: Mapped[list[Any]] = mapped_column(default=list)  # the operator's texts, as it gave them
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    sent_at: Mapped[datetime | None] = mapped_column()  # the last request that may have reached the operator
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OperatorCodeCheck(Base):
+    """The operator's word on a code of an incoming act that is not as it should be before accepting: not
+    owned by the sender, or not in circulation. Replaced as a whole by each check of the act."""
+
+    __tablename__ = "operator_code_checks"
+
+    act_id: Mapped[int] = mapped_column(ForeignKey("acts.id", ondelete="CASCADE"), primary_key=True)
+    act_code_id: Mapped[int] = mapped_column(BigId, ForeignKey("act_codes.id"), primary_key=True)
+    problem: Mapped[DiscrepancyKind] = mapped_column(vocab_column(DiscrepancyKind, 24))
+    status: Mapped[str | None] = mapped_column(String(40))
+    owner_bin: Mapped[str | None] = mapped_column(String(12))
+    error_code: Mapped[str | None] = mapped_column(String(16))
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OperatorSync(Base):
+    """One sync round with the operator: what it did, or why it stopped. The newest is `status`'s last sync."""
+
+    __tablename__ = "operator_syncs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+    ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    polled: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(64))  # an OperatorError reason
+    message: Mapped[str | None] = mapped_column(Text)

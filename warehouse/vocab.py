@@ -25,6 +25,8 @@ __all__ = [
     "DiscrepancyKind",
     "Level",
     "Mode",
+    "OperatorDocKind",
+    "OutboxState",
     "ReasonCode",
     "Resolution",
     "Role",
@@ -164,6 +166,9 @@ class DiscrepancyKind(Word):
     FOREIGN = "foreign"  # belongs to another open act
     WRONG_PRODUCT = "wrong_product"  # a GTIN the act does not have
     INVALID = "invalid"  # not a marking code at all
+    # The operator's word on a code of an incoming act, checked before accepting (services/operator_checks):
+    NOT_OWNED = "not_owned"  # the operator does not have the sender as its owner
+    NOT_IN_CIRCULATION = "not_in_circulation"  # not INTRODUCED (written off, withdrawn, not yet applied, unknown)
 
 
 class Resolution(Word):
@@ -225,6 +230,33 @@ class Scope(Word):
     READ = "read"
 
 
+class OperatorDocKind(Word):
+    """What a document of the exchange with the operator is (warehouse/services/operator_outbox.py)."""
+
+    ACCEPTANCE = "acceptance"  # our answer to an incoming shipment
+    SHIPMENT = "shipment"  # an outgoing act
+    CANCEL = "cancel"  # calls back an outgoing act while it waits for acceptance
+
+
+class OutboxState(Word):
+    """Where a document of the outbox is. queued → sending → sent → a final state; `unknown` when the
+    operator may have it (a lost answer, a crash while sending): it is looked up, never sent again blindly."""
+
+    QUEUED = "queued"
+    SENDING = "sending"  # written before the request goes out: found so after a crash, it is looked up
+    SENT = "sent"  # the operator has it (its id), still checking
+    UNKNOWN = "unknown"
+    WAITING = "waiting"  # our shipment: checked by the operator, waits for the receiver's acceptance
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    ERROR = "error"  # refused by the operator (its message kept)
+
+    @property
+    def final(self) -> bool:
+        return self in (OutboxState.ACCEPTED, OutboxState.REJECTED, OutboxState.CANCELLED, OutboxState.ERROR)
+
+
 _LABELS: Final[dict[type[Word], dict[str, str]]] = {
     BasisType: {"ESF": N_("ESF (electronic invoice)"), "SNT": N_("SNT (goods shipping note)")},
     Role: {"staff": N_("Warehouse staff"), "lead": N_("Logistics lead"), "admin": N_("Administrator")},
@@ -268,6 +300,24 @@ _LABELS: Final[dict[type[Word], dict[str, str]]] = {
         "foreign": N_("From another act"),
         "wrong_product": N_("Wrong product"),
         "invalid": N_("Not a marking code"),
+        "not_owned": N_("Not owned by the sender"),
+        "not_in_circulation": N_("Not in circulation"),
+    },
+    OperatorDocKind: {
+        "acceptance": N_("Acceptance"),
+        "shipment": N_("Shipment"),
+        "cancel": N_("Cancellation"),
+    },
+    OutboxState: {
+        "queued": N_("Waiting to be sent"),
+        "sending": N_("Being sent"),
+        "sent": N_("Sent, being checked"),
+        "unknown": N_("Sent, answer lost: being looked up"),
+        "waiting": N_("Waiting for the receiver"),
+        "accepted": N_("Accepted by the operator"),
+        "rejected": N_("Rejected"),
+        "cancelled": N_("Cancelled"),
+        "error": N_("Refused by the operator"),
     },
     Resolution: {"accept": N_("Accept as is"), "reject": N_("Reject the line"), "found_later": N_("Found later")},
     ReasonCode: {

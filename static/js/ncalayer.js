@@ -58,7 +58,9 @@
         return ask(socket, {
           module: "kz.gov.pki.knca.commonUtils",
           method: "createCAdESFromBase64",
-          args: ["PKCS12", "SIGNATURE", base64, false]
+          // The operator's login challenge is signed attached with a login key (the form says so); documents
+          // are signed detached with a signing key.
+          args: ["PKCS12", form.dataset.keyType || "SIGNATURE", base64, form.dataset.attached === "true"]
         }).then(function (cms) { signatures.push(cms); });
       });
     }, Promise.resolve()).then(function () { return signatures; });

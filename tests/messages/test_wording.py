@@ -34,6 +34,7 @@ ALLOWED_LATIN = {
     "children", "code", "level",  # field names of a transfer-act/1 file, which stay English in it
     "WAREHOUSE_COMPANY_NAME",
     "WAREHOUSE_COMPANY_BIN",
+    "WAREHOUSE_OPERATOR_URL",
     "Authorization", "Bearer", "multipart", "file", "scans", "scan_id",  # the API's field names
 }  # fmt: skip
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]{2,}")

@@ -111,9 +111,15 @@ class FakeNcaLayer:
         if request.get("module") != "kz.gov.pki.knca.commonUtils" or request.get("method") != "createCAdESFromBase64":
             return {"code": "500", "message": "unknown.method"}
         storage, key_type, data, attached = request["args"]
-        if storage != "PKCS12" or key_type != "SIGNATURE" or attached is not False:
+        # Documents: a signing key, detached. The operator's login challenge: a login key, attached.
+        if storage != "PKCS12" or (key_type, attached) not in (("SIGNATURE", False), ("AUTHENTICATION", True)):
             return {"code": "500", "message": "bad.arguments"}
         if self.cancel:
             return {"code": "500", "message": "action.canceled"}
-        cms = self.sign(base64.b64decode(data))
+        content = base64.b64decode(data)
+        cms = self.sign(content)
+        if attached:
+            from warehouse.signing.cms import attach
+
+            cms = attach(cms, content)
         return {"code": "200", "responseObject": base64.b64encode(cms).decode()}

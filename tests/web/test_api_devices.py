@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from tests.factories import ActFactory
 from warehouse.cli.devices import devices_cli
 from warehouse.db import get_db
-from warehouse.models import Act, AuditEntry, Scan, Scanner
+from warehouse.models import Act, AuditEntry, Scan, Scanner, Station
 from warehouse.services import devices, receiving
 from warehouse.services.receiving import stations
 from warehouse.services.users import authenticate
@@ -207,3 +207,29 @@ def test_the_receiving_service_itself_keeps_a_handheld_to_its_station(app: Flask
         receiving.record_scans(db, act_id, [handheld])
     assert refused.value.reason == "another_station" and "dock-1" in refused.value.message("en")
     assert _journal(app) == before
+
+
+def test_several_stations_receive_one_act_and_their_handhelds_scan_into_it(
+    app: Flask, client: FlaskClient, act: tuple[int, ActFactory]
+) -> None:
+    """Issue 19: a big truck is unloaded at two docks at once. A station joins the act by working on it (its
+    own scanners or browser field; "feed this act" is the explicit way for its hardware scanners), each scan
+    is attributed to its station, and each joined station's handhelds scan into it; a third dock's do not."""
+    act_id, f = act
+    _start_at(app, act_id, "dock-1", f.codes["pack"][0])
+    _start_at(app, act_id, "dock-2", f.codes["pack"][1])  # dock-2's field joins dock-1's act
+    with get_db(app).read() as s:
+        assert stations.receiving_stations(s, act_id) == {"dock-1", "dock-2"}
+    for name, station, code in (("TSD-01", "dock-1", f.codes["pack"][2]), ("TSD-02", "dock-2", f.codes["pack"][3])):
+        r = _scan(client, _issue(app, name, station), act_id, code)
+        assert r.status_code == 200 and r.json["results"][0]["class"] == "matched", r.json
+    before = _journal(app)
+    r = _scan(client, _issue(app, "TSD-03", "dock-3"), act_id, f.codes["pack"][4])
+    assert r.status_code == 403 and r.json["error"]["code"] == "another_station"
+    assert "dock-1" in r.json["error"]["message"] and "dock-2" in r.json["error"]["message"]
+    assert _journal(app) == before
+    with get_db(app).read() as s:
+        by_station = s.execute(
+            select(Station.name, func.count()).join(Scan, Scan.station_id == Station.id).group_by(Station.name)
+        ).all()
+    assert dict(by_station) == {"dock-1": 2, "dock-2": 2}

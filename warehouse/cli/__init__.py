@@ -19,6 +19,7 @@ from warehouse.cli.backup import backup_cmd, restore_cmd
 from warehouse.cli.codes import codes_cli
 from warehouse.cli.common import CliError
 from warehouse.cli.devices import devices_cli
+from warehouse.cli.operator import operator_cli
 from warehouse.cli.reports import report_cmd
 from warehouse.cli.scanners import scanners_cli
 from warehouse.cli.ship import ship_cli
@@ -55,6 +56,7 @@ def run(host: str, port: int, threads: int) -> None:
     """
     from hardware.config import ScannerConfigError
     from warehouse.services.backup_schedule import start_backups
+    from warehouse.services.operator_sync import start_worker
     from warehouse.station.scanners import start_scanners
     from warehouse.web.serving import serve
 
@@ -66,11 +68,14 @@ def run(host: str, port: int, threads: int) -> None:
     except ScannerConfigError as e:  # a bad scanner configuration must say so, not start half a station
         raise CliError(f"scanners: {e}") from e
     backups = start_backups(get_db(), app.config, Path(app.instance_path))
+    operator = start_worker(get_db(), app.config, Path(app.instance_path))  # quiet without WAREHOUSE_OPERATOR_URL
     click.echo(f"Serving on http://{host}:{port}/")
     try:
         serve(app, host, port, threads)
     finally:
         scanners.stop()
+        if operator is not None:
+            operator.stop()
         if backups is not None:
             backups.stop()  # journals what the readers still hold: nothing a scanner sent is lost on stop
 
@@ -141,6 +146,7 @@ for _command in (
     backup_cmd,
     restore_cmd,
     trust_cli,
+    operator_cli,
 ):
     cli.add_command(_command)
 

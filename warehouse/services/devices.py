@@ -25,7 +25,7 @@ from warehouse.db import Database
 from warehouse.messages import N_, Phrasebook, WarehouseError
 from warehouse.models import Act, Scanner, Station, User
 from warehouse.services import audit, receiving
-from warehouse.services.receiving.stations import receiving_station
+from warehouse.services.receiving.stations import receiving_stations
 from warehouse.services.users import ensure_station
 from warehouse.timeutil import utcnow
 from warehouse.vocab import Scope
@@ -212,10 +212,10 @@ def authorize(db: Database, token: str, scope: Scope, act: str | int | None = No
                 found: Act | None = receiving.find_act(s, act)
             except receiving.ReceivingError:
                 found = None
-            at = receiving_station(s, found.id) if found is not None else None
-        if found is not None and at is not None and at != device.station:
+            at = receiving_stations(s, found.id) if found is not None else set()
+        if found is not None and at and device.station not in at:
             reason = "another_station" if scope == Scope.SCAN else "read_another_station"
-            raise DeviceError(reason, act=found.number, other=at, station=device.station or "-")
+            raise DeviceError(reason, act=found.number, other=", ".join(sorted(at)), station=device.station or "-")
     return device
 
 

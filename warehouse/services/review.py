@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from warehouse.db import Database
 from warehouse.matching import SURPLUS_CLASSES
-from warehouse.models import Act, ActCode, LineResolution, Scan, User
+from warehouse.messages import N_, say
+from warehouse.models import Act, ActCode, LineResolution, OperatorCodeCheck, Scan, User
 from warehouse.services import audit, receiving
 from warehouse.services.receiving import REASON_CODES, ReceivingError
 from warehouse.vocab import ActStatus, DiscrepancyKind, Level, Resolution
@@ -83,6 +84,31 @@ def lines(s: Session, act: Act, lang: str = "ru", limit: int = 2000) -> list[Lin
                     r.comment if r else None,
                 )
             )
+    # The operator's word on codes of the act (services/operator_incoming.check_codes): lines of their own.
+    flagged = s.execute(
+        select(OperatorCodeCheck, ActCode.code, ActCode.level)
+        .join(ActCode, ActCode.id == OperatorCodeCheck.act_code_id)
+        .where(OperatorCodeCheck.act_id == act.id)
+        .order_by(ActCode.pos)
+        .limit(limit)
+    ).all()
+    for check, code, level in flagged:
+        r = resolved.get(("code", check.act_code_id))
+        out.append(
+            Line(
+                check.problem,
+                code,
+                level,
+                None,
+                None,
+                check.act_code_id,
+                None,
+                _operator_word(check, lang),
+                r.resolution if r else None,
+                r.reason if r else None,
+                r.comment if r else None,
+            )
+        )
     scans = s.execute(
         select(Scan)
         .where(Scan.act_id == act.id, Scan.scan_class.in_(list(SURPLUS_CLASSES)))
@@ -107,6 +133,18 @@ def lines(s: Session, act: Act, lang: str = "ru", limit: int = 2000) -> list[Lin
             )
         )
     return out
+
+
+def _operator_word(check: OperatorCodeCheck, lang: str) -> str:
+    """What the operator said of the code: its status and owner, as it gave them (data, not words)."""
+    if check.error_code:
+        return say(N_("The operator does not know this code ({code})"), lang, code=check.error_code)
+    return say(
+        N_("At the operator: status {status}, owner {owner}"),
+        lang,
+        status=check.status or "-",
+        owner=check.owner_bin or "-",
+    )
 
 
 @dataclass(frozen=True)

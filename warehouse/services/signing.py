@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from warehouse.db import Database
 from warehouse.matching import SURPLUS_CLASSES
-from warehouse.models import Act, ActCode, Decision, LineResolution, Scan, SignedDocument, User
+from warehouse.models import Act, ActCode, Decision, LineResolution, OperatorCodeCheck, Scan, SignedDocument, User
 from warehouse.services import audit
 from warehouse.services.acts import find_act
 from warehouse.signing import acceptance
@@ -126,13 +126,17 @@ def _accepted_codes(
         .execution_options(yield_per=_CODES_BATCH)
     )
     inherited: dict[int, LineResolution] = {}
+    # A code the operator says is not the sender's or not in circulation is accepted only by the lead's word.
+    flagged = set(s.execute(select(OperatorCodeCheck.act_code_id).where(OperatorCodeCheck.act_id == act_id)).scalars())
     for code_id, parent_id, level, gtin, credited_scan_id in s.connection().execute(stmt):  # Core: no ORM rows
         own = resolutions.get(code_id)
         resolution = own or (inherited.get(parent_id) if parent_id is not None else None)
         if resolution is not None:
             inherited[code_id] = resolution
         accepted = acceptance.code_accepted(
-            decision, credited_scan_id is not None, resolution.resolution if resolution else None
+            decision,
+            credited_scan_id is not None and code_id not in flagged,
+            resolution.resolution if resolution else None,
         )
         yield code_id, parent_id, level, gtin, accepted, own
 

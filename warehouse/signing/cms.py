@@ -30,7 +30,7 @@ from cryptography.hazmat.primitives.serialization.pkcs7 import PKCS7Options, PKC
 from warehouse.signing import der
 from warehouse.signing.certs import CertificateInfo, assess, is_gost_oid
 
-__all__ = ["Verification", "decode_signature", "sign_detached", "verify_detached"]
+__all__ = ["Verification", "attach", "decode_signature", "sign_detached", "verify_attached", "verify_detached"]
 
 _SIGNED_DATA = "1.2.840.113549.1.7.2"
 _CONTENT_TYPE = "1.2.840.113549.1.9.3"
@@ -317,3 +317,40 @@ def verify_detached(
     else:
         status = assess(cert, trusted=trusted, crls=crls, at=at or signing_time, intermediates=intermediates)
     return Verification(tuple(status.problems), tuple(status.warnings), cert, info, signing_time, hash_name, status)
+
+
+def attach(detached: bytes, content: bytes) -> bytes:
+    """The same SignedData with `content` put inside as eContent: the attached CMS a login needs.
+
+    The signed attributes hold the content's digest, not the content, so the signature stays valid:
+    nothing is re-signed, any signer that makes a detached CMS (a key file, NCANode) serves the login too.
+    Raises der.DerError when `detached` is not a detached SignedData.
+    """
+    info = der.parse(decode_signature(detached)).expect(der.SEQUENCE)
+    if info.child(0).oid() != _SIGNED_DATA:
+        raise der.DerError("not SignedData")
+    parts = info.child(1).expect(0, der.CONTEXT).child(0).expect(der.SEQUENCE).children()
+    encap = parts[2].expect(der.SEQUENCE).children()
+    if len(encap) > 1:
+        raise der.DerError("the CMS already carries its content")
+    econtent = der.encode(0, der.encode(der.OCTET_STRING, content), cls=der.CONTEXT, constructed=True)
+    new_encap = der.encode(der.SEQUENCE, encap[0].raw + econtent)
+    signed_data = der.encode(
+        der.SEQUENCE, b"".join([parts[0].raw, parts[1].raw, new_encap, *(p.raw for p in parts[3:])])
+    )
+    wrapped = der.encode(0, signed_data, cls=der.CONTEXT, constructed=True)
+    return der.encode(der.SEQUENCE, info.child(0).raw + wrapped)
+
+
+def verify_attached(cms: bytes, **kwargs: Any) -> tuple[bytes | None, Verification]:
+    """The content an attached CMS carries and the check of its signature over it (`verify_detached`'s
+    keywords). (None, "not_cms") when there is no content inside."""
+    if len(cms) > _MAX_SIGNATURE:
+        return None, Verification(("not_cms",))
+    try:
+        content = _parse(decode_signature(cms)).content
+    except (der.DerError, IndexError, ValueError):
+        return None, Verification(("not_cms",))
+    if content is None:
+        return None, Verification(("not_cms",))
+    return content, verify_detached(content, cms, **kwargs)

@@ -48,8 +48,11 @@ from warehouse.vocab import Direction
 log = logging.getLogger("hardware")  # the scanners' one logger: docs/scanners.md tells operators to follow it
 
 RETRY_DELAYS = (0.05, 0.25, 1.0)
-"""Seconds between attempts when the database fails (locked past its busy timeout, connection lost). The
-scan carries a client scan id, so an attempt whose commit went through is not counted twice."""
+"""Seconds between attempts when the database fails (locked past its busy timeout, connection lost), the
+last one repeated until it is back: the writer holds the scans that failed and the next ones queue behind
+them, in order (a station whose PostgreSQL went away loses none). The scan carries a client scan id, so an
+attempt whose commit went through is not counted twice. Only a sink being closed gives up after these,
+to the tray."""
 IDLE_S = 0.5
 """Seconds the writer thread waits for the next scan before it ends: waking a waiting thread costs less than
 starting one, and a short wait keeps what it adds to the end of the process short (it is not a daemon)."""
@@ -129,6 +132,7 @@ class ReceivingSink:
         self._writer: threading.Thread | None = None
         self._idle = False  # the writer waits for scans, with nothing in hand
         self._closed = False
+        self._lost_since: float | None = None  # see database_lost_since
 
     def __call__(self, scan: Scan, /) -> None:
         """Queue the scan for the writer thread; returns at once (a reader's thread calls this)."""
@@ -226,7 +230,7 @@ class ReceivingSink:
             self._record_run(run)
 
     def _record_run(self, run: list[tuple[Scan, Route]]) -> None:
-        if self._is_outgoing(run[0][1].act_id):
+        if self._until_back(lambda: self._is_outgoing(run[0][1].act_id)):
             self._ship(run)
             return
         entries = [scan_input(scan, route, stop_on_error=self._stop_on_error) for scan, route in run]
@@ -290,11 +294,15 @@ class ReceivingSink:
         """Record one act's scans in one transaction, with retries; None when they went to the tray.
         Raises _SplitBatch when several scans failed together for a reason worth trying one by one."""
         act_id, station = run[0][1].act_id, run[0][1].station
-        for attempt in range(len(self._delays) + 1):
+        attempt = 0
+        while True:
             try:
                 if len(entries) == 1:
-                    return [record_scan(self._db, act_id, entries[0], gs_substitutes=self._gs)]
-                return record_scans(self._db, act_id, entries, gs_substitutes=self._gs)
+                    done = [record_scan(self._db, act_id, entries[0], gs_substitutes=self._gs)]
+                else:
+                    done = record_scans(self._db, act_id, entries, gs_substitutes=self._gs)
+                self._back()
+                return done
             except ReceivingError as exc:
                 if exc.reason in ("no_act", "act_not_open"):
                     self._router.close_act(station, act_id)  # stop sending its scans there
@@ -305,7 +313,7 @@ class ReceivingSink:
                     )
                 return None
             except OperationalError as exc:  # locked past the busy timeout, connection lost: worth a retry
-                if attempt == len(self._delays):
+                if attempt >= len(self._delays) and self._closed:  # stopping: what cannot wait goes to the tray
                     for scan, route in run:
                         self._router.to_tray(scan, TrayReason.ERROR, station=route.station, detail=str(exc.orig))
                         log.error(
@@ -315,10 +323,10 @@ class ReceivingSink:
                             scan.text,
                         )
                     return None
-                log.warning(
-                    "scanners %s: database failed (%s), retrying", ", ".join({s.device for s, _ in run}), exc.orig
-                )
-                time.sleep(self._delays[attempt])
+                self._lost(exc)
+                time.sleep(self._delays[min(attempt, len(self._delays) - 1)] if self._delays else 0.0)
+                attempt += 1
+                continue
             except Exception as exc:  # a bug: the reader and the next scans must go on, this scan must show
                 if len(run) > 1:
                     log.exception("act %s: recording %d scans together failed; one by one now", act_id, len(run))
@@ -327,7 +335,39 @@ class ReceivingSink:
                 log.exception("scanner %s: recording the scan failed: %r", scan.device, scan.text)
                 self._router.to_tray(scan, TrayReason.ERROR, station=route.station, detail=repr(exc))
                 return None
-        return None
+
+    def _until_back(self, ask: Callable[[], bool]) -> bool:
+        """`ask()`, asked again while the database is gone (the scans in hand wait; a closing sink stops)."""
+        attempt = 0
+        while True:
+            try:
+                answer = ask()
+                self._back()
+                return answer
+            except OperationalError as exc:
+                if attempt >= len(self._delays) and self._closed:
+                    raise
+                self._lost(exc)
+                time.sleep(self._delays[min(attempt, len(self._delays) - 1)] if self._delays else 0.0)
+                attempt += 1
+
+    @property
+    def database_lost_since(self) -> float | None:
+        """When (time.time()) the writer last found the database gone, while it still is; None when it is up.
+        The station's screens say so; the scanners' scans wait in order meanwhile."""
+        return self._lost_since
+
+    def _lost(self, exc: OperationalError) -> None:
+        if self._lost_since is None:
+            self._lost_since = time.time()
+            log.error("database connection lost (%s): scans wait in order until it is back", exc.orig)
+        else:
+            log.warning("database still unreachable (%s); %d scans waiting", exc.orig, self.backlog)
+
+    def _back(self) -> None:
+        if self._lost_since is not None:
+            log.warning("database back after %.1f s; the waiting scans are written", time.time() - self._lost_since)
+            self._lost_since = None
 
     def _register(self, scan: Scan, token: str) -> None:
         """Bind the scanner that scanned a registration code; what binds nothing goes to the tray."""

@@ -184,6 +184,9 @@ class LineBuilder:
             return None
         text = code.replace(GS_PICTURE, GS) if GS_PICTURE in code else code
         parsed = codes.parse(text)
+        if parsed.kind is INVALID and (level is Level.PACK or level is Level.BLOCK):
+            # An act fetched from the operator gives packs and blocks in its form (no crypto tail).
+            parsed = codes.parse_operator_form(text) or parsed
         kind = parsed.kind
         ok = parsed.error is None and kind is not INVALID  # parsed.ok, without a property call a line
         if not (ok and level is not None and kind in FITS[level]):

@@ -20,6 +20,7 @@ def register(app: Flask) -> None:
         handheld,
         imports,
         labels,
+        operator,
         receive,
         reports,
         review,
@@ -46,6 +47,7 @@ def register(app: Flask) -> None:
     app.register_blueprint(shipping.bp)
     app.register_blueprint(scanners.bp)
     app.register_blueprint(handheld.bp)
+    app.register_blueprint(operator.bp)
 
     @app.context_processor
     def inject() -> dict[str, object]:

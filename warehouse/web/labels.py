@@ -20,6 +20,8 @@ from warehouse.vocab import (
     DiscrepancyKind,
     Level,
     Mode,
+    OperatorDocKind,
+    OutboxState,
     ReasonCode,
     Resolution,
     Role,
@@ -44,6 +46,8 @@ REASON = _table(ReasonCode)
 DECISION = _table(Decision)
 STATUS = _table(ActStatus)
 BASIS = _table(BasisType)
+OUTBOX = _table(OutboxState)
+OPERATOR_KIND = _table(OperatorDocKind)
 AUDIT = {value: _l(msgid) for value, msgid in audit.ACTIONS.items()}  # actions, and the system as actor
 
 
@@ -68,6 +72,8 @@ def init_app(app: Flask) -> None:
         reason_label=_label(REASON),
         decision_label=_label(DECISION),
         basis_label=_label(BASIS),
+        outbox_label=_label(OUTBOX),
+        operator_kind_label=_label(OPERATOR_KIND),
         audit_label=_label(AUDIT),  # an audit entry's action, or its actor when that is the system
         # Templates compare against members, not bare strings: `act.status == ActStatus.DRAFT`.
         ActStatus=ActStatus,

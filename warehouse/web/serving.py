@@ -32,6 +32,7 @@ from a2wsgi.wsgi import build_environ
 from flask import Flask
 from werkzeug.exceptions import HTTPException
 
+from warehouse.events import ensure_relay
 from warehouse.web import live
 
 THREADS = 16  # request threads: scans, pages, logins (live screens hold none)
@@ -187,6 +188,9 @@ class StationServer(uvicorn.Server):
 
 def server(app: Flask, threads: int = THREADS) -> StationServer:
     """A uvicorn server for the station (not started: `.run(sockets=[listen(...)])`)."""
+    # On PostgreSQL, listen for the other stations' changes from the start, not from the first screen: a
+    # scan made elsewhere while that screen connects would reach it only with the next one.
+    ensure_relay(app.extensions["warehouse.db"].url)
     station = StationApp(app, threads)
     config = uvicorn.Config(
         station,

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from warehouse import vocab
 from warehouse.db import Database
 from warehouse.events import Event, announce
-from warehouse.models import Decision, ReceivingSession, User
+from warehouse.models import Decision, OperatorCodeCheck, ReceivingSession, User
 from warehouse.services import audit
 from warehouse.services.receiving.errors import ReceivingError
 from warehouse.services.receiving.summary import OPEN_STATUSES, Summary, find_act, lock_act, summary
@@ -65,7 +65,11 @@ def decide(
         if act.status != ActStatus.CLOSED:
             raise ReceivingError("not_closed")
         result = summary(s, act)
-        if decision == vocab.Decision.ACCEPTED and (not result.complete or result.surplus):
+        if decision == vocab.Decision.ACCEPTED and (
+            not result.complete
+            or result.surplus
+            or s.execute(select(OperatorCodeCheck.act_code_id).where(OperatorCodeCheck.act_id == act.id)).first()
+        ):
             raise ReceivingError("decision_contradicts")
         row = Decision(
             act_id=act.id, decision=decision, reason=reason, comment=comment, user_id=user.id if user else None

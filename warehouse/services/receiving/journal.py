@@ -38,6 +38,7 @@ from warehouse.services.receiving.closing import close_act
 from warehouse.services.receiving.commands import apply_command
 from warehouse.services.receiving.crediting import apply_code
 from warehouse.services.receiving.errors import ReceivingError
+from warehouse.services.receiving.stations import has_scanned, receiving_stations
 from warehouse.services.receiving.summary import OPEN_STATUSES, lock_act
 from warehouse.services.users import ensure_station
 from warehouse.timeutil import utcnow
@@ -189,6 +190,7 @@ def _record(
         act: Act | None = None
         session_id: int | None = None
         session_station: int | None = None
+        joined: dict[int | None, bool] = {}  # station id -> receives the act (a handheld's check, once a batch)
         classes: Counter[ScanClass] = Counter()
         events: list[Event] = []
         results: list[ScanResult | Refused] = []
@@ -215,8 +217,9 @@ def _record(
                 station_id = stations[scan.station] = ensure_station(s, scan.station).id
             if session_id is None:
                 session_id, session_station = _session_for(s, act, scan, station_id)
-            if scan.source == "api" and session_station != station_id:  # a handheld: its station's acts only
-                raise ReceivingError("another_station", **_stations(s, act, session_station, station_id))
+            if scan.source == "api" and not _joined(s, act.id, session_id, session_station, station_id, joined):
+                # a handheld: only into the acts received at its station
+                raise ReceivingError("another_station", **_stations(s, act, session_id, station_id))
             held: str | None = None
             if scan.stop_on_error and command not in (Command.CONFIRM, Command.UNDO):
                 # Stop mode: journaled as held (counts nothing, the device stays stopped), to be scanned again
@@ -306,10 +309,23 @@ def _session_for(s: Session, act: Act, scan: ScanInput, station_id: int | None) 
     return session_id, at
 
 
-def _stations(s: Session, act: Act, at: int | None, station_id: int | None) -> dict[str, str]:
-    """The parameters of "another_station": the act, the station receiving it and the scan's."""
-    other, mine = (s.get(Station, i) if i is not None else None for i in (at, station_id))
-    return {"act": act.number, "other": other.name if other else "-", "station": mine.name if mine else "-"}
+def _joined(
+    s: Session, act_id: int, session_id: int, at: int | None, station_id: int | None, seen: dict[int | None, bool]
+) -> bool:
+    """Whether a handheld of `station_id` may scan into the session: it is at its station, or its station
+    has scanned into it (`stations.receiving_stations`)."""
+    if at is None or at == station_id:
+        return True
+    if station_id not in seen:
+        seen[station_id] = station_id is not None and has_scanned(s, act_id, session_id, station_id)
+    return seen[station_id]
+
+
+def _stations(s: Session, act: Act, session_id: int, station_id: int | None) -> dict[str, str]:
+    """The parameters of "another_station": the act, the stations receiving it and the scan's."""
+    mine = s.get(Station, station_id) if station_id is not None else None
+    others = sorted(receiving_stations(s, act.id))
+    return {"act": act.number, "other": ", ".join(others) or "-", "station": mine.name if mine else "-"}
 
 
 def _open_session(s: Session, act: Act, scan: ScanInput, station_id: int | None) -> ReceivingSession:
