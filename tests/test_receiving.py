@@ -315,8 +315,9 @@ def test_a_custom_aggregate_code_nobody_declared_is_unknown_not_surplus(db: Data
 
 
 def test_stop_mode_holds_the_station_until_the_error_is_confirmed(db: Database, tmp_path: Path) -> None:
-    """Issue 16: in a station's stop mode a scan that needs attention refuses that station's next scans,
-    recorded nowhere, until CONFIRM; UNDO still works, and another station scans on."""
+    """Issue 16: in a station's stop mode a scan that needs attention holds that device's next scans —
+    journaled as held, counting nothing, to be scanned again — until CONFIRM; UNDO still works, another
+    station scans on."""
     f = ActFactory(pallets=1, boxes=1, blocks=1, packs=3)
     act_id = _import(db, tmp_path, f)
 
@@ -326,17 +327,14 @@ def test_stop_mode_holds_the_station_until_the_error_is_confirmed(db: Database, 
     assert scan(f.codes["pack"][0]).scan_class == ScanClass.MATCHED  # nothing to confirm: no stop
     surplus = pack(gtin(1001), 424_242)
     assert scan(surplus).scan_class == ScanClass.SURPLUS
-    with db.read() as s:
-        before = s.execute(select(func.count()).select_from(Scan)).scalar_one()
-    with pytest.raises(receiving.ReceivingError) as refused:
-        scan(f.codes["pack"][1])
-    assert refused.value.reason == "confirm_first" and surplus in refused.value.message("en")
-    with db.read() as s:
-        assert s.execute(select(func.count()).select_from(Scan)).scalar_one() == before  # nothing recorded
+    held = scan(f.codes["pack"][1])
+    assert (held.scan_class, held.outcome.reason, held.credited) == (ScanClass.HELD, Reason.HELD, 0)
+    assert surplus in held.message("en") and "again" in held.message("en")
+    assert scan(f.codes["pack"][2]).outcome.args == {"code": surplus}  # still held, for the same error
     assert scan(f.codes["pack"][1], station="dock-2").scan_class == ScanClass.MATCHED  # another station goes on
     confirmed = scan("#WH:CONFIRM")
     assert (confirmed.scan_class, confirmed.outcome.reason) == (ScanClass.COMMAND, Reason.CONFIRMED)
-    assert scan(f.codes["pack"][2]).scan_class == ScanClass.MATCHED
+    assert scan(f.codes["pack"][2]).scan_class == ScanClass.MATCHED  # held before, counted now: not a duplicate
     # Without stop mode the same error stops nothing.
     assert _scan(db, act_id, surplus).scan_class == ScanClass.DUPLICATE
     assert _scan(db, act_id, f.codes["pack"][0]).scan_class == ScanClass.DUPLICATE

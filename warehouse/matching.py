@@ -40,6 +40,7 @@ class Reason(StrEnum):
     OPEN_NEXT = "open_next"
     CLOSING = "closing"
     CONFIRMED = "confirmed"  # stop mode: the station's error was seen, its scans go in again
+    HELD = "held"  # stop mode: the device is stopped after an error; this scan counts nothing
     OUTGOING_COMMAND = "outgoing_command"  # a command of the outgoing screen, scanned while receiving
 
 
@@ -103,6 +104,10 @@ MESSAGES: Final = Phrasebook(
         Reason.OPEN_NEXT: N_("The next box or pallet scanned will be opened"),
         Reason.CLOSING: N_("Receiving ended: the result waits for the decision"),
         Reason.CONFIRMED: N_("Confirmed: scanning goes on"),
+        Reason.HELD: N_(
+            "Stopped after an error ({code}): this scan was not counted. Look at the item, press Enter or scan "
+            "“Confirm”, then scan this code again."
+        ),
         Reason.OUTGOING_COMMAND: N_("This command is for outgoing acts: nothing changed"),
     },
 )

@@ -152,6 +152,7 @@ class ScanClass(Word):
     INVALID = "invalid"
     REVERSED = "reversed"  # an undo: the journal keeps both the scan and its reversal
     COMMAND = "command"  # a printed command code: mode switch, open a box, end receiving
+    HELD = "held"  # stop mode: scanned while its device was stopped after an error; counts nothing
 
     @property
     def is_error(self) -> bool:
@@ -290,6 +291,7 @@ _LABELS: Final[dict[type[Word], dict[str, str]]] = {
         "invalid": N_("Not a marking code"),
         "reversed": N_("Undone"),
         "command": N_("Command"),
+        "held": N_("Not counted: stopped"),
     },
     DiscrepancyKind: {
         "missing": N_("Missing"),

@@ -43,5 +43,6 @@ EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
         "outgoing_command": {"command": "REMOVE_LAST"},
         "closing": {},
         "confirmed": {},
+        "held": {"code": "04870000010011AbC1xY2AbC1xY=9"},
     }
 }

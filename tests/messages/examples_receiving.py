@@ -8,7 +8,6 @@ EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
     "receiving": {
         "no_act": {},
         "act_not_open": {},
-        "confirm_first": {"code": "04870000010011AbC1xY2AbC1xY=9"},
         "another_station": {"act": "ТА-000123", "other": "dock-1", "station": "dock-2"},
         "not_closed": {},
         "already_decided": {},

@@ -24,7 +24,7 @@ from hardware.evdev_reader import EvdevReader
 from hardware.record import EventWriter, events_for_text
 from hardware.replay import replay_events
 from hardware.scan import UNKNOWN, ReaderState
-from tests.conftest import make_app
+from tests.conftest import Auth, make_app
 from tests.factories import ActFactory
 from tests.hardware.conftest import Bench, wait_until
 from tests.hardware.test_serial_reader import Cable
@@ -316,3 +316,56 @@ def test_readers_never_wait_on_a_busy_database_and_stop_writes_what_they_handed_
         other.close()
         station.stop()  # at once: what is queued is written before stop returns
     assert [r.raw for r in journal(db, act_id)] == packs  # in the order scanned
+
+
+def test_stop_mode_holds_a_hardware_scanner_until_it_or_the_screen_confirms(
+    sqlite_app: Flask, db: Database, act: tuple[int, ActFactory], bench: Bench
+) -> None:
+    """Issue 16: the station's stop mode (WAREHOUSE_STOP_MODE) holds its hardware scanners too. After an
+    error from a scanner, that scanner's scans are journaled as held (counted nowhere, to be scanned again)
+    while another scanner goes on; the receiving screen shows which scanner is stopped and why; the
+    scanner's own #WH:CONFIRM, or Enter on the station's screen, lets it go on."""
+    act_id, factory = act
+    sqlite_app.config.update(STOP_MODE=True, STATION="dock-1")  # the screen is dock-1's
+    other = KBD.replace("1950", "1952")
+    binding = bind_scanner(db, KBD, "dock-1", name="HH-1950 #3")
+    bind_scanner(db, other, "dock-1", name="HH-1952 #1")
+    station = start(sqlite_app, bench)
+    try:
+        station.router.open_act("dock-1", act_id)
+        plugged(bench, station)
+        plugged(bench, station, other)
+
+        def send(key: str, text: str, rows: int) -> Scan:
+            bench.scanners[key].send(events_for_text(text, start_time=time.time()))
+            assert wait_until(lambda: len(journal(db, act_id)) == rows)
+            return journal(db, act_id)[-1]
+
+        surplus = factory.codes["pack"][0][:14] + "ZZZZZZZ" + factory.codes["pack"][0][21:]
+        assert send(KBD, surplus, 1).scan_class == ScanClass.SURPLUS
+        held = send(KBD, factory.codes["block"][0], 2)
+        assert (held.scan_class, held.credited, held.scanner_id) == (ScanClass.HELD, 0, binding.scanner_id)
+        assert send(other, factory.codes["block"][1], 3).scan_class == ScanClass.MATCHED  # another scanner goes on
+
+        client = sqlite_app.test_client()
+        auth = Auth(client)
+        auth.login("staff")
+        page = client.get(f"/acts/{act_id}").get_data(as_text=True)
+        assert 'data-testid="stops"' in page and "HH-1950 #3" in page and surplus in page
+        assert "HH-1952" not in page.split('data-testid="stops"')[1].split("</div>")[0]
+
+        assert send(KBD, "#WH:CONFIRM", 4).reason == "confirmed"  # the scanner's own confirm
+        assert send(KBD, factory.codes["block"][0], 5).scan_class == ScanClass.MATCHED  # scanned again: counted
+
+        assert send(KBD, surplus, 6).scan_class == ScanClass.DUPLICATE  # another error: stopped again
+        assert send(KBD, factory.codes["block"][2], 7).scan_class == ScanClass.HELD
+        token = auth.csrf(f"/acts/{act_id}")
+        answer = client.post(f"/acts/{act_id}/scans", data={"code": "#WH:CONFIRM", "csrf_token": token})
+        assert answer.status_code == 200  # Enter on the station's screen confirms for its scanners
+        assert 'data-testid="stops"' not in client.get(f"/acts/{act_id}").get_data(as_text=True)
+        assert send(KBD, factory.codes["block"][2], 9).scan_class == ScanClass.MATCHED
+    finally:
+        station.stop()
+    rows = journal(db, act_id)
+    assert [r.scan_class for r in rows].count(ScanClass.HELD) == 2
+    assert receiving.act_summary(db, act_id).to_json()["credited"]["block"] == 3  # each held block counted once

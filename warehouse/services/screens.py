@@ -10,16 +10,34 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from warehouse.db import Database
-from warehouse.models import Act, ActCode, AuditEntry, Scan, Station, User
+from warehouse.models import Act, ActCode, AuditEntry, Scan, Scanner, Station, User
 from warehouse.services import acts, audit, receiving, review, shipping, stock, tree
-from warehouse.vocab import LEVELS, ActStatus, Direction
+from warehouse.vocab import LEVELS, ActStatus, Direction, ScanClass
 
 JOURNAL_ROWS = 30
 
 
 # --- receiving ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A device stopped after an error (stop mode): where, which device ("" for the station's screen), the
+    code that stopped it, and how many of its scans were held since (not counted: to be scanned again)."""
+
+    station: str
+    device: str
+    code: str
+    held: int
+
+
+STOP_WINDOW = 500
+"""Stop mode: the act's latest journal rows read for stopped devices. A stopped device that scans again
+is in them (its held rows are); one that sits stopped while others scan 500 codes drops off the list,
+and its next scan is still held and shown."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +47,7 @@ class Receiving:
     act: Act
     summary: receiving.Summary
     opened: tree.Opened | None = None  # shown while the act is received; None once receiving ended
+    stops: tuple[Stop, ...] = ()  # stop mode: the devices stopped after an error, until confirmed
 
     @property
     def complete(self) -> bool:
@@ -36,15 +55,50 @@ class Receiving:
         return self.summary.complete and any(c.expected for c in self.summary.levels.values())
 
 
-def receiving_state(db: Database, act_id: int, opened_id: int | None = None) -> Receiving | None:
+def receiving_state(
+    db: Database, act_id: int, opened_id: int | None = None, *, stop_mode: bool = False
+) -> Receiving | None:
     """The act, its counters and the aggregate `opened_id` (see `last_opened`) read together (None when
-    there is no such act)."""
+    there is no such act); under `stop_mode`, the devices stopped on it too."""
     with db.read() as s:
         act = acts.visible(s.get(Act, act_id))
         if act is None:
             return None
-        shown = tree.opened(s, act.id, opened_id) if act.status in receiving.OPEN_STATUSES else None
-        return Receiving(act, receiving.summary(s, act), shown)
+        receiving_now = act.status in receiving.OPEN_STATUSES
+        shown = tree.opened(s, act.id, opened_id) if receiving_now else None
+        stops = _stops(s, act.id) if stop_mode and receiving_now else ()
+        return Receiving(act, receiving.summary(s, act), shown, stops)
+
+
+def _stops(s: Session, act_id: int) -> tuple[Stop, ...]:
+    """The devices the act's latest rows show stopped (`receiving.stopped_by`, the rule the scans obey)."""
+    recent = s.execute(
+        select(Scan.station_id, Scan.scanner_id, Scan.scan_class)
+        .where(Scan.act_id == act_id, Scan.station_id.is_not(None))
+        .order_by(Scan.id.desc())
+        .limit(STOP_WINDOW)
+    ).all()
+    held: dict[tuple[int, int | None], int] = {}  # per device, its held rows since its last other row
+    counted: set[tuple[int, int | None]] = set()
+    for row in recent:
+        key = (row.station_id, row.scanner_id)
+        held.setdefault(key, 0)
+        if key in counted:
+            continue
+        if row.scan_class == ScanClass.HELD:
+            held[key] += 1
+        else:
+            counted.add(key)
+    stops = []
+    for (station_id, scanner_id), n in held.items():
+        code = receiving.stopped_by(s, act_id, station_id, scanner_id)
+        if code is None:
+            continue
+        station = s.get(Station, station_id)
+        scanner = s.get(Scanner, scanner_id) if scanner_id is not None else None
+        device = (scanner.name or scanner.device_key) if scanner is not None else ""
+        stops.append(Stop(station.name if station else "", device, code, n))
+    return tuple(stops)
 
 
 def last_opened(db: Database, act_id: int) -> int | None:

@@ -62,6 +62,7 @@ class ScannerStation:
         status_path: Path | None = None,
         retry_interval: float = 1.0,
         reload_interval: float = 2.0,
+        stop_on_error: bool = False,
     ) -> None:
         self.config = config
         self.station = station
@@ -73,6 +74,7 @@ class ScannerStation:
             gs_substitutes=tuple(gs_substitutes or ()),
             reload_bindings=self.reload_bindings,
             reload_interval=reload_interval,
+            stop_on_error=stop_on_error,
         )
         self.manager = ReaderManager(
             self.sink,
@@ -141,6 +143,7 @@ def start_scanners(app: Flask, **kwargs: Any) -> ScannerStation:
         scanner_config(app),
         station=str(app.config["STATION"]),
         gs_substitutes=app.config.get("GS_SUBSTITUTES"),
+        stop_on_error=bool(app.config.get("STOP_MODE")),
         **kwargs,
     )
     app.extensions[EXTENSION] = station

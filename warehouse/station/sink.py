@@ -65,8 +65,9 @@ class _SplitBatch(Exception):
     so one bad scan does not take the others with it."""
 
 
-def scan_input(scan: Scan, route: Route) -> ScanInput:
-    """The receiving service's input for a scanner scan, evidence included.
+def scan_input(scan: Scan, route: Route, *, stop_on_error: bool = False) -> ScanInput:
+    """The receiving service's input for a scanner scan, evidence included; `stop_on_error`: the station's
+    stop mode (a scanner stopped after an error has its scans journaled as held until it is confirmed).
 
     >>> from datetime import UTC, datetime
     >>> cut = Scan("0104600", "serial:/dev/ttyACM0", "serial", None, b"0104600", 7, datetime.now(UTC), False)
@@ -85,6 +86,7 @@ def scan_input(scan: Scan, route: Route) -> ScanInput:
         client_scan_id=f"{scan.source}:{uuid.uuid4().hex}",
         raw_events=scan.raw or None,
         received_at=scan.received_at,
+        stop_on_error=stop_on_error,
     )
 
 
@@ -97,6 +99,7 @@ class ReceivingSink:
     its commit (screens, the benchmark). Never raises: what cannot be recorded goes to the router's tray
     and to the log. `group_commit=False` records each scan in a transaction of its own (the benchmark's
     baseline). `flush()` waits until what was handed over is written; `close()` too, and then takes no more.
+    `stop_on_error`: the station's stop mode (`WAREHOUSE_STOP_MODE`), for every scanner it routes.
     """
 
     def __init__(
@@ -111,8 +114,10 @@ class ReceivingSink:
         retry_delays: Sequence[float] = RETRY_DELAYS,
         group_commit: bool = True,
         max_batch: int = MAX_BATCH,
+        stop_on_error: bool = False,
     ) -> None:
         self._db = db
+        self._stop_on_error = stop_on_error
         self._router = router
         self._directions: dict[int, bool] = {}  # act id -> outgoing
         self._gs = tuple(gs_substitutes) if gs_substitutes else None
@@ -228,7 +233,7 @@ class ReceivingSink:
         if self._until_back(lambda: self._is_outgoing(run[0][1].act_id)):
             self._ship(run)
             return
-        entries = [scan_input(scan, route) for scan, route in run]
+        entries = [scan_input(scan, route, stop_on_error=self._stop_on_error) for scan, route in run]
         try:
             results = self._record(run, entries)
         except _SplitBatch:

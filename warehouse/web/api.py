@@ -164,6 +164,7 @@ def post_scans(act_id: int) -> Any:
                 user_id=device.user_id,
                 scanner_id=device.scanner_id,
                 client_scan_id=device.scan_key(act_id, scan_id) if scan_id is not None else None,
+                stop_on_error=bool(current_app.config.get("STOP_MODE")),  # per device: its own CONFIRM
             )
         )
         placed.append(index)

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from markupsafe import Markup
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from hardware.image import Symbol
@@ -116,11 +117,17 @@ def _head_context(state: screens.Receiving) -> dict[str, object]:
 
 def _counters_context(state: screens.Receiving) -> dict[str, object]:
     """The counters region: counts per level, discrepancies, the opened aggregate and "complete"."""
-    return {"act": state.act, "summary": state.summary, "opened": state.opened, "complete": state.complete}
+    return {
+        "act": state.act,
+        "summary": state.summary,
+        "opened": state.opened,
+        "complete": state.complete,
+        "stops": state.stops,
+    }
 
 
 def _page_context(act: Act) -> dict[str, object]:
-    state = screens.receiving_state(get_db(), act.id, screens.last_opened(get_db(), act.id))
+    state = screens.receiving_state(get_db(), act.id, screens.last_opened(get_db(), act.id), stop_mode=_stop_mode())
     if state is None:
         abort(404)
     return {
@@ -201,7 +208,7 @@ def tree_branch(act_id: int) -> str:
 @bp.get("/acts/<int:act_id>/counters")
 @roles()
 def counters(act_id: int) -> str:
-    state = screens.receiving_state(get_db(), act_id, screens.last_opened(get_db(), act_id))
+    state = screens.receiving_state(get_db(), act_id, screens.last_opened(get_db(), act_id), stop_mode=_stop_mode())
     if state is None:
         abort(404)
     return render_template("receive/_counters.html", **_counters_context(state))
@@ -209,8 +216,18 @@ def counters(act_id: int) -> str:
 
 @bp.post("/acts/<int:act_id>/scans")
 @roles()
-def scan(act_id: int) -> tuple[str, int] | str:
-    raw = request.form.get("code", "")
+def scan(act_id: int) -> tuple[str, int]:
+    """A scan from the screen's field: the banner for htmx; the whole screen with the banner for the plain
+    form a scan typed before the page's scripts loaded submits (its text as typed: `codes.parse` repairs
+    the layout)."""
+    html, status = _scan(act_id)
+    if request.headers.get("HX-Request"):
+        return html, status
+    return render_template("receive/screen.html", answer=Markup(html), **_page_context(_act(act_id))), status  # noqa: S704 (our own rendered partial, escaped)
+
+
+def _scan(act_id: int) -> tuple[str, int]:
+    raw = request.form.get("code") or request.form.get("typed", "")
     if not raw.strip():
         error = receiving.ReceivingError("empty_scan").message(_lang())
         return render_template("receive/_result.html", error=error), 400
@@ -233,15 +250,14 @@ def scan(act_id: int) -> tuple[str, int] | str:
             gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
         )
     except receiving.ReceivingError as e:
-        stopped = e.reason == "confirm_first"
-        return render_template("receive/_result.html", error=e.message(_lang()), stopped=stopped), 409
+        return render_template("receive/_result.html", error=e.message(_lang())), 409
     return render_template(
         "receive/_result.html",
         result=result,
         message=result.message(_lang()),
         sound=sound_of(result.scan_class, result.outcome.reason),
         stopped=_stop_mode() and result.scan_class.is_error,  # the next scan waits for Enter or CONFIRM
-    )
+    ), 200
 
 
 @bp.post("/acts/<int:act_id>/photo")
@@ -285,6 +301,7 @@ def events(act_id: int) -> Response:
     last_seen = 0
     opened_id = screens.last_opened(get_db(), act_id)
     head_sent: str | None = None  # the page's own header may be older than the stream: the first event sends it
+    stop_mode = _stop_mode()
 
     def render(event: Event) -> Fragments:
         nonlocal last_seen, opened_id, head_sent
@@ -300,7 +317,7 @@ def events(act_id: int) -> Response:
                     opened_id = int(row["opens"])  # type: ignore[call-overload]
             if len(rows) >= screens.JOURNAL_ROWS:  # more scans than one read: the opening may be among the rest
                 opened_id = screens.last_opened(get_db(), act_id)
-        state = screens.receiving_state(get_db(), act_id, opened_id)
+        state = screens.receiving_state(get_db(), act_id, opened_id, stop_mode=stop_mode)
         if state is None:  # acts are never deleted; this only satisfies the type
             return
         yield "counters", render_template("receive/_counters.html", **_counters_context(state))

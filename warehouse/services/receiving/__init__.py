@@ -24,6 +24,7 @@ from warehouse.services.receiving.journal import (
     record_scan,
     record_scans,
     result_of,
+    stopped_by,
 )
 from warehouse.services.receiving.summary import (
     OPEN_STATUSES,
@@ -60,5 +61,6 @@ __all__ = [
     "record_scan",
     "record_scans",
     "result_of",
+    "stopped_by",
     "summary",
 ]

@@ -15,10 +15,6 @@ class ReceivingError(WarehouseError):
         {
             "no_act": N_("Act not found"),
             "act_not_open": N_("Receiving of this act has ended: scanning is closed"),
-            "confirm_first": N_(
-                "Stopped after an error ({code}): this scan was not recorded. Look at the item, then press Enter "
-                "or scan “Confirm” to go on."
-            ),
             # A handheld scans only into its station's acts (warehouse.services.devices); said here when
             # another station started the act between the token's check and the scan.
             "another_station": N_(

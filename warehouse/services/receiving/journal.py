@@ -220,14 +220,11 @@ def _record(
             if scan.source == "api" and not _joined(s, act.id, session_id, session_station, station_id, joined):
                 # a handheld: only into the acts received at its station
                 raise ReceivingError("another_station", **_stations(s, act, session_id, station_id))
+            held: str | None = None
             if scan.stop_on_error and command not in (Command.CONFIRM, Command.UNDO):
-                stopped = _stopped_by(s, act.id, station_id)
-                if stopped is not None:
-                    if not per_item:
-                        raise ReceivingError("confirm_first", code=stopped)
-                    results.append(Refused(ReceivingError("confirm_first", code=stopped)))
-                    continue
-            row, outcome = _journal(s, act, session_id, scan, station_id, parsed, command)
+                # Stop mode: journaled as held (counts nothing, the device stays stopped), to be scanned again
+                held = stopped_by(s, act.id, station_id, scan.scanner_id)
+            row, outcome = _journal(s, act, session_id, scan, station_id, parsed, command, held)
             classes[outcome.scan_class] += 1
             events.append(Event(act.id, "scan", row.id))
             if scan.client_scan_id:
@@ -396,9 +393,11 @@ def _journal(
     station_id: int | None,
     parsed: codes.ParsedCode | None,
     command: Command | None,
+    held: str | None = None,
 ) -> tuple[Scan, Outcome]:
     """One scan's journal row and its effect on the act, in the caller's transaction under the act's lock.
-    `row` stays a plain object for the rules and for the result."""
+    `row` stays a plain object for the rules and for the result. `held`: the error (its code) that stopped
+    the device: the row is journaled as held and changes nothing else."""
     conn = s.connection()
     now = utcnow()
     row = Scan(
@@ -419,7 +418,9 @@ def _journal(
         received_at=scan.received_at or now,
     )
     row.id = conn.execute(_INSERT_SCAN, {c: getattr(row, c) for c in _INSERTED}).scalar_one()
-    if parsed is None:
+    if held is not None:
+        outcome, credited = Outcome(ScanClass.HELD, Reason.HELD, {"code": held}), 0
+    elif parsed is None:
         assert command is not None, "a scan is either a code or a command"
         session = s.get(ReceivingSession, session_id)
         outcome, credited = apply_command(s, act, session, row, command)  # type: ignore[arg-type]
@@ -486,17 +487,39 @@ def _tally_and_announce(s: Session, act_id: int, classes: Counter[ScanClass], ev
             conn.execute(NOTIFY, {"channel": CHANNEL, "payload": payload(event)})
 
 
-def _stopped_by(s: Session, act_id: int, station_id: int | None) -> str | None:
-    """Stop mode: the code of the station's last scan on the act when it needs attention (an error class not
-    yet confirmed), else None. Read from the journal, so every window and scanner of the station agrees."""
+def stopped_by(s: Session, act_id: int, station_id: int | None, scanner_id: int | None) -> str | None:
+    """Stop mode: the code of the error that stops one device of a station on the act, else None.
+
+    A device (a hardware scanner or a handheld: `scanner_id`; the station's screen: None) is stopped when its
+    last row on the act needs attention (an error, or a scan held after one), until that device scans
+    CONFIRM (or UNDO), or the station's screen confirms (Enter, or CONFIRM in its field), which goes for
+    every device of the station. Read from the journal, so every window and process agrees.
+    """
     if station_id is None:
         return None
+    device = Scan.scanner_id.is_(None) if scanner_id is None else Scan.scanner_id == scanner_id
     last = s.execute(
-        select(Scan.scan_class, Scan.normalized, Scan.raw)
-        .where(Scan.act_id == act_id, Scan.station_id == station_id)
+        select(Scan.id, Scan.scan_class, Scan.normalized, Scan.raw, Scan.detail)
+        .where(Scan.act_id == act_id, Scan.station_id == station_id, device)
         .order_by(Scan.id.desc())
         .limit(1)
     ).first()
     if last is None or not ScanClass(last.scan_class).is_error:
         return None
+    if scanner_id is not None:
+        confirmed = s.execute(
+            select(Scan.id)
+            .where(
+                Scan.act_id == act_id,
+                Scan.station_id == station_id,
+                Scan.scanner_id.is_(None),
+                Scan.reason == Reason.CONFIRMED,
+                Scan.id > last.id,
+            )
+            .limit(1)
+        ).first()
+        if confirmed is not None:
+            return None
+    if last.scan_class == ScanClass.HELD:
+        return str((last.detail or {}).get("code") or last.raw)
     return str(last.normalized or last.raw)
