@@ -8,6 +8,7 @@ import re
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from tests.signing.pki import minted
 from warehouse import transfer_act
 from warehouse.db import Database, get_db
 from warehouse.models import ActCode, OperatorDocument, OperatorOrigin
+from warehouse.operator import outbox
 from warehouse.services import audit, operator_incoming, operator_outbox, operator_session, operator_sync, receiving
 from warehouse.services import signing as signing_service
 from warehouse.services import trust as trust_service
@@ -183,6 +185,29 @@ def test_the_answer_lost_after_success_is_found_by_lookup_never_sent_twice(
     with get_db(station).read() as s:
         moves = [e.details["status"] for e in audit.for_act(s, act_id) if e.action == "operator.state"]
     assert moves[::-1][:2] == ["queued->sending", "sending->unknown"]
+
+
+def test_an_acceptance_the_list_never_shows_is_not_sent_again_once_its_shipment_is_accepted(
+    station: Flask, emulator: Emulator, receiver_key: Pkcs12Signer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer is lost and the operator's list lags behind (it shows nothing for as long as the station waits
+    for it): the shipment, ACCEPTED, says the acceptance went through, and it is not sent a second time."""
+    act_id, seeded = _arrived(station, emulator, receiver_key)
+    _scan(get_db(station), act_id, _labels(emulator, seeded, Level.PALLET))
+    _decided_and_signed(station, act_id, Decision.ACCEPTED, receiver_key)
+    doc_id = _queue(station, act_id, receiver_key)
+    monkeypatch.setattr(outbox, "LOOKUP_GRACE", timedelta(0))  # waiting for the list is over at once
+    emulator.control("clock", {"delay": 0})
+    emulator.control("faults", {"drop_response": {"count": 1, "delay": 1.6}, "list_lag": 1000})
+    before = len(emulator.log())
+    _sync(station)
+    assert _doc(get_db(station), doc_id).state is OutboxState.UNKNOWN
+    doc = _until_final(station, doc_id)
+    assert doc.state is OutboxState.ACCEPTED
+    time.sleep(1.7)  # the dropped answer's request is logged once its sleep is over
+    path = emulator.profile.create_path("acceptance")
+    posts = [e for e in emulator.log(before) if e["method"] == "POST" and e["path"].endswith(path)]
+    assert len(posts) == 1
 
 
 def test_codes_no_longer_the_senders_are_flagged_and_a_504_flags_nothing(

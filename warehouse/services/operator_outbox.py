@@ -30,6 +30,7 @@ from warehouse.operator.types import (
     AcceptanceDecision,
     ActLine,
     ActSummary,
+    DocStatus,
     OperatorAdapter,
     OperatorError,
     OutgoingLine,
@@ -415,7 +416,8 @@ def reconcile(
     db: Database, adapter: OperatorAdapter, *, now: datetime | None = None, force: bool = False
 ) -> list[Touched]:
     """Look up, by our number, every document whose answer was lost (`unknown`, or left `sending` by a process
-    that died): found, it takes the operator's id and status; not found long enough, it is queued again."""
+    that died): found, it takes the operator's id and status; an acceptance not in the list whose shipment is
+    ACCEPTED went through; not found long enough, it is queued again."""
     now = now or utcnow()
     with db.read() as s:
         stale = (OperatorDocument.state == OutboxState.SENDING) & (OperatorDocument.sent_at <= now - STALE_SENDING)
@@ -426,7 +428,7 @@ def reconcile(
         ).all()
     touched: list[Touched] = []
     for doc_id, number, created_at in rows:
-        found = adapter.find_document(number, created_at - timedelta(days=1))
+        found = adapter.find_document(number, created_at - timedelta(days=1)) or _accepted_shipment(db, adapter, doc_id)
         with db.write() as s:
             doc = s.get_one(OperatorDocument, doc_id)
             if doc.state not in (OutboxState.UNKNOWN, OutboxState.SENDING):
@@ -441,10 +443,25 @@ def reconcile(
                     retry=move.retry,
                     status=found.status if found else None,
                     messages=found.errors if found else None,
-                    doc_id=found.doc_id if found else None,
+                    doc_id=(found.doc_id or None) if found else None,
                 )
             )
     return touched
+
+
+def _accepted_shipment(db: Database, adapter: OperatorAdapter, doc_id: int) -> DocStatus | None:
+    """The second witness of an acceptance the list does not show (yet): the shipment it answers. Once the
+    shipment is ACCEPTED, an acceptance of it went through, and sending ours again would be a second one."""
+    with db.read() as s:
+        doc = s.get_one(OperatorDocument, doc_id)
+        origin = s.get(OperatorOrigin, doc.act_id) if doc.kind is OperatorDocKind.ACCEPTANCE else None
+        shipment_id = origin.doc_id if origin is not None else None
+    if shipment_id is None:
+        return None
+    shipment = adapter.document_status(shipment_id)
+    if shipment.status != "ACCEPTED":
+        return None
+    return DocStatus(doc_id="", status="ACCEPTED", final=True)
 
 
 def poll(db: Database, adapter: OperatorAdapter, *, now: datetime | None = None) -> list[Touched]:

@@ -82,6 +82,7 @@ class Faults:
         self.stuck = 0
         self.processing_error = 0
         self.drop_response: dict[str, Any] | None = None  # {"count", "delay"}
+        self.list_lag = 0  # the next N document lists answer empty, as a list that lags behind its documents
 
     def take(self, name: str) -> bool:
         with self.lock:
@@ -264,6 +265,8 @@ def create_app(
     @app.get(f"{base}/{profile.doc_list}")
     def doc_list() -> Response:
         inn = participant()
+        if faults.take("list_lag"):
+            return answer({"results": [], "nextPage": False})
         args = request.args
         sender, receiver = args.get("senderInn"), args.get("receiverInn")
         if sender and receiver:
@@ -559,6 +562,7 @@ def create_app(
                 faults.expire_token += int(body.get("expire_token", 0))
                 faults.stuck += int(body.get("stuck", 0))
                 faults.processing_error += int(body.get("processing_error", 0))
+                faults.list_lag += int(body.get("list_lag", 0))
                 if "burst" in body:
                     faults.burst = dict(body["burst"])
                 if "item_504" in body:
