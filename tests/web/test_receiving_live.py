@@ -66,7 +66,7 @@ def last(events: list[tuple[str, str]], name: str) -> str:
 
 
 def test_mode_status_opened_and_complete_reach_the_stream(db_url: str, tmp_path: Path) -> None:
-    app = make_app(db_url, tmp_path)
+    app = make_app(db_url, tmp_path, LIVE_KEEPALIVE_SECONDS=1.0)  # a closed stream is let go within 1 s, not 15
     db = get_db(app)
     f = ActFactory(number="ТА-SSE", pallets=1, boxes=1, blocks=2, packs=2)
     act_id = importing.import_act(db, f.write(tmp_path / "act.json")).act_id
@@ -116,7 +116,7 @@ def test_mode_status_opened_and_complete_reach_the_stream(db_url: str, tmp_path:
 def test_a_screen_opened_later_gets_the_header_at_once(db_url: str, tmp_path: Path) -> None:
     """Screens of one act share one render (web/live.py), which sends the header only when it changes: a
     screen that joins later is sent the latest header and counters as it connects, not at the next change."""
-    app = make_app(db_url, tmp_path)
+    app = make_app(db_url, tmp_path, LIVE_KEEPALIVE_SECONDS=1.0)  # a closed stream is let go within 1 s, not 15
     db = get_db(app)
     f = ActFactory(number="ТА-SSE2", pallets=1, boxes=1, blocks=1, packs=2)
     act_id = importing.import_act(db, f.write(tmp_path / "act.json")).act_id
