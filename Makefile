@@ -4,7 +4,7 @@ SHELL    := /bin/bash
 VENV     ?= .venv
 PY       := $(VENV)/bin/python
 PYTHON   ?= python3
-APT_PKGS := libdmtx0b chromium poppler-utils fonts-dejavu-core postgresql socat
+APT_PKGS := libdmtx0b chromium poppler-utils fonts-dejavu-core postgresql socat openssl
 HTMX     := 2.0.11
 HTMX_SSE := 2.2.4
 

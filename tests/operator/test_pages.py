@@ -23,7 +23,6 @@ def _closed_port() -> int:
 
 @pytest.fixture
 def away_app(sqlite_url: str, tmp_path: Path) -> Iterator[Flask]:
-    pytest.importorskip("warehouse.operator.http")  # the wire's adapter
     url = f"http://127.0.0.1:{_closed_port()}/api/v3/true-api"
     application = make_app(sqlite_url, tmp_path, OPERATOR_URL=url)
     yield application

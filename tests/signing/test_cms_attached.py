@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
-
-import pytest
 
 from tests.signing.pki import NCA_PASSWORD, RSA_KEY, Pki
 from warehouse.signing.cms import attach, sign_detached, verify_attached, verify_detached
@@ -40,7 +37,6 @@ def test_the_nca_test_key_signs_a_login() -> None:
     assert "bad_signature" not in check.problems and "content_mismatch" not in check.problems
 
 
-@pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl not installed")
 def test_openssl_reads_the_attached_cms(pki: Pki, tmp_path: Path) -> None:
     path = tmp_path / "login.p7s"
     path.write_bytes(attach(sign_detached(CHALLENGE, pki.sign.certificate, pki.sign.key), CHALLENGE))
