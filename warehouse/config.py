@@ -93,6 +93,7 @@ def load(folder: Path, overrides: dict[str, Any] | None = None) -> dict[str, Any
         "OPERATOR_SYNC_SECONDS": float(env.get(f"{ENV_PREFIX}OPERATOR_SYNC_SECONDS", "300")),
         "OPERATOR_WINDOW_DAYS": int(env.get(f"{ENV_PREFIX}OPERATOR_WINDOW_DAYS", "30")),
         "OPERATOR_TIMEOUT_SECONDS": float(env.get(f"{ENV_PREFIX}OPERATOR_TIMEOUT_SECONDS", "30")),
+        "OPERATOR_BACKOFF_SECONDS": float(env.get(f"{ENV_PREFIX}OPERATOR_BACKOFF_SECONDS", "0.25")),
         "WTF_CSRF_TIME_LIMIT": None,  # a shift is long; the token is bound to the session anyway
         "BABEL_DEFAULT_LOCALE": DEFAULT_LANGUAGE,
         "LANGUAGES": LANGUAGES,

@@ -24,7 +24,8 @@ def _closed_port() -> int:
 @pytest.fixture
 def away_app(sqlite_url: str, tmp_path: Path) -> Iterator[Flask]:
     url = f"http://127.0.0.1:{_closed_port()}/api/v3/true-api"
-    application = make_app(sqlite_url, tmp_path, OPERATOR_URL=url)
+    # retried reads wait 0.01 s, not 0.25 s doubled four times (3.75 s a page): the refusal is the same
+    application = make_app(sqlite_url, tmp_path, OPERATOR_URL=url, OPERATOR_BACKOFF_SECONDS=0.01)
     yield application
     get_db(application).dispose()
 

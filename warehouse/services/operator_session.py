@@ -38,6 +38,7 @@ class OperatorSettings:
     sync_seconds: float = 300.0
     window_days: int = 30
     timeout: float = 30.0
+    backoff: float = 0.25  # the first retry's wait (doubled each time)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> OperatorSettings:
@@ -48,6 +49,7 @@ class OperatorSettings:
             sync_seconds=float(config.get("OPERATOR_SYNC_SECONDS", 300)),
             window_days=int(config.get("OPERATOR_WINDOW_DAYS", 30)),
             timeout=float(config.get("OPERATOR_TIMEOUT_SECONDS", 30)),
+            backoff=float(config.get("OPERATOR_BACKOFF_SECONDS", 0.25)),
         )
 
 
@@ -125,7 +127,9 @@ def adapter(settings: OperatorSettings, token: str | None = None) -> OperatorAda
         chosen = get_profile(settings.profile)
     except UnknownProfile as e:
         raise OperatorServiceError("unknown_profile", profile=settings.profile) from e
-    made: OperatorAdapter = http.HttpOperatorAdapter(url, chosen, token=token, timeout=settings.timeout)
+    made: OperatorAdapter = http.HttpOperatorAdapter(
+        url, chosen, token=token, timeout=settings.timeout, backoff=settings.backoff
+    )
     return made
 
 
