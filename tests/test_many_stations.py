@@ -42,20 +42,19 @@ from warehouse.vocab import Level, ScanClass
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.postgres
 
-# Each process imports the app, then waits for the same moment so that their upgrades overlap.
+# Each process imports the app, says so, then waits for the go that all get at once: their upgrades overlap.
 UPGRADE_AT = (
-    "import sys, time; from warehouse.factory import create_app; from warehouse.db import get_db; "
+    "import sys; from warehouse.factory import create_app; from warehouse.db import get_db; "
     "from warehouse import migrate; app = create_app({'AUTO_MIGRATE': False}); "
-    "time.sleep(max(0.0, float(sys.argv[1]) - time.time())); migrate.upgrade(get_db(app).engine); print('ok')"
+    "print('ready', flush=True); sys.stdin.readline(); migrate.upgrade(get_db(app).engine); print('ok')"
 )
 
 
 def test_four_stations_upgrading_an_empty_database_at_once_all_start(pg_cluster: Cluster, tmp_path: Path) -> None:
     url = pg_cluster.new_database()
-    at = time.time() + 6.0  # after each has imported the app, on a busy 2-core machine
     children = [
         subprocess.Popen(
-            [sys.executable, "-c", UPGRADE_AT, str(at)],
+            [sys.executable, "-c", UPGRADE_AT],
             env={
                 **os.environ,
                 "WAREHOUSE_DATABASE_URL": url,
@@ -64,11 +63,18 @@ def test_four_stations_upgrading_an_empty_database_at_once_all_start(pg_cluster:
                 "WAREHOUSE_BACKUP_DIR": "off",
             },
             cwd=ROOT,
+            stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
         for k in range(4)
     ]
+    # once every one has imported the app (a fixed 6 s wait did this before), all are told to go at once
+    for child in children:
+        assert child.stdout is not None and child.stdout.readline() == b"ready\n", child.stderr.read()  # type: ignore[union-attr]
+    for child in children:
+        child.stdin.write(b"go\n")  # type: ignore[union-attr]
+        child.stdin.flush()  # type: ignore[union-attr]
     outcomes = [child.communicate(timeout=120) for child in children]
     failed = [err.decode()[-800:] for (out, err), child in zip(outcomes, children, strict=True) if child.returncode]
     assert not failed, failed
