@@ -16,29 +16,30 @@ libdmtx stops looking at its deadline, so a noisy image cannot hang the station.
 
 from __future__ import annotations
 
+import functools
 import io
 import time
 import warnings
 from ctypes import cast
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import zxingcpp
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from hardware.scan import GS, Scan
 
-with warnings.catch_warnings():  # pylibdmtx's wrapper still uses distutils' LooseVersion
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from pylibdmtx import pylibdmtx as dmtx
-    from pylibdmtx.wrapper import (
-        DmtxProperty,
-        DmtxUndefined,
-        c_ubyte_p,
-        dmtxDecodeSetProp,
-        dmtxTimeAdd,
-        dmtxTimeNow,
-    )
+
+@functools.cache
+def libdmtx() -> tuple[Any, Any]:
+    """pylibdmtx and its ctypes wrapper, loaded on the first photo that needs them: loading libdmtx (ctypes'
+    find_library runs ldconfig) and distutils took 0.3 s of the start of every process that imports this."""
+    with warnings.catch_warnings():  # pylibdmtx's wrapper still uses distutils' LooseVersion
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from pylibdmtx import pylibdmtx, wrapper
+    return pylibdmtx, wrapper
+
 
 _GS_BYTE = ord(GS)
 MAX_SYMBOLS = 64  # a photo of an open block shows 10 packs; a shelf more
@@ -164,19 +165,20 @@ def _read_libdmtx(gray: Image.Image, timeout_ms: int, max_count: int) -> list[Sy
 
 def _decode_fnc1(image: Image.Image, timeout_ms: int, max_count: int) -> list[bytes]:
     """libdmtx with DmtxPropFnc1 = GS: each FNC1 comes back as 0x1D (recipes §1)."""
+    dmtx, w = libdmtx()
     pixels, width, height, bpp = dmtx._pixel_data(image)
     out: list[bytes] = []
     with (
-        dmtx._image(cast(pixels, c_ubyte_p), width, height, dmtx._PACK_ORDER[bpp]) as img,
+        dmtx._image(cast(pixels, w.c_ubyte_p), width, height, dmtx._PACK_ORDER[bpp]) as img,
         dmtx._decoder(img, 1) as decoder,
     ):
-        dmtxDecodeSetProp(decoder, DmtxProperty.DmtxPropFnc1, _GS_BYTE)
-        deadline = dmtxTimeAdd(dmtxTimeNow(), max(1, timeout_ms))
+        w.dmtxDecodeSetProp(decoder, w.DmtxProperty.DmtxPropFnc1, _GS_BYTE)
+        deadline = w.dmtxTimeAdd(w.dmtxTimeNow(), max(1, timeout_ms))
         while len(out) < max_count:
             with dmtx._region(decoder, deadline) as region:
                 if not region:  # no more symbols, or the deadline passed
                     break
-                decoded = dmtx._decode_region(decoder, region, DmtxUndefined, 1)
+                decoded = dmtx._decode_region(decoder, region, w.DmtxUndefined, 1)
                 if decoded:
                     out.append(bytes(decoded.data))
     return out

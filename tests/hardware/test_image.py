@@ -11,8 +11,7 @@ import pytest
 import zxingcpp
 from PIL import Image, ImageFilter, ImageOps
 
-from hardware.image import ImageDecodeError, _read_libdmtx, decode_image, read_symbols
-from hardware.image import dmtx as pylibdmtx  # imported there with its distutils warning silenced
+from hardware.image import ImageDecodeError, _read_libdmtx, decode_image, libdmtx, read_symbols
 
 BLOCK = "010460043993125621JgXJ5.T\x1d8005112000\x1d930001"
 BRACKETED = "[01]04600439931256[21]JgXJ5.T[8005]112000[93]0001"
@@ -45,6 +44,7 @@ def test_the_fallback_reads_gs1_too() -> None:
 def test_plain_pylibdmtx_would_lose_the_separators() -> None:
     # Why image.py drives libdmtx itself: pylibdmtx 0.1.10's decode() drops FNC1. If this starts
     # failing, pylibdmtx changed and the private-API path in image.py must be re-checked.
+    pylibdmtx, _ = libdmtx()  # imported there with its distutils warning silenced
     [plain] = pylibdmtx.decode(symbol(BRACKETED, gs1=True), timeout=1000)
     assert plain.data == BLOCK.replace("\x1d", "").encode()
 
