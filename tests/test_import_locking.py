@@ -8,6 +8,7 @@ timeout failed with "database is locked". These tests scan another act while a b
 from __future__ import annotations
 
 import dataclasses
+import functools
 import threading
 import time
 from pathlib import Path
@@ -34,6 +35,22 @@ def _write(path: Path, number: str, seed: int, **shape: int) -> list[transfer_ac
     return lines
 
 
+@functools.cache
+def _big() -> tuple[transfer_act.ActHeader, list[transfer_act.ActLine]]:
+    """The full truck, generated once for the module (0.5 s each time)."""
+    header, generated = transfer_act.generate_act(seed=2, **BIG)
+    return dataclasses.replace(header, number="BIG"), list(generated)
+
+
+@pytest.fixture(scope="module")
+def big_json(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The full truck's file, written once for the module; the tests only read it."""
+    path = tmp_path_factory.mktemp("big") / "big.json"
+    header, lines = _big()
+    transfer_act.write_json(path, header, iter(lines))
+    return path
+
+
 @pytest.fixture
 def station(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Database, Database]:
     """The importer's database and the scanners' one, on the same SQLite file: the scanners' busy timeout
@@ -47,21 +64,22 @@ def station(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Database, 
     get_db(app).dispose()
 
 
-def test_scans_of_another_act_go_on_while_a_big_import_runs(station: tuple[Database, Database], tmp_path: Path) -> None:
+def test_scans_of_another_act_go_on_while_a_big_import_runs(
+    station: tuple[Database, Database], tmp_path: Path, big_json: Path
+) -> None:
     db, scanners = station
     small = _write(
         tmp_path / "small.json", "SMALL", 1, pallets=1, boxes_per_pallet=2, blocks_per_box=50, packs_per_block=10
     )
     open_act = importing.import_act(db, tmp_path / "small.json").act_id
     packs = [line.code for line in small if line.level is transfer_act.Level.PACK]
-    _write(tmp_path / "big.json", "BIG", 2, **BIG)
 
     done = threading.Event()
     outcome: dict[str, object] = {}
 
     def big_import() -> None:
         try:
-            outcome["result"] = importing.import_act(db, tmp_path / "big.json")
+            outcome["result"] = importing.import_act(db, big_json)
         except BaseException as e:  # reported by the test below
             outcome["error"] = e
         finally:
@@ -110,7 +128,9 @@ def _importing(db: Database) -> tuple[int, int]:
     return int(acts_left), int(rows)
 
 
-def test_kill_9_during_an_import_leaves_nothing_visible_and_the_next_start_cleans_up(tmp_path: Path) -> None:
+def test_kill_9_during_an_import_leaves_nothing_visible_and_the_next_start_cleans_up(
+    tmp_path: Path, big_json: Path
+) -> None:
     import os
     import signal
     import subprocess
@@ -122,10 +142,9 @@ def test_kill_9_during_an_import_leaves_nothing_visible_and_the_next_start_clean
     instance = tmp_path / "instance"
     app = make_app(url, tmp_path)
     db = get_db(app)
-    _write(tmp_path / "big.json", "BIG", 2, **BIG)
     env = {**os.environ, "WAREHOUSE_DATABASE_URL": url, "WAREHOUSE_INSTANCE_PATH": str(instance)}
     child = subprocess.Popen(  # the real command line, in a process of its own
-        [str(Path(sys.executable).parent / "warehouse"), "acts", "import", "--quiet", str(tmp_path / "big.json")],
+        [str(Path(sys.executable).parent / "warehouse"), "acts", "import", "--quiet", str(big_json)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -149,7 +168,7 @@ def test_kill_9_during_an_import_leaves_nothing_visible_and_the_next_start_clean
     assert _importing(db) == (0, 0)
     with db.read() as s:
         assert s.execute(text("SELECT count(*) FROM act_codes")).scalar_one() == 0
-    result = importing.import_act(db, tmp_path / "big.json")  # and the same file imports fine
+    result = importing.import_act(db, big_json)  # and the same file imports fine
     assert result.codes == 132_248
     db.dispose()
 
@@ -159,8 +178,7 @@ def test_a_refused_big_import_is_removed_and_its_claim_protects_a_live_one(tmp_p
 
     url = f"sqlite:///{tmp_path / 'warehouse.sqlite3'}"
     db = get_db(make_app(url, tmp_path))
-    header, generated = transfer_act.generate_act(seed=3, **BIG)
-    lines = list(generated)
+    header, lines = _big()
     pack = lines[-1]
     transfer_act.write_json(tmp_path / "dup.json", header, iter([*lines, pack]))  # the last pack twice
     with pytest.raises(importing.ActImportError) as e:
@@ -186,12 +204,11 @@ def test_a_refused_big_import_is_removed_and_its_claim_protects_a_live_one(tmp_p
     db.dispose()
 
 
-def test_a_big_import_leaves_the_wal_small(tmp_path: Path) -> None:
+def test_a_big_import_leaves_the_wal_small(tmp_path: Path, big_json: Path) -> None:
     url = f"sqlite:///{tmp_path / 'warehouse.sqlite3'}"
     db = get_db(make_app(url, tmp_path))
-    _write(tmp_path / "big.json", "BIG", 2, **BIG)
     wal = tmp_path / "warehouse.sqlite3-wal"
-    importing.import_act(db, tmp_path / "big.json")
+    importing.import_act(db, big_json)
     assert wal.stat().st_size < 1 << 20  # TRUNCATE: 0 unless a scan came after (a full truck left 192 MB)
     db.dispose()
 
