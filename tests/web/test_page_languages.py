@@ -338,7 +338,9 @@ def test_every_main_page_reads_in_one_language(site: Site, lang: str) -> None:
     found: dict[str, list[str]] = {}
     for name, where in site.pages.items():
         who, _sep, path = where.partition(":")
-        client = clients.setdefault(who, _client(site.app, who, lang))
+        if who not in clients:  # one login a reader (setdefault logged in again for each of the 35 pages)
+            clients[who] = _client(site.app, who, lang)
+        client = clients[who]
         page = _page(site, client, path, {"forbidden": 403, "not-found": 404}.get(name, 200))
         assert f'lang="{lang}"' in page or "<html" not in page, name
         text = without_data(visible_text(page), site.data)
