@@ -23,17 +23,16 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.security import check_password_hash
 
 from warehouse.db import Database
 from warehouse.messages import N_, Phrasebook, WarehouseError
 from warehouse.models import LoginSession, LoginThrottle, SessionEnd, User
 from warehouse.services import audit
 from warehouse.services.users import (
-    _DUMMY_HASH,
     authenticate,
     authenticate_badge,
     check_second_factor,
+    dummy_check,
     needs_second_factor,
 )
 from warehouse.timeutil import utcnow
@@ -221,7 +220,7 @@ def log_in_pin(
     with db.read() as s:
         user = s.get(User, user_id)
     if user is None or not user.active:
-        check_password_hash(_DUMMY_HASH, secret)
+        dummy_check(secret)
         raise LoginRefused("pin_expired")
     key = _key(user.username)
     with db.write() as s:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 
@@ -15,9 +16,21 @@ from warehouse.models import Station, User
 from warehouse.services import audit
 from warehouse.vocab import Role
 
-# Verified against when the user does not exist, so a wrong username costs the same time as a wrong
-# password and names cannot be probed.
-_DUMMY_HASH = generate_password_hash("not a password", method="scrypt")
+# Passwords and PINs: werkzeug's scrypt (N=2^15, ~90 ms a hash). The test suite lowers the cost (tests/conftest.py):
+# it hashes and logs in thousands of times; a stored hash names its own parameters, so either verifies.
+HASH_METHOD = "scrypt"
+
+
+@functools.cache
+def _dummy_hash(method: str) -> str:
+    """Verified against when the user does not exist, so a wrong username costs the same time as a wrong
+    password and names cannot be probed. Made on first use, not at import: 90 ms of every process's start."""
+    return generate_password_hash("not a password", method=method)
+
+
+def dummy_check(secret: str) -> None:
+    """Spend on `secret` the time a real check takes (someone unknown or gone: no name can be probed)."""
+    check_password_hash(_dummy_hash(HASH_METHOD), secret)
 
 
 class UserError(ValueError):
@@ -90,9 +103,9 @@ def create_user(
     user = User(
         username=username,
         full_name=full_name,
-        password_hash=generate_password_hash(password, method="scrypt"),
+        password_hash=generate_password_hash(password, method=HASH_METHOD),
         badge_digest=badge_digest(printed_badge(badge), badge_key) if badge and badge_key else None,
-        pin_hash=generate_password_hash(check_pin(pin), method="scrypt") if pin else None,
+        pin_hash=generate_password_hash(check_pin(pin), method=HASH_METHOD) if pin else None,
         role=Role(role).value,
         language=language,
     )
@@ -105,7 +118,7 @@ def create_user(
 def authenticate(session: Session, username: str, password: str) -> User | None:
     user = session.execute(select(User).where(User.username == username.strip())).scalar_one_or_none()
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        dummy_check(password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.active:
         return None
@@ -156,7 +169,7 @@ def set_pin(db: Database, username: str, pin: str, *, actor: str) -> None:
     pin = check_pin(pin)
     with db.write() as s:
         user = find_user(s, username)
-        user.pin_hash = generate_password_hash(pin, method="scrypt")
+        user.pin_hash = generate_password_hash(pin, method=HASH_METHOD)
         audit.record(s, "user.pin_set", actor=actor, details={"username": user.username})
 
 
