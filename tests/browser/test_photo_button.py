@@ -33,6 +33,11 @@ def test_a_photo_of_packs_scans_each(page: Page, live_server: LiveServer, tmp_pa
     page.goto(f"{live_server.url}/acts/{act_id}")
     field = page.get_by_label("Photo", exact=True)
     expect(field).to_have_attribute("capture", "environment")
+    # The browser's own file-field text ("Choose File / No file chosen") is in the browser's language, not the
+    # page's: the field is visually hidden and the translated label is the button.
+    expect(page.locator("label.photo-button")).to_be_visible()
+    box = field.bounding_box()
+    assert box is not None and box["width"] <= 1 and box["height"] <= 1, box
     field.set_input_files(str(tmp_path / "block.jpg"))
     result = page.get_by_test_id("photo-result")
     expect(result).to_contain_text("Codes read in the photo: 3")
