@@ -71,10 +71,12 @@ def test_four_stations_upgrading_an_empty_database_at_once_all_start(pg_cluster:
     ]
     # once every one has imported the app (a fixed 6 s wait did this before), all are told to go at once
     for child in children:
-        assert child.stdout is not None and child.stdout.readline() == b"ready\n", child.stderr.read()  # type: ignore[union-attr]
+        assert child.stdout is not None and child.stderr is not None
+        assert child.stdout.readline() == b"ready\n", child.stderr.read()
     for child in children:
-        child.stdin.write(b"go\n")  # type: ignore[union-attr]
-        child.stdin.flush()  # type: ignore[union-attr]
+        assert child.stdin is not None
+        child.stdin.write(b"go\n")
+        child.stdin.flush()
     outcomes = [child.communicate(timeout=120) for child in children]
     failed = [err.decode()[-800:] for (out, err), child in zip(outcomes, children, strict=True) if child.returncode]
     assert not failed, failed
