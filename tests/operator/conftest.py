@@ -56,6 +56,9 @@ class Emulator:
         header, lines = generate_act(seed=seed, number=f"ТА-{seed:06d}", sender=SENDER, receiver=RECEIVER, **dims)
         path = self.tmp / f"act-{seed}.json"
         write_json(path, header, lines)
+        return self.seed_file(path, mode=mode)
+
+    def seed_file(self, path: Path, *, mode: str | None = None) -> dict[str, Any]:
         r = httpx.post(f"{self.root}/_emu/seed", content=path.read_bytes(), params={"mode": mode} if mode else {})
         assert r.status_code == 200, r.text
         return r.json()  # type: ignore[no-any-return]

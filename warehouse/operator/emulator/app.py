@@ -600,8 +600,15 @@ def create_app(
                 args.append(request.args["level"])
             return answer([r[0] for r in store.db.execute(sql + " ORDER BY rowid LIMIT 1000", args)])
 
-        @app.get("/_emu/docs/<doc_id>")
+        @app.route("/_emu/docs/<doc_id>", methods=["GET", "POST"])
         def emu_doc(doc_id: str) -> Response:
+            """A document as stored; POST {"received_at": "now" | iso} changes it as the operator may (a
+            document listed otherwise than before)."""
+            if request.method == "POST":
+                when = request.get_json(force=True).get("received_at", "now")
+                moment = store.clock.now() if when == "now" else parse_time(when)
+                with store.lock:
+                    store.db.execute("UPDATE docs SET received_at=? WHERE id=?", (iso(moment), doc_id))
             store.settle()
             return answer(store.doc(doc_id))
 
