@@ -243,8 +243,12 @@ def create_app(
     # --- reading ------------------------------------------------------------------------------------------
 
     def summary(doc: dict[str, Any]) -> dict[str, Any]:
+        """A list entry; the profile names the field that is the document id (RU: "number", and then the
+        sender's own number is only in invoiceNumber)."""
+        ids = profile.list_id_field
         return {
-            "number": doc["id"],
+            "number": doc["id"] if ids == "number" else doc["number"],
+            ids: doc["id"],
             "docDate": doc["doc_date"],
             "receivedAt": doc["received_at"],
             "type": doc["type"],
