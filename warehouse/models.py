@@ -501,6 +501,21 @@ class OperatorOrigin(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class OperatorRefusal(Base):
+    """An operator document the station could not take as an act (the importer refused it, or its act is
+    another document's): remembered by the operator's id with what was listed for it, so the next round
+    does not download it again unless the operator lists it differently (`listed_sha256` changes)."""
+
+    __tablename__ = "operator_refusals"
+
+    doc_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    number: Mapped[str] = mapped_column(String(100))
+    sender_bin: Mapped[str] = mapped_column(String(12))
+    listed_sha256: Mapped[str] = mapped_column(String(64))  # of the document list's entry, canonical JSON
+    problem: Mapped[str] = mapped_column(Text)  # what made it refused, as the importer said it
+    refused_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class OperatorDocument(Base):
     """The outbox: a document for the operator, its exact bytes and detached CMS stored before it is sent.
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,9 @@ class Emulator:
         header, lines = generate_act(seed=seed, number=f"ТА-{seed:06d}", sender=SENDER, receiver=RECEIVER, **dims)
         path = self.tmp / f"act-{seed}.json"
         write_json(path, header, lines)
+        return self.seed_file(path, mode=mode)
+
+    def seed_file(self, path: Path, *, mode: str | None = None) -> dict[str, Any]:
         r = httpx.post(f"{self.root}/_emu/seed", content=path.read_bytes(), params={"mode": mode} if mode else {})
         assert r.status_code == 200, r.text
         return r.json()  # type: ignore[no-any-return]
@@ -71,8 +74,7 @@ class Emulator:
         return HttpOperatorAdapter(self.url, self.profile, **({"backoff": 0.01} | kw))
 
 
-def _serve(tmp: Path, profile_name: str) -> Iterator[Emulator]:
-    profile = get_profile(profile_name)
+def _serve(tmp: Path, profile: Profile) -> Iterator[Emulator]:
     server = build(profile, "127.0.0.1", 0, db=tmp / "emulator.sqlite3", delay=0.05)
     start_thread(server)
     root = f"http://127.0.0.1:{server.port}"
@@ -82,12 +84,19 @@ def _serve(tmp: Path, profile_name: str) -> Iterator[Emulator]:
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    yield from _serve(tmp_path_factory.mktemp("emulator"), "kz_ismet_v3")
+    yield from _serve(tmp_path_factory.mktemp("emulator"), get_profile("kz_ismet_v3"))
 
 
 @pytest.fixture(scope="module")
 def ru_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    yield from _serve(tmp_path_factory.mktemp("emulator-ru"), "ru_true_api")
+    yield from _serve(tmp_path_factory.mktemp("emulator-ru"), get_profile("ru_true_api"))
+
+
+@pytest.fixture(scope="module")
+def own_id_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    """An operator whose list gives the document id in a field of its own ("id"), `number` the sender's."""
+    profile = replace(get_profile("kz_ismet_v3"), list_id_field="id")
+    yield from _serve(tmp_path_factory.mktemp("emulator-id"), profile)
 
 
 @pytest.fixture(scope="session")
@@ -103,6 +112,6 @@ def sender_key() -> Pkcs12Signer:
 @pytest.fixture(autouse=True)
 def _no_faults(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
-    for name in ("emulator", "ru_emulator"):
+    for name in ("emulator", "ru_emulator", "own_id_emulator"):
         if name in request.fixturenames:
             request.getfixturevalue(name).control("faults", {"clear": True})

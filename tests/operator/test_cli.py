@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.serialization import BestAvailableEncryption
 from flask import Flask
 
 from tests.conftest import make_app
-from tests.operator.conftest import RECEIVER, Emulator
+from tests.operator.conftest import RECEIVER, SENDER, Emulator
 from tests.signing.pki import minted
 from warehouse import transfer_act
 from warehouse.cli.acts import scan_cmd
@@ -98,3 +98,55 @@ def test_login_sync_send_and_status_from_the_command_line(
         operator_cli, ["send", str(act_id), "--key", str(key), "--password-file", str(password)]
     )
     assert refused.exit_code != 0  # once sent, never again
+
+
+def _refused_act(tmp_path: Path, number: str) -> Path:
+    """An act the emulator takes but the station's importer refuses: a block straight under the pallet
+    beside the boxes (a box went missing from the file: `level_skipped`)."""
+    header, lines = transfer_act.generate_act(
+        seed=4242,
+        number=number,
+        sender=SENDER,
+        receiver=RECEIVER,
+        pallets=1,
+        boxes_per_pallet=2,
+        blocks_per_box=1,
+        packs_per_block=1,
+    )
+    path = tmp_path / "refused.json"
+    transfer_act.write_json(path, header, lines)
+    act = json.loads(path.read_text())
+    pallet = act["products"][0]
+    pallet["children"][1] = pallet["children"][1]["children"][0]
+    path.write_text(json.dumps(act, ensure_ascii=False))
+    return path
+
+
+def test_a_refused_act_is_told_once_and_not_downloaded_again_until_it_changes(
+    station: Flask, emulator: Emulator, receiver_key: Pkcs12Signer, tmp_path: Path
+) -> None:
+    path = _refused_act(tmp_path, "ТА-ОТКАЗ-1")
+    doc_id = emulator.seed_file(path)["doc_id"]
+    key, password = _key_file(tmp_path, receiver_key)
+    _run(station, "login", "--key", str(key), "--password-file", str(password))
+    before = len(emulator.log())
+
+    def round_() -> list[dict[str, object]]:
+        lines = [json.loads(line) for line in _run(station, "sync", "--json").splitlines()]
+        return [line for line in lines if line["number"] == "ТА-ОТКАЗ-1"]
+
+    first = round_()
+    assert [(t["direction"], t["state"]) for t in first] == [("incoming", "refused")]
+    assert any("level" in str(m) for m in first[0]["messages"])  # type: ignore[union-attr]
+    assert round_() == []  # told once
+    downloads = [e for e in emulator.log(before) if e["path"].endswith(f"/doc/{doc_id}/info")]
+    assert len(downloads) == 1
+    status = json.loads(_run(station, "status", "--json"))
+    assert [(r["doc_id"], r["number"]) for r in status["refused"]] == [(doc_id, "ТА-ОТКАЗ-1")]
+    assert status["refused"][0]["problem"]
+
+    emulator.control(f"docs/{doc_id}", {"received_at": "now"})  # the operator's document changed
+    again = round_()
+    assert [(t["direction"], t["state"]) for t in again] == [("incoming", "refused")]
+    downloads = [e for e in emulator.log(before) if e["path"].endswith(f"/doc/{doc_id}/info")]
+    assert len(downloads) == 2

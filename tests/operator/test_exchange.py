@@ -299,3 +299,30 @@ def test_a_token_past_its_ten_hours_is_refused(emulator: Emulator, receiver_key:
                 assert adapter.codes_info(["04870999999995ZZZZZZZ"])[0].error_code == "404"  # logged in again
             finally:
                 emulator.control("clock", {"advance": -(10 * 3600 + 60)})
+
+
+def test_the_document_id_is_the_listed_field_the_profile_names(
+    own_id_emulator: Emulator, receiver_key: Pkcs12Signer
+) -> None:
+    """number ≠ id: the list's `number` is the sender's own, the id is in "id" (the profile's list_id_field)."""
+    emulator = own_id_emulator
+    seeded = [emulator.seed(pallets=0, boxes_per_pallet=1, blocks_per_box=1, packs_per_block=1) for _ in range(2)]
+    with emulator.adapter() as adapter:
+        adapter.authenticate(receiver_key)
+        listed, cursor = [], None
+        while True:  # keyset paging anchors on the id too
+            page = adapter.list_incoming_acts(*WINDOW, cursor=cursor, limit=1)
+            listed += page.items
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        assert sorted((a.id, a.number) for a in listed) == sorted((s["doc_id"], s["number"]) for s in seeded)
+        act = adapter.get_act(seeded[0]["doc_id"])
+        assert (act.summary.id, act.summary.number) == (seeded[0]["doc_id"], seeded[0]["number"])
+        body = adapter.acceptance_body(
+            act, AcceptanceDecision(AcceptanceMode.ACCEPT_ALL), number="ПР-ID", when=datetime.now(UTC)
+        )
+        doc_id = _send(adapter, receiver_key, "acceptance", body)
+        found = adapter.find_document("ПР-ID", datetime.now(UTC) - timedelta(minutes=1))
+        assert found is not None and found.doc_id == doc_id
+        assert adapter.document_status(found.doc_id).doc_id == doc_id

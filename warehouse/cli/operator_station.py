@@ -146,6 +146,16 @@ def _status(settings: OperatorSettings) -> dict[str, Any]:
             }
             for d in docs
         ],
+        "refused": [
+            {
+                "doc_id": r.doc_id,
+                "number": r.number,
+                "sender_bin": r.sender_bin,
+                "problem": r.problem,
+                "refused_at": r.refused_at.isoformat(),
+            }
+            for r in operator_incoming.refusals(db)
+        ],
     }
 
 
@@ -177,6 +187,8 @@ def status_cmd(as_json: bool) -> None:
     for d in data["documents"]:
         said = f" ({'; '.join(d['messages'])})" if d["messages"] else ""
         click.echo(f"{d['number']} {d['direction']} {d['kind']} act {d['act']}: {d['state']}{said}")
+    for r in data["refused"]:
+        click.echo(f"{r['number']} incoming shipment {r['doc_id']}: refused ({r['problem']})")
 
 
 @click.command("check")

@@ -246,11 +246,10 @@ class HttpOperatorAdapter:
 
     # --- reading ----------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _summary(item: dict[str, Any]) -> ActSummary:
+    def _summary(self, item: dict[str, Any]) -> ActSummary:
         try:
             return ActSummary(
-                id=str(item["number"]),  # doc/list's "number" is the document id [V p.502]
+                id=str(item[self.profile.list_id_field]),  # RU: "number" is the document id [V p.502]
                 number=str(item.get("invoiceNumber") or item["number"]),  # [I] the sender's own number
                 doc_date=_parse_time(item.get("docDate")) or datetime.now(UTC),
                 type=str(item.get("type", "")),
@@ -299,7 +298,7 @@ class HttpOperatorAdapter:
         next_cursor = None
         if data.get("nextPage") and items:
             last = items[-1].raw
-            anchor = {"did": last["number"], "value": last["docDate"]}
+            anchor = {"did": last[self.profile.list_id_field], "value": last["docDate"]}
             next_cursor = base64.urlsafe_b64encode(json.dumps(anchor).encode()).decode("ascii")
         return Page(items, next_cursor)
 
@@ -494,7 +493,10 @@ class HttpOperatorAdapter:
         results = data.get("results") if isinstance(data, dict) else None
         if not results:
             return None
-        return self._status(str(results[0]["number"]), results[0])
+        try:
+            return self._status(str(results[0][self.profile.list_id_field]), results[0])
+        except (KeyError, TypeError) as e:
+            raise OperatorError("bad_answer", f"doc/list: a document without {e}") from e
 
 
 def _code_key(code: str) -> str:

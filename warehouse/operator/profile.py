@@ -38,6 +38,9 @@ class Profile:
     cises_aggregated: str = "cises/aggregated/list"  # [V] RU v3; [U] on KZ
     product_group: str = "tobacco"
     participant_field: str = "inn"  # the BIN's field name in queries and bodies
+    # The field of a doc/list (and doc/info) entry that is the document's id: what doc/{id}/info takes, what
+    # a look-up by our number gives back. RU: "number" [V p.502], the sender's own number is invoiceNumber.
+    list_id_field: str = "number"
     body_encoding: str = "json"
     document_format: str = "MANUAL"  # RU_UNIFIED's document_format for a JSON body
     codes_per_lookup: int = 1000
@@ -64,6 +67,7 @@ PROFILES: dict[str, Profile] = {
         doc_types={"shipment": "LP_SHIP_GOODS", "acceptance": "LP_ACCEPT_GOODS", "cancel": "LP_CANCEL_SHIPMENT"},
         product_group="tobacco",  # [V] the KZ JWT's product_group_info name
         participant_field="inn",  # [I] the KZ JWT's claim carries the 12-digit BIN as "inn"
+        list_id_field="number",  # [U] as RU's doc/list; the legacy facade's doc/{docId}/body takes it too [I]
         body_encoding="json",  # [U] KZ notices are XML + XSD; the acts may be too
         codes_per_lookup=1000,  # [U] RU's limit
         requests_per_second=50,  # [U] RU's limit
@@ -79,6 +83,7 @@ PROFILES: dict[str, Profile] = {
         },
         envelope=Envelope.RU_UNIFIED,  # [V] manual v477 p.69-71
         doc_types={"shipment": "LP_SHIP_GOODS", "acceptance": "LP_ACCEPT_GOODS", "cancel": "LP_CANCEL_SHIPMENT"},
+        list_id_field="number",  # [V] manual v477 p.502: doc/list's "number" is the document id
     ),
 }
 

@@ -37,6 +37,7 @@ ACTIONS: Final = {
     "act.price_set": N_("Price set"),
     "line.resolved": N_("Discrepancy line resolved"),
     "operator.act_fetched": N_("Act received from the operator"),
+    "operator.act_refused": N_("Act from the operator refused"),
     "operator.codes_checked": N_("Codes checked at the operator"),
     "operator.queued": N_("Document queued for the operator"),
     "operator.state": N_("Operator document state changed"),

@@ -6,11 +6,14 @@ written as a `transfer-act/1` file into the instance folder (`operator/incoming/
 what was imported) and imported by the same importer as any file. The operator's document id is unique on
 the act's origin (`operator_origins`): a document already imported is not fetched again, only its status is
 kept up to date, so a second sync imports nothing. An import that committed but whose origin was not written
-(a crash between the two) is found by the act's identity and linked on the next sync.
+(a crash between the two) is found by the act's identity and linked on the next sync. A document the station
+refuses (the importer's problem, or its act is another document's) is remembered with a digest of what the list
+said of it (`operator_refusals`): later rounds do not download it again until the operator lists it otherwise.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -20,9 +23,9 @@ from typing import Final
 
 from sqlalchemy import delete, select
 
-from warehouse import transfer_act
+from warehouse import canonical, transfer_act
 from warehouse.db import Database
-from warehouse.models import Act, ActCode, OperatorCodeCheck, OperatorOrigin, User
+from warehouse.models import Act, ActCode, OperatorCodeCheck, OperatorOrigin, OperatorRefusal, User
 from warehouse.operator.cis import station_identity
 from warehouse.operator.types import Act as OperatorAct
 from warehouse.operator.types import ActSummary, CodeInfo, OperatorAdapter, OperatorError
@@ -47,7 +50,13 @@ class Fetched:
     number: str
     act_id: int | None  # None when the import refused it (see `problem`)
     imported: bool  # False: the act was here already
-    problem: str | None = None
+    problem: str | None = None  # set: refused (remembered, not downloaded again while listed the same)
+
+
+def listed_digest(summary: ActSummary) -> str:
+    """What the operator's list says of a document, as a digest: a refused document whose entry is the same
+    is the same document (the list carries its status, dates and errors)."""
+    return hashlib.sha256(canonical.dumps(summary.raw)).hexdigest()
 
 
 def waiting_acts(adapter: OperatorAdapter, since: datetime, until: datetime) -> Iterator[ActSummary]:
@@ -125,8 +134,42 @@ def fetch_incoming(
                     origin.status = summary.status
                     origin.updated_at = now
                 continue
-        out.append(_import_one(db, adapter, instance, summary, user))
+            refusal = s.get(OperatorRefusal, summary.id)
+            if refusal is not None and refusal.listed_sha256 == listed_digest(summary):
+                continue  # refused as it is listed now: told once, not downloaded again
+        fetched = _import_one(db, adapter, instance, summary, user)
+        _remember(db, summary, fetched, now, user)
+        out.append(fetched)
     return out
+
+
+def _remember(db: Database, summary: ActSummary, fetched: Fetched, now: datetime, user: User | None) -> None:
+    """Keep a refusal (or forget an earlier one of a document that came in this time)."""
+    with db.write() as s:
+        refusal = s.get(OperatorRefusal, summary.id)
+        if fetched.problem is None:
+            if refusal is not None:
+                s.delete(refusal)
+            return
+        if refusal is None:
+            refusal = OperatorRefusal(doc_id=summary.id)
+            s.add(refusal)
+        refusal.number, refusal.sender_bin = summary.number, summary.sender_bin
+        refusal.listed_sha256, refusal.problem, refusal.refused_at = listed_digest(summary), fetched.problem, now
+        audit.record(
+            s,
+            "operator.act_refused",
+            user=user,
+            act_id=fetched.act_id,
+            details={"id": summary.id, "number": summary.number, "reason": fetched.problem[:500]},
+        )
+
+
+def refusals(db: Database, limit: int = 200) -> list[OperatorRefusal]:
+    """The operator's documents the station refused, newest first."""
+    with db.read() as s:
+        stmt = select(OperatorRefusal).order_by(OperatorRefusal.refused_at.desc()).limit(limit)
+        return list(s.execute(stmt).scalars())
 
 
 def _import_one(
@@ -262,7 +305,9 @@ __all__ = [
     "check_codes",
     "fetch_incoming",
     "flagged",
+    "listed_digest",
     "origin",
+    "refusals",
     "waiting_acts",
     "write_act_file",
 ]

@@ -55,7 +55,7 @@ def sync_round(
             db, adapter, instance, window_days=settings.window_days, now=started, user=user
         ):
             done.imported += int(fetched.imported)
-            state = "imported" if fetched.imported else ("refused" if fetched.act_id is None else "linked")
+            state = "refused" if fetched.problem else ("imported" if fetched.imported else "linked")
             done.touched.append(
                 Touched(
                     fetched.number,

@@ -243,8 +243,12 @@ def create_app(
     # --- reading ------------------------------------------------------------------------------------------
 
     def summary(doc: dict[str, Any]) -> dict[str, Any]:
+        """A list entry; the profile names the field that is the document id (RU: "number", and then the
+        sender's own number is only in invoiceNumber)."""
+        ids = profile.list_id_field
         return {
-            "number": doc["id"],
+            "number": doc["id"] if ids == "number" else doc["number"],
+            ids: doc["id"],
             "docDate": doc["doc_date"],
             "receivedAt": doc["received_at"],
             "type": doc["type"],
@@ -600,8 +604,15 @@ def create_app(
                 args.append(request.args["level"])
             return answer([r[0] for r in store.db.execute(sql + " ORDER BY rowid LIMIT 1000", args)])
 
-        @app.get("/_emu/docs/<doc_id>")
+        @app.route("/_emu/docs/<doc_id>", methods=["GET", "POST"])
         def emu_doc(doc_id: str) -> Response:
+            """A document as stored; POST {"received_at": "now" | iso} changes it as the operator may (a
+            document listed otherwise than before)."""
+            if request.method == "POST":
+                when = request.get_json(force=True).get("received_at", "now")
+                moment = store.clock.now() if when == "now" else parse_time(when)
+                with store.lock:
+                    store.db.execute("UPDATE docs SET received_at=? WHERE id=?", (iso(moment), doc_id))
             store.settle()
             return answer(store.doc(doc_id))
 
