@@ -35,8 +35,11 @@ def test_screen_escapes_every_code(app: Flask, client: FlaskClient, auth: Auth, 
     auth.login("staff")
     token = _token(client, f"/acts/{act_id}")
     nasty = f.codes["block"][0][:-4] + "<&'\""  # changes the check part only: still the same block identity
-    r = client.post(f"/acts/{act_id}/scans", data={"code": "<script>x</script>"}, headers={"X-CSRFToken": token})
-    assert r.status_code == 200 and "<script>" not in r.get_data(as_text=True)
+    plain = {"X-CSRFToken": token}  # a plain form's scan: redirected to the screen with its banner (PRG)
+    r = client.post(f"/acts/{act_id}/scans", data={"code": "<script>x</script>"}, headers=plain, follow_redirects=True)
+    assert r.history[0].status_code == 303 and "?scan=" in r.request.url
+    assert r.status_code == 200 and 'data-class="invalid"' in r.get_data(as_text=True)
+    assert "<script>" not in r.get_data(as_text=True)
     client.post(f"/acts/{act_id}/scans", data={"code": nasty}, headers={"X-CSRFToken": token})
     page = client.get(f"/acts/{act_id}").get_data(as_text=True)
     assert "&lt;script&gt;x&lt;/script&gt;" in page and "<script>x" not in page
@@ -81,7 +84,8 @@ def test_live_stream_carries_rows_and_counters(app: Flask, client: FlaskClient, 
         other = app.test_client()
         Auth(other).login("lead")
         token = _token(other, f"/acts/{act_id}")
-        posted = other.post(f"/acts/{act_id}/scans", data={"code": f.codes["box"][0]}, headers={"X-CSRFToken": token})
+        headers = {"X-CSRFToken": token, "HX-Request": "true"}
+        posted = other.post(f"/acts/{act_id}/scans", data={"code": f.codes["box"][0]}, headers=headers)
         assert posted.status_code == 200
         reader.join(timeout=10)
         conn.close()
@@ -205,8 +209,9 @@ def test_printed_command_codes_read_back_and_work(app: Flask, client: FlaskClien
     receiving_sheet = {"#WH:UNDO", "#WH:FULL_CHECK", "#WH:TRUSTED", "#WH:OPEN", "#WH:CLOSE", "#WH:CONFIRM"}
     assert read == receiving_sheet | {"#WH:REMOVE_LAST", "#WH:REMOVE_NEXT"}  # and the outgoing screen's
     token = _token(client, f"/acts/{act_id}")
-    client.post(f"/acts/{act_id}/scans", data={"code": f.codes["box"][0]}, headers={"X-CSRFToken": token})
-    undone = client.post(f"/acts/{act_id}/scans", data={"code": "#WH:UNDO"}, headers={"X-CSRFToken": token})
+    headers = {"X-CSRFToken": token, "HX-Request": "true"}
+    client.post(f"/acts/{act_id}/scans", data={"code": f.codes["box"][0]}, headers=headers)
+    undone = client.post(f"/acts/{act_id}/scans", data={"code": "#WH:UNDO"}, headers=headers)
     assert undone.status_code == 200 and "banner-reversed" in undone.get_data(as_text=True)
     counters = client.get(f"/acts/{act_id}/counters").get_data(as_text=True)
     assert 'data-testid="credited-box">0<' in counters
@@ -220,9 +225,15 @@ def test_a_crafted_scan_form_gets_a_message_not_a_500(
     act_id, f = _act(app, tmp_path)
     auth.login("staff")
     token = _token(client, f"/acts/{act_id}")
-    headers = {"X-CSRFToken": token, "Accept-Language": "en"}
+    headers = {"X-CSRFToken": token, "Accept-Language": "en", "HX-Request": "true"}
     r = client.post(f"/acts/{act_id}/scans", data={"code": "0104\x0012"}, headers=headers)
     assert r.status_code == 422 and "null character" in r.get_data(as_text=True)
+    # the plain form (no scripts): redirected to the screen, the refusal flashed there in the reader's language
+    plain = {"X-CSRFToken": token, "Accept-Language": "ru"}
+    r = client.post(f"/acts/{act_id}/scans", data={"code": "0104\x0012"}, headers=plain, follow_redirects=True)
+    assert r.history[0].status_code == 303 and r.request.path == f"/acts/{act_id}"
+    flashed = re.search(r'class="flash flash-error"[^>]*>([^<]+)<', r.get_data(as_text=True))
+    assert flashed and re.search("[а-я]", flashed.group(1)), flashed
     r = client.post(f"/acts/{act_id}/scans", data={"code": f.codes["box"][0], "scan_id": "x" * 300}, headers=headers)
     assert r.status_code == 200 and "Counted" in r.get_data(as_text=True)
     with get_db(app).read() as s:

@@ -175,6 +175,20 @@ def journal(db: Database, act_id: int, after: int = 0, limit: int = JOURNAL_ROWS
         return [JournalEntry(scan, station or "", username or "") for scan, station, username in s.execute(stmt)]
 
 
+def station_scan(db: Database, act_id: int, scan_id: int, station: str) -> receiving.ScanResult | None:
+    """The result of the scan `scan_id` if it is of this act and was made at `station` (the banner a screen
+    shows again after the redirect of a plain form's scan), else None: an address cannot show one station
+    the scans of another, or of another act."""
+    stmt = (
+        select(Scan)
+        .join(Station, Station.id == Scan.station_id)
+        .where(Scan.id == scan_id, Scan.act_id == act_id, Station.name == station)
+    )
+    with db.read() as s:
+        row = s.execute(stmt).scalar_one_or_none()
+        return None if row is None else receiving.result_of(row)
+
+
 _NAMES: dict[tuple[str, int], dict[str, str]] = {}  # an act's product names never change once it is imported
 
 

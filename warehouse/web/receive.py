@@ -9,6 +9,7 @@ from flask import (
     Response,
     abort,
     current_app,
+    flash,
     g,
     redirect,
     render_template,
@@ -143,7 +144,11 @@ def _page_context(act: Act) -> dict[str, object]:
 def screen(act_id: int) -> str:
     """The act's receiving screen. Reading it moves no scanner (a lead reading an act in the office must not
     divert the dock): the station's scanners follow the "feed this act" button or a scanned route code."""
-    return render_template("receive/screen.html", **_page_context(_act(act_id)))
+    act = _act(act_id)
+    shown = request.args.get("scan", type=int)  # a plain form's scan, redirected here (Post/Redirect/Get)
+    result = screens.station_scan(get_db(), act.id, shown, _station()) if shown is not None else None
+    answer = Markup(_banner(result)) if result is not None else ""  # noqa: S704 (our own partial, escaped)
+    return render_template("receive/screen.html", answer=answer, **_page_context(act))
 
 
 @bp.post("/acts/<int:act_id>/scanners")
@@ -216,25 +221,42 @@ def counters(act_id: int) -> str:
 
 @bp.post("/acts/<int:act_id>/scans")
 @roles()
-def scan(act_id: int) -> tuple[str, int]:
-    """A scan from the screen's field: the banner for htmx; the whole screen with the banner for the plain
-    form a scan typed before the page's scripts loaded submits (its text as typed: `codes.parse` repairs
-    the layout)."""
-    html, status = _scan(act_id)
+def scan(act_id: int) -> tuple[str, int] | WerkzeugResponse:
+    """A scan from the screen's field: the banner for htmx. The plain form (a scan typed before the page's
+    scripts loaded, or a browser without them; its text as typed: `codes.parse` repairs the layout) is
+    answered Post/Redirect/Get: 303 to the screen naming the journal row, whose banner it shows, so a
+    reload shows the screen again and never posts the scan twice; a refusal is flashed there."""
+    result, error, status = _record(act_id)
     if request.headers.get("HX-Request"):
-        return html, status
-    return render_template("receive/screen.html", answer=Markup(html), **_page_context(_act(act_id))), status  # noqa: S704 (our own rendered partial, escaped)
+        if result is None:
+            return render_template("receive/_result.html", error=error), status
+        return _banner(result), status
+    if result is None:
+        flash(error, "error")
+        return redirect(url_for("receive.screen", act_id=act_id), 303)
+    return redirect(url_for("receive.screen", act_id=act_id, scan=result.scan_id), 303)
 
 
-def _scan(act_id: int) -> tuple[str, int]:
+def _banner(result: receiving.ScanResult) -> str:
+    return render_template(
+        "receive/_result.html",
+        result=result,
+        message=result.message(_lang()),
+        sound=sound_of(result.scan_class, result.outcome.reason),
+        stopped=_stop_mode() and result.scan_class.is_error,  # the next scan waits for Enter or CONFIRM
+    )
+
+
+def _record(act_id: int) -> tuple[receiving.ScanResult | None, str, int]:
+    """The posted scan journaled: its result, or None with the refusal in the reader's language and the
+    answer's status."""
     raw = request.form.get("code") or request.form.get("typed", "")
     if not raw.strip():
-        error = receiving.ReceivingError("empty_scan").message(_lang())
-        return render_template("receive/_result.html", error=error), 400
+        return None, receiving.ReceivingError("empty_scan").message(_lang()), 400
     problem = scan_limits.code_problem(raw)
     if problem is not None:  # what the journal cannot hold (a NUL from a crafted form): said, nothing written
         error = receiving.ReceivingError(problem, **scan_limits.code_details(raw, problem)).message(_lang())
-        return render_template("receive/_result.html", error=error), 422
+        return None, error, 422
     try:
         result = receiving.record_scan(
             get_db(),
@@ -250,14 +272,8 @@ def _scan(act_id: int) -> tuple[str, int]:
             gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
         )
     except receiving.ReceivingError as e:
-        return render_template("receive/_result.html", error=e.message(_lang())), 409
-    return render_template(
-        "receive/_result.html",
-        result=result,
-        message=result.message(_lang()),
-        sound=sound_of(result.scan_class, result.outcome.reason),
-        stopped=_stop_mode() and result.scan_class.is_error,  # the next scan waits for Enter or CONFIRM
-    ), 200
+        return None, e.message(_lang()), 409
+    return result, "", 200
 
 
 @bp.post("/acts/<int:act_id>/photo")

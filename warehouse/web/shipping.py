@@ -236,8 +236,12 @@ def events(act_id: int) -> Response:
 @bp.post("/ship/<int:act_id>/codes")
 @roles()
 def add(act_id: int) -> Response | tuple[str, int]:
-    raw = request.form.get("code", "")
+    """A scan from the screen's field: the banner for htmx. The plain form (no scripts; its text as typed) is
+    answered Post/Redirect/Get: 303 to the screen, which tells the answer once in its banner, so a reload
+    never posts the scan again (outgoing refusals are not journaled: there is no row to name)."""
+    raw = request.form.get("code") or request.form.get("typed", "")
     remove = request.form.get("action") == "remove"
+    htmx = bool(request.headers.get("HX-Request"))
     try:
         call = shipping.remove_code if remove else shipping.scan  # a scan may be a command code
         result = call(
@@ -249,12 +253,15 @@ def add(act_id: int) -> Response | tuple[str, int]:
             gs_substitutes=current_app.config.get("GS_SUBSTITUTES"),
         )
     except ShippingError as e:
+        if not htmx:
+            flash(e.message(_lang()), "scan:refused")
+            return redirect(url_for("shipping.page", act_id=act_id), 303)
         return render_template("shipping/_result.html", error=e.message(_lang())), 409
-    html = render_template("shipping/_result.html", result=result, message=result.message(_lang()))
-    if not request.headers.get("HX-Request"):
-        flash(result.message(_lang()), "info" if result.added else "error")
-        return redirect(url_for("shipping.page", act_id=act_id))
+    if not htmx:
+        flash(result.message(_lang()), f"scan:{result.scan_class}")
+        return redirect(url_for("shipping.page", act_id=act_id), 303)
     # Every open window of the act, this one included, hears of an added code through its live stream.
+    html = render_template("shipping/_result.html", result=result, message=result.message(_lang()))
     response: Response = make_response(html, 200 if result.added else 422)
     return response
 
