@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import ClassVar, Final, Protocol
 
-from warehouse.messages import DEFAULT_LANG, LANGS, N_, Phrasebook, WarehouseError, catalog
+from warehouse.messages import DEFAULT_LANG, LANGS, N_, Phrasebook, WarehouseError, catalog, say
 from warehouse.transfer_act.data import GS, GS_TEXT
 
 MAX_PROBLEMS: Final = 1000
@@ -223,6 +223,13 @@ class Explained(Protocol):
     def message(self, lang: str) -> str: ...
 
 
+# The places in a file the readers name (json_errors, csv/json readers), worded for the reader.
+_LINE_COLUMN = re.compile(r"line (\d+)(?:, column (\d+))?")
+_WHERE_FILE = N_("the file")
+_WHERE_LINE = N_("line {line}")
+_WHERE_LINE_COLUMN = N_("line {line}, column {column}")
+
+
 @dataclass(frozen=True, slots=True)
 class Problem:
     """Why (part of) a file is refused, and where: "line 12", "products[0].children[3]", "sender.bin", "file".
@@ -252,6 +259,23 @@ class Problem:
         if self.cause is not None:
             values["why"] = self.cause.message(lang)
         return catalog(lang).gettext(msgid).format_map(values)
+
+    def where(self, lang: str = DEFAULT_LANG) -> str | None:
+        """The location in words of `lang` when it is a place in the text ("line 3", "line 1, column 40",
+        "file"); None when it is a path of the format's own keys ("products[0].children[3]"), shown as it is.
+
+        >>> Problem("line 1, column 40", Reason.MALFORMED).where("en"), Problem("sender.bin", "x").where("en")
+        ('line 1, column 40', None)
+        """
+        lang = lang if lang in LANGS else DEFAULT_LANG
+        if self.location == "file":
+            return say(_WHERE_FILE, lang)
+        if found := _LINE_COLUMN.fullmatch(self.location):
+            line, column = found.groups()
+            return (
+                say(_WHERE_LINE_COLUMN, lang, line=line, column=column) if column else say(_WHERE_LINE, lang, line=line)
+            )
+        return None
 
     def _key(self, values: dict[str, str]) -> str:
         names = _VARIANTS.get(self.reason)

@@ -145,7 +145,7 @@ def _status(job: Job) -> Response | str:
     problems = []
     if isinstance(job.error, importing.ActImportError):
         lang = str(get_locale() or "ru")
-        problems = [(p.location, p.message(lang)) for p in job.error.problems]
+        problems = [(p.where(lang), p.location, p.message(lang)) for p in job.error.problems]
     elif job.error is not None:
         current_app.logger.error("import failed", exc_info=job.error)
     return render_template("acts/_import_status.html", job=job, problems=problems)
