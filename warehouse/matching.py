@@ -92,7 +92,7 @@ MESSAGES: Final = Phrasebook(
         Reason.OTHER_ACT: N_("Belongs to act № {number} of {date}"),
         Reason.GTIN_NOT_IN_ACT: N_("Product {gtin} is not in this act"),
         Reason.PRODUCT_BARCODE: N_("This is the product barcode: scan the Data Matrix"),
-        Reason.UNREADABLE: N_("Code not recognised: {error}"),
+        Reason.UNREADABLE: N_("Code not recognised. {error}"),
         Reason.UNKNOWN_CODE: N_(
             "Unknown code {code}: not a marking code, and neither this act nor the stock knows it. Scan it "
             "again; if it comes back the same, put the item aside for the lead."

@@ -69,7 +69,7 @@ def test_refusals_say_why_in_three_languages(wholesaler: Flask, tmp_path: Path) 
     assert "Кода нет на складе" in shipping.add_code(db, second, unknown).message("ru")
     code = f.codes["pack"][0]
     bad = shipping.add_code(db, second, code[:13] + str((int(code[13]) + 1) % 10) + code[14:])  # GTIN misread
-    assert bad.reason == "invalid" and bad.message("en").startswith("Code not recognised:")
+    assert bad.reason == "invalid" and bad.message("en").startswith("Code not recognised. ")
     assert shipping.add_code(db, second, "4870000010011").reason == "product"
     assert shipping.add_code(db, second, "  ").reason == "empty"
 

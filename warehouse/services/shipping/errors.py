@@ -54,7 +54,7 @@ PHRASEBOOK: Final = Phrasebook(
         "added_contents": N_("Added: {level} {code} (inside: {contents})"),
         "removed_contents": N_("Taken off the act: {level} {code} (inside: {contents})"),
         "empty": N_("Empty scan"),
-        "invalid": N_("Code not recognised: {error}"),
+        "invalid": N_("Code not recognised. {error}"),
         "product": N_("This is the product barcode: scan the Data Matrix"),
         "not_in_stock": N_("Not in stock: {code}"),
         "already_shipped": N_("Already shipped with act {act}: {level} {code}"),
