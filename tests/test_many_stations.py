@@ -27,11 +27,11 @@ from sqlalchemy.engine import make_url
 
 from hardware.scan import Scan as HwScan
 from tests import served
-from tests.conftest import make_app
+from tests.conftest import Auth, make_app
 from tests.factories import ActFactory
 from tests.pg import Cluster
 from warehouse import migrate
-from warehouse.db import Database
+from warehouse.db import Database, get_db
 from warehouse.models import Scan, Station
 from warehouse.services import devices, importing, receiving
 from warehouse.services.users import authenticate
@@ -280,3 +280,34 @@ def test_a_station_whose_database_connection_drops_keeps_its_scanners_scans_in_o
     assert lost_seen, "the station never knew its database was gone"
     assert sink.database_lost_since is None
     db.dispose()
+
+
+def test_a_page_asked_while_the_database_is_unreachable_answers_a_translated_503(
+    pg_cluster: Cluster, tmp_path: Path
+) -> None:
+    """The station's own database refuses connections: a logged-in page answers 503 with the reason in the
+    asker's language (a page, or for htmx the fragment it swaps in), not a 500 traceback; back when it is."""
+    url = pg_cluster.new_database()
+    app = make_app(url, tmp_path)
+    client = app.test_client()
+    assert Auth(client).login().status_code == 302
+    name = make_url(url).database
+    admin = psycopg.connect(f"host=127.0.0.1 port={pg_cluster.port} user=postgres dbname=postgres", autocommit=True)
+    kill = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+    admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+    admin.execute(kill, (name,))
+    try:
+        page = client.get("/", headers={"Accept-Language": "en"})
+        assert page.status_code == 503
+        assert "cannot reach its database" in page.get_data(as_text=True)
+        fragment = client.get("/", headers={"Accept-Language": "en", "HX-Request": "true"})
+        assert fragment.status_code == 503
+        assert "cannot reach its database" in fragment.get_data(as_text=True)
+        assert "<html" not in fragment.get_data(as_text=True)
+        kk = client.get("/", headers={"Accept-Language": "kk"}).get_data(as_text=True)
+        assert "cannot reach" not in kk and "дерекқор" in kk.lower()
+    finally:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        admin.close()
+    assert client.get("/", follow_redirects=True).status_code == 200  # the station is back
+    get_db(app).dispose()

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 BUSY_TIMEOUT_MS = 30_000
 RETRY_S = 0.0005  # how often a writer tries again for SQLite's write lock (see _begin_immediate)
+DatabaseUnavailable = OperationalError  # unreachable, or locked past its timeout: a request answers 503
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

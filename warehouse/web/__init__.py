@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from warehouse.db import DatabaseUnavailable
 from warehouse.web import access, live, security
 from warehouse.web.common import refusal
 
@@ -56,6 +57,12 @@ def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(e: CSRFError) -> tuple[str, int]:
         return refusal(400, _("The form has expired or did not come from this station. Reload the page and try again."))
+
+    @app.errorhandler(DatabaseUnavailable)
+    def database_unavailable(e: DatabaseUnavailable) -> tuple[str, int]:
+        # The station's database is gone (or held past its timeout): say so, not a 500 traceback page.
+        current_app.logger.error("database unavailable: %s", e.orig)
+        return refusal(503, _("The station cannot reach its database. Try again in a minute."))
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException) -> tuple[str, int]:
