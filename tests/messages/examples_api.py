@@ -8,6 +8,7 @@ EXAMPLES = {
         "no_scans": {},
         "batch_too_large": {"max": 500},
         "bad_scan": {},
+        "database_unavailable": {},
         "body_too_large": {"max": 4, "batch": 500},
     },
 }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tests.factories import ActFactory
+from warehouse import db as db_module
 from warehouse.db import get_db
 from warehouse.services import devices
 from warehouse.services.users import authenticate
@@ -146,3 +148,26 @@ def test_responses_carry_the_documented_fields(client: FlaskClient, token: str) 
     assert set(schemas["Summary"]["required"]) <= set(summary)
     err = client.get("/api/v1/acts/999999", headers=_h(token)).json
     assert set(schemas["Error"]["required"]) <= set(err)
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_database_held_by_another_writer_answers_503_json(
+    client: FlaskClient, token: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The write lock held past the busy timeout: a JSON 503 in the caller's language, nothing recorded; the
+    handheld sends the batch again and it is recorded once."""
+    f = ActFactory()
+    act_id = _upload(client, token, f).json["id"]
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 150)  # the station's 30 s, shortened for the test
+    holder = sqlite3.connect(tmp_path / "warehouse.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    scans = {"scans": [{"code": f.codes["box"][0], "scan_id": "1"}]}
+    try:
+        r = client.post(f"/api/v1/acts/{act_id}/scans", headers=_h(token, "ru"), json=scans)
+        assert r.status_code == 503 and r.json["error"]["code"] == "database_unavailable"
+        assert "ничего из этого запроса не записано" in r.json["error"]["message"]
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    again = client.post(f"/api/v1/acts/{act_id}/scans", headers=_h(token), json=scans)
+    assert again.status_code == 200 and again.json["results"][0]["replayed"] is False

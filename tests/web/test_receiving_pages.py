@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import http.client
 import re
+import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from tests.conftest import Auth, LiveServer
 from tests.factories import ActFactory
+from warehouse import db as db_module
 from warehouse.db import get_db
 from warehouse.models import Scan
 from warehouse.services import importing
@@ -238,3 +241,33 @@ def test_a_crafted_scan_form_gets_a_message_not_a_500(
     assert r.status_code == 200 and "Counted" in r.get_data(as_text=True)
     with get_db(app).read() as s:
         assert [len(k or "") <= 80 for (k,) in s.execute(select(Scan.client_scan_id))] == [True]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_database_that_cannot_be_written_gets_a_503_in_the_readers_language(
+    app: Flask, client: FlaskClient, auth: Auth, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process holds SQLite's write lock past the busy timeout (an import of old, a backup tool): the
+    scan is refused with a translated 503 that says nothing was recorded — the banner for htmx, the error page
+    for the plain form — not a 500 traceback; the same scan is recorded once the lock is gone."""
+    act_id, f = _act(app, tmp_path)
+    auth.login("staff")
+    token = _token(client, f"/acts/{act_id}")
+    monkeypatch.setattr(db_module, "BUSY_TIMEOUT_MS", 150)  # the station's 30 s, shortened for the test
+    holder = sqlite3.connect(tmp_path / "warehouse.sqlite3", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        scan = {"code": f.codes["box"][0], "scan_id": "7d1f0e0c-0000-4000-8000-000000000001"}
+        banner = client.post(f"/acts/{act_id}/scans", data=scan, headers={"X-CSRFToken": token, "HX-Request": "true"})
+        text = banner.get_data(as_text=True)
+        assert banner.status_code == 503 and "<html" not in text and "Ничего не изменено" in text
+        page = client.post(f"/acts/{act_id}/scans", data=scan, headers={"X-CSRFToken": token})
+        assert page.status_code == 503 and "<html" in page.get_data(as_text=True)
+        assert "Ничего не изменено" in page.get_data(as_text=True)
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    done = client.post(f"/acts/{act_id}/scans", data=scan, headers={"X-CSRFToken": token, "HX-Request": "true"})
+    assert done.status_code == 200
+    with get_db(app).read() as s:
+        assert len(s.execute(select(Scan).where(Scan.act_id == act_id)).all()) == 1

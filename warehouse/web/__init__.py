@@ -62,7 +62,13 @@ def register(app: Flask) -> None:
     def database_unavailable(e: DatabaseUnavailable) -> tuple[str, int]:
         # The station's database is gone (or held past its timeout): say so, not a 500 traceback page.
         current_app.logger.error("database unavailable: %s", e.orig)
-        return refusal(503, _("The station cannot reach its database. Try again in a minute."))
+        return refusal(
+            503,
+            _(
+                "The station cannot reach its database, or another program holds it. Nothing was changed: try "
+                "again in a minute."
+            ),
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(e: HTTPException) -> tuple[str, int]:

@@ -15,7 +15,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from warehouse import scan_limits
-from warehouse.db import get_db
+from warehouse.db import DatabaseUnavailable, get_db
 from warehouse.messages import N_, Phrasebook
 from warehouse.services import devices, importing, receiving
 from warehouse.vocab import Scope
@@ -43,6 +43,10 @@ REFUSALS = Phrasebook(
         "no_scans": N_('Give \'scans\': a non-empty list of {"code", "scan_id"}.'),
         "batch_too_large": N_("At most {max} scans per request."),
         "bad_scan": N_('Each scan is {"code": string, "scan_id": string}: this one was not recorded.'),
+        "database_unavailable": N_(
+            "The database cannot be reached or is busy right now: nothing of this request was recorded. Send it "
+            "again in a moment (the same scan_id is recorded once)."
+        ),
         "body_too_large": N_(
             "The request is larger than {max} MiB: nothing of it was read or recorded. Send the scans in "
             "smaller batches (at most {batch} a request)."
@@ -84,6 +88,13 @@ def device_required(scope: Scope) -> Callable[[F], F]:
         return token_auth(wrapper)  # type: ignore[return-value]
 
     return decorate
+
+
+@bp.errorhandler(DatabaseUnavailable)
+def database_error(e: DatabaseUnavailable) -> tuple[Response, int]:
+    """As the pages' 503 (the transaction rolled back), in JSON: a handheld keeps its queue and retries."""
+    current_app.logger.warning("database unavailable: %s", e.orig)
+    return refuse(503, "database_unavailable")
 
 
 @bp.errorhandler(HTTPException)
