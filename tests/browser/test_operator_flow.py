@@ -18,6 +18,7 @@ from tests.signing.pki import minted
 from warehouse import transfer_act
 from warehouse.db import get_db
 from warehouse.models import OperatorOrigin
+from warehouse.operator.profile import get_profile
 from warehouse.services import operator_outbox, operator_session, receiving
 from warehouse.services import signing as signing_service
 from warehouse.services import trust as trust_service
@@ -32,7 +33,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
-    yield from _serve(tmp_path_factory.mktemp("emulator"), "kz_ismet_v3")
+    yield from _serve(tmp_path_factory.mktemp("emulator"), get_profile("kz_ismet_v3"))
 
 
 @pytest.fixture(scope="module")

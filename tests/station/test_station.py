@@ -361,7 +361,7 @@ def test_stop_mode_holds_a_hardware_scanner_until_it_or_the_screen_confirms(
         assert send(KBD, factory.codes["block"][2], 7).scan_class == ScanClass.HELD
         token = auth.csrf(f"/acts/{act_id}")
         answer = client.post(f"/acts/{act_id}/scans", data={"code": "#WH:CONFIRM", "csrf_token": token})
-        assert answer.status_code == 200  # Enter on the station's screen confirms for its scanners
+        assert answer.status_code == 303  # Enter on the station's screen confirms for its scanners
         assert 'data-testid="stops"' not in client.get(f"/acts/{act_id}").get_data(as_text=True)
         assert send(KBD, factory.codes["block"][2], 9).scan_class == ScanClass.MATCHED
     finally:
