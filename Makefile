@@ -35,10 +35,15 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q -e '.[test]'
 	@touch $@
 
+# `make run OPERATOR=1`: the station beside an operator emulator where a demo act waits (README).
 run: setup
 	$(VENV)/bin/warehouse db upgrade
+ifdef OPERATOR
+	$(VENV)/bin/warehouse demo --operator --port 5000
+else
 	$(VENV)/bin/warehouse demo
 	$(VENV)/bin/warehouse run --host 127.0.0.1 --port 5000
+endif
 
 test: setup
 	$(PY) -m ruff check .

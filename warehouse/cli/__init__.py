@@ -17,7 +17,7 @@ from warehouse import migrate
 from warehouse.cli.acts import acts_cli, scan_cmd
 from warehouse.cli.backup import backup_cmd, restore_cmd
 from warehouse.cli.codes import codes_cli
-from warehouse.cli.common import CliError
+from warehouse.cli.common import CliError, cli_lang
 from warehouse.cli.devices import devices_cli
 from warehouse.cli.operator import operator_cli
 from warehouse.cli.reports import report_cmd
@@ -110,8 +110,15 @@ def db_revision(message: str) -> None:
 
 
 @cli.command("demo")
+@click.option(
+    "--operator",
+    "with_operator",
+    is_flag=True,
+    help="then serve the station beside an operator emulator on loopback where a demo act waits (stops with it)",
+)
+@click.option("--port", default=5000, show_default=True, type=int, help="the station's port (with --operator)")
 @with_appcontext
-def demo() -> None:
+def demo(with_operator: bool, port: int) -> None:
     """Load demo users staff/staff, lead/lead, admin/admin and a demo act (idempotent)."""
     from warehouse.services import demo as demo_service
     from warehouse.services.users import badge_key
@@ -129,6 +136,41 @@ def demo() -> None:
             "utf-8",
         )
     click.echo(f"demo mode: on ({marker}); signatures are marked demo, not legally valid")
+    if with_operator:
+        _serve_with_operator(Path(current_app.instance_path), port)
+
+
+def _serve_with_operator(instance: Path, port: int) -> None:
+    """The emulator in a child process, the station logged in to it, then `warehouse run` as another child
+    with the settings pointing at it; the emulator stops when the station does."""
+    import os
+    import subprocess
+    import sys
+
+    from warehouse.services import demo_operator
+    from warehouse.services.operator_errors import OperatorServiceError
+
+    try:
+        operator = demo_operator.start(instance)
+    except demo_operator.DemoOperatorError as e:
+        raise CliError(f"operator emulator: {e}") from e
+    try:
+        try:
+            session = demo_operator.login(instance, operator)
+        except OperatorServiceError as e:
+            raise CliError(e.message(cli_lang())) from e
+        click.echo(f"operator emulator: {operator.url} (logged in as BIN {session.participant_bin})")
+        settings = " ".join(f"{k}={v}" for k, v in operator.env().items())
+        click.echo(f"  act {demo_operator.DEMO_OPERATOR_ACT} waits there: the station's worker fetches it within")
+        click.echo(f"  a minute, or use Sync on /operator, or in another shell: {settings} warehouse operator sync")
+        # The worker syncs every 30 s here unless told otherwise (300 s by default: too long for a first look).
+        env = {"WAREHOUSE_OPERATOR_SYNC_SECONDS": "30"} | dict(os.environ) | operator.env()
+        command = [sys.executable, "-c", "from warehouse.cli import main; main()", "run", "--port", str(port)]
+        subprocess.run(command, env=env, check=False)  # noqa: S603 (our own interpreter and command)
+    except KeyboardInterrupt:
+        pass  # the station got the same Ctrl-C and stopped
+    finally:
+        operator.stop()
 
 
 for _command in (
