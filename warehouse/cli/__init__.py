@@ -144,6 +144,7 @@ def _serve_with_operator(instance: Path, port: int) -> None:
     """The emulator in a child process, the station logged in to it, then `warehouse run` as another child
     with the settings pointing at it; the emulator stops when the station does."""
     import os
+    import signal
     import subprocess
     import sys
 
@@ -166,9 +167,17 @@ def _serve_with_operator(instance: Path, port: int) -> None:
         # The worker syncs every 30 s here unless told otherwise (300 s by default: too long for a first look).
         env = {"WAREHOUSE_OPERATOR_SYNC_SECONDS": "30"} | dict(os.environ) | operator.env()
         command = [sys.executable, "-c", "from warehouse.cli import main; main()", "run", "--port", str(port)]
-        subprocess.run(command, env=env, check=False)  # noqa: S603 (our own interpreter and command)
-    except KeyboardInterrupt:
-        pass  # the station got the same Ctrl-C and stopped
+        station = subprocess.Popen(command, env=env)  # noqa: S603 (our own interpreter and command)
+        try:
+            station.wait()
+        except KeyboardInterrupt:
+            # In a terminal the station had the same Ctrl-C: it stops cleanly (its backups journal what the
+            # readers hold), so wait for it rather than kill it; told to stop otherwise, it is told once.
+            try:
+                station.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                station.send_signal(signal.SIGINT)
+                station.wait()
     finally:
         operator.stop()
 
