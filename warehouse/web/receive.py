@@ -330,7 +330,8 @@ def photo(act_id: int) -> tuple[str, int] | str:
 def events(act_id: int) -> Response:
     """Server-sent events, in this viewer's language: the new journal rows, and on every change of the act
     the regions that show its state, rendered from the page's own partials: the counters (with the opened
-    aggregate and "complete") and the header (mode, status, what can be done) when it reads differently."""
+    aggregate and "complete") and the header (mode, status, what can be done) when it reads differently;
+    the banner of a database lost by this station's scanners as it shows and goes (looked at on each tick)."""
     _act(act_id)
     last_seen = 0
     opened_id = screens.last_opened(get_db(), act_id)
@@ -347,8 +348,8 @@ def events(act_id: int) -> Response:
 
     def render(event: Event) -> Fragments:
         nonlocal last_seen, opened_id, head_sent
-        yield from database()
         if event.kind == live.TICK:  # the database may be gone: only the sink's state is read
+            yield from database()
             return
         if event.kind == "scan":
             # Render every scan newer than the last one sent: none is skipped if events were dropped.
@@ -370,6 +371,9 @@ def events(act_id: int) -> Response:
         if head != head_sent:  # swapped only on a change: an open menu or a focused button stays as it is
             head_sent = head
             yield "head", head
+        # Last: a render that failed on the database (it went away) sends nothing, and must not count the
+        # banner as sent.
+        yield from database()
 
     tick = float(current_app.config.get("LIVE_DATABASE_CHECK_SECONDS", DATABASE_CHECK_S))
     return live.stream(act_id, render, current=("head", "counters", "database"), tick=tick)
