@@ -25,17 +25,21 @@ import pytest
 from sqlalchemy import create_engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 
+from hardware.config import ScannerConfig
 from hardware.scan import Scan as HwScan
 from tests import served
-from tests.conftest import Auth, make_app
+from tests.conftest import Auth, LiveServer, make_app
 from tests.factories import ActFactory
 from tests.pg import Cluster
+from tests.web.test_receiving_live import Stream, last
 from warehouse import migrate
 from warehouse.db import Database, get_db
 from warehouse.models import Scan, Station
 from warehouse.services import devices, importing, receiving
 from warehouse.services.users import authenticate
+from warehouse.station.bindings import bind_scanner
 from warehouse.station.routing import Binding, StationRouter
+from warehouse.station.scanners import EXTENSION, ScannerStation
 from warehouse.station.sink import ReceivingSink
 from warehouse.vocab import Level, ScanClass
 
@@ -311,3 +315,62 @@ def test_a_page_asked_while_the_database_is_unreachable_answers_a_translated_503
         admin.close()
     assert client.get("/", follow_redirects=True).status_code == 200  # the station is back
     get_db(app).dispose()
+
+
+def test_the_receiving_screen_says_while_its_scanners_have_lost_the_database(
+    pg_cluster: Cluster, tmp_path: Path
+) -> None:
+    """The station's database refuses connections while its hardware scanner scans: the screen's open stream,
+    which cannot ask the database, says since when it is lost and how many scans wait (from the station's real
+    sink), and takes the banner away once the database is back and the scans are written."""
+    url = pg_cluster.new_database()
+    app = make_app(url, tmp_path, LIVE_KEEPALIVE_SECONDS=1.0, LIVE_DATABASE_CHECK_SECONDS=0.2)
+    db = get_db(app)
+    f = ActFactory(pallets=1, boxes=1, blocks=1, packs=2)
+    act_id = importing.import_act(db, f.write(tmp_path / "act.json")).act_id
+    here, device = str(app.config["STATION"]), "/dev/input/by-id/usb-scanner-a-event-kbd"
+    bind_scanner(db, device, here)
+    # The station's scanners as `warehouse run` keeps them (not started: no device to read, the sink is fed here)
+    scanners = app.extensions[EXTENSION] = ScannerStation(db, ScannerConfig(), station=here, discover_devices=list)
+    scanners.reload_bindings()
+    scanners.router.open_act(here, act_id)
+    viewer = app.test_client()
+    assert Auth(viewer).login("lead").status_code == 302
+    page = viewer.get(f"/acts/{act_id}").get_data(as_text=True)
+    assert 'sse-swap="database"' in page and '<div id="database-lost"></div>' in page  # up: nothing said
+    cookie = viewer.get_cookie("session")
+    assert cookie is not None
+    server = LiveServer(app)
+    stream = Stream(server, f"/acts/{act_id}/events", cookie.value)
+    name = make_url(url).database
+    admin = psycopg.connect(f"host=127.0.0.1 port={pg_cluster.port} user=postgres dbname=postgres", autocommit=True)
+    kill = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+    try:
+        stream.wait(lambda e: any(n == "database" for n, _ in e))  # the stream is up (the banner, empty)
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        admin.execute(kill, (name,))
+        for code in f.codes["block"][:1] + f.codes["pack"][:1]:
+            scanners.sink(HwScan(code, device, "evdev", "enter", b"", 2, datetime.now(UTC)))
+        got = stream.wait(lambda e: ": 2;" in last(e, "database"))
+        banner = last(got, "database")
+        lost = scanners.sink.database_lost_since
+        assert lost is not None and scanners.sink.held == 2
+        assert "Связь с базой данных потеряна в " + datetime.fromtimestamp(lost, UTC).strftime("%H:%M") in banner
+        assert 'role="alert"' in banner
+    finally:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        admin.close()
+    try:
+        got = stream.wait(lambda e: "Связь" not in last(e, "database"))
+        assert '<div id="database-lost"></div>' in last(got, "database")
+        assert scanners.sink.flush() and scanners.sink.held == 0 and scanners.sink.database_lost_since is None
+    finally:
+        stream.close()
+        server.stop()
+    with db.read() as s:
+        assert s.execute(select(Scan.raw).where(Scan.act_id == act_id).order_by(Scan.id)).scalars().all() == (
+            f.codes["block"][:1] + f.codes["pack"][:1]
+        )
+    assert scanners.router.tray() == []
+    scanners.sink.close()
+    db.dispose()

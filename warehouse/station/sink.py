@@ -133,6 +133,7 @@ class ReceivingSink:
         self._idle = False  # the writer waits for scans, with nothing in hand
         self._closed = False
         self._lost_since: float | None = None  # see database_lost_since
+        self._in_hand = 0  # scans the writer took and has not written yet (see `held`)
 
     def __call__(self, scan: Scan, /) -> None:
         """Queue the scan for the writer thread; returns at once (a reader's thread calls this)."""
@@ -174,6 +175,13 @@ class ReceivingSink:
         with self._cond:
             return len(self._pending)
 
+    @property
+    def held(self) -> int:
+        """Scans handed over and not written yet: the queue and the batch the writer holds (while the
+        database is gone, the scans that wait for it; the station's screens say how many)."""
+        with self._cond:
+            return len(self._pending) + self._in_hand
+
     def _drain(self) -> None:
         while True:
             with self._cond:
@@ -184,6 +192,7 @@ class ReceivingSink:
                     self._idle = False
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
+                self._in_hand = len(batch)
                 if not batch:
                     self._writer = None
                     self._cond.notify_all()
@@ -192,6 +201,9 @@ class ReceivingSink:
                 self._write(batch)
             except Exception:  # _write reports its own failures; this is a bug, and the writer must go on
                 log.exception("scan sink: %d scans not written", len(batch))
+            finally:
+                with self._cond:
+                    self._in_hand = 0
 
     def _receive_here(self, scan: Scan) -> None:
         """A route code also moves the act to its scanner's station for the handhelds (`receive_at`)."""

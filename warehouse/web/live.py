@@ -39,6 +39,10 @@ SCREEN_ATTR = "_warehouse_live_screen"
 # Fragments are shared by every viewer; each viewer's CSRF token replaces this as the text is sent.
 CSRF_PLACEHOLDER = f"live-csrf-{secrets.token_hex(12)}"
 _STOP = Event(None, "stop")  # tells a channel's thread to end (never announced by a service)
+TICK = "tick"
+"""The kind of the event a channel with a `tick` renders when no other came for that long: a render that
+shows what no service announces (the station's database connection, which is what is down) reads it
+then, from memory — a tick's render must not need the database."""
 
 Fragments = Iterable[tuple[str, str]]  # (SSE event name, rendered HTML)
 Render = Callable[[Event], Fragments]
@@ -57,6 +61,7 @@ class Viewer:
     render: Render
     keepalive: float = KEEPALIVE_S  # seconds between keepalive comments
     current: tuple[str, ...] = ()  # events whose latest fragment a viewer joining the channel is sent at once
+    tick: float | None = None  # seconds without an event after which the channel renders a TICK; None: never
     put: Callable[[str], object] = field(default=lambda _m: None)  # called from the channel's thread
     loop: Any = None  # the asyncio loop whose thread `put` must run on; None: `put` is thread-safe
 
@@ -70,6 +75,7 @@ class Channel:
     def __init__(self, hub: Hub, first: Viewer) -> None:
         self.hub, self.key = hub, first.key
         self.app, self.path, self.render, self.current = first.app, first.path, first.render, first.current
+        self.tick = first.tick
         # The latest message of each `current` event: the channel's render may send a fragment only when it
         # changes, so a viewer joining later would otherwise show its page's older one until the next change.
         self.latest: dict[str, str] = {}
@@ -89,7 +95,10 @@ class Channel:
         try:
             while True:
                 started = time.monotonic()
-                batch = [self._events.get()]
+                try:
+                    batch = [self._events.get(timeout=self.tick)]
+                except queue.Empty:  # only with a tick: nothing was announced for that long
+                    batch = [Event(self.key[1], TICK)]
                 while True:  # everything that came meanwhile is one render
                     try:
                         batch.append(self._events.get_nowait())
@@ -207,13 +216,14 @@ def in_use() -> None:
     g.live_in_use = True
 
 
-def stream(act_id: int | None, render: Render, current: tuple[str, ...] = ()) -> Response:
+def stream(act_id: int | None, render: Render, current: tuple[str, ...] = (), tick: float | None = None) -> Response:
     """The SSE response of a live screen: `render(event)` for the events of the act (None: of the stock page).
 
     Called in the view's request, after the login was checked; `render` runs later, in its channel's thread,
     in a request context of the channel's language (a viewer's CSRF token is put in as it is sent).
     `current`: the events (regions swapped whole) whose latest fragment a viewer joining an open channel
-    is sent at once, for a render that sends a fragment only when it changes.
+    is sent at once, for a render that sends a fragment only when it changes. `tick`: `render` also gets a
+    TICK event after that many seconds without another (it must then not need the database).
     """
     ensure_relay(get_db().url)
     viewer = Viewer(
@@ -224,6 +234,7 @@ def stream(act_id: int | None, render: Render, current: tuple[str, ...] = ()) ->
         path=request.path,
         render=render,
         current=current,
+        tick=tick,
         keepalive=float(current_app.config.get("LIVE_KEEPALIVE_SECONDS", KEEPALIVE_S)),
     )
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}

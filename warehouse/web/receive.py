@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from flask import (
     Blueprint,
@@ -104,6 +105,22 @@ def _feed() -> Feed | None:
     return Feed(fed, act.number if act is not None else None)
 
 
+DATABASE_CHECK_S = 2.0
+"""Seconds between the stream's looks at the sink's database state (config LIVE_DATABASE_CHECK_SECONDS):
+the banner shows and goes within that, without the stream asking the database."""
+
+
+def _database_banner() -> str:
+    """The banner that says this station's scanners lost the database (when, how many scans wait for it),
+    or its empty element: read from the sink in memory, never from the database, which is what is gone."""
+    scanners = scanners_of(current_app)
+    since = scanners.sink.database_lost_since if scanners is not None else None
+    if scanners is None or since is None:
+        return render_template("receive/_database.html", lost=None)
+    at = datetime.fromtimestamp(since, UTC).strftime("%H:%M")  # UTC, as the journal's times
+    return render_template("receive/_database.html", lost=at, held=scanners.sink.held)
+
+
 def _head_context(state: screens.Receiving) -> dict[str, object]:
     """What the act's header shows (number, parties, mode, status, what can be done): the page renders it
     and the live stream re-renders it whenever it changed."""
@@ -136,6 +153,7 @@ def _page_context(act: Act) -> dict[str, object]:
         **_counters_context(state),
         "journal": journal_rows(act.id),
         "station": _station(),
+        "database_banner": Markup(_database_banner()),  # noqa: S704 (our own partial, escaped)
     }
 
 
@@ -312,15 +330,27 @@ def photo(act_id: int) -> tuple[str, int] | str:
 def events(act_id: int) -> Response:
     """Server-sent events, in this viewer's language: the new journal rows, and on every change of the act
     the regions that show its state, rendered from the page's own partials: the counters (with the opened
-    aggregate and "complete") and the header (mode, status, what can be done) when it reads differently."""
+    aggregate and "complete") and the header (mode, status, what can be done) when it reads differently;
+    the banner of a database lost by this station's scanners as it shows and goes (looked at on each tick)."""
     _act(act_id)
     last_seen = 0
     opened_id = screens.last_opened(get_db(), act_id)
     head_sent: str | None = None  # the page's own header may be older than the stream: the first event sends it
     stop_mode = _stop_mode()
+    banner_sent: str | None = None
+
+    def database() -> Fragments:
+        nonlocal banner_sent
+        banner = _database_banner()
+        if banner != banner_sent:
+            banner_sent = banner
+            yield "database", banner
 
     def render(event: Event) -> Fragments:
         nonlocal last_seen, opened_id, head_sent
+        if event.kind == live.TICK:  # the database may be gone: only the sink's state is read
+            yield from database()
+            return
         if event.kind == "scan":
             # Render every scan newer than the last one sent: none is skipped if events were dropped.
             rows = journal_rows(act_id, after=last_seen if last_seen else event.ref - 1)
@@ -341,5 +371,9 @@ def events(act_id: int) -> Response:
         if head != head_sent:  # swapped only on a change: an open menu or a focused button stays as it is
             head_sent = head
             yield "head", head
+        # Last: a render that failed on the database (it went away) sends nothing, and must not count the
+        # banner as sent.
+        yield from database()
 
-    return live.stream(act_id, render, current=("head", "counters"))
+    tick = float(current_app.config.get("LIVE_DATABASE_CHECK_SECONDS", DATABASE_CHECK_S))
+    return live.stream(act_id, render, current=("head", "counters", "database"), tick=tick)
